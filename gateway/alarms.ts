@@ -1,0 +1,63 @@
+// Alarms: committed to the event log first (so none is lost), then announced on the bus for MQTT and the console.
+// The active set is kept for operators until acknowledged; acknowledgements are logged too.
+import { ulid } from 'ulid';
+import type { Alarm, AlarmKind, EventBus } from './events.js';
+import type { EventStore } from './store/event-store.js';
+
+export class AlarmService {
+  private readonly active = new Map<string, Alarm & { acknowledged?: { by: string; ts: number } }>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly bus: EventBus,
+    private readonly now: () => number = Date.now,
+    private readonly maxActive = 500,
+  ) {}
+
+  raise(kind: AlarmKind, lane: string | null, detail: Record<string, string | number | boolean> = {}): Alarm {
+    const alarm: Alarm = { id: ulid(), kind, lane, ts: this.now(), detail };
+    this.store.append({
+      type: 'alarm',
+      lane,
+      direction: null,
+      credential: null,
+      decision: null,
+      reason: null,
+      idHash: null,
+      idMasked: null,
+      latencyMs: null,
+      refId: null,
+      facts: { kind, alarmId: alarm.id, ...detail },
+      ts: alarm.ts,
+    });
+    this.active.set(alarm.id, alarm);
+    if (this.active.size > this.maxActive) this.active.delete(this.active.keys().next().value!);
+    this.bus.emit('alarm.raised', alarm);
+    return alarm;
+  }
+
+  acknowledge(id: string, by: string): boolean {
+    const a = this.active.get(id);
+    if (!a || a.acknowledged) return false;
+    a.acknowledged = { by, ts: this.now() };
+    this.store.append({
+      type: 'system',
+      lane: a.lane,
+      direction: null,
+      credential: null,
+      decision: null,
+      reason: null,
+      idHash: null,
+      idMasked: null,
+      latencyMs: null,
+      refId: null,
+      facts: { action: 'alarm-acknowledged', alarmId: id, by },
+    });
+    this.bus.emit('alarm.acknowledged', { id, by, ts: a.acknowledged.ts });
+    return true;
+  }
+
+  list(): Array<Alarm & { acknowledged?: { by: string; ts: number } }> {
+    return [...this.active.values()].reverse();
+  }
+}

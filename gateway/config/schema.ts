@@ -1,0 +1,269 @@
+// The gateway's configuration: the single source of truth for keys, types and defaults.
+// Every default lives here once; `config/gateway.example.yaml` documents each key.
+import { z } from 'zod';
+
+/** A secret is never written in the YAML itself: it names an env variable or a file outside the repo. */
+export const SecretRef = z.union([
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+  // Only for the simulator and tests: a literal value, flagged so that it shows up in review and in /healthz.
+  z.object({ demo: z.string().min(16) }).strict(),
+]);
+export type SecretRef = z.infer<typeof SecretRef>;
+
+export const SerialPortConfig = z
+  .object({
+    /** Prefer stable paths such as /dev/serial/by-id/usb-...; ttyUSB numbers change across reboots. */
+    path: z.string().min(1),
+    baudRate: z.number().int().positive().default(9600),
+  })
+  .strict();
+export type SerialPortConfig = z.infer<typeof SerialPortConfig>;
+
+export const CredentialKind = z.enum(['ticket', 'cccd-qr', 'chip']);
+export type CredentialKind = z.infer<typeof CredentialKind>;
+export const Direction = z.enum(['in', 'out']);
+export type Direction = z.infer<typeof Direction>;
+
+export const FacePolicy = z
+  .object({
+    /** Credential kinds that need a live face matched before the lane opens. */
+    requireFor: z.array(CredentialKind).default([]),
+    /** Target false-match rate; mapped to a similarity threshold by `gate06 face eval` (models/thresholds.json). */
+    targetFmr: z.enum(['1e-2', '1e-3', '1e-4']).default('1e-3'),
+    liveness: z.enum(['off', 'advisory', 'required']).default('off'),
+    /** 1:N search against enrolled people when the credential carries no photo (industrial parks). */
+    identifyEnrolled: z.boolean().default(false),
+  })
+  .strict();
+export type FacePolicy = z.infer<typeof FacePolicy>;
+
+export const CameraConfig = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('snapshot'), url: z.string().url(), timeoutMs: z.number().int().positive().default(1500) }).strict(),
+  z.object({ kind: z.literal('mjpeg'), url: z.string().url(), timeoutMs: z.number().int().positive().default(1500) }).strict(),
+]);
+export type CameraConfig = z.infer<typeof CameraConfig>;
+
+export const LaneSide = z
+  .object({
+    qrScanner: SerialPortConfig.optional(),
+    chipReader: SerialPortConfig.optional(),
+    camera: CameraConfig.optional(),
+    /** Which credentials may open this side of the lane (site rules). */
+    accepts: z.array(CredentialKind).min(1).default(['ticket']),
+    face: FacePolicy.default({ requireFor: [], targetFmr: '1e-3', liveness: 'off', identifyEnrolled: false }),
+  })
+  .strict();
+export type LaneSide = z.infer<typeof LaneSide>;
+
+export const TurnstileConfig = z
+  .object({
+    port: SerialPortConfig,
+    /** Modbus RTU slave address of the relay/IO board. */
+    address: z.number().int().min(1).max(247).default(1),
+    unlockCoil: z.object({ in: z.number().int().min(0).max(65535), out: z.number().int().min(0).max(65535) }).strict(),
+    /** Discrete inputs: passage sensor per direction, the turnstile's own alarm contact, an optional fire-panel input. */
+    inputs: z
+      .object({
+        passageIn: z.number().int().min(0).max(65535),
+        passageOut: z.number().int().min(0).max(65535),
+        alarm: z.number().int().min(0).max(65535).optional(),
+        fireAlarm: z.number().int().min(0).max(65535).optional(),
+      })
+      .strict(),
+    unlockPulseMs: z.number().int().min(100).max(30000).default(3000),
+    pollIntervalMs: z.number().int().min(10).max(5000).default(50),
+  })
+  .strict();
+export type TurnstileConfig = z.infer<typeof TurnstileConfig>;
+
+export const LaneConfig = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, - and _ only (1-32)'),
+    /** The zone this lane leads into (direction in) and out of (direction out). */
+    zone: z.string().min(1),
+    entry: LaneSide.optional(),
+    exit: LaneSide.optional(),
+    turnstile: TurnstileConfig,
+    /** Time allowed to walk through after an unlock before the lane re-locks and logs a timeout. */
+    passageTimeoutMs: z.number().int().min(1000).max(60000).default(8000),
+    /** A passage sensor held active longer than this raises a door-held alarm. */
+    doorHeldMs: z.number().int().min(1000).max(300000).default(15000),
+  })
+  .strict()
+  .refine((l) => l.entry !== undefined || l.exit !== undefined, { message: 'a lane needs an entry or an exit side' });
+export type LaneConfig = z.infer<typeof LaneConfig>;
+
+export const ZoneConfig = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().default(''),
+    /** Occupancy resets to zero at this local time each day (HH:MM), or never. */
+    occupancyResetAt: z.union([z.string().regex(/^\d\d:\d\d$/), z.literal('never')]).default('never'),
+  })
+  .strict();
+
+export const SiteConfig = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]{1,40}$/, 'lower-case letters, digits and - only (1-40)'),
+    name: z.string().default(''),
+    kind: z.enum(['tourist', 'industrial', 'station']),
+    zones: z.array(ZoneConfig).min(1),
+    /** HMAC key for keyed ID hashes; the same key across a site's gates so anti-passback and search work site-wide. */
+    idHashKey: SecretRef,
+    timezone: z.string().default('Asia/Ho_Chi_Minh'),
+  })
+  .strict();
+
+export const PolicyConfig = z
+  .object({
+    antiPassback: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** hard: deny a second entry without an exit; soft: allow and raise an alarm. */
+        mode: z.enum(['hard', 'soft']).default('hard'),
+        /** Presence older than this is forgotten (a person who left by another route). */
+        resetAfterS: z.number().int().positive().default(12 * 3600),
+      })
+      .strict()
+      .default({ enabled: true, mode: 'hard', resetAfterS: 12 * 3600 }),
+    /** Whether the printed (unsigned) CCCD QR may open a lane on its own. */
+    cccdQrOpens: z.boolean().default(true),
+    /** Station: a ticket bound to an ID may be matched against a CCCD QR, not only a verified chip. */
+    bindingAcceptsQr: z.boolean().default(false),
+    /** What a lane does on a watchlist hit: alarm only (silent) or deny as well. */
+    watchlistAction: z.enum(['alarm', 'deny']).default('alarm'),
+    /** A chip whose document has expired: deny, or allow with the state recorded. */
+    expiredDocument: z.enum(['deny', 'allow']).default('deny'),
+  })
+  .strict();
+
+export const GatewayConfig = z
+  .object({
+    site: SiteConfig,
+    gate: z
+      .object({
+        id: z.string().regex(/^[a-z0-9-]{1,40}$/, 'lower-case letters, digits and - only (1-40)'),
+        lanes: z.array(LaneConfig).min(1),
+      })
+      .strict(),
+    devices: z
+      .object({
+        /** A device is offline only after this much silence: OSDP stacks that gave up sooner flapped. */
+        offlineAfterMs: z.number().int().min(100).default(3000),
+        reconnectInitialMs: z.number().int().min(10).default(250),
+        reconnectMaxMs: z.number().int().min(100).default(10000),
+        qrMaxLength: z.number().int().min(16).max(8192).default(2048),
+        qrInterByteTimeoutMs: z.number().int().min(5).max(5000).default(100),
+      })
+      .strict()
+      .default({ offlineAfterMs: 3000, reconnectInitialMs: 250, reconnectMaxMs: 10000, qrMaxLength: 2048, qrInterByteTimeoutMs: 100 }),
+    tickets: z
+      .object({
+        jwksFile: z.string().min(1),
+        clockSkewS: z.number().int().min(0).max(3600).default(60),
+      })
+      .strict(),
+    chip: z
+      .object({
+        /** Folder of CSCA certificates and/or ICAO master list files. */
+        trustStore: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+    watchlist: z
+      .object({
+        file: z.string().optional(),
+        /** Ed25519 public key (JWK JSON file) of the IOC that signs watchlists. */
+        signerJwksFile: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+    policy: PolicyConfig.default({
+      antiPassback: { enabled: true, mode: 'hard', resetAfterS: 12 * 3600 },
+      cccdQrOpens: true,
+      bindingAcceptsQr: false,
+      watchlistAction: 'alarm',
+      expiredDocument: 'deny',
+    }),
+    store: z
+      .object({
+        path: z.string().min(1).default('var/gate06.db'),
+        retentionDays: z.number().int().min(1).default(90),
+        maxSizeMb: z.number().int().min(1).default(512),
+        /** WAL checkpoint threshold; the WAL is truncated after each checkpoint so it stays bounded. */
+        walMaxMb: z.number().int().min(1).default(16),
+        /** Personal fields kept encrypted for sites that must (off by default: data minimisation). */
+        personal: z
+          .object({
+            enabled: z.boolean().default(false),
+            retentionDays: z.number().int().min(1).default(30),
+            key: SecretRef.optional(),
+            keyId: z.string().default('k1'),
+          })
+          .strict()
+          .default({ enabled: false, retentionDays: 30, keyId: 'k1' }),
+      })
+      .strict()
+      .default({ path: 'var/gate06.db', retentionDays: 90, maxSizeMb: 512, walMaxMb: 16, personal: { enabled: false, retentionDays: 30, keyId: 'k1' } }),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(2 * 1024 * 1024),
+        deviceTokens: z.array(SecretRef).default([]),
+        staffTokens: z.array(SecretRef).default([]),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 2 * 1024 * 1024, deviceTokens: [], staffTokens: [] }),
+    mqtt: z
+      .object({
+        url: z.string().min(1),
+        username: z.string().optional(),
+        password: SecretRef.optional(),
+        tls: z
+          .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+          .strict()
+          .optional(),
+        windowSeconds: z.number().int().min(5).max(3600).default(60),
+        outboxMax: z.number().int().min(10).default(10000),
+        healthIntervalS: z.number().int().min(1).default(30),
+        /** Signs inbound commands; commands are Ed25519 JWS from the IOC. */
+        commandSignerJwksFile: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    face: z
+      .object({
+        modelsDir: z.string().default('models/cache'),
+        thresholdsFile: z.string().default('models/thresholds.json'),
+        enrollmentKey: SecretRef.optional(),
+      })
+      .strict()
+      .default({ modelsDir: 'models/cache', thresholdsFile: 'models/thresholds.json' }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const zones = new Set(cfg.site.zones.map((z) => z.id));
+    const laneIds = new Set<string>();
+    cfg.gate.lanes.forEach((lane, i) => {
+      if (!zones.has(lane.zone)) {
+        ctx.addIssue({ code: 'custom', path: ['gate', 'lanes', i, 'zone'], message: `unknown zone "${lane.zone}"` });
+      }
+      if (laneIds.has(lane.id)) {
+        ctx.addIssue({ code: 'custom', path: ['gate', 'lanes', i, 'id'], message: `duplicate lane id "${lane.id}"` });
+      }
+      laneIds.add(lane.id);
+      for (const side of ['entry', 'exit'] as const) {
+        const s = lane[side];
+        if (s?.accepts.includes('chip') && !cfg.chip) {
+          ctx.addIssue({ code: 'custom', path: ['gate', 'lanes', i, side, 'accepts'], message: 'accepts chip but no chip.trustStore is configured' });
+        }
+      }
+    });
+  });
+export type GatewayConfig = z.infer<typeof GatewayConfig>;

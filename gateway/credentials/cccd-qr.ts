@@ -1,0 +1,67 @@
+// The printed QR on the CCCD card: `id|oldId|name|DDMMYYYY|Nam/Nữ|address|DDMMYYYY` (notes/domain.md §1).
+// It is unsigned: anyone can print one, so it yields a claimed identity only; site policy decides what it opens.
+import { fail, ok, type Result } from '../reasons.js';
+import type { Identity } from './identity.js';
+
+/** Province/city codes of the 12-digit personal ID (Thông tư 07/2016/TT-BCA). */
+const PROVINCE_CODES = new Set(
+  '001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096'.split(' '),
+);
+export const MAX_QR_LENGTH = 1024;
+
+export interface CccdQr {
+  identity: Identity;
+  oldIdPresent: boolean;
+  issuedOn: string; // YYYY-MM-DD
+}
+
+/** DDMMYYYY → YYYY-MM-DD when it is a real calendar date. */
+export function parseDdMmYyyy(s: string): string | null {
+  const m = /^(\d{2})(\d{2})(\d{4})$/.exec(s);
+  if (!m) return null;
+  const [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (y < 1900 || mo < 1 || mo > 12 || d < 1) return null;
+  const dt = new Date(Date.UTC(y, mo - 1, d));
+  if (dt.getUTCDate() !== d || dt.getUTCMonth() !== mo - 1) return null;
+  return `${m[3]}-${m[2]}-${m[1]}`;
+}
+
+/**
+ * The 4th digit of the ID encodes sex and century of birth (0/1: 1900s male/female, 2/3: 2000s, ...),
+ * digits 5-6 the last two digits of the birth year; a printed QR whose fields disagree with its ID is forged.
+ */
+export function idAgreesWith(id: string, birthDate: string, sex: 'M' | 'F'): boolean {
+  const code = Number(id[3]);
+  const century = 1900 + Math.floor(code / 2) * 100;
+  const year = Number(birthDate.slice(0, 4));
+  const expectSex = code % 2 === 0 ? 'M' : 'F';
+  return year >= century && year < century + 100 && id.slice(4, 6) === birthDate.slice(2, 4) && expectSex === sex;
+}
+
+export function parseCccdQr(text: string, now: number): Result<CccdQr> {
+  if (text.length > MAX_QR_LENGTH) return fail('qr.malformed', 'longer than a CCCD QR can be');
+  const fields = text.normalize('NFC').split('|');
+  // Real cards carry 7 fields; one parser saw an 8th (expiry). Fewer is a different or broken layout.
+  if (fields.length < 7 || fields.length > 9) return fail('qr.malformed', `${fields.length} fields, expected 7`);
+  const [id, oldId, name, dob, sexText, , issued] = fields as [string, string, string, string, string, string, string];
+  if (!/^\d{12}$/.test(id) || !PROVINCE_CODES.has(id.slice(0, 3))) return fail('qr.bad-id', 'not a 12-digit ID with a known province code');
+  if (oldId !== '' && !/^\d{9}$/.test(oldId)) return fail('qr.bad-old-id');
+  const trimmedName = name.trim();
+  if (trimmedName.length === 0 || trimmedName.length > 100 || /[\d\p{Cc}]/u.test(trimmedName)) return fail('qr.bad-name');
+  const birthDate = parseDdMmYyyy(dob);
+  const issuedOn = parseDdMmYyyy(issued);
+  const today = new Date(now).toISOString().slice(0, 10);
+  if (!birthDate || birthDate > today) return fail('qr.bad-date', 'date of birth');
+  if (!issuedOn || issuedOn > today || issuedOn < birthDate) return fail('qr.bad-date', 'date of issue');
+  const sex = sexText === 'Nam' ? 'M' : sexText === 'Nữ' ? 'F' : null;
+  if (!sex) return fail('qr.bad-sex');
+  if (!idAgreesWith(id, birthDate, sex)) return fail('qr.bad-id', 'ID does not agree with the date of birth and sex');
+  return ok({
+    identity: { idNumber: id, verified: false, nationality: 'VNM', birthDate, sex, name: trimmedName },
+    oldIdPresent: oldId !== '',
+    issuedOn,
+  });
+}
+
+/** A scanned line is a CCCD QR candidate when it has the |-separated shape; tickets are JWS (dots, no pipes). */
+export const looksLikeCccdQr = (text: string): boolean => /^\d{12}\|/.test(text);

@@ -1,0 +1,102 @@
+// The typed event bus: one map from event name to payload, so a listener cannot get a payload wrong.
+// Listeners are registered per owner (a feature), and one call removes all of an owner's listeners on stop().
+import type { CredentialKind, Direction } from './config/schema.js';
+import type { ReasonCode } from './reasons.js';
+
+export type DeviceKind = 'qr-scanner' | 'chip-reader' | 'turnstile' | 'camera';
+export type LinkState = 'up' | 'down';
+
+export type AlarmKind =
+  | 'forced-passage'
+  | 'tailgating'
+  | 'door-held'
+  | 'device-offline'
+  | 'turnstile-alarm'
+  | 'fire-alarm'
+  | 'watchlist-hit'
+  | 'anti-passback'
+  | 'outbox-filling'
+  | 'clock-jump';
+
+export interface Alarm {
+  id: string;
+  kind: AlarmKind;
+  lane: string | null;
+  ts: number;
+  /** Never personal data: at most a device name, a count or a watchlist entry version. */
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface DecisionRecord {
+  eventId: string;
+  seq: number;
+  ts: number;
+  lane: string;
+  direction: Direction;
+  credential: CredentialKind;
+  decision: 'allow' | 'deny';
+  reason: ReasonCode;
+  latencyMs: number;
+  idMasked: string | null;
+  /** Non-personal extras shown to operators: face score, PA result, document expiry state, category. */
+  facts: Record<string, string | number | boolean>;
+}
+
+export interface PassageRecord {
+  eventId: string;
+  seq: number;
+  ts: number;
+  lane: string;
+  direction: Direction;
+  /** The decision that unlocked for this passage, or null for a forced passage / free-passage mode. */
+  authorizedBy: string | null;
+  credential: CredentialKind | null;
+  facts: Record<string, string | number | boolean>;
+}
+
+export interface GatewayEvents {
+  'decision.made': DecisionRecord;
+  'passage.seen': PassageRecord;
+  'passage.timeout': { lane: string; direction: Direction; decisionId: string; ts: number };
+  'alarm.raised': Alarm;
+  'alarm.acknowledged': { id: string; by: string; ts: number };
+  'device.link': { lane: string; device: DeviceKind; state: LinkState; reason?: string; ts: number };
+  'lane.state': { lane: string; state: string; freePassage: boolean; degraded: boolean; ts: number };
+  'fire.mode': { active: boolean; ts: number };
+}
+
+type Listener<T> = (payload: T) => void;
+
+export class EventBus<E extends { [K in keyof E]: unknown } = GatewayEvents> {
+  private readonly listeners = new Map<keyof E, Array<{ owner: object; fn: Listener<never> }>>();
+
+  on<K extends keyof E>(owner: object, name: K, fn: Listener<E[K]>): void {
+    const list = this.listeners.get(name) ?? [];
+    list.push({ owner, fn: fn as Listener<never> });
+    this.listeners.set(name, list);
+  }
+
+  /** A throwing listener must not stop the lane: it is isolated and reported. */
+  emit<K extends keyof E>(name: K, payload: E[K]): void {
+    for (const { fn } of this.listeners.get(name) ?? []) {
+      try {
+        (fn as Listener<E[K]>)(payload);
+      } catch (err) {
+        this.onListenerError(err, String(name));
+      }
+    }
+  }
+
+  removeOwner(owner: object): void {
+    for (const [name, list] of this.listeners) {
+      this.listeners.set(
+        name,
+        list.filter((l) => l.owner !== owner),
+      );
+    }
+  }
+
+  onListenerError: (err: unknown, event: string) => void = (err, event) => {
+    process.emitWarning(`listener for ${event} threw: ${(err as Error)?.message ?? err}`);
+  };
+}

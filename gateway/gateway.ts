@@ -1,0 +1,242 @@
+// The composition root: reads nothing itself, builds every service from a validated config, starts the
+// features in order and stops them in reverse. The decision path (reader → lane → decision service → store
+// → turnstile) never reaches the network; telemetry listens to the bus and is never called by a lane.
+import { readFileSync, statSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { JSONWebKeySet } from 'jose';
+import type { Logger } from 'pino';
+import { AlarmService } from './alarms.js';
+import type { Direction, GatewayConfig } from './config/schema.js';
+import { resolveSecret } from './config/load.js';
+import { type TicketKeys, ticketKeys } from './credentials/ticket.js';
+import type { DeviceFactory } from './devices.js';
+import { EventBus } from './events.js';
+import { type Authenticator as AuthenticatorT, Authenticator } from './http/auth.js';
+import { eventsRoutes } from './http/events-routes.js';
+import { healthRoutes } from './http/health-routes.js';
+import { createHttpServer } from './http/server.js';
+import { verifyRoutes } from './http/verify-routes.js';
+import { DecisionService } from './lane/decision-service.js';
+import { LaneController } from './lane/lane-controller.js';
+import type { ChipCheck, FaceCheck, WatchlistCheck } from './lane/ports.js';
+import { GatewayMetrics } from './metrics.js';
+import { AuditLog } from './store/audit-log.js';
+import { EventStore } from './store/event-store.js';
+import { PersonalVault } from './store/personal.js';
+
+export const VERSION = '0.1.0';
+
+/** A feature of the daemon (Zigbee2MQTT's extension shape): the constructor stores, start() works, stop() undoes. */
+export interface Feature {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  devices: DeviceFactory;
+  now?: () => number;
+  /** Optional ports: wired when the site has a chip trust store, face models, a watchlist. */
+  chip?: ChipCheck;
+  face?: FaceCheck;
+  watchlist?: WatchlistCheck;
+  /** Extra features built from the core services (telemetry, console, enrollment ...). */
+  features?: Array<(core: GatewayCore) => Feature | Promise<Feature>>;
+  /** Extra HTTP plugins registered before listen. */
+  http?: Array<(app: FastifyInstance, core: GatewayCore) => Promise<void>>;
+}
+
+export interface GatewayCore {
+  config: GatewayConfig;
+  logger: Logger;
+  bus: EventBus;
+  store: EventStore;
+  alarms: AlarmService;
+  audit: AuditLog;
+  metrics: GatewayMetrics;
+  decisions: DecisionService;
+  lanes: Map<string, LaneController>;
+  auth: AuthenticatorT;
+  siteKey: Buffer;
+  personal?: PersonalVault;
+  now: () => number;
+  setFire(active: boolean, source: string): void;
+  setFreePassage(lane: string, on: boolean, by: string, reason: string): boolean;
+}
+
+export class Gateway {
+  readonly core: GatewayCore;
+  private app?: FastifyInstance;
+  private readonly features: Feature[] = [];
+  private readonly started: Feature[] = [];
+  private retentionTimer?: NodeJS.Timeout;
+  private fireSources = new Set<string>();
+
+  constructor(private readonly opts: GatewayOptions) {
+    const { config, logger } = opts;
+    const now = opts.now ?? Date.now;
+    const bus = new EventBus();
+    bus.onListenerError = (err, event) => logger.error({ err, event }, 'event listener failed');
+    const store = new EventStore({ path: config.store.path, walMaxMb: config.store.walMaxMb, now });
+    const alarms = new AlarmService(store, bus, now);
+    const siteKey = resolveSecret(config.site.idHashKey);
+    const personal =
+      config.store.personal.enabled && config.store.personal.key
+        ? new PersonalVault(store.db, resolveSecret(config.store.personal.key), config.store.personal.keyId, config.store.personal.retentionDays * 86400_000)
+        : undefined;
+    const auth = new Authenticator();
+    auth.onDenied = (req, why) => logger.warn({ channel: 'auth', url: req.url.split('?')[0], ip: req.ip, why }, 'access denied');
+    config.http.deviceTokens.forEach((ref, i) => auth.addToken(resolveSecret(ref), { kind: 'token', role: 'device', name: `device-token-${i}` }));
+    config.http.staffTokens.forEach((ref, i) => auth.addToken(resolveSecret(ref), { kind: 'token', role: 'security', name: `staff-token-${i}` }));
+    const decisions = new DecisionService({
+      config,
+      store,
+      bus,
+      ticketKeys: jwksReloader(config.tickets.jwksFile, logger),
+      siteKey,
+      now,
+      chip: opts.chip,
+      face: opts.face,
+      watchlist: opts.watchlist,
+      personal,
+      onAlarm: (kind, lane, detail) => alarms.raise(kind, lane, detail),
+    });
+    const lanes = new Map<string, LaneController>();
+    for (const lane of config.gate.lanes) {
+      const qr: Partial<Record<Direction, ReturnType<DeviceFactory['qrScanner']>>> = {};
+      const chip: Partial<Record<Direction, ReturnType<DeviceFactory['chipReader']>>> = {};
+      for (const [dir, side] of [['in', lane.entry], ['out', lane.exit]] as const) {
+        if (side?.qrScanner) qr[dir] = opts.devices.qrScanner(side.qrScanner, config.devices);
+        if (side?.chipReader) chip[dir] = opts.devices.chipReader(side.chipReader, config.devices);
+      }
+      const turnstile = opts.devices.turnstile(lane.turnstile, config.devices);
+      lanes.set(
+        lane.id,
+        new LaneController({ config: lane, decisions, store, bus, alarms, devices: { turnstile, qr, chip }, logger: logger.child({ channel: 'lane', lane: lane.id }), now }),
+      );
+      // The fire panel is wired to a board input; any lane's board reporting it frees every lane of the gate.
+      turnstile.on('fireAlarm', (active) => this.core.setFire(active, lane.id));
+    }
+    this.core = {
+      config,
+      logger,
+      bus,
+      store,
+      alarms,
+      audit: new AuditLog(store.db, now),
+      metrics: new GatewayMetrics(bus),
+      decisions,
+      lanes,
+      auth,
+      siteKey,
+      personal,
+      now,
+      setFire: (active, source) => {
+        const before = this.fireSources.size > 0;
+        if (active) this.fireSources.add(source);
+        else this.fireSources.delete(source);
+        const after = this.fireSources.size > 0;
+        if (before === after) return;
+        logger.warn({ active: after, source }, 'fire alarm: free passage on every lane');
+        store.append({ type: 'fire', lane: null, direction: null, credential: null, decision: null, reason: null, idHash: null, idMasked: null, latencyMs: null, refId: null, facts: { active: after, source } });
+        if (after) alarms.raise('fire-alarm', null, { source });
+        bus.emit('fire.mode', { active: after, ts: now() });
+        for (const l of lanes.values()) l.setFire(after);
+      },
+      setFreePassage: (laneId, on, by, reason) => {
+        const lane = lanes.get(laneId);
+        if (!lane) return false;
+        store.append({ type: 'free-passage', lane: laneId, direction: null, credential: null, decision: null, reason: null, idHash: null, idMasked: null, latencyMs: null, refId: null, facts: { requested: on, by, why: reason.slice(0, 200) } });
+        lane.setFreePassage(on);
+        return true;
+      },
+    };
+  }
+
+  get url(): string {
+    const addr = this.app?.server.address();
+    return addr && typeof addr === 'object' ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
+  }
+
+  async start(): Promise<void> {
+    const { core, opts } = this;
+    const { config, logger } = core;
+    for (const make of opts.features ?? []) this.features.push(await make(core));
+    this.app = await createHttpServer({ bodyLimitBytes: config.http.bodyLimitBytes, logger, title: 'gate06 gateway', version: VERSION });
+    await this.app.register(healthRoutes, { core, version: VERSION });
+    await this.app.register(verifyRoutes, { decisions: core.decisions, lanes: core.lanes, auth: core.auth });
+    await this.app.register(eventsRoutes, { store: core.store, audit: core.audit, auth: core.auth });
+    for (const plugin of opts.http ?? []) await plugin(this.app, core);
+    for (const lane of core.lanes.values()) {
+      await lane.start();
+      this.started.push({ name: `lane ${lane.id}`, start: async () => {}, stop: () => lane.stop() });
+    }
+    for (const f of this.features) {
+      await f.start();
+      this.started.push(f);
+    }
+    await this.app.listen({ host: config.http.host, port: config.http.port });
+    this.runRetention();
+    this.retentionTimer = setInterval(() => this.runRetention(), 60 * 60_000);
+    this.retentionTimer.unref();
+    logger.info({ url: this.url, lanes: [...core.lanes.keys()], bootId: core.store.bootId }, 'gateway started');
+  }
+
+  private runRetention(): void {
+    const { store, config, personal, logger, now } = this.core;
+    try {
+      const { removed } = store.applyRetention({ maxAgeMs: config.store.retentionDays * 86400_000, maxBytes: config.store.maxSizeMb * 1024 * 1024 });
+      const purged = personal?.purgeExpired(now()) ?? 0;
+      if (removed || purged) logger.info({ removed, purgedPersonal: purged }, 'retention applied');
+    } catch (err) {
+      logger.error({ err }, 'retention failed');
+    }
+  }
+
+  /** Stops in reverse: HTTP first (no new decisions), features (telemetry flushes), lanes, then the store. */
+  async stop(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.app?.close();
+    for (const f of this.started.reverse()) {
+      try {
+        await f.stop();
+      } catch (err) {
+        this.core.logger.error({ err, feature: f.name }, 'feature failed to stop');
+      }
+    }
+    this.core.bus.removeOwner(this.core.metrics);
+    this.core.store.close();
+  }
+}
+
+/** Issuer keys rotate by kid: the JWKS file is re-read when it changes, checked at most every few seconds. */
+function jwksReloader(file: string, logger: Logger, checkEveryMs = 5000): () => TicketKeys {
+  let keys: TicketKeys | null = null;
+  let mtime = 0;
+  let checkedAt = 0;
+  const load = (): void => {
+    const m = statSync(file).mtimeMs;
+    if (keys && m === mtime) return;
+    const jwks = JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet;
+    if (!Array.isArray(jwks.keys)) throw new Error(`${file}: not a JWKS (no keys array)`);
+    keys = ticketKeys(jwks);
+    mtime = m;
+    logger.info({ file, kids: jwks.keys.map((k) => k.kid) }, 'ticket issuer keys loaded');
+  };
+  load();
+  return () => {
+    const t = Date.now();
+    if (t - checkedAt > checkEveryMs) {
+      checkedAt = t;
+      try {
+        load();
+      } catch (err) {
+        // Keep the last good keys: a half-written JWKS must not stop the gate.
+        logger.error({ err: (err as Error).message, file }, 'ticket issuer keys not reloaded');
+      }
+    }
+    return keys!;
+  };
+}

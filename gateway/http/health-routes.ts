@@ -1,0 +1,25 @@
+// GET /healthz (no auth: for the box's supervisor and load balancers; no personal data) and GET /metrics.
+import type { FastifyPluginAsync } from 'fastify';
+import type { GatewayCore } from '../gateway.js';
+
+export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: string }> = async (app, { core, version }) => {
+  const startedAt = Date.now();
+  app.get('/healthz', { schema: { summary: 'Liveness and lane health', security: [] } }, async () => {
+    const lanes = [...core.lanes.values()].map((l) => l.snapshot());
+    const degraded = lanes.some((l) => l.degraded);
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      version,
+      bootId: core.store.bootId,
+      uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      site: core.config.site.id,
+      gate: core.config.gate.id,
+      lanes,
+      store: { bytes: core.store.sizeBytes(), walBytes: core.store.walBytes() },
+    };
+  });
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', security: [] } }, async (_req, reply) => {
+    reply.header('content-type', core.metrics.registry.contentType);
+    return core.metrics.registry.metrics();
+  });
+};

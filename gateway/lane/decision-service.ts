@@ -1,0 +1,261 @@
+// One decision, top to bottom: verify the credential(s) → face, when policy asks → site policy →
+// durable commit (with use counts and presence in the same transaction) → the caller may unlock.
+// Used by the lane controller (serial readers) and by POST /v1/verify alike, so both decide the same way.
+import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
+import { cccdQrFacts } from '../credentials/categories.js';
+import { parseCccdQr } from '../credentials/cccd-qr.js';
+import { type Identity, keyedIdHash, maskId } from '../credentials/identity.js';
+import { holderBinding, type TicketKeys, type VerifiedTicket, verifyTicket } from '../credentials/ticket.js';
+import type { EventBus } from '../events.js';
+import { isAllowReason, type ReasonCode } from '../reasons.js';
+import type { EventStore } from '../store/event-store.js';
+import type { PersonalVault } from '../store/personal.js';
+import type { StoredEvent } from '../store/types.js';
+import { allowedUses, applyPolicy } from './policy.js';
+import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './ports.js';
+
+export type CredentialInput =
+  | { kind: 'ticket'; token: string }
+  | { kind: 'cccd-qr'; text: string }
+  | { kind: 'chip'; sod: Buffer; dataGroups: Map<number, Buffer> };
+
+export interface DecisionRequest {
+  lane: string;
+  direction: Direction;
+  /** The credential that asks to open; `supporting` ones prove who holds it (a CCCD for a bound train ticket). */
+  credential: CredentialInput;
+  supporting?: CredentialInput[];
+  /** A still frame from a handheld or networked reader; the lane's camera is used when absent. */
+  face?: Buffer;
+  source: 'reader' | 'http';
+  /** performance.now() when the credential arrived, for the latency histogram. */
+  receivedAt: number;
+}
+
+export interface DecisionOutcome {
+  event: StoredEvent;
+  decision: 'allow' | 'deny';
+  reason: ReasonCode;
+  /** Category facts carried on to the passage this decision authorises (for anonymous counts). */
+  passageFacts: Record<string, string | number | boolean>;
+  /** What to take back if nobody passes after the unlock (a ticket use, a presence mark). */
+  undo: UnusedGrant | null;
+}
+
+export interface UnusedGrant {
+  zone: string;
+  direction: Direction;
+  tid?: string;
+  subject?: string;
+  previousInside?: boolean;
+}
+
+interface Established {
+  identity?: Identity;
+  ticket?: VerifiedTicket;
+  photo?: Buffer;
+  documentExpired?: boolean;
+  facts: Record<string, string | number | boolean>;
+}
+
+type Step = { ok: true; value: Established } | { ok: false; reason: ReasonCode; facts?: Established['facts']; identity?: Identity };
+
+export interface DecisionDeps {
+  config: GatewayConfig;
+  store: EventStore;
+  bus: EventBus;
+  ticketKeys: () => TicketKeys;
+  siteKey: Buffer;
+  now: () => number;
+  chip?: ChipCheck;
+  face?: FaceCheck;
+  watchlist?: WatchlistCheck;
+  personal?: PersonalVault;
+  onlineTickets?: OnlineTicketValidator;
+  onAlarm: (kind: 'anti-passback' | 'watchlist-hit', lane: string, detail: Record<string, string | number | boolean>) => void;
+}
+
+export class DecisionService {
+  private readonly lanes: Map<string, LaneConfig>;
+  private readonly getUses;
+  private readonly bumpUses;
+  private readonly refundUse;
+  private readonly getPresence;
+  private readonly setPresence;
+
+  constructor(private readonly deps: DecisionDeps) {
+    this.lanes = new Map(deps.config.gate.lanes.map((l) => [l.id, l]));
+    const db = deps.store.db;
+    this.getUses = db.prepare('SELECT uses FROM ticket_uses WHERE tid = ?').pluck();
+    this.bumpUses = db.prepare('INSERT INTO ticket_uses (tid, uses, last_ts) VALUES (?, 1, ?) ON CONFLICT(tid) DO UPDATE SET uses = uses + 1, last_ts = excluded.last_ts');
+    this.refundUse = db.prepare('UPDATE ticket_uses SET uses = max(uses - 1, 0) WHERE tid = ?');
+    this.getPresence = db.prepare('SELECT inside, ts FROM presence WHERE subject = ? AND zone = ?');
+    this.setPresence = db.prepare('INSERT INTO presence (subject, zone, inside, ts) VALUES (?, ?, ?, ?) ON CONFLICT(subject, zone) DO UPDATE SET inside = excluded.inside, ts = excluded.ts');
+  }
+
+  laneSide(laneId: string, direction: Direction): { lane: LaneConfig; side: LaneSide } | null {
+    const lane = this.lanes.get(laneId);
+    const side = lane && (direction === 'in' ? lane.entry : lane.exit);
+    return lane && side ? { lane, side } : null;
+  }
+
+  async decide(req: DecisionRequest): Promise<DecisionOutcome> {
+    const found = this.laneSide(req.lane, req.direction);
+    if (!found) return this.commit(req, null, { ok: false, reason: 'policy.unknown-lane' });
+    const { lane, side } = found;
+    const primary = await this.establish(req.credential);
+    if (!primary.ok) return this.commit(req, lane, primary);
+    let est = primary.value;
+
+    // Supporting credentials: a CCCD (chip or QR) shown with a ticket; its ID must agree with any other ID shown.
+    let binding: 'none' | 'match' | 'mismatch' | 'unverified' = 'none';
+    for (const extra of req.supporting ?? []) {
+      const s = await this.establish(extra);
+      if (!s.ok) return this.commit(req, lane, { ...s, facts: { ...est.facts, ...s.facts } });
+      if (est.identity && s.value.identity && est.identity.idNumber !== s.value.identity.idNumber) {
+        return this.commit(req, lane, { ok: false, reason: 'chip.id-mismatch', identity: est.identity, facts: est.facts });
+      }
+      const merged: Established = { ...s.value, ...est, facts: { ...s.value.facts, ...est.facts } };
+      if (!est.identity || (s.value.identity?.verified && !est.identity.verified)) merged.identity = s.value.identity;
+      merged.photo = est.photo ?? s.value.photo;
+      est = merged;
+    }
+    const hid = est.ticket?.claims.hid;
+    if (hid) {
+      const id = est.identity;
+      const acceptable = id && (id.verified || this.deps.config.policy.bindingAcceptsQr);
+      binding = !id ? 'unverified' : holderBinding(est.ticket!.claims.tid, id.idNumber) !== hid ? 'mismatch' : acceptable ? 'match' : 'unverified';
+      if (this.deps.onlineTickets && binding === 'match') {
+        const online = await this.deps.onlineTickets.validate({ tid: est.ticket!.claims.tid, lane: lane.id, at: this.deps.now() });
+        if (!online.ok) return this.commit(req, lane, { ok: false, reason: online.reason, identity: est.identity, facts: est.facts });
+      }
+    }
+
+    // Face, when the lane's policy asks for it for this credential.
+    if (side.face.requireFor.includes(req.credential.kind)) {
+      if (!this.deps.face) return this.commit(req, lane, { ok: false, reason: 'face.unavailable', identity: est.identity, facts: est.facts });
+      const idHash = est.identity ? keyedIdHash(this.deps.siteKey, est.identity.idNumber) : undefined;
+      const face = await this.deps.face.check({ lane: lane.id, direction: req.direction, policy: side.face, probe: req.face, reference: { photo: est.photo, personRef: idHash } });
+      Object.assign(est.facts, face.facts);
+      if (!face.ok) return this.commit(req, lane, { ok: false, reason: face.reason, identity: est.identity, facts: est.facts });
+    }
+
+    const subject = est.identity ? `id:${keyedIdHash(this.deps.siteKey, est.identity.idNumber)}` : est.ticket ? `tid:${est.ticket.claims.tid}` : null;
+    const watchlistHit = est.identity ? (this.deps.watchlist?.isListed(keyedIdHash(this.deps.siteKey, est.identity.idNumber)) ?? false) : false;
+    return this.commit(req, lane, { ok: true, value: est }, { side, subject, binding, watchlistHit });
+  }
+
+  private async establish(c: CredentialInput): Promise<Step> {
+    const now = this.deps.now();
+    if (c.kind === 'ticket') {
+      const r = await verifyTicket(c.token, this.deps.ticketKeys(), { site: this.deps.config.site.id, now, clockSkewS: this.deps.config.tickets.clockSkewS });
+      if (!r.ok) return { ok: false, reason: r.reason };
+      return { ok: true, value: { ticket: r.value, facts: { ticketKind: r.value.claims.kind, kid: r.value.kid, tid: r.value.claims.tid } } };
+    }
+    if (c.kind === 'cccd-qr') {
+      const r = parseCccdQr(c.text, now);
+      if (!r.ok) return { ok: false, reason: r.reason };
+      return { ok: true, value: { identity: r.value.identity, facts: { ...cccdQrFacts(r.value.identity, now), claimed: true } } };
+    }
+    if (!this.deps.chip) return { ok: false, reason: 'chip.malformed', facts: { detail: 'no chip trust store configured' } };
+    const r = await this.deps.chip.verify(c.sod, c.dataGroups, now);
+    if (!r.ok) return { ok: false, reason: r.reason, facts: r.facts, identity: r.identity };
+    return { ok: true, value: { identity: r.identity, photo: r.photo, documentExpired: r.documentExpired, facts: r.facts } };
+  }
+
+  /** The durable step: stateful checks and the event insert share one transaction, so two readers can't both spend a last use. */
+  private commit(
+    req: DecisionRequest,
+    lane: LaneConfig | null,
+    step: Step,
+    ctx?: { side: LaneSide; subject: string | null; binding: 'none' | 'match' | 'mismatch' | 'unverified'; watchlistHit: boolean },
+  ): DecisionOutcome {
+    const { store, config, now } = this.deps;
+    const identity = step.ok ? step.value.identity : step.identity;
+    const facts: Record<string, string | number | boolean> = { ...(step.ok ? step.value.facts : step.facts), source: req.source };
+    if (req.supporting?.length) facts.supporting = req.supporting.map((s) => s.kind).join(',');
+    const idHash = identity ? keyedIdHash(this.deps.siteKey, identity.idNumber) : null;
+    let alarms: Array<'anti-passback' | 'watchlist-hit'> = [];
+    let undo: UnusedGrant | null = null;
+    const outcome = store.transaction(() => {
+      let decision: 'allow' | 'deny' = 'deny';
+      let reason: ReasonCode = step.ok ? 'ok' : step.reason;
+      if (step.ok && ctx && lane) {
+        const t = step.value.ticket;
+        const presence = ctx.subject ? (this.getPresence.get(ctx.subject, lane.zone) as { inside: number; ts: number } | undefined) : undefined;
+        const fresh = presence && now() - presence.ts < config.policy.antiPassback.resetAfterS * 1000;
+        const verdict = applyPolicy(config.policy, {
+          kind: req.credential.kind,
+          direction: req.direction,
+          side: ctx.side,
+          ticketUses: t ? { used: (this.getUses.get(t.claims.tid) as number | undefined) ?? 0, allowed: allowedUses(t.claims.kind, t.claims.uses) } : undefined,
+          insideZone: Boolean(presence?.inside && fresh),
+          watchlistHit: ctx.watchlistHit,
+          binding: ctx.binding,
+          documentExpired: step.value.documentExpired,
+        });
+        decision = verdict.decision;
+        reason = verdict.reason;
+        alarms = verdict.alarms;
+        if (ctx.binding !== 'none') facts.binding = ctx.binding;
+      }
+      const event = store.append(
+        {
+          type: 'decision',
+          lane: lane?.id ?? req.lane.slice(0, 32),
+          direction: req.direction,
+          credential: req.credential.kind,
+          decision,
+          reason,
+          idHash,
+          idMasked: identity ? maskId(identity.idNumber) : null,
+          latencyMs: performance.now() - req.receivedAt,
+          refId: null,
+          facts,
+        },
+        (ev) => {
+          if (decision !== 'allow' || !lane || !step.ok || !ctx) return;
+          const t = step.value.ticket;
+          undo = { zone: lane.zone, direction: req.direction };
+          if (t && req.direction === 'in') {
+            this.bumpUses.run(t.claims.tid, ev.ts);
+            undo.tid = t.claims.tid;
+          }
+          if (ctx.subject) {
+            const before = this.getPresence.get(ctx.subject, lane.zone) as { inside: number } | undefined;
+            this.setPresence.run(ctx.subject, lane.zone, req.direction === 'in' ? 1 : 0, ev.ts);
+            undo.subject = ctx.subject;
+            undo.previousInside = Boolean(before?.inside);
+          }
+          if (identity && this.deps.personal) this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
+        },
+      );
+      return { event, decision, reason };
+    });
+    for (const kind of alarms) this.deps.onAlarm(kind, outcome.event.lane ?? req.lane, { eventId: outcome.event.id });
+    const passageFacts: Record<string, string | number | boolean> = { via: req.credential.kind };
+    for (const k of ['nationality', 'ageBand', 'sex'] as const) if (facts[k] !== undefined) passageFacts[k] = facts[k]!;
+    this.deps.bus.emit('decision.made', {
+      eventId: outcome.event.id,
+      seq: outcome.event.seq,
+      ts: outcome.event.ts,
+      lane: outcome.event.lane!,
+      direction: req.direction,
+      credential: req.credential.kind,
+      decision: outcome.decision,
+      reason: outcome.reason,
+      latencyMs: outcome.event.latencyMs ?? 0,
+      idMasked: outcome.event.idMasked,
+      facts: outcome.event.facts,
+    });
+    return { ...outcome, passageFacts, undo };
+  }
+
+  /** A person who walked away after an unlock did not use the ticket nor cross: call inside the timeout's transaction. */
+  revertUnused(grant: UnusedGrant, ts: number): void {
+    if (grant.tid) this.refundUse.run(grant.tid);
+    if (grant.subject) this.setPresence.run(grant.subject, grant.zone, grant.previousInside ? 1 : 0, ts);
+  }
+}
+
+export const allowed = (o: DecisionOutcome): boolean => isAllowReason(o.reason) && o.decision === 'allow';

@@ -1,0 +1,284 @@
+// One lane at run time: reader events in, decisions through the decision service, effects of the lane
+// machine out to the turnstile and the event log. It knows nothing of HTTP or MQTT.
+import type { Logger } from 'pino';
+import type { ChipReader } from '../../drivers/chip-reader/index.js';
+import type { QrScanner } from '../../drivers/qr-scanner/index.js';
+import type { Turnstile } from '../../drivers/turnstile/index.js';
+import type { AlarmService } from '../alarms.js';
+import type { Direction, LaneConfig } from '../config/schema.js';
+import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
+import type { DeviceKind, EventBus, LinkState } from '../events.js';
+import type { EventStore } from '../store/event-store.js';
+import type { CredentialInput, DecisionOutcome, DecisionService, UnusedGrant } from './decision-service.js';
+import { type Grant, type LaneEffect, type LaneInput, type LaneMachineState, initialLaneState, isHeldOpen, phaseOf, step } from './lane-machine.js';
+
+export interface LaneDevices {
+  turnstile: Turnstile;
+  qr: Partial<Record<Direction, QrScanner>>;
+  chip: Partial<Record<Direction, ChipReader>>;
+}
+
+interface GrantPayload {
+  passageFacts: Record<string, string | number | boolean>;
+  undo: UnusedGrant | null;
+}
+
+/** A credential waiting for its partner (a bound ticket for the holder's CCCD, or the reverse). */
+interface Held {
+  credential: CredentialInput;
+  receivedAt: number;
+  expiresAt: number;
+}
+
+export interface LaneControllerDeps {
+  config: LaneConfig;
+  decisions: DecisionService;
+  store: EventStore;
+  bus: EventBus;
+  alarms: AlarmService;
+  devices: LaneDevices;
+  logger: Logger;
+  now?: () => number;
+  /** How long a bound ticket waits for the holder's ID card (or the reverse). */
+  pairingWindowMs?: number;
+  tickMs?: number;
+}
+
+export class LaneController {
+  readonly id: string;
+  private readonly state: LaneMachineState = initialLaneState();
+  private readonly now: () => number;
+  private readonly links = new Map<string, LinkState>();
+  private readonly held: Partial<Record<Direction, Held>> = {};
+  private tick?: NodeJS.Timeout;
+  private lastPhase = '';
+
+  constructor(private readonly deps: LaneControllerDeps) {
+    this.id = deps.config.id;
+    this.now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const { devices } = this.deps;
+    const t = devices.turnstile;
+    t.on('passage', (direction, active) => this.apply({ t: 'sensor', direction, active }));
+    t.on('alarm', (active) => {
+      if (active) this.deps.alarms.raise('turnstile-alarm', this.id);
+    });
+    t.on('link', (state, reason) => this.onLink('turnstile', state, reason));
+    for (const d of ['in', 'out'] as const) {
+      devices.qr[d]?.on('scan', (text) => this.present(d, classifyScan(text), performance.now()));
+      devices.qr[d]?.on('rejected', (reason, bytes) => this.deps.logger.warn({ lane: this.id, direction: d, reason, bytes }, 'qr frame rejected'));
+      devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', state, reason));
+      devices.chip[d]?.on('card', (read) => this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()));
+      devices.chip[d]?.on('readError', (error, detail) => this.deps.logger.warn({ lane: this.id, direction: d, error, detail }, 'chip read failed'));
+      devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', state, reason));
+    }
+    this.tick = setInterval(() => this.onTick(), this.deps.tickMs ?? 100);
+    this.tick.unref();
+    await Promise.all([t.start(), ...Object.values(devices.qr).map((q) => q.start()), ...Object.values(devices.chip).map((c) => c.start())]);
+    this.publishState();
+  }
+
+  async stop(): Promise<void> {
+    if (this.tick) clearInterval(this.tick);
+    const { devices } = this.deps;
+    const all = [devices.turnstile, ...Object.values(devices.qr), ...Object.values(devices.chip)];
+    for (const d of all) d.removeAllListeners();
+    await Promise.allSettled(all.map((d) => d.stop()));
+  }
+
+  get degraded(): boolean {
+    return [...this.links.values()].some((s) => s === 'down');
+  }
+
+  get freePassage(): boolean {
+    return isHeldOpen(this.state);
+  }
+
+  snapshot(): { lane: string; phase: string; freePassage: boolean; fire: boolean; degraded: boolean; links: Record<string, LinkState>; pending: number } {
+    return {
+      lane: this.id,
+      phase: phaseOf(this.state, this.now()),
+      freePassage: this.freePassage,
+      fire: this.state.fire,
+      degraded: this.degraded,
+      links: Object.fromEntries(this.links),
+      pending: this.state.grants.in.length + this.state.grants.out.length,
+    };
+  }
+
+  /** A credential at a reader on this lane. Bound tickets and ID cards pair up within a short window. */
+  present(direction: Direction, credential: CredentialInput, receivedAt: number): Promise<DecisionOutcome | null> {
+    const side = this.deps.decisions.laneSide(this.id, direction)?.side;
+    const held = this.held[direction];
+    if (held && held.expiresAt > this.now() && held.credential.kind !== credential.kind) {
+      delete this.held[direction];
+      const [primary, supporting] = credential.kind === 'ticket' ? [credential, held.credential] : [held.credential, credential];
+      return this.decide(direction, primary, [supporting], held.receivedAt);
+    }
+    const waitsForId = credential.kind === 'ticket' && ticketIsBound(credential.token);
+    const waitsForTicket = credential.kind !== 'ticket' && side !== undefined && !side.accepts.includes(credential.kind) && side.accepts.includes('ticket');
+    if (waitsForId || waitsForTicket) {
+      this.held[direction] = { credential, receivedAt, expiresAt: this.now() + (this.deps.pairingWindowMs ?? 20000) };
+      this.deps.logger.info({ lane: this.id, direction, waitingFor: waitsForId ? 'id-card' : 'ticket' }, 'credential held for pairing');
+      return Promise.resolve(null);
+    }
+    return this.decide(direction, credential, undefined, receivedAt);
+  }
+
+  private async decide(direction: Direction, credential: CredentialInput, supporting: CredentialInput[] | undefined, receivedAt: number): Promise<DecisionOutcome> {
+    const outcome = await this.deps.decisions.decide({ lane: this.id, direction, credential, supporting, source: 'reader', receivedAt });
+    this.afterDecision(direction, outcome);
+    return outcome;
+  }
+
+  /** Shared with POST /v1/verify: an allow decision on this lane becomes a grant, whoever made it. */
+  afterDecision(direction: Direction, outcome: DecisionOutcome): void {
+    this.deps.logger.info(
+      { lane: this.id, direction, decision: outcome.decision, reason: outcome.reason, eventId: outcome.event.id, latencyMs: outcome.event.latencyMs },
+      'decision',
+    );
+    if (outcome.decision !== 'allow') return;
+    this.grant(direction, outcome.event.id, outcome.event.credential ?? 'manual', { passageFacts: outcome.passageFacts, undo: outcome.undo });
+  }
+
+  /** An operator's manual open (already logged with its reason by the caller). */
+  grant(direction: Direction, decisionId: string, credential: Grant['credential'], payload: GrantPayload): void {
+    this.apply({ t: 'grant', grant: { decisionId, direction, credential, deadline: this.now() + this.deps.config.passageTimeoutMs, payload } });
+  }
+
+  setFire(active: boolean): void {
+    this.apply({ t: 'fire', active });
+  }
+
+  setFreePassage(on: boolean): void {
+    this.apply({ t: 'free-passage', on });
+  }
+
+  private onTick(): void {
+    for (const d of ['in', 'out'] as const) {
+      const h = this.held[d];
+      if (h && h.expiresAt <= this.now()) {
+        delete this.held[d];
+        void this.decide(d, h.credential, undefined, h.receivedAt).catch((err) => this.deps.logger.error({ err, lane: this.id }, 'decision failed'));
+      }
+    }
+    this.apply({ t: 'tick' });
+  }
+
+  private apply(input: LaneInput): void {
+    const effects = step(this.state, input, this.now(), {
+      doorHeldMs: this.deps.config.doorHeldMs,
+      tailgateGraceMs: 500,
+      maxGrants: 8,
+    });
+    for (const fx of effects) this.execute(fx);
+    this.publishState();
+  }
+
+  private execute(fx: LaneEffect): void {
+    const { store, bus, alarms, logger, devices } = this.deps;
+    switch (fx.t) {
+      case 'unlock': {
+        const ms = this.deps.config.turnstile.unlockPulseMs;
+        this.state.unlockedUntil[fx.direction] = this.now() + ms;
+        devices.turnstile.pulseUnlock(fx.direction, ms).catch((err: Error) => {
+          // The decision stands in the log; the gate stays locked. Operators see the device alarm.
+          logger.error({ lane: this.id, direction: fx.direction, err: err.message }, 'unlock pulse failed');
+        });
+        break;
+      }
+      case 'passage': {
+        const payload = fx.grant?.payload as GrantPayload | undefined;
+        const ev = store.append({
+          type: 'passage',
+          lane: this.id,
+          direction: fx.direction,
+          credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
+          decision: null,
+          reason: null,
+          idHash: null,
+          idMasked: null,
+          latencyMs: null,
+          refId: fx.grant?.decisionId ?? null,
+          facts: { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
+        });
+        bus.emit('passage.seen', { eventId: ev.id, seq: ev.seq, ts: ev.ts, lane: this.id, direction: fx.direction, authorizedBy: ev.refId, credential: ev.credential, facts: ev.facts });
+        if (fx.alarm) alarms.raise(fx.alarm, this.id, { direction: fx.direction, passageId: ev.id });
+        break;
+      }
+      case 'timeout': {
+        const payload = fx.grant.payload as GrantPayload | undefined;
+        store.transaction(() => {
+          store.append({
+            type: 'timeout',
+            lane: this.id,
+            direction: fx.grant.direction,
+            credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
+            decision: null,
+            reason: null,
+            idHash: null,
+            idMasked: null,
+            latencyMs: null,
+            refId: fx.grant.decisionId,
+            facts: { walkedAway: true },
+          });
+          if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, this.now());
+        });
+        bus.emit('passage.timeout', { lane: this.id, direction: fx.grant.direction, decisionId: fx.grant.decisionId, ts: this.now() });
+        break;
+      }
+      case 'alarm':
+        alarms.raise(fx.kind, this.id, { direction: fx.direction });
+        break;
+      case 'hold-open':
+        store.append({
+          type: 'free-passage',
+          lane: this.id,
+          direction: null,
+          credential: null,
+          decision: null,
+          reason: null,
+          idHash: null,
+          idMasked: null,
+          latencyMs: null,
+          refId: null,
+          facts: { open: fx.open, fire: this.state.fire, operator: this.state.operatorFree },
+        });
+        devices.turnstile.setFreePassage(fx.open).catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'free passage switch failed'));
+        break;
+    }
+  }
+
+  private onLink(device: DeviceKind, state: LinkState, reason?: string): void {
+    const before = this.links.get(device);
+    this.links.set(device, state);
+    this.deps.bus.emit('device.link', { lane: this.id, device, state, reason, ts: this.now() });
+    if (state === 'down' && before !== 'down') this.deps.alarms.raise('device-offline', this.id, { device, ...(reason ? { reason: reason.slice(0, 100) } : {}) });
+    this.publishState();
+  }
+
+  private publishState(): void {
+    const s = this.snapshot();
+    const key = `${s.phase}|${s.freePassage}|${s.degraded}`;
+    if (key === this.lastPhase) return;
+    this.lastPhase = key;
+    this.deps.bus.emit('lane.state', { lane: this.id, state: s.phase, freePassage: s.freePassage, degraded: s.degraded, ts: this.now() });
+  }
+}
+
+export function classifyScan(text: string): CredentialInput {
+  return looksLikeCccdQr(text) ? { kind: 'cccd-qr', text } : { kind: 'ticket', token: text };
+}
+
+/** Peeks at the (not yet verified) payload only to decide whether to wait for an ID card; verification comes later. */
+function ticketIsBound(token: string): boolean {
+  const payload = token.split('.')[1];
+  if (!payload || payload.length > 2048) return false;
+  try {
+    return typeof (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { hid?: unknown }).hid === 'string';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,301 @@
+// The durable event log: every decision, passage and alarm is committed here before the gate acts on it.
+// WAL mode; a hash chain over the plain columns makes edits show; personal fields (when a site keeps them)
+// live outside the chain, so purging them by retention leaves the chain intact.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { monotonicFactory } from 'ulid';
+import { migrate } from './migrations.js';
+import type { EventType, NewEvent, StoredEvent } from './types.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface EventStoreOptions {
+  path: string;
+  /** 'normal' survives a process crash (kill -9) in WAL mode; 'full' also survives power loss at an fsync per commit. */
+  synchronous?: 'normal' | 'full';
+  walMaxMb?: number;
+  now?: () => number;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  boot_id: string;
+  ts: number;
+  type: string;
+  lane: string | null;
+  direction: string | null;
+  credential: string | null;
+  decision: string | null;
+  reason: string | null;
+  id_hash: string | null;
+  id_masked: string | null;
+  latency_ms: number | null;
+  ref_id: string | null;
+  facts: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The exact bytes the chain hashes: a fixed field order, so the chain does not depend on JSON key order. */
+export function chainHash(prevHash: string, r: Omit<EventRow, 'prev_hash' | 'hash'>): string {
+  const canonical = JSON.stringify([
+    r.seq,
+    r.id,
+    r.boot_id,
+    r.ts,
+    r.type,
+    r.lane,
+    r.direction,
+    r.credential,
+    r.decision,
+    r.reason,
+    r.id_hash,
+    r.id_masked,
+    r.latency_ms,
+    r.ref_id,
+    r.facts,
+  ]);
+  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+}
+
+export function rowToEvent(r: EventRow): StoredEvent {
+  return {
+    id: r.id,
+    seq: r.seq,
+    bootId: r.boot_id,
+    ts: r.ts,
+    type: r.type as EventType,
+    lane: r.lane,
+    direction: r.direction as StoredEvent['direction'],
+    credential: r.credential as StoredEvent['credential'],
+    decision: r.decision as StoredEvent['decision'],
+    reason: r.reason as StoredEvent['reason'],
+    idHash: r.id_hash,
+    idMasked: r.id_masked,
+    latencyMs: r.latency_ms,
+    refId: r.ref_id,
+    facts: JSON.parse(r.facts) as StoredEvent['facts'],
+  };
+}
+
+export interface EventQuery {
+  from?: number;
+  to?: number;
+  lane?: string;
+  decision?: 'allow' | 'deny';
+  credential?: string;
+  type?: EventType;
+  direction?: 'in' | 'out';
+  reason?: string;
+  idHash?: string;
+  /** Return events with seq below this (newest first paging). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+type CommitHook = (ev: StoredEvent) => void;
+
+export class EventStore {
+  readonly db: Database.Database;
+  readonly bootId = randomUUID();
+  private readonly now: () => number;
+  private readonly ulid = monotonicFactory();
+  private readonly hooks: Array<{ owner: object; fn: CommitHook }> = [];
+  private readonly insert: Database.Statement;
+  private readonly lastRow: Database.Statement;
+  private readonly walMaxBytes: number;
+  private commitsSinceWalCheck = 0;
+  private lastHash: string;
+
+  constructor(opts: EventStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path);
+    // auto_vacuum must be chosen before the first table exists; it lets size-based retention give space back.
+    this.db.pragma('auto_vacuum = INCREMENTAL');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 2000');
+    this.walMaxBytes = (opts.walMaxMb ?? 16) * 1024 * 1024;
+    // An unbounded WAL filled SD cards on edge boxes: truncate it back to this size after checkpoints.
+    this.db.pragma(`journal_size_limit = ${this.walMaxBytes}`);
+    migrate(this.db);
+    this.insert = this.db.prepare(`INSERT INTO events
+      (seq, id, boot_id, ts, type, lane, direction, credential, decision, reason, id_hash, id_masked, latency_ms, ref_id, facts, prev_hash, hash)
+      VALUES (@seq, @id, @boot_id, @ts, @type, @lane, @direction, @credential, @decision, @reason, @id_hash, @id_masked, @latency_ms, @ref_id, @facts, @prev_hash, @hash)`);
+    this.lastRow = this.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+    const last = this.lastRow.get() as { seq: number; hash: string } | undefined;
+    this.lastHash = last?.hash ?? this.chainAnchor().hash;
+  }
+
+  /** Where verification of the chain starts: the genesis, or the last event removed by retention. */
+  chainAnchor(): { seq: number; hash: string } {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'chain_anchor'").get() as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** fn runs inside the transaction that commits each event; if it throws, the event is not committed. */
+  onCommitInTransaction(owner: object, fn: CommitHook): void {
+    this.hooks.push({ owner, fn });
+  }
+
+  removeOwner(owner: object): void {
+    for (let i = this.hooks.length - 1; i >= 0; i--) if (this.hooks[i]!.owner === owner) this.hooks.splice(i, 1);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * Commits one event durably and returns it. `extra` runs in the same transaction (ticket use counts,
+   * presence, personal fields), so a decision and its side effects land together or not at all.
+   */
+  append(ev: NewEvent, extra?: (stored: StoredEvent) => void): StoredEvent {
+    const stored = this.db
+      .transaction((): StoredEvent => {
+        const last = this.lastRow.get() as { seq: number; hash: string } | undefined;
+        const prevHash = last?.hash ?? this.chainAnchor().hash;
+        const seq = this.nextSeq(last?.seq ?? 0);
+        const row = {
+          seq,
+          id: this.ulid(),
+          boot_id: this.bootId,
+          ts: ev.ts ?? this.now(),
+          type: ev.type,
+          lane: ev.lane,
+          direction: ev.direction,
+          credential: ev.credential,
+          decision: ev.decision,
+          reason: ev.reason,
+          id_hash: ev.idHash,
+          id_masked: ev.idMasked,
+          latency_ms: ev.latencyMs === null ? null : Math.round(ev.latencyMs * 1000) / 1000,
+          ref_id: ev.refId,
+          facts: JSON.stringify(ev.facts ?? {}),
+        };
+        const hash = chainHash(prevHash, row);
+        this.insert.run({ ...row, prev_hash: prevHash, hash });
+        const out = rowToEvent({ ...row, prev_hash: prevHash, hash });
+        extra?.(out);
+        for (const h of this.hooks) h.fn(out);
+        this.lastHash = hash;
+        return out;
+      })
+      .immediate();
+    if (++this.commitsSinceWalCheck >= 500) this.boundWal();
+    return stored;
+  }
+
+  /** AUTOINCREMENT never reuses a seq, even after retention deleted the newest rows' predecessors. */
+  private nextSeq(lastSeq: number): number {
+    const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    return Math.max(lastSeq, row?.seq ?? 0) + 1;
+  }
+
+  get(id: string): StoredEvent | null {
+    const r = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+    return r ? rowToEvent(r) : null;
+  }
+
+  query(q: EventQuery): StoredEvent[] {
+    const where: string[] = [];
+    const args: Record<string, unknown> = { limit: Math.min(Math.max(q.limit, 1), 1000) };
+    const add = (cond: string, key: string, v: unknown): void => {
+      if (v !== undefined) {
+        where.push(cond);
+        args[key] = v;
+      }
+    };
+    add('ts >= @from', 'from', q.from);
+    add('ts < @to', 'to', q.to);
+    add('lane = @lane', 'lane', q.lane);
+    add('decision = @decision', 'decision', q.decision);
+    add('credential = @credential', 'credential', q.credential);
+    add('type = @type', 'type', q.type);
+    add('direction = @direction', 'direction', q.direction);
+    add('reason = @reason', 'reason', q.reason);
+    add('id_hash = @idHash', 'idHash', q.idHash);
+    add('seq < @beforeSeq', 'beforeSeq', q.beforeSeq);
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(args) as EventRow[]).map(rowToEvent);
+  }
+
+  /** Walks the chain from its anchor; reports the first event whose stored hash or link does not hold. */
+  verifyChain(): { ok: true; events: number } | { ok: false; events: number; brokenAt: { seq: number; id: string; why: string } } {
+    let prev = this.chainAnchor().hash;
+    let n = 0;
+    for (const r of this.db.prepare('SELECT * FROM events ORDER BY seq ASC').iterate() as IterableIterator<EventRow>) {
+      if (r.prev_hash !== prev) return { ok: false, events: n, brokenAt: { seq: r.seq, id: r.id, why: 'link to the previous event does not match (an event was removed or reordered)' } };
+      const { prev_hash: _p, hash: _h, ...fields } = r;
+      if (chainHash(prev, fields) !== r.hash) return { ok: false, events: n, brokenAt: { seq: r.seq, id: r.id, why: 'event content does not match its hash (edited)' } };
+      prev = r.hash;
+      n++;
+    }
+    return { ok: true, events: n };
+  }
+
+  /**
+   * Retention by age and by size. Only the oldest events go, and the chain anchor moves to the last removed
+   * one, so the chain still verifies; a gap in the middle would still show.
+   */
+  applyRetention(opts: { maxAgeMs: number; maxBytes: number }): { removed: number } {
+    let removed = 0;
+    const cutoff = this.now() - opts.maxAgeMs;
+    const pruneThrough = (seq: number): number =>
+      this.transaction(() => {
+        const last = this.db.prepare('SELECT seq, hash FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(seq) as
+          | { seq: number; hash: string }
+          | undefined;
+        if (!last) return 0;
+        const info = this.db.prepare('DELETE FROM events WHERE seq <= ?').run(last.seq);
+        this.db.prepare("INSERT INTO meta (key, value) VALUES ('chain_anchor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(last));
+        return info.changes;
+      });
+    const oldAge = this.db.prepare('SELECT max(seq) AS seq FROM events WHERE ts < ?').get(cutoff) as { seq: number | null };
+    if (oldAge.seq !== null) removed += pruneThrough(oldAge.seq);
+    for (let guard = 0; guard < 20 && this.sizeBytes() > opts.maxBytes; guard++) {
+      const total = (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+      if (total === 0) break;
+      const tenth = this.db.prepare('SELECT seq FROM events ORDER BY seq ASC LIMIT 1 OFFSET ?').get(Math.max(0, Math.floor(total / 10))) as { seq: number };
+      removed += pruneThrough(tenth.seq);
+      this.db.pragma('incremental_vacuum');
+    }
+    if (removed > 0) this.db.pragma('incremental_vacuum');
+    this.boundWal();
+    return { removed };
+  }
+
+  /** Checkpoints and truncates the WAL once it passes its bound (readers may hold it back; then we try again later). */
+  boundWal(): void {
+    this.commitsSinceWalCheck = 0;
+    const wal = this.walBytes();
+    if (wal > this.walMaxBytes) this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  walBytes(): number {
+    try {
+      return statSync(`${this.db.name}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  sizeBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return pages * size + this.walBytes();
+  }
+
+  close(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// What the event store keeps for every event, as other modules see it. Never personal data in these
+// fields: the ID appears only as a keyed hash and a masked form (first 3 and last 3 digits).
+import type { CredentialKind, Direction } from '../config/schema.js';
+import type { ReasonCode } from '../reasons.js';
+
+export type EventType = 'decision' | 'passage' | 'timeout' | 'alarm' | 'fire' | 'manual-open' | 'free-passage' | 'system';
+
+export interface StoredEvent {
+  id: string; // ULID
+  seq: number; // monotonic per gateway database, never reused
+  bootId: string;
+  ts: number; // wall clock ms (may jump; seq and bootId order events)
+  type: EventType;
+  lane: string | null;
+  direction: Direction | null;
+  credential: CredentialKind | null;
+  decision: 'allow' | 'deny' | null;
+  reason: ReasonCode | null;
+  idHash: string | null; // HMAC-SHA256(site key, ID), hex
+  idMasked: string | null; // e.g. 001******345
+  latencyMs: number | null;
+  /** For a passage: the decision event it used; null for forced passage / free passage. */
+  refId: string | null;
+  /** Non-personal facts: face score, PA result, document expiry state, category, alarm kind. */
+  facts: Record<string, string | number | boolean>;
+}
+
+export type NewEvent = Omit<StoredEvent, 'id' | 'seq' | 'bootId' | 'ts'> & { ts?: number };
+
+/** Personal fields a site chose to keep: encrypted at rest, purged by retention, outside the hash chain. */
+export interface PersonalFields {
+  name?: string;
+  idNumber?: string;
+}

@@ -1,0 +1,140 @@
+// The MQTT API of a gate: one map from topic suffix to payload schema, shared by the gateway (publisher),
+// the collector (validation on ingest) and IOC integrators (JSON Schemas generated into docs/mqtt/).
+// Topic root: gate06/v1/{site}/{gate}/. No payload carries personal data: counts, states and codes only.
+import { z } from 'zod';
+
+export const TOPIC_ROOT = 'gate06/v1';
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
+const Ms = z.number().int().nonnegative();
+
+export const StatusPayload = z
+  .object({
+    state: z.enum(['online', 'offline']),
+    bootId: z.string().max(64).optional(),
+    version: z.string().max(40).optional(),
+    ts: Ms.optional(),
+  })
+  .strict();
+
+/** Counts by category, where the credential tells it (never the ID itself). */
+export const CategoryCounts = z
+  .object({
+    domestic: z.number().int().nonnegative().default(0),
+    foreign: z.number().int().nonnegative().default(0),
+    unknown: z.number().int().nonnegative().default(0),
+    /** age band ('0-17', '18-39', '40-59', '60+') → count */
+    ageBand: z.record(z.enum(['0-17', '18-39', '40-59', '60+']), z.number().int().nonnegative()).default({}),
+    sex: z.record(z.enum(['M', 'F']), z.number().int().nonnegative()).default({}),
+  })
+  .strict();
+
+export const LaneCounts = z
+  .object({
+    lane: Id,
+    in: z.number().int().nonnegative(),
+    out: z.number().int().nonnegative(),
+    denied: z.number().int().nonnegative(),
+    /** credential kind → passages it authorised in this window */
+    byCredential: z.record(z.enum(['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced']), z.number().int().nonnegative()),
+    byCategory: CategoryCounts.optional(),
+  })
+  .strict();
+
+export const CountsPayload = z
+  .object({
+    schema: z.literal(1),
+    site: Id,
+    gate: Id,
+    bootId: z.string().max(64),
+    /** Per-gate, monotonic across restarts (persisted), so the collector can spot gaps. */
+    seq: z.number().int().nonnegative(),
+    windowStart: Ms,
+    windowEnd: Ms,
+    /** Zone occupancy delta this window: in − out per zone. */
+    zones: z.array(z.object({ zone: Id, in: z.number().int().nonnegative(), out: z.number().int().nonnegative() }).strict()).default([]),
+    lanes: z.array(LaneCounts).max(64),
+  })
+  .strict()
+  .refine((p) => p.windowEnd > p.windowStart, { message: 'windowEnd must be after windowStart', path: ['windowEnd'] });
+
+export const AlarmPayload = z
+  .object({
+    id: z.string().max(64),
+    kind: z.enum([
+      'forced-passage',
+      'tailgating',
+      'door-held',
+      'device-offline',
+      'turnstile-alarm',
+      'fire-alarm',
+      'watchlist-hit',
+      'anti-passback',
+      'outbox-filling',
+      'clock-jump',
+    ]),
+    lane: Id.nullable(),
+    ts: Ms,
+    detail: z.record(z.string().max(40), z.union([z.string().max(120), z.number(), z.boolean()])).optional(),
+  })
+  .strict();
+
+export const HealthPayload = z
+  .object({
+    ts: Ms,
+    bootId: z.string().max(64),
+    uptimeS: z.number().nonnegative(),
+    outbox: z.object({ depth: z.number().int().nonnegative(), capacity: z.number().int().positive() }).strict(),
+    devices: z.array(
+      z.object({ lane: Id, device: z.enum(['qr-scanner', 'chip-reader', 'turnstile', 'camera']), state: z.enum(['up', 'down']) }).strict(),
+    ),
+    lanes: z.array(z.object({ lane: Id, degraded: z.boolean(), freePassage: z.boolean() }).strict()).default([]),
+    diskFreeBytes: z.number().nonnegative().optional(),
+    dbBytes: z.number().nonnegative(),
+    clock: z.object({ synced: z.boolean().optional(), jumps: z.number().int().nonnegative() }).strict(),
+  })
+  .strict();
+
+/** Every inbound command carries an id (dedup) and an expiry: an expired or repeated command does nothing. */
+const CommandBase = { id: z.string().min(8).max(64), expiresAt: Ms, issuedAt: Ms.optional() };
+export const FreePassageCommand = z.object({ ...CommandBase, lane: Id, on: z.boolean(), reason: z.string().max(200) }).strict();
+export const ResendCommand = z.object({ ...CommandBase, since: Ms }).strict();
+export const WatchlistCommand = z
+  .object({
+    ...CommandBase,
+    /** A signed watchlist document (compact JWS, Ed25519, from the IOC); verified before use. */
+    jws: z.string().max(4 * 1024 * 1024),
+  })
+  .strict();
+
+/** topic suffix (after gate06/v1/{site}/{gate}/) → payload schema */
+export const GateTopics = {
+  status: StatusPayload,
+  counts: CountsPayload,
+  alarms: AlarmPayload,
+  health: HealthPayload,
+  'cmd/free-passage': FreePassageCommand,
+  'cmd/resend': ResendCommand,
+  'cmd/watchlist': WatchlistCommand,
+} as const;
+export type GateTopic = keyof typeof GateTopics;
+export type GatePayload<T extends GateTopic> = z.infer<(typeof GateTopics)[T]>;
+export type CommandTopic = Extract<GateTopic, `cmd/${string}`>;
+
+export const topicFor = (site: string, gate: string, suffix: GateTopic): string => `${TOPIC_ROOT}/${site}/${gate}/${suffix}`;
+
+/** Parses gate06/v1/{site}/{gate}/{suffix}; null for anything else. */
+export function parseTopic(topic: string): { site: string; gate: string; suffix: GateTopic } | null {
+  const parts = topic.split('/');
+  if (parts.length < 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) return null;
+  const suffix = parts.slice(4).join('/');
+  if (!(suffix in GateTopics)) return null;
+  if (!Id.safeParse(parts[2]).success || !Id.safeParse(parts[3]).success) return null;
+  return { site: parts[2]!, gate: parts[3]!, suffix: suffix as GateTopic };
+}
+
+/** What the collector subscribes to; $share lets several collectors split the load (MQTT 5). */
+export const COLLECTOR_SHARE_GROUP = 'collector';
+export const collectorSubscriptions = (shared: boolean): string[] =>
+  (['counts', 'alarms', 'status', 'health'] as const).map((s) =>
+    shared ? `$share/${COLLECTOR_SHARE_GROUP}/${TOPIC_ROOT}/+/+/${s}` : `${TOPIC_ROOT}/+/+/${s}`,
+  );
