@@ -1,8 +1,8 @@
 // The simulated hardware of a whole gate: for every device a lane's config names, a virtual cable (a socat
 // pseudo-terminal pair, or the in-process mock binding) with the virtual device on its far end. The gateway
 // opens the near end with its real drivers, so everything from framing up runs as on a gate box.
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Direction, GatewayConfig, SerialPortConfig } from '../gateway/config/schema.js';
 import { type DeviceFactory, serialDevices } from '../gateway/devices.js';
@@ -62,6 +62,7 @@ export class SimRig {
     readonly transport: Transport,
     readonly config: GatewayConfig,
     private readonly dir: string,
+    private readonly keepPaths: boolean,
   ) {}
 
   /** The transport to use here: ptys when socat is installed, else the in-process mock binding. */
@@ -73,11 +74,14 @@ export class SimRig {
    * Builds the cables and virtual devices for every device in `template` and returns the config with the
    * gateway-side paths filled in. `dir` holds the pty links (ignored for the mock transport).
    */
-  static async start(template: GatewayConfig, opts: { transport: Transport; dir: string; chipHeartbeatMs?: number }): Promise<SimRig> {
+  static async start(
+    template: GatewayConfig,
+    opts: { transport: Transport; dir: string; chipHeartbeatMs?: number; /** pty only: make the configured paths themselves the gateway ends (a separate gateway process opens them). */ keepPaths?: boolean },
+  ): Promise<SimRig> {
     if (opts.transport === 'pty' && !hasSocat()) throw new Error(SOCAT_MISSING);
     await mkdir(opts.dir, { recursive: true });
     const config: GatewayConfig = structuredClone(template);
-    const rig = new SimRig(opts.transport, config, opts.dir);
+    const rig = new SimRig(opts.transport, config, opts.dir, opts.keepPaths ?? false);
     try {
       for (const lane of config.gate.lanes) {
         const rl: RigLane = { id: lane.id, qr: {}, chip: {}, turnstile: undefined as unknown as VirtualTurnstile };
@@ -115,7 +119,14 @@ export class SimRig {
     const dir = join(this.dir, `${lane}-${role}`);
     await mkdir(dir, { recursive: true });
     const pair = await PtyPair.open({ dir });
-    port.path = pair.gatewayPath;
+    if (this.keepPaths) {
+      await mkdir(dirname(port.path), { recursive: true });
+      await rm(port.path, { force: true });
+      await symlink(pair.gatewayPath, port.path);
+      this.closers.push(() => rm(port.path, { force: true }));
+    } else {
+      port.path = pair.gatewayPath;
+    }
     const channel = new ReopeningChannel(pair.devicePath);
     await channel.open();
     this.cables.set(key, {

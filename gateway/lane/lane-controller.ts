@@ -169,8 +169,9 @@ export class LaneController {
 
   private apply(input: LaneInput): void {
     const effects = step(this.state, input, this.now(), {
+      unlockMs: this.deps.config.turnstile.unlockPulseMs,
       doorHeldMs: this.deps.config.doorHeldMs,
-      tailgateGraceMs: 500,
+      tailgateWindowMs: 2000,
       maxGrants: 8,
     });
     for (const fx of effects) this.execute(fx);
@@ -182,7 +183,6 @@ export class LaneController {
     switch (fx.t) {
       case 'unlock': {
         const ms = this.deps.config.turnstile.unlockPulseMs;
-        this.state.unlockedUntil[fx.direction] = this.now() + ms;
         devices.turnstile.pulseUnlock(fx.direction, ms).catch((err: Error) => {
           // The decision stands in the log; the gate stays locked. Operators see the device alarm.
           logger.error({ lane: this.id, direction: fx.direction, err: err.message }, 'unlock pulse failed');

@@ -27,15 +27,19 @@ export type LaneEffect =
 export type LaneInput =
   | { t: 'grant'; grant: Grant }
   | { t: 'sensor'; direction: Direction; active: boolean }
-  | { t: 'unlocked'; direction: Direction; until: number }
   | { t: 'tick' }
   | { t: 'fire'; active: boolean }
   | { t: 'free-passage'; on: boolean };
 
 export interface LaneTimings {
+  /** How long the board holds the arm unlocked for one pulse. */
+  unlockMs: number;
   doorHeldMs: number;
-  /** After a pulse ends the arm may still turn for a moment; a passage then is tailgating, not forced. */
-  tailgateGraceMs: number;
+  /**
+   * A passage with no grant this soon after an authorised one (or while the arm is unlocked) is someone
+   * following through on another's unlock: tailgating. Later, with the arm locked, it is a forced passage.
+   */
+  tailgateWindowMs: number;
   /** Grants beyond this per direction time out at once: the lane is not a queue. */
   maxGrants: number;
 }
@@ -45,6 +49,7 @@ export interface LaneMachineState {
   unlockedUntil: Record<Direction, number>;
   sensorSince: Record<Direction, number | null>;
   heldAlarmed: Record<Direction, boolean>;
+  lastAuthorizedAt: Record<Direction, number>;
   fire: boolean;
   operatorFree: boolean;
 }
@@ -54,6 +59,7 @@ export const initialLaneState = (): LaneMachineState => ({
   unlockedUntil: { in: 0, out: 0 },
   sensorSince: { in: null, out: null },
   heldAlarmed: { in: false, out: false },
+  lastAuthorizedAt: { in: Number.NEGATIVE_INFINITY, out: Number.NEGATIVE_INFINITY },
   fire: false,
   operatorFree: false,
 });
@@ -70,18 +76,19 @@ export function phaseOf(s: LaneMachineState, now: number): 'free-passage' | 'unl
 /** Mutates `s` (the controller owns it) and returns the effects to execute, in order. */
 export function step(s: LaneMachineState, input: LaneInput, now: number, timings: LaneTimings): LaneEffect[] {
   const fx: LaneEffect[] = [];
+  const unlock = (direction: Direction): void => {
+    s.unlockedUntil[direction] = now + timings.unlockMs;
+    fx.push({ t: 'unlock', direction });
+  };
   switch (input.t) {
     case 'grant': {
       const q = s.grants[input.grant.direction];
       q.push(input.grant);
       if (q.length > timings.maxGrants) fx.push({ t: 'timeout', grant: q.shift()! });
       // Only the head grant unlocks; later ones wait for the passage that consumes it.
-      if (q.length === 1 && !isHeldOpen(s)) fx.push({ t: 'unlock', direction: input.grant.direction });
+      if (q.length === 1 && !isHeldOpen(s)) unlock(input.grant.direction);
       break;
     }
-    case 'unlocked':
-      s.unlockedUntil[input.direction] = input.until;
-      break;
     case 'sensor': {
       const d = input.direction;
       if (!input.active) {
@@ -97,11 +104,12 @@ export function step(s: LaneMachineState, input: LaneInput, now: number, timings
         fx.push({ t: 'passage', direction: d, grant, via: grant ? grant.credential : 'free-passage' });
       } else if (q.length > 0) {
         const grant = q.shift()!;
+        s.lastAuthorizedAt[d] = now;
         fx.push({ t: 'passage', direction: d, grant, via: grant.credential });
         // The arm locks after a passage; the next waiting grant gets its own pulse.
         s.unlockedUntil[d] = 0;
-        if (q.length > 0) fx.push({ t: 'unlock', direction: d });
-      } else if (now <= s.unlockedUntil[d] + timings.tailgateGraceMs) {
+        if (q.length > 0) unlock(d);
+      } else if (now < s.unlockedUntil[d] || now - s.lastAuthorizedAt[d] <= timings.tailgateWindowMs) {
         fx.push({ t: 'passage', direction: d, grant: null, via: 'forced', alarm: 'tailgating' });
       } else {
         fx.push({ t: 'passage', direction: d, grant: null, via: 'forced', alarm: 'forced-passage' });
@@ -116,7 +124,7 @@ export function step(s: LaneMachineState, input: LaneInput, now: number, timings
           fx.push({ t: 'timeout', grant: q.shift()! });
           expiredHead = true;
         }
-        if (expiredHead && q.length && !isHeldOpen(s)) fx.push({ t: 'unlock', direction: d });
+        if (expiredHead && q.length && !isHeldOpen(s)) unlock(d);
         const since = s.sensorSince[d];
         if (since !== null && !s.heldAlarmed[d] && now - since >= timings.doorHeldMs) {
           s.heldAlarmed[d] = true;

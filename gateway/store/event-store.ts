@@ -263,11 +263,17 @@ export class EventStore {
       if (total === 0) break;
       const tenth = this.db.prepare('SELECT seq FROM events ORDER BY seq ASC LIMIT 1 OFFSET ?').get(Math.max(0, Math.floor(total / 10))) as { seq: number };
       removed += pruneThrough(tenth.seq);
-      this.db.pragma('incremental_vacuum');
+      this.compact();
     }
-    if (removed > 0) this.db.pragma('incremental_vacuum');
+    if (removed > 0) this.compact();
     this.boundWal();
     return { removed };
+  }
+
+  /** Gives freed pages back to the file system; the WAL holding the deletions is folded in and truncated. */
+  private compact(): void {
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Checkpoints and truncates the WAL once it passes its bound (readers may hold it back; then we try again later). */

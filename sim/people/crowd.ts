@@ -104,7 +104,8 @@ export class Crowd {
       const lane = lanes[Math.floor(this.rnd() * lanes.length)]!;
       const direction: Direction = lane.qr.out && this.rnd() < 0.2 ? 'out' : lane.qr.in ? 'in' : 'out';
       const before = this.laneBusy.get(lane.id) ?? Promise.resolve();
-      const turn = before.then(() => this.person(lane.id, direction)).catch(() => {});
+      // Whoever is still queued when the crowd stops goes home without presenting.
+      const turn = before.then(() => (this.running ? this.person(lane.id, direction) : undefined)).catch(() => {});
       this.laneBusy.set(lane.id, turn);
     }
   }

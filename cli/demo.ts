@@ -1,0 +1,169 @@
+// gate06 demo: the whole system on one machine with no setup: the gateway on simulated hardware (socat
+// pseudo-terminals, or the in-process mock binding without socat), an MQTT broker (embedded unless MQTT_URL
+// is set), the collector, and a stream of simulated people. First stdout line: READY {json}.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { loadConfig, resolveSecret } from '../gateway/config/load.js';
+import type { GatewayConfig } from '../gateway/config/schema.js';
+import { issueTicket, loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
+import { assembleGateway } from '../gateway/assemble.js';
+import type { Alarm, DecisionRecord } from '../gateway/events.js';
+import { createLogger } from '../gateway/logger.js';
+import { Crowd } from '../sim/people/crowd.js';
+import { hasSocat } from '../sim/pty.js';
+import { SimRig, type Transport } from '../sim/rig.js';
+import { type DemoServices, startDemoServices } from './demo-services.js';
+
+const HELP = `usage: gate06 demo [--duration S] [--rate N] [--transport pty|mock] [--data-dir DIR] [--port N]
+
+Runs the gateway on simulated hardware with simulated people, an MQTT broker (embedded unless MQTT_URL
+is set) and the collector. Prints READY {json} first, one line per decision, and with --duration
+SUMMARY {json} before exiting 0. Everything uses DEMO keys and SYNTHETIC people.
+
+  --duration S      stop after S seconds (default: run until Ctrl-C)
+  --rate N          people per minute across all lanes (default 60)
+  --transport T     pty (socat pseudo-terminals, the real serial path) or mock (in-process); default pty when socat is installed
+  --data-dir DIR    keep the databases here (default: a temp folder removed at exit)
+  --port N          gateway HTTP port (default: any free port)
+  --quiet           no per-decision lines`;
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const DEMO_CONFIG = join(ROOT, 'seeds/demo/gateway.yaml');
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      rate: { type: 'string', default: '60' },
+      transport: { type: 'string' },
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const duration = values.duration !== undefined ? Number(values.duration) : undefined;
+  const rate = Number(values.rate);
+  if ((duration !== undefined && !(duration > 0)) || !(rate > 0)) {
+    console.error('gate06 demo: --duration and --rate must be positive numbers');
+    return 2;
+  }
+  let transport = (values.transport as Transport | undefined) ?? SimRig.defaultTransport();
+  if (transport !== 'pty' && transport !== 'mock') {
+    console.error('gate06 demo: --transport is pty or mock');
+    return 2;
+  }
+  if (transport === 'pty' && !hasSocat()) {
+    console.error('gate06 demo: socat is not installed, so the simulated devices run in-process (mock binding). For the real serial path: apt-get install socat');
+    transport = 'mock';
+  }
+  const loaded = loadConfig(DEMO_CONFIG);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) console.error(`demo config error: ${e}`);
+    return 2;
+  }
+  const dataDir = values['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'gate06-demo-')));
+  const template: GatewayConfig = structuredClone(loaded.config);
+  template.store.path = join(dataDir, 'gateway.db');
+  if (values.port) template.http.port = Number(values.port);
+
+  // Logs go to stderr so that stdout carries only READY, the decision lines and SUMMARY.
+  const logger = createLogger(process.env.GATE06_LOG_LEVEL ?? template.log.level, pino.destination(2));
+  const services: DemoServices = await startDemoServices({ dataDir, logger, config: template });
+  if (template.mqtt && services.mqttUrl) template.mqtt.url = services.mqttUrl;
+
+  const rig = await SimRig.start(template, { transport, dir: join(dataDir, 'tty') });
+  const gateway = await assembleGateway({ config: rig.config, logger, devices: rig.devices });
+  const totals = { decisions: 0, allowed: 0, denied: {} as Record<string, number>, passages: 0, alarms: {} as Record<string, number> };
+  const print = (line: string) => {
+    if (!values.quiet) console.log(line);
+  };
+  gateway.core.bus.on(totals, 'decision.made', (d: DecisionRecord) => {
+    totals.decisions++;
+    if (d.decision === 'allow') totals.allowed++;
+    else totals.denied[d.reason] = (totals.denied[d.reason] ?? 0) + 1;
+    print(formatDecision(d));
+  });
+  gateway.core.bus.on(totals, 'passage.seen', () => totals.passages++);
+  gateway.core.bus.on(totals, 'alarm.raised', (a: Alarm) => {
+    totals.alarms[a.kind] = (totals.alarms[a.kind] ?? 0) + 1;
+    print(`${time(a.ts)}  ALARM ${a.kind}${a.lane ? ` on ${a.lane}` : ''}`);
+  });
+  await gateway.start();
+
+  const issuer = loadIssuerKey(join(ROOT, 'seeds/issuer/demo-issuer.private.jwk.json'));
+  const tryTicket = await issueTicket(issuer, { site: template.site.id, kind: 'day', tid: `DEMO-TRY-${Date.now().toString(36)}`, validFromMs: Date.now() - 60_000, validForMs: 24 * 3600_000 });
+  const deviceToken = resolveSecret(template.http.deviceTokens[0]!).toString();
+  const staffToken = resolveSecret(template.http.staffTokens[0]!).toString();
+  const ready = {
+    gatewayUrl: gateway.url,
+    consoleUrl: `${gateway.url}/`,
+    docsUrl: `${gateway.url}/docs`,
+    deviceToken,
+    staffToken,
+    lanes: [...gateway.core.lanes.keys()],
+    tryTicket,
+    transport,
+    mqttUrl: services.mqttUrl ?? null,
+    collectorUrl: services.collectorUrl ?? null,
+    collectorToken: services.collectorToken ?? null,
+    dataDir,
+    note: 'DEMO keys and SYNTHETIC people only',
+  };
+  console.log(`READY ${JSON.stringify(ready)}`);
+  print(`# gate06 demo on ${transport === 'pty' ? 'socat pseudo-terminals' : 'the in-process mock binding'}; lanes ${ready.lanes.join(', ')}`);
+  print(`# try it: curl -s -X POST ${gateway.url}/v1/verify -H 'authorization: Bearer ${deviceToken}' -H 'content-type: application/json' -d '{"lane":"L1","credential":{"kind":"ticket","token":"${tryTicket}"}}'`);
+  print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${staffToken}'`);
+
+  const crowd = new Crowd({
+    rig,
+    site: template.site.id,
+    peoplePerMinute: rate,
+    keys: {
+      issuer,
+      forger: loadIssuerKey(join(ROOT, 'seeds/issuer/demo-forger.private.jwk.json')),
+      unknown: loadIssuerKey(join(ROOT, 'seeds/issuer/demo-unknown.private.jwk.json')),
+    },
+  });
+  crowd.start();
+
+  await new Promise<void>((resolve) => {
+    const timer = duration !== undefined ? setTimeout(resolve, duration * 1000) : undefined;
+    const onSignal = () => {
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  await crowd.stop();
+  // Let the last passages and timeouts land before the windows close.
+  await new Promise((r) => setTimeout(r, 300));
+  await gateway.stop();
+  const collected = await services.summary();
+  await rig.stop();
+  await services.stop();
+  const summary = { ...totals, deniedTotal: totals.decisions - totals.allowed, people: crowd.stats, collector: collected, transport };
+  console.log(`SUMMARY ${JSON.stringify(summary)}`);
+  if (!values['data-dir']) await rm(dataDir, { recursive: true, force: true });
+  return 0;
+}
+
+const time = (ts: number) => new Date(ts).toISOString().slice(11, 19);
+
+function formatDecision(d: DecisionRecord): string {
+  const who = d.idMasked ? ` ${d.idMasked}` : '';
+  const verdict = d.decision === 'allow' ? 'ALLOW' : 'DENY ';
+  return `${time(d.ts)}  ${d.lane} ${d.direction.padEnd(3)} ${d.credential.padEnd(7)} ${verdict} ${d.reason.padEnd(30)} ${d.latencyMs.toFixed(1).padStart(6)} ms${who}`;
+}

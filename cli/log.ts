@@ -1,0 +1,43 @@
+// gate06 log verify -c FILE: walks the event log's hash chain and reports the first tampered event.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../gateway/config/load.js';
+import { EventStore } from '../gateway/store/event-store.js';
+
+const HELP = `usage: gate06 log verify (-c CONFIG | --db FILE)
+
+Checks the hash chain over the gateway's event log. Exit 0 when intact, 1 when an event was edited,
+removed or reordered (the first broken event is printed), 2 on usage errors.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb !== 'verify') {
+    console.log(HELP);
+    return verb === '--help' || verb === '-h' ? 0 : 2;
+  }
+  const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  let path = values.db;
+  if (!path && values.config) {
+    const loaded = loadConfig(values.config);
+    if (!loaded.ok) {
+      for (const e of loaded.errors) console.error(`config error: ${e}`);
+      return 2;
+    }
+    path = loaded.config.store.path;
+  }
+  if (!path) {
+    console.error('gate06 log verify: -c CONFIG or --db FILE is required');
+    return 2;
+  }
+  const store = new EventStore({ path });
+  try {
+    const result = store.verifyChain();
+    console.log(JSON.stringify({ ...result, anchor: store.chainAnchor() }));
+    return result.ok ? 0 : 1;
+  } finally {
+    store.db.close();
+  }
+}

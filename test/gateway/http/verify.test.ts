@@ -1,0 +1,128 @@
+import t from 'tap';
+import { DEVICE_TOKEN, keys, STAFF_TOKEN, startHarness, ticket } from '../../helpers/harness.js';
+
+const h = await startHarness();
+t.teardown(() => h.stop());
+
+const verify = (body: unknown, token: string | null = DEVICE_TOKEN, raw?: string) =>
+  fetch(`${h.url}/v1/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: raw ?? JSON.stringify(body),
+  });
+const onL1 = (credential: unknown) => ({ lane: 'L1', credential });
+
+t.test('a valid ticket is allowed and its decision is in the log', async (t) => {
+  const res = await verify(onL1({ kind: 'ticket', token: await ticket() }));
+  t.equal(res.status, 200);
+  const body = (await res.json()) as { decision: string; reason: string; eventId: string };
+  t.same([body.decision, body.reason], ['allow', 'ok']);
+  const ev = h.gateway.core.store.get(body.eventId);
+  t.equal(ev?.decision, 'allow');
+  t.equal(ev?.facts.source, 'http');
+});
+
+for (const [name, make, reason] of [
+  ['a ticket with a wrong signature', () => ticket({}, keys.forger()), 'ticket.bad-signature'],
+  ['a ticket signed by an unknown key', () => ticket({}, keys.unknown()), 'ticket.unknown-key'],
+  ['an expired ticket', () => ticket({ validFromMs: Date.now() - 7200_000, validForMs: 3600_000 }), 'ticket.expired'],
+  ['a ticket for another site', () => ticket({ site: 'hn-other-site' }), 'ticket.wrong-site'],
+] as const) {
+  t.test(`${name} is denied with ${reason}`, async (t) => {
+    const res = await verify(onL1({ kind: 'ticket', token: await make() }));
+    t.equal(res.status, 200);
+    t.match(await res.json(), { decision: 'deny', reason });
+  });
+}
+
+t.test('a ticket used beyond its uses is denied with ticket.uses-exhausted', async (t) => {
+  const token = await ticket({ kind: 'multi', uses: 2 });
+  // Leave through the exit between entries so anti-passback does not answer first.
+  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'allow' });
+  t.match(await (await verify({ lane: 'L1', direction: 'out', credential: { kind: 'ticket', token } })).json(), { decision: 'allow' });
+  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'allow' });
+  t.match(await (await verify({ lane: 'L1', direction: 'out', credential: { kind: 'ticket', token } })).json(), { decision: 'allow' });
+  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'deny', reason: 'ticket.uses-exhausted' });
+});
+
+t.test('a second entry without an exit is denied by anti-passback', async (t) => {
+  const token = await ticket({ kind: 'day' });
+  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'allow' });
+  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'deny', reason: 'policy.anti-passback' });
+});
+
+t.test('a CCCD QR with bad fields is denied with its own reason; a good one is allowed', async (t) => {
+  const good = '035199000123||Trần Thị Thử|15021999|Nữ|Xã Thanh Hà, Huyện Thanh Liêm, Hà Nam|10082022';
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good }))).json(), { decision: 'allow', reason: 'ok' });
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('15021999', '31021999') }))).json(), { decision: 'deny', reason: 'qr.bad-date' });
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('Nữ', 'F') }))).json(), { decision: 'deny', reason: 'qr.bad-sex' });
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), { decision: 'deny', reason: 'qr.bad-id' });
+});
+
+t.test('the log keeps a masked ID and a keyed hash, never the ID number or the name', async (t) => {
+  const rows = h.gateway.core.store.db.prepare("SELECT * FROM events WHERE credential = 'cccd-qr'").all();
+  const dump = JSON.stringify(rows);
+  t.notMatch(dump, /035199000123/);
+  t.notMatch(dump, /Trần Thị Thử/);
+  t.match(dump, /035\*{6}123/);
+  t.notMatch(h.logs.lines.join('\n'), /035199000123|Trần Thị Thử/);
+});
+
+t.test('a malformed body gets 400 with a JSON error', async (t) => {
+  for (const body of [{ lane: 'L1' }, { lane: 'L1', credential: { kind: 'ticket' } }, { lane: 'L1', credential: { kind: 'passport', number: 'x' } }, { lane: 'L1', credential: { kind: 'ticket', token: 'x' }, extra: 1 }]) {
+    const res = await verify(body);
+    t.equal(res.status, 400, JSON.stringify(body));
+    t.match(await res.json(), { error: 'bad-request', message: String });
+  }
+  const res = await verify(null, DEVICE_TOKEN, '{"lane": "L1", ');
+  t.equal(res.status, 400);
+  t.match(await res.json(), { error: String, message: String });
+});
+
+t.test('a prototype-poisoning body is refused', async (t) => {
+  const res = await verify(null, DEVICE_TOKEN, '{"lane":"L1","credential":{"kind":"ticket","token":"a.b.c"},"__proto__":{"admin":true}}');
+  t.equal(res.status, 400);
+});
+
+t.test('an oversize body gets 413', async (t) => {
+  const res = await verify(null, DEVICE_TOKEN, JSON.stringify({ lane: 'L1', credential: { kind: 'ticket', token: 'x' }, face: 'A'.repeat(3 * 1024 * 1024) }));
+  t.equal(res.status, 413);
+  t.match(await res.json(), { error: 'payload-too-large' });
+});
+
+t.test('no token gets 401, a staff token cannot verify (403), a device token cannot read the log (403)', async (t) => {
+  t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), null)).status, 401);
+  t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), 'wrong-token')).status, 401);
+  t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), STAFF_TOKEN)).status, 403);
+  t.equal((await fetch(`${h.url}/v1/events`, { headers: { authorization: `Bearer ${DEVICE_TOKEN}` } })).status, 403);
+  t.equal((await fetch(`${h.url}/v1/events`)).status, 401);
+});
+
+t.test('GET /v1/events filters and pages, and the read is audited', async (t) => {
+  const get = async (q: string) => (await (await fetch(`${h.url}/v1/events?${q}`, { headers: { authorization: `Bearer ${STAFF_TOKEN}` } })).json()) as { events: Array<{ decision: string; lane: string; seq: number }>; nextCursor: string | null };
+  const denied = await get('decision=deny&type=decision&limit=3');
+  t.equal(denied.events.length, 3);
+  t.ok(denied.events.every((e) => e.decision === 'deny'));
+  t.ok(denied.nextCursor);
+  const next = await get(`decision=deny&type=decision&limit=3&cursor=${denied.nextCursor}`);
+  t.ok(next.events[0]!.seq < denied.events[2]!.seq);
+  const audit = h.gateway.core.audit.list({ limit: 5 });
+  t.match(audit[0], { actor: 'staff-token-0', action: 'events.search', rows: next.events.length });
+});
+
+t.test('/healthz needs no token and /metrics counts decisions', async (t) => {
+  const health = (await (await fetch(`${h.url}/healthz`)).json()) as { status: string; lanes: unknown[] };
+  t.equal(health.lanes.length, 2);
+  const metrics = await (await fetch(`${h.url}/metrics`)).text();
+  t.match(metrics, /gate06_decisions_total\{decision="deny",reason="ticket.expired",credential="ticket"\} 1/);
+  t.match(metrics, /gate06_decision_latency_seconds_bucket/);
+  t.match(metrics, /gate06_device_link_up/);
+});
+
+t.test('OpenAPI is served at /docs', async (t) => {
+  const res = await fetch(`${h.url}/docs/json`);
+  t.equal(res.status, 200);
+  const spec = (await res.json()) as { paths: Record<string, unknown> };
+  t.ok(spec.paths['/v1/verify']);
+  t.ok(spec.paths['/v1/events']);
+});

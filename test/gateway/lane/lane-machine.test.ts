@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { type Grant, initialLaneState, type LaneEffect, type LaneInput, step } from '../../../gateway/lane/lane-machine.js';
+
+const T = { unlockMs: 3000, doorHeldMs: 15000, tailgateWindowMs: 2000, maxGrants: 8 };
+const grant = (id: string, now: number, direction: 'in' | 'out' = 'in'): Grant => ({ decisionId: id, direction, credential: 'ticket', deadline: now + 8000 });
+const kinds = (fx: LaneEffect[]) => fx.map((f) => (f.t === 'passage' ? `passage:${f.via}${f.alarm ? `:${f.alarm}` : ''}` : f.t));
+
+t.test('an allow decision unlocks, the passage consumes it, and the arm locks', async (t) => {
+  const s = initialLaneState();
+  t.same(kinds(step(s, { t: 'grant', grant: grant('d1', 0) }, 0, T)), ['unlock']);
+  t.same(kinds(step(s, { t: 'sensor', direction: 'in', active: true }, 800, T)), ['passage:ticket']);
+  t.same(s.grants.in.length, 0);
+});
+
+t.test('a second passage on one unlock is tailgating', async (t) => {
+  const s = initialLaneState();
+  step(s, { t: 'grant', grant: grant('d1', 0) }, 0, T);
+  step(s, { t: 'sensor', direction: 'in', active: true }, 800, T);
+  step(s, { t: 'sensor', direction: 'in', active: false }, 1100, T);
+  t.same(kinds(step(s, { t: 'sensor', direction: 'in', active: true }, 1400, T)), ['passage:forced:tailgating']);
+});
+
+t.test('a passage with the arm locked and nobody authorised is a forced passage', async (t) => {
+  const s = initialLaneState();
+  t.same(kinds(step(s, { t: 'sensor', direction: 'in', active: true }, 60_000, T)), ['passage:forced:forced-passage']);
+});
+
+t.test('a grant nobody uses times out after its deadline', async (t) => {
+  const s = initialLaneState();
+  step(s, { t: 'grant', grant: grant('d1', 0) }, 0, T);
+  t.same(kinds(step(s, { t: 'tick' }, 7999, T)), []);
+  const fx = step(s, { t: 'tick' }, 8000, T);
+  t.same(kinds(fx), ['timeout']);
+});
+
+t.test('queued grants each get their own unlock as the one before passes', async (t) => {
+  const s = initialLaneState();
+  t.same(kinds(step(s, { t: 'grant', grant: grant('d1', 0) }, 0, T)), ['unlock']);
+  t.same(kinds(step(s, { t: 'grant', grant: grant('d2', 10) }, 10, T)), []);
+  t.same(kinds(step(s, { t: 'sensor', direction: 'in', active: true }, 500, T)), ['passage:ticket', 'unlock']);
+});
+
+t.test('a sensor held past doorHeldMs raises one door-held alarm', async (t) => {
+  const s = initialLaneState();
+  step(s, { t: 'grant', grant: grant('d1', 0) }, 0, T);
+  step(s, { t: 'sensor', direction: 'in', active: true }, 100, T);
+  t.same(kinds(step(s, { t: 'tick' }, 15_100, T)), ['alarm']);
+  t.same(kinds(step(s, { t: 'tick' }, 16_000, T)), []);
+});
+
+t.test('fire alarm holds the lane open and passages count as free passage', async (t) => {
+  const s = initialLaneState();
+  t.same(step(s, { t: 'fire', active: true }, 0, T), [{ t: 'hold-open', open: true }]);
+  t.same(kinds(step(s, { t: 'sensor', direction: 'out', active: true }, 10, T)), ['passage:free-passage']);
+  t.same(step(s, { t: 'fire', active: false }, 20, T), [{ t: 'hold-open', open: false }]);
+});
+
+t.test('operator free passage and fire combine: the lane stays open until both end', async (t) => {
+  const s = initialLaneState();
+  step(s, { t: 'fire', active: true }, 0, T);
+  t.same(step(s, { t: 'free-passage', on: true }, 1, T), []);
+  t.same(step(s, { t: 'fire', active: false }, 2, T), []);
+  t.same(step(s, { t: 'free-passage', on: false }, 3, T), [{ t: 'hold-open', open: false }]);
+});
+
+const inputArb: fc.Arbitrary<LaneInput> = fc.oneof(
+  fc.record({ t: fc.constant('grant' as const), grant: fc.record({ decisionId: fc.uuid(), direction: fc.constantFrom('in' as const, 'out' as const), credential: fc.constant('ticket' as const), deadline: fc.integer({ min: 0, max: 100_000 }) }) }),
+  fc.record({ t: fc.constant('sensor' as const), direction: fc.constantFrom('in' as const, 'out' as const), active: fc.boolean() }),
+  fc.constant({ t: 'tick' as const }),
+  fc.record({ t: fc.constant('fire' as const), active: fc.boolean() }),
+  fc.record({ t: fc.constant('free-passage' as const), on: fc.boolean() }),
+);
+
+t.test('every grant ends exactly once: in a passage, a timeout, or still pending', async () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(inputArb, fc.integer({ min: 0, max: 3000 })), { maxLength: 80 }), (inputs) => {
+      const s = initialLaneState();
+      let now = 0;
+      const granted = new Set<string>();
+      const ended = new Map<string, number>();
+      for (const [input, dt] of inputs) {
+        now += dt;
+        if (input.t === 'grant') granted.add(input.grant.decisionId);
+        for (const fx of step(s, input, now, T)) {
+          const g = fx.t === 'passage' ? fx.grant : fx.t === 'timeout' ? fx.grant : null;
+          if (g) ended.set(g.decisionId, (ended.get(g.decisionId) ?? 0) + 1);
+          if (fx.t === 'passage' && !fx.grant && fx.via === 'forced' && !fx.alarm) return false; // an unauthorised passage always alarms
+        }
+      }
+      const pending = new Set([...s.grants.in, ...s.grants.out].map((g) => g.decisionId));
+      for (const id of granted) {
+        const n = (ended.get(id) ?? 0) + (pending.has(id) ? 1 : 0);
+        if (n !== 1) return false;
+      }
+      return true;
+    }),
+    { numRuns: 1500 },
+  );
+});

@@ -1,0 +1,95 @@
+// A gateway on simulated hardware for tests: the demo config, a fresh database, virtual devices on the
+// mock binding (or ptys), real drivers, and the demo issuer keys.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../gateway/config/load.js';
+import type { GatewayConfig } from '../../gateway/config/schema.js';
+import { type IssuerKey, issueTicket, loadIssuerKey, type TicketSpec } from '../../gateway/credentials/ticket-issuer.js';
+import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
+import { createLogger } from '../../gateway/logger.js';
+import { SimRig, type Transport } from '../../sim/rig.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEVICE_TOKEN = 'DEMO-device-token-0001';
+export const STAFF_TOKEN = 'DEMO-staff-token-0001';
+export const SITE = 'hn-tamchuc';
+
+export function demoConfig(mutate?: (c: GatewayConfig) => void): GatewayConfig {
+  const loaded = loadConfig(join(ROOT, 'seeds/demo/gateway.yaml'));
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const c = structuredClone(loaded.config);
+  c.store.path = join(mkdtempSync(join(tmpdir(), 'gate06-test-')), 'gateway.db');
+  c.http.port = 0;
+  delete c.mqtt;
+  mutate?.(c);
+  return c;
+}
+
+export const keys = {
+  issuer: (): IssuerKey => loadIssuerKey(join(ROOT, 'seeds/issuer/demo-issuer.private.jwk.json')),
+  forger: (): IssuerKey => loadIssuerKey(join(ROOT, 'seeds/issuer/demo-forger.private.jwk.json')),
+  unknown: (): IssuerKey => loadIssuerKey(join(ROOT, 'seeds/issuer/demo-unknown.private.jwk.json')),
+};
+
+export function ticket(spec: Partial<TicketSpec> = {}, key: IssuerKey = keys.issuer()): Promise<string> {
+  return issueTicket(key, {
+    site: SITE,
+    kind: 'single',
+    tid: `T-${Math.random().toString(36).slice(2, 10)}`,
+    validFromMs: Date.now() - 60_000,
+    validForMs: 3600_000,
+    ...spec,
+  });
+}
+
+/** Collects every log line the gateway writes, for privacy assertions. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    cb();
+  }
+}
+
+export interface Harness {
+  rig: SimRig;
+  gateway: Gateway;
+  config: GatewayConfig;
+  logs: LogCapture;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(opts: { transport?: Transport; config?: GatewayConfig; extra?: Partial<GatewayOptions> } = {}): Promise<Harness> {
+  const config = opts.config ?? demoConfig();
+  const rig = await SimRig.start(config, { transport: opts.transport ?? 'mock', dir: mkdtempSync(join(tmpdir(), 'gate06-rig-')) });
+  const logs = new LogCapture();
+  const gateway = new Gateway({ config: rig.config, logger: createLogger('info', logs), devices: rig.devices, ...opts.extra });
+  await gateway.start();
+  return {
+    rig,
+    gateway,
+    config: rig.config,
+    logs,
+    url: gateway.url,
+    stop: async () => {
+      await gateway.stop();
+      await rig.stop();
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `check` holds, polling; fails the wait (not the clock) after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
