@@ -76,7 +76,7 @@ export class SimRig {
    */
   static async start(
     template: GatewayConfig,
-    opts: { transport: Transport; dir: string; chipHeartbeatMs?: number; /** pty only: make the configured paths themselves the gateway ends (a separate gateway process opens them). */ keepPaths?: boolean },
+    opts: { transport: Transport; dir: string; chipHeartbeatMs?: number; /** how long a simulated person keeps the passage sensor active */ passMs?: number; /** pty only: make the configured paths themselves the gateway ends (a separate gateway process opens them). */ keepPaths?: boolean },
   ): Promise<SimRig> {
     if (opts.transport === 'pty' && !hasSocat()) throw new Error(SOCAT_MISSING);
     await mkdir(opts.dir, { recursive: true });
@@ -86,7 +86,7 @@ export class SimRig {
       for (const lane of config.gate.lanes) {
         const rl: RigLane = { id: lane.id, qr: {}, chip: {}, turnstile: undefined as unknown as VirtualTurnstile };
         const tChannel = await rig.cable(lane.id, 'turnstile', lane.turnstile.port);
-        rl.turnstile = new VirtualTurnstile(tChannel, { address: lane.turnstile.address, unlockCoil: lane.turnstile.unlockCoil, inputs: lane.turnstile.inputs });
+        rl.turnstile = new VirtualTurnstile(tChannel, { address: lane.turnstile.address, unlockCoil: lane.turnstile.unlockCoil, inputs: lane.turnstile.inputs, passMs: opts.passMs });
         rig.closers.push(() => rl.turnstile.close());
         for (const [dir, side] of [['in', lane.entry], ['out', lane.exit]] as const) {
           if (side?.qrScanner) rl.qr[dir] = new VirtualQrScanner(await rig.cable(lane.id, `qr-${dir}`, side.qrScanner));

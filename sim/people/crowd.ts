@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Direction } from '../../gateway/config/schema.js';
 import { type IssuerKey, issueTicket } from '../../gateway/credentials/ticket-issuer.js';
+import { makeCard, type SyntheticCard } from '../cards/make-card.js';
 import type { SimRig } from '../rig.js';
 import { cccdQrText, seededRandom, syntheticPerson } from './population.js';
 
@@ -16,6 +17,10 @@ export type Presentation =
   | 'ticket-other-site'
   | 'cccd-valid'
   | 'cccd-bad'
+  | 'chip-valid'
+  | 'chip-tampered'
+  | 'chip-untrusted'
+  | 'chip-expired'
   | 'none';
 export type Behaviour = 'pass' | 'walk-away' | 'tailgate' | 'force';
 
@@ -48,6 +53,10 @@ const DEFAULT_MIX: Record<Presentation, number> = {
   'ticket-unknown-key': 4,
   'ticket-other-site': 5,
   'cccd-bad': 6,
+  'chip-valid': 10,
+  'chip-tampered': 1,
+  'chip-untrusted': 1,
+  'chip-expired': 1,
   none: 2,
 };
 const DEFAULT_BEHAVIOUR: Record<Exclude<Behaviour, 'force'>, number> = { pass: 86, 'walk-away': 7, tailgate: 7 };
@@ -118,9 +127,11 @@ export class Crowd {
     this.stats.people++;
     this.stats.byPresentation[presentation] = (this.stats.byPresentation[presentation] ?? 0) + 1;
     const scanner = lane.qr[direction];
+    const reader = lane.chip[direction];
     let unlocked = false;
-    if (presentation !== 'none' && scanner) {
-      const text = await this.credential(presentation);
+    // A chip card at a lane side without a reader: the person shows a ticket instead.
+    const shown: Presentation = presentation.startsWith('chip-') && !reader ? 'ticket-valid' : presentation;
+    if (shown !== 'none' && (scanner || reader)) {
       const unlock = new Promise<boolean>((resolve) => {
         const onUnlock = (d: Direction) => {
           if (d !== direction) return;
@@ -135,7 +146,8 @@ export class Crowd {
         lane.turnstile.on('unlock', onUnlock);
       });
       await sleep(200 + this.rnd() * 400);
-      await scanner.scan(text);
+      if (shown.startsWith('chip-')) await reader!.present(await this.card(shown));
+      else await scanner!.scan(await this.credential(shown));
       unlocked = await unlock;
       if (unlocked) this.stats.unlocked++;
     }
@@ -167,6 +179,12 @@ export class Crowd {
     await sleep(400);
   }
 
+  private async card(p: Presentation): Promise<SyntheticCard> {
+    const person = syntheticPerson(this.rnd, this.personIndex++);
+    const faults = p === 'chip-tampered' ? { tamperDg: 1 } : p === 'chip-untrusted' ? { untrustedSigner: true } : p === 'chip-expired' ? { expired: true } : {};
+    return makeCard({ person, faults });
+  }
+
   private async credential(p: Presentation): Promise<string> {
     const { keys, site } = this.opts;
     const now = Date.now();
@@ -196,7 +214,7 @@ export class Crowd {
         broken[Math.floor(this.rnd() * broken.length)]!();
         return good.join('|');
       }
-      case 'none':
+      default:
         return '';
     }
   }
