@@ -1,0 +1,205 @@
+// The on-device face pipeline: decode -> detect -> choose subject -> landmarks -> align -> embed
+// (-> single-frame liveness score when asked). Sessions are opened once in load(); analyze() never
+// writes an image anywhere: pixels live only in memory for the duration of the call.
+import type * as ort from 'onnxruntime-node';
+import { alignFace } from './align.js';
+import { DETECT_HEIGHT, DETECT_WIDTH, decodeDetections, type FaceBox, letterbox } from './detect.js';
+import { decodeImage, type RgbImage } from './image.js';
+import { fivePoints, LANDMARK_SIZE, landmarkInput, landmarksToImage } from './landmarks.js';
+import { LIVE_SIZE, liveInput, liveProbability } from './live-score.js';
+import { infer, type ModelName, openSessions } from './models.js';
+import {
+  checkFace,
+  checkFraming,
+  chooseSubject,
+  DEFAULT_QUALITY_LIMITS,
+  estimatePose,
+  type QualityLimits,
+  type QualityMeasures,
+  sharpness,
+} from './quality.js';
+import { Pyramid, toPlanar } from './sampling.js';
+import { l2Normalise } from './vectors.js';
+
+export type { FaceBox } from './detect.js';
+export { cosineSimilarity } from './vectors.js';
+
+export interface FaceAnalysis {
+  /** in pixels of the submitted image (frames over WORKING_MAX_SIDE are analysed shrunk, then mapped back) */
+  box: FaceBox;
+  /** 68 (x, y) pairs in pixels of the submitted image */
+  landmarks: Float32Array;
+  /** 512 values, L2-normalised */
+  embedding: Float32Array;
+  quality: { ok: true } | { ok: false; reason: 'face.retake'; detail: string };
+  /** the liveness model's live probability 0..1, when asked; one weak signal, never a guarantee */
+  liveness?: number;
+  /** pose and sharpness behind the quality verdict, for logs and tuning */
+  measures: QualityMeasures;
+  /** every face the detector found (the subject included), largest first */
+  facesFound: number;
+  timings: { decodeMs: number; detectMs: number; landmarkMs: number; embedMs: number; livenessMs?: number };
+}
+
+export type FaceFailure = { ok: false; reason: 'face.retake' | 'image.invalid' | 'face.none'; detail: string };
+export type FaceResult = { ok: true; value: FaceAnalysis } | FaceFailure;
+export type LandmarksResult =
+  | { ok: true; box: FaceBox; landmarks: Float32Array }
+  | { ok: false; reason: string; detail: string };
+
+/** Thrown by load() when the models cannot be had; callers test the flag, not the message. */
+export class FaceModelsUnavailableError extends Error {
+  readonly unavailable = true;
+}
+
+export interface AnalyzeOptions {
+  /** also run the single-frame liveness model */
+  liveness?: boolean;
+  /**
+   * Evaluate quality but do not enforce it: always analyse the dominant face. For evaluation and
+   * enrolment review; a lane must not use it to decide on a bad frame.
+   */
+  skipQuality?: boolean;
+}
+
+export class FacePipeline {
+  private livenessSession: Promise<ort.InferenceSession> | undefined;
+
+  private constructor(
+    private readonly modelsDir: string,
+    private readonly sessions: Map<ModelName, ort.InferenceSession>,
+    readonly limits: QualityLimits,
+  ) {
+    const live = sessions.get('liveness');
+    if (live) this.livenessSession = Promise.resolve(live);
+  }
+
+  /** Opens the sessions once; fetches missing model files from the npm registry first. */
+  static async load(opts: {
+    modelsDir: string;
+    withLiveness?: boolean;
+    limits?: QualityLimits;
+  }): Promise<FacePipeline> {
+    const names: ModelName[] = ['detect', 'landmark', 'feature'];
+    if (opts.withLiveness) names.push('liveness');
+    const opened = await openSessions(opts.modelsDir, names);
+    if (!opened.ok) throw new FaceModelsUnavailableError(`face models unavailable: ${opened.detail}`);
+    return new FacePipeline(opts.modelsDir, opened.sessions, opts.limits ?? DEFAULT_QUALITY_LIMITS);
+  }
+
+  async analyze(image: Buffer | Uint8Array, opts: AnalyzeOptions = {}): Promise<FaceResult> {
+    let t = performance.now();
+    const decoded = await decodeImage(image);
+    const decodeMs = lap();
+    if (!decoded.ok) return decoded;
+    const rgb = decoded.value;
+    const pyramid = new Pyramid(rgb);
+
+    const faces = await this.detect(pyramid);
+    const detectMs = lap();
+    const choice = chooseSubject(faces, rgb, this.limits);
+    if (!choice) return { ok: false, reason: 'face.none', detail: 'no face found' };
+    const framing = checkFraming(choice, this.limits);
+    if (!framing.ok && !opts.skipQuality) return { ok: false, reason: 'face.retake', detail: framing.detail };
+
+    const landmarks = await this.landmarks(pyramid, choice.subject);
+    const landmarkMs = lap();
+
+    const aligned = alignFace(pyramid, fivePoints(landmarks));
+    const measures: QualityMeasures = {
+      pose: estimatePose(landmarks, aligned.transform),
+      sharpness: sharpness(aligned.pixels),
+    };
+    const faceVerdict = framing.ok ? checkFace(measures, this.limits) : framing;
+    if (!faceVerdict.ok && !opts.skipQuality) return { ok: false, reason: 'face.retake', detail: faceVerdict.detail };
+    const feature = await infer(
+      this.session('feature'),
+      toPlanar(aligned.pixels, 112, 112, 127, 128),
+      [1, 3, 112, 112],
+    );
+    const embedding = l2Normalise(feature[this.session('feature').outputNames[0]]);
+    const embedMs = lap();
+
+    const analysis: FaceAnalysis = {
+      box: toSourceBox(choice.subject, decoded.scaleToSource),
+      landmarks: toSourcePoints(landmarks, decoded.scaleToSource),
+      embedding,
+      quality: faceVerdict,
+      measures,
+      facesFound: faces.length,
+      timings: { decodeMs, detectMs, landmarkMs, embedMs },
+    };
+    if (opts.liveness) {
+      analysis.liveness = await this.liveScore(pyramid, choice.subject);
+      analysis.timings.livenessMs = lap();
+    }
+    return { ok: true, value: analysis };
+
+    function lap(): number {
+      const now = performance.now();
+      const ms = now - t;
+      t = now;
+      return ms;
+    }
+  }
+
+  /** Decode, detect and landmarks only (no embedding, no quality gate): for multi-frame liveness. */
+  async landmarksOnly(image: Buffer | Uint8Array): Promise<LandmarksResult> {
+    const decoded = await decodeImage(image);
+    if (!decoded.ok) return decoded;
+    const pyramid = new Pyramid(decoded.value);
+    const choice = chooseSubject(await this.detect(pyramid), decoded.value, this.limits);
+    if (!choice) return { ok: false, reason: 'face.none', detail: 'no face found' };
+    const landmarks = await this.landmarks(pyramid, choice.subject);
+    return {
+      ok: true,
+      box: toSourceBox(choice.subject, decoded.scaleToSource),
+      landmarks: toSourcePoints(landmarks, decoded.scaleToSource),
+    };
+  }
+
+  /** All faces in a decoded frame, best score first. */
+  async detect(frame: Pyramid | RgbImage): Promise<FaceBox[]> {
+    const pyramid = frame instanceof Pyramid ? frame : new Pyramid(frame);
+    const lb = letterbox(pyramid);
+    const out = await infer(this.session('detect'), lb.tensor, [1, 3, DETECT_HEIGHT, DETECT_WIDTH]);
+    return decodeDetections(out.scores, out.boxes, lb.scale, pyramid.base);
+  }
+
+  async landmarks(rgb: Pyramid | RgbImage, box: FaceBox): Promise<Float32Array> {
+    const session = this.session('landmark');
+    const out = await infer(session, landmarkInput(rgb, box), [1, 1, LANDMARK_SIZE, LANDMARK_SIZE]);
+    return landmarksToImage(out[session.outputNames[0]], box);
+  }
+
+  async liveScore(rgb: Pyramid | RgbImage, box: FaceBox): Promise<number> {
+    // loaded lazily when load() was not asked for it: most lanes never need it
+    this.livenessSession ??= openSessions(this.modelsDir, ['liveness']).then((r) => {
+      if (!r.ok) throw new FaceModelsUnavailableError(`liveness model unavailable: ${r.detail}`);
+      return r.sessions.get('liveness') as ort.InferenceSession;
+    });
+    const session = await this.livenessSession;
+    const out = await infer(session, liveInput(rgb, box), [1, 3, LIVE_SIZE, LIVE_SIZE]);
+    return liveProbability(out[session.outputNames[0]]);
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await s.release();
+    if (this.livenessSession && !this.sessions.has('liveness'))
+      await (await this.livenessSession.catch(() => undefined))?.release();
+  }
+
+  private session(name: ModelName): ort.InferenceSession {
+    const s = this.sessions.get(name);
+    if (!s) throw new Error(`face model ${name} not loaded`);
+    return s;
+  }
+}
+
+const toSourceBox = (b: FaceBox, scale: number): FaceBox =>
+  scale === 1 ? b : { x: b.x * scale, y: b.y * scale, w: b.w * scale, h: b.h * scale, score: b.score };
+
+function toSourcePoints(points: Float32Array, scale: number): Float32Array {
+  if (scale === 1) return points;
+  return points.map((v) => v * scale);
+}
