@@ -96,7 +96,7 @@ export type LaneConfig = z.infer<typeof LaneConfig>;
 
 export const ZoneConfig = z
   .object({
-    id: z.string().min(1),
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, - and _ only (1-40)'),
     name: z.string().default(''),
     /** Occupancy resets to zero at this local time each day (HH:MM), or never. */
     occupancyResetAt: z.union([z.string().regex(/^\d\d:\d\d$/), z.literal('never')]).default('never'),

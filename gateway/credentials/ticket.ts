@@ -1,7 +1,7 @@
 // Signed tickets: a compact JWS (EdDSA / Ed25519) with `kid` in the header, verified offline against the
 // issuer JWKS named in config. A pure function of (token, keys, clock): use counts live in the store.
-import { createHash } from 'node:crypto';
-import { compactVerify, createLocalJWKSet, type JSONWebKeySet, errors as joseErrors } from 'jose';
+import { createHash, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import { fail, ok, type Result } from '../reasons.js';
 
@@ -34,8 +34,28 @@ export function holderBinding(tid: string, idNumber: string): string {
   return createHash('sha256').update(`gate06:holder:${tid}:${idNumber}`).digest('base64url');
 }
 
-export type TicketKeys = ReturnType<typeof createLocalJWKSet>;
-export const ticketKeys = (jwks: JSONWebKeySet): TicketKeys => createLocalJWKSet(jwks);
+/**
+ * Issuer public keys by kid, imported once. Verification uses node:crypto with these KeyObjects directly:
+ * jose's compactVerify goes through WebCrypto (a key import and a thread-pool hop per call), which made
+ * it the largest cost of POST /v1/verify (bench/verify-rate.ts); the JWS checks themselves are few.
+ */
+export class TicketKeys {
+  private readonly byKid = new Map<string, KeyObject>();
+  constructor(jwks: JSONWebKeySet) {
+    for (const jwk of jwks.keys) {
+      if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.kid !== 'string' || jwk.d !== undefined) continue;
+      if (this.byKid.has(jwk.kid)) throw new Error(`JWKS has two keys with kid ${jwk.kid}`);
+      this.byKid.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
+    }
+  }
+  get(kid: string): KeyObject | undefined {
+    return this.byKid.get(kid);
+  }
+  get kids(): string[] {
+    return [...this.byKid.keys()];
+  }
+}
+export const ticketKeys = (jwks: JSONWebKeySet): TicketKeys => new TicketKeys(jwks);
 
 export interface TicketCheck {
   site: string;
@@ -43,26 +63,31 @@ export interface TicketCheck {
   clockSkewS: number;
 }
 
+const JwsHeader = z.object({ alg: z.enum(['EdDSA', 'Ed25519']), kid: z.string().min(1).max(64), crit: z.undefined().optional() }).passthrough();
+
 export async function verifyTicket(token: string, keys: TicketKeys, check: TicketCheck): Promise<Result<VerifiedTicket>> {
   if (token.length > MAX_TICKET_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
     return fail('ticket.malformed', 'not a compact JWS');
   }
-  let kid: string;
-  let payload: Uint8Array;
+  const [h, p, sig] = token.split('.') as [string, string, string];
+  let header: z.infer<typeof JwsHeader>;
   try {
-    const res = await compactVerify(token, keys, { algorithms: ['EdDSA', 'Ed25519'] });
-    kid = String(res.protectedHeader.kid ?? '');
-    payload = res.payload;
-  } catch (err) {
-    if (err instanceof joseErrors.JWKSNoMatchingKey) return fail('ticket.unknown-key');
-    if (err instanceof joseErrors.JWSSignatureVerificationFailed) return fail('ticket.bad-signature');
-    if (err instanceof joseErrors.JOSEAlgNotAllowed) return fail('ticket.bad-signature', 'algorithm not allowed');
-    if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return fail('ticket.unknown-key', 'ambiguous kid');
-    return fail('ticket.malformed', (err as Error).message.slice(0, 120));
+    const parsed = JwsHeader.safeParse(JSON.parse(Buffer.from(h, 'base64url').toString('utf8')));
+    // alg "none", HS256 and other algorithms are refused before any key is looked at.
+    if (!parsed.success) return fail('ticket.bad-signature', 'header: algorithm or kid not acceptable');
+    header = parsed.data;
+  } catch {
+    return fail('ticket.malformed', 'header is not base64url JSON');
   }
+  const key = keys.get(header.kid);
+  if (!key) return fail('ticket.unknown-key');
+  const signature = Buffer.from(sig, 'base64url');
+  if (signature.length !== 64 || !verify(null, Buffer.from(`${h}.${p}`), key, signature)) return fail('ticket.bad-signature');
+  const kid = header.kid;
+  const payload = Buffer.from(p, 'base64url');
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(payload).toString('utf8'));
+    json = JSON.parse(payload.toString('utf8'));
   } catch {
     return fail('ticket.bad-claims', 'payload is not JSON');
   }

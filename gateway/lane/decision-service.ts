@@ -164,12 +164,12 @@ export class DecisionService {
   }
 
   /** The durable step: stateful checks and the event insert share one transaction, so two readers can't both spend a last use. */
-  private commit(
+  private async commit(
     req: DecisionRequest,
     lane: LaneConfig | null,
     step: Step,
     ctx?: { side: LaneSide; subject: string | null; binding: 'none' | 'match' | 'mismatch' | 'unverified'; watchlistHit: boolean },
-  ): DecisionOutcome {
+  ): Promise<DecisionOutcome> {
     const { store, config, now } = this.deps;
     const identity = step.ok ? step.value.identity : step.identity;
     const facts: Record<string, string | number | boolean> = { ...(step.ok ? step.value.facts : step.facts), source: req.source };
@@ -177,7 +177,7 @@ export class DecisionService {
     const idHash = identity ? keyedIdHash(this.deps.siteKey, identity.idNumber) : null;
     let alarms: Array<'anti-passback' | 'watchlist-hit'> = [];
     let undo: UnusedGrant | null = null;
-    const outcome = store.transaction(() => {
+    const outcome = await store.commitSoon(() => {
       let decision: 'allow' | 'deny' = 'deny';
       let reason: ReasonCode = step.ok ? 'ok' : step.reason;
       if (step.ok && ctx && lane) {

@@ -23,8 +23,8 @@ export const CategoryCounts = z
     foreign: z.number().int().nonnegative().default(0),
     unknown: z.number().int().nonnegative().default(0),
     /** age band ('0-17', '18-39', '40-59', '60+') → count */
-    ageBand: z.record(z.enum(['0-17', '18-39', '40-59', '60+']), z.number().int().nonnegative()).default({}),
-    sex: z.record(z.enum(['M', 'F']), z.number().int().nonnegative()).default({}),
+    ageBand: z.partialRecord(z.enum(['0-17', '18-39', '40-59', '60+']), z.number().int().nonnegative()).default({}),
+    sex: z.partialRecord(z.enum(['M', 'F']), z.number().int().nonnegative()).default({}),
   })
   .strict();
 
@@ -35,7 +35,7 @@ export const LaneCounts = z
     out: z.number().int().nonnegative(),
     denied: z.number().int().nonnegative(),
     /** credential kind → passages it authorised in this window */
-    byCredential: z.record(z.enum(['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced']), z.number().int().nonnegative()),
+    byCredential: z.partialRecord(z.enum(['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced']), z.number().int().nonnegative()),
     byCategory: CategoryCounts.optional(),
   })
   .strict();

@@ -13,7 +13,7 @@ import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
 import { demoConfig, ROOT, STAFF_TOKEN, sleep, ticket, until } from '../helpers/harness.js';
 
 if (!hasSocat()) {
-  t.skip('socat is not installed (apt-get install socat): the end-to-end tests run the daemon over pseudo-terminals');
+  t.plan(0, 'socat is not installed (apt-get install socat): the end-to-end tests run the daemon over pseudo-terminals');
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'gate06-e2e-'));
   const config = demoConfig((c) => {

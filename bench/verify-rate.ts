@@ -1,0 +1,75 @@
+// POST /v1/verify with valid tickets and durable logging, against a bare fastify route, in one run.
+// Both servers run as their own processes; autocannon drives them from this one, bare → verify → bare,
+// and the ratio uses the mean of the two bare runs so drift on a shared box affects both sides alike.
+// Run: node --import tsx bench/verify-rate.ts [--seconds 10] [--connections 10]
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { SimRig } from '../sim/rig.js';
+import { startDaemon, writeConfig } from '../test/helpers/daemon.js';
+import { DEVICE_TOKEN, demoConfig, ROOT, ticket } from '../test/helpers/harness.js';
+import { writeResult } from './stats.js';
+
+async function startBare(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+async function load(url: string, bodies: string[], seconds: number, connections: number) {
+  let i = 0;
+  const r = await autocannon({
+    url: `${url}/v1/verify`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVICE_TOKEN}` },
+    requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+  });
+  return { requestsPerSec: r.requests.average, total: r.requests.total, non2xx: r.non2xx, errors: r.errors, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99 };
+}
+
+export async function verifyRate(seconds: number, connections: number): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'gate06-bench-verify-'));
+  const config = demoConfig((c) => {
+    c.log.level = 'warn';
+    // Each request is a different visitor; without this, repeats of the same ticket would be denials.
+    c.policy.antiPassback.enabled = false;
+  });
+  const rig = await SimRig.start(config, { transport: SimRig.defaultTransport(), dir: join(dir, 'tty') });
+  if (rig.transport === 'mock') throw new Error('verify-rate needs socat: the daemon runs in its own process');
+  const daemon = await startDaemon(writeConfig(rig.config, dir));
+  const bare = await startBare();
+  const tokens = await Promise.all(Array.from({ length: 2000 }, (_, n) => ticket({ kind: 'day', tid: `T-rate-${n}` })));
+  const bodies = tokens.map((token, n) => JSON.stringify({ lane: n % 2 ? 'L1' : 'L2', credential: { kind: 'ticket', token } }));
+  try {
+    await load(daemon.url, bodies, 2, connections); // warm-up: JIT, prepared statements
+    await load(bare.url, bodies, 2, connections);
+    const bare1 = await load(bare.url, bodies, seconds, connections);
+    const verify = await load(daemon.url, bodies, seconds, connections);
+    const bare2 = await load(bare.url, bodies, seconds, connections);
+    const bareRate = (bare1.requestsPerSec + bare2.requestsPerSec) / 2;
+    return { seconds, connections, bare: [bare1, bare2], verify, ratio: Math.round((verify.requestsPerSec / bareRate) * 1000) / 1000, targetRatio: 0.5 };
+  } finally {
+    bare.stop();
+    await daemon.stop();
+    await rig.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } } });
+  const result = await verifyRate(Number(values.seconds), Number(values.connections));
+  console.log(JSON.stringify(result));
+  writeResult('verify-rate', { command: `node --import tsx bench/verify-rate.ts --seconds ${values.seconds} --connections ${values.connections}`, ...result });
+}

@@ -1,0 +1,77 @@
+// One place that turns the `mqtt` config section into an mqtt.js client: URL, credentials and TLS files.
+// Shared by the gateway's telemetry and the collector. Reading files and secrets is the only I/O before
+// connecting, and a failure comes back as a value naming the key, like config errors.
+//
+// protocolVersion defaults to 4 (MQTT 3.1.1): the gateway needs no MQTT 5 feature, and the embedded aedes
+// broker used by `gate06 demo` and tests speaks 3.1.1 only. The collector asks for 5 for shared subscriptions.
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { SecretRef } from '../config/schema.js';
+
+export interface MqttConnectionSettings {
+  url: string;
+  username?: string;
+  password?: SecretRef;
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
+export interface ConnectOptions {
+  clientId: string;
+  will?: IClientOptions['will'];
+  protocolVersion?: 4 | 5;
+  /** clean session: true for the gateway, whose durability is its own outbox (nothing stale is replayed) */
+  clean?: boolean;
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+  keepaliveS?: number;
+  /** How a SecretRef becomes bytes (gateway/config/load.ts resolveSecret in production). */
+  resolveSecret?: (ref: SecretRef) => Buffer;
+  readFile?: (path: string) => Buffer;
+}
+
+export type MqttOptionsResult = { ok: true; url: string; options: IClientOptions } | { ok: false; error: string };
+
+/** Builds mqtt.js options; TLS files are read here so a missing file is reported once, by key. */
+export function mqttClientOptions(settings: MqttConnectionSettings, opts: ConnectOptions): MqttOptionsResult {
+  const read = opts.readFile ?? ((p: string) => readFileSync(p));
+  const options: IClientOptions = {
+    clientId: opts.clientId,
+    protocolVersion: opts.protocolVersion ?? 4,
+    clean: opts.clean ?? true,
+    reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
+    connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    keepalive: opts.keepaliveS ?? 30,
+    will: opts.will,
+  };
+  if (settings.username !== undefined) options.username = settings.username;
+  if (settings.password !== undefined) {
+    if (!opts.resolveSecret) return { ok: false, error: 'mqtt.password: no secret resolver was given' };
+    try {
+      options.password = opts.resolveSecret(settings.password);
+    } catch (err) {
+      return { ok: false, error: `mqtt.password: ${(err as Error).message}` };
+    }
+  }
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const path = settings.tls?.[key];
+    if (!path) continue;
+    try {
+      options[key] = read(path);
+    } catch (err) {
+      return { ok: false, error: `mqtt.tls.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    }
+  }
+  const tlsWanted = settings.tls?.ca !== undefined || settings.tls?.cert !== undefined;
+  if (tlsWanted && !/^(mqtts|wss):/.test(settings.url)) {
+    return { ok: false, error: `mqtt.url: TLS files are configured but ${settings.url.split(':')[0]}:// is not a TLS scheme (use mqtts://)` };
+  }
+  if (/^(mqtts|wss):/.test(settings.url)) options.rejectUnauthorized = true;
+  return { ok: true, url: settings.url, options };
+}
+
+/** A reconnecting client (mqtt.connect does not throw; it retries and emits 'connect' / 'close' / 'error'). */
+export function connectMqtt(settings: MqttConnectionSettings, opts: ConnectOptions): { ok: true; client: MqttClient } | { ok: false; error: string } {
+  const built = mqttClientOptions(settings, opts);
+  if (!built.ok) return built;
+  return { ok: true, client: mqtt.connect(built.url, built.options) };
+}

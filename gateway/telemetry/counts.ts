@@ -1,0 +1,204 @@
+// The pure core of counts aggregation: which window an event falls in, how a committed event changes a
+// window's tallies, and how a closed window becomes the `counts` payload. No I/O here: the SQLite side is
+// count-windows.ts, so these rules can be tested exhaustively and reasoned about on their own.
+import type { StoredEvent } from '../store/types.js';
+import type { GatePayload } from './topics.js';
+
+export type CountsPayload = GatePayload<'counts'>;
+export type Via = 'ticket' | 'cccd-qr' | 'chip' | 'free-passage' | 'manual' | 'forced';
+export type AgeBand = '0-17' | '18-39' | '40-59' | '60+';
+const VIA_LIST: readonly Via[] = ['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced'];
+const AGE_BAND_LIST: readonly AgeBand[] = ['0-17', '18-39', '40-59', '60+'];
+const SEX_LIST = ['M', 'F'] as const;
+const VIAS: ReadonlySet<string> = new Set<string>(VIA_LIST);
+const AGE_BANDS: ReadonlySet<string> = new Set<string>(AGE_BAND_LIST);
+
+export interface CategoryTally {
+  domestic: number;
+  foreign: number;
+  unknown: number;
+  ageBand: Partial<Record<AgeBand, number>>;
+  sex: Partial<Record<'M' | 'F', number>>;
+}
+
+export interface LaneTally {
+  in: number;
+  out: number;
+  denied: number;
+  byCredential: Partial<Record<Via, number>>;
+  byCategory: CategoryTally;
+}
+
+/** The running state of one window: lanes and zones that saw anything, keyed by id. */
+export interface WindowTally {
+  lanes: Record<string, LaneTally>;
+  zones: Record<string, { in: number; out: number }>;
+}
+
+export const emptyTally = (): WindowTally => ({ lanes: {}, zones: {} });
+
+export const isEmptyTally = (t: WindowTally): boolean => Object.keys(t.lanes).length === 0 && Object.keys(t.zones).length === 0;
+
+/** Windows are aligned to wall-clock multiples of their length (epoch based), so gates' windows line up at the IOC. */
+export function windowStartFor(ts: number, windowMs: number): number {
+  return Math.floor(ts / windowMs) * windowMs;
+}
+
+const emptyLane = (): LaneTally => ({
+  in: 0,
+  out: 0,
+  denied: 0,
+  byCredential: {},
+  byCategory: { domestic: 0, foreign: 0, unknown: 0, ageBand: {}, sex: {} },
+});
+
+const bump = <K extends string>(rec: Partial<Record<K, number>>, key: K, by = 1): void => {
+  rec[key] = (rec[key] ?? 0) + by;
+};
+
+/** Which credential let this passage through: the lead's `facts.via`, else the event's credential kind. */
+function viaOf(ev: StoredEvent): Via | null {
+  const via = ev.facts.via;
+  if (typeof via === 'string' && VIAS.has(via)) return via as Via;
+  return ev.credential && VIAS.has(ev.credential) ? (ev.credential as Via) : null;
+}
+
+/** Whether an event changes any count: only passages (by direction) and deny decisions do. */
+export function countsEvent(ev: StoredEvent): boolean {
+  if (ev.lane === null) return false;
+  if (ev.type === 'passage') return ev.direction === 'in' || ev.direction === 'out';
+  return ev.type === 'decision' && ev.decision === 'deny';
+}
+
+/**
+ * Adds one committed event to a window. Returns a new tally (the input is not changed).
+ * A passage counts once in its lane (in/out, credential, category) and once in its lane's zone.
+ */
+export function tallyEvent(tally: WindowTally, ev: StoredEvent, zoneOfLane: (lane: string) => string | undefined): WindowTally {
+  if (!countsEvent(ev) || ev.lane === null) return tally;
+  const next: WindowTally = structuredClone(tally);
+  const lane = (next.lanes[ev.lane] ??= emptyLane());
+  if (ev.type === 'decision') {
+    lane.denied += 1;
+    return next;
+  }
+  const dir = ev.direction as 'in' | 'out';
+  lane[dir] += 1;
+  const via = viaOf(ev);
+  if (via) bump(lane.byCredential, via);
+  const nationality = ev.facts.nationality;
+  if (typeof nationality !== 'string' || nationality === '') lane.byCategory.unknown += 1;
+  else if (nationality === 'VNM') lane.byCategory.domestic += 1;
+  else lane.byCategory.foreign += 1;
+  const ageBand = ev.facts.ageBand;
+  if (typeof ageBand === 'string' && AGE_BANDS.has(ageBand)) bump(lane.byCategory.ageBand, ageBand as AgeBand);
+  const sex = ev.facts.sex;
+  if (sex === 'M' || sex === 'F') bump(lane.byCategory.sex, sex);
+  const zone = zoneOfLane(ev.lane);
+  if (zone !== undefined) (next.zones[zone] ??= { in: 0, out: 0 })[dir] += 1;
+  return next;
+}
+
+const byKey = <T>(rec: Record<string, T>): Array<[string, T]> => Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * Every key, zero-filled, in a fixed order: the payload is then a function of the counts alone (a redelivered
+ * window is byte-identical), and it validates whether the topic map's enum-keyed records are exhaustive
+ * (zod 4 `z.record(z.enum(...))`) or partial.
+ */
+const fullRecord = <K extends string>(keys: readonly K[], rec: Partial<Record<K, number>>): Record<K, number> =>
+  Object.fromEntries(keys.map((k) => [k, rec[k] ?? 0])) as Record<K, number>;
+
+export interface WindowIdentity {
+  site: string;
+  gate: string;
+  bootId: string;
+  seq: number;
+  windowStart: number;
+  windowEnd: number;
+}
+
+/** A closed window as published. Lanes and zones that saw nothing are left out: absent means zero. */
+export function toCountsPayload(id: WindowIdentity, tally: WindowTally): CountsPayload {
+  return {
+    schema: 1,
+    site: id.site,
+    gate: id.gate,
+    bootId: id.bootId,
+    seq: id.seq,
+    windowStart: id.windowStart,
+    windowEnd: id.windowEnd,
+    zones: byKey(tally.zones).map(([zone, z]) => ({ zone, in: z.in, out: z.out })),
+    lanes: byKey(tally.lanes).map(([lane, l]) => ({
+      lane,
+      in: l.in,
+      out: l.out,
+      denied: l.denied,
+      byCredential: fullRecord(VIA_LIST, l.byCredential),
+      byCategory: {
+        domestic: l.byCategory.domestic,
+        foreign: l.byCategory.foreign,
+        unknown: l.byCategory.unknown,
+        ageBand: fullRecord(AGE_BAND_LIST, l.byCategory.ageBand),
+        sex: fullRecord(SEX_LIST, l.byCategory.sex),
+      },
+    })),
+  };
+}
+
+const nonZero = <K extends string>(rec: Partial<Record<K, number>> | undefined): Partial<Record<K, number>> =>
+  Object.fromEntries(Object.entries(rec ?? {}).filter(([, v]) => (v as number) > 0)) as Partial<Record<K, number>>;
+
+/** The inverse of toCountsPayload's tally part, so a queued window can absorb a later one (see mergeCounts). */
+export function tallyOfPayload(p: CountsPayload): WindowTally {
+  const t = emptyTally();
+  for (const z of p.zones) t.zones[z.zone] = { in: z.in, out: z.out };
+  for (const l of p.lanes) {
+    t.lanes[l.lane] = {
+      in: l.in,
+      out: l.out,
+      denied: l.denied,
+      byCredential: nonZero(l.byCredential),
+      byCategory: {
+        domestic: l.byCategory?.domestic ?? 0,
+        foreign: l.byCategory?.foreign ?? 0,
+        unknown: l.byCategory?.unknown ?? 0,
+        ageBand: nonZero(l.byCategory?.ageBand),
+        sex: nonZero(l.byCategory?.sex),
+      },
+    };
+  }
+  return t;
+}
+
+export function addTallies(a: WindowTally, b: WindowTally): WindowTally {
+  const out = structuredClone(a);
+  for (const [zone, z] of Object.entries(b.zones)) {
+    const into = (out.zones[zone] ??= { in: 0, out: 0 });
+    into.in += z.in;
+    into.out += z.out;
+  }
+  for (const [lane, l] of Object.entries(b.lanes)) {
+    const into = (out.lanes[lane] ??= emptyLane());
+    into.in += l.in;
+    into.out += l.out;
+    into.denied += l.denied;
+    for (const [k, v] of Object.entries(l.byCredential)) bump(into.byCredential, k as Via, v);
+    into.byCategory.domestic += l.byCategory.domestic;
+    into.byCategory.foreign += l.byCategory.foreign;
+    into.byCategory.unknown += l.byCategory.unknown;
+    for (const [k, v] of Object.entries(l.byCategory.ageBand)) bump(into.byCategory.ageBand, k as AgeBand, v);
+    for (const [k, v] of Object.entries(l.byCategory.sex)) bump(into.byCategory.sex, k as 'M' | 'F', v);
+  }
+  return out;
+}
+
+/**
+ * Folds a later window into an earlier, still unsent one: the earlier window's start and seq stay, its end
+ * moves to the later end, and every count adds up. Used when the outbox is full (resolution is lost, totals
+ * are not) and to join runs of empty windows queued during an outage.
+ */
+export function mergeCounts(earlier: CountsPayload, later: CountsPayload): CountsPayload {
+  const tally = addTallies(tallyOfPayload(earlier), tallyOfPayload(later));
+  return toCountsPayload({ ...earlier, windowEnd: Math.max(earlier.windowEnd, later.windowEnd) }, tally);
+}

@@ -1,0 +1,333 @@
+// The Telemetry feature: counts to the IOC, alarms, status and health over MQTT, and inbound commands.
+// Built by the composition root with what it needs; the constructor only stores it, start() wires it up,
+// stop() undoes it (Zigbee2MQTT extension style). The lane never calls in here: telemetry listens to the
+// event store's commits and to the bus.
+//
+// Empty windows ARE published, one per window (60 s by default): a zero is then a fact, not a missing
+// message, so the IOC can tell "nobody passed" from "not delivered yet" (seq has no gaps), and it doubles as a
+// liveness signal for charts. At 1000 gates that is ~17 small messages/s for a broker, which is nothing; during
+// an outage runs of empty windows are folded into one outbox row (see outbox.ts), so they cost no capacity.
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { MqttClient } from 'mqtt';
+import type { JSONWebKeySet } from 'jose';
+import type { Logger } from 'pino';
+import { ulid } from 'ulid';
+import type { GatewayConfig, SecretRef } from '../config/schema.js';
+import type { Alarm, EventBus } from '../events.js';
+import { connectMqtt } from '../mqtt/connection.js';
+import type { StoredEvent } from '../store/types.js';
+import { type CommandHandlers, CommandInbox } from './commands.js';
+import { CountWindows } from './count-windows.js';
+import { buildHealth, ClockWatch, LinkBoard } from './health.js';
+import { Outbox } from './outbox.js';
+import { OutboxPublisher } from './publisher.js';
+import { AlarmPayload, type GateTopic, topicFor } from './topics.js';
+import { readFileSync } from 'node:fs';
+
+/** What telemetry needs of the event store (gateway/store/event-store.ts satisfies it). */
+export interface TelemetryStore {
+  readonly db: import('better-sqlite3').Database;
+  readonly bootId: string;
+  onCommitInTransaction(owner: object, fn: (ev: StoredEvent) => void): void;
+  removeOwner?(owner: object): void;
+  transaction<T>(fn: () => T): T;
+  sizeBytes(): number;
+}
+
+export interface TelemetryDeps {
+  config: GatewayConfig;
+  store: TelemetryStore;
+  bus: EventBus;
+  logger: Logger;
+  /** resend defaults to this feature's own resendSince */
+  handlers: Omit<CommandHandlers, 'resend'> & Partial<Pick<CommandHandlers, 'resend'>>;
+  version: string;
+  resolveSecret?: (ref: SecretRef) => Buffer;
+  /** for tests: wall clock and a monotonic clock, both ms */
+  clock?: { now: () => number; mono: () => number };
+  /** for tests: how often due windows are closed and the clock checked (default 1000 ms) */
+  tickMs?: number;
+  /** for tests: mqtt reconnect period (default 2000 ms) */
+  reconnectPeriodMs?: number;
+  /** how long stop() waits for the outbox to drain (default 3000 ms) */
+  stopFlushMs?: number;
+}
+
+export interface TelemetryStats {
+  connected: number;
+  outboxDepth: number;
+  outboxCapacity: number;
+  published: number;
+  publishErrors: number;
+  staleAcks: number;
+  windowsClosed: number;
+  alarmsQueued: number;
+  alarmsDropped: number;
+  alarmsInvalid: number;
+  clockJumps: number;
+  commands: Record<string, number>;
+}
+
+/** The outbox-filling alarm fires at 90 % and re-arms below 80 %, so it does not flap around the threshold. */
+const FILL_ALARM_AT = 0.9;
+const FILL_REARM_BELOW = 0.8;
+
+export class Telemetry {
+  private client: MqttClient | null = null;
+  private outbox!: Outbox;
+  private windows!: CountWindows;
+  private publisher!: OutboxPublisher;
+  private inbox!: CommandInbox;
+  private readonly board = new LinkBoard();
+  private readonly clockWatch = new ClockWatch();
+  private timers: NodeJS.Timeout[] = [];
+  private fillAlarmArmed = true;
+  private startedMono = 0;
+  private diskFreeBytes: number | undefined;
+  private readonly counters = { windowsClosed: 0, alarmsQueued: 0, alarmsDropped: 0, alarmsInvalid: 0 };
+  private readonly now: () => number;
+  private readonly mono: () => number;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: TelemetryDeps) {
+    this.now = deps.clock?.now ?? Date.now;
+    this.mono = deps.clock?.mono ?? (() => performance.now());
+    this.log = deps.logger.child({ channel: 'gate06:telemetry' });
+  }
+
+  private get mqttConfig(): NonNullable<GatewayConfig['mqtt']> {
+    const m = this.deps.config.mqtt;
+    if (!m) throw new Error('telemetry needs the mqtt config section');
+    return m;
+  }
+
+  private topic(suffix: GateTopic): string {
+    return topicFor(this.deps.config.site.id, this.deps.config.gate.id, suffix);
+  }
+
+  async start(): Promise<{ ok: true } | { ok: false; error: string }> {
+    const { config, store, bus } = this.deps;
+    const mqttCfg = config.mqtt;
+    if (!mqttCfg) return { ok: false, error: 'mqtt: section missing, telemetry is off' };
+    let signerJwks: JSONWebKeySet | undefined;
+    if (mqttCfg.commandSignerJwksFile) {
+      try {
+        signerJwks = JSON.parse(readFileSync(mqttCfg.commandSignerJwksFile, 'utf8')) as JSONWebKeySet;
+      } catch (err) {
+        return { ok: false, error: `mqtt.commandSignerJwksFile: ${(err as Error).message}` };
+      }
+    }
+    const zoneOfLane = new Map(config.gate.lanes.map((l) => [l.id, l.zone]));
+    this.outbox = new Outbox(store.db, mqttCfg.outboxMax, this.now);
+    this.windows = new CountWindows(store.db, this.outbox, {
+      site: config.site.id,
+      gate: config.gate.id,
+      bootId: store.bootId,
+      windowMs: mqttCfg.windowSeconds * 1000,
+      zoneOfLane: (lane) => zoneOfLane.get(lane),
+    });
+    this.inbox = new CommandInbox({
+      db: store.db,
+      site: config.site.id,
+      gate: config.gate.id,
+      logger: this.log,
+      now: this.now,
+      signerJwks,
+      handlers: { ...this.deps.handlers, resend: this.deps.handlers.resend ?? ((cmd) => void this.resendSince(cmd.since)) },
+    });
+    store.transaction(() => {
+      this.outbox.init();
+      this.windows.init();
+      this.inbox.init();
+      this.windows.closeDue(this.now());
+    });
+
+    const connected = connectMqtt(mqttCfg, {
+      clientId: `gate06-${config.site.id}-${config.gate.id}`,
+      resolveSecret: this.deps.resolveSecret,
+      reconnectPeriodMs: this.deps.reconnectPeriodMs,
+      will: { topic: this.topic('status'), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+    });
+    if (!connected.ok) return connected;
+    const client = connected.client;
+    this.client = client;
+    this.publisher = new OutboxPublisher({ client, outbox: this.outbox, topicOf: (s) => this.topic(s), logger: this.log });
+
+    // Counting runs inside the event's own transaction; publishing waits until that transaction is over.
+    store.onCommitInTransaction(this, (ev) => {
+      this.windows.onCommittedEvent(ev);
+      this.publisher.kick();
+    });
+    bus.on(this, 'alarm.raised', (alarm) => this.queueAlarm(alarm));
+    bus.on(this, 'device.link', (ev) => this.board.onDeviceLink(ev));
+    bus.on(this, 'lane.state', (ev) => this.board.onLaneState(ev));
+
+    client.on('connect', () => {
+      this.log.info('mqtt connected');
+      this.publishRetained('status', { state: 'online', bootId: store.bootId, version: this.deps.version, ts: this.now() });
+      void this.publishHealth();
+    });
+    client.on('close', () => this.log.debug('mqtt connection closed'));
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    client.on('message', (topic, body, packet) => void this.inbox.receive(topic, body, packet.retain));
+    client.subscribe(this.inbox.subscription(), { qos: 1 }, (err) => {
+      if (err) this.log.warn({ err: err.message }, 'command subscription failed');
+    });
+
+    this.startedMono = this.mono();
+    this.clockWatch.observe(this.now(), this.mono());
+    this.publisher.start();
+    const tick = setInterval(() => this.tick(), this.deps.tickMs ?? 1000);
+    const health = setInterval(() => void this.publishHealth(), mqttCfg.healthIntervalS * 1000);
+    for (const t of [tick, health]) t.unref();
+    this.timers.push(tick, health);
+    this.log.info({ windowSeconds: mqttCfg.windowSeconds, outboxMax: mqttCfg.outboxMax }, 'telemetry started');
+    return { ok: true };
+  }
+
+  /** Closes the open window, drains the outbox for up to stopFlushMs, says offline, disconnects. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.deps.bus.removeOwner(this);
+    this.deps.store.removeOwner?.(this);
+    const client = this.client;
+    if (!client) return;
+    this.client = null;
+    this.deps.store.transaction(() => {
+      if (this.windows.closeEarly(this.now()).closed) this.counters.windowsClosed += 1;
+    });
+    const drained = await this.publisher.flush(this.deps.stopFlushMs ?? 3000);
+    if (!drained) this.log.warn({ outboxDepth: this.outbox.depth() }, 'stopping with unsent rows; they go out after restart');
+    this.publisher.stop();
+    if (client.connected) {
+      await withTimeout(client.publishAsync(this.topic('status'), JSON.stringify({ state: 'offline' }), { qos: 1, retain: true }), 1000);
+      await withTimeout(client.endAsync(), 1000);
+    }
+    await client.endAsync(true);
+    this.log.info('telemetry stopped');
+  }
+
+  /** Unsent rows in the outbox. */
+  outboxDepth(): number {
+    return this.outbox.depth();
+  }
+
+  /** Queues the kept windows that started at or after `since` again (the IOC's cmd/resend). */
+  resendSince(since: number): number {
+    const n = this.deps.store.transaction(() => this.outbox.requeueCountsSince(since));
+    this.log.info({ since, windows: n }, 'windows queued again');
+    this.publisher.kick();
+    return n;
+  }
+
+  /** Plain numbers for prom-client gauges/counters (the HTTP module owns the registry). */
+  stats(): TelemetryStats {
+    return {
+      connected: this.client?.connected ? 1 : 0,
+      outboxDepth: this.outbox.depth(),
+      outboxCapacity: this.outbox.capacity,
+      ...this.publisher.stats,
+      ...this.counters,
+      clockJumps: this.clockWatch.jumps,
+      commands: { ...this.inbox.counts },
+    };
+  }
+
+  /** Timer: close a window nobody closed, watch the clock, watch the outbox level. */
+  tick(): void {
+    const { closed } = this.deps.store.transaction(() => this.windows.closeDue(this.now()));
+    if (closed) {
+      this.counters.windowsClosed += 1;
+      this.publisher.kick();
+    }
+    const step = this.clockWatch.observe(this.now(), this.mono());
+    if (step !== null) {
+      this.log.warn({ stepMs: step }, 'wall clock stepped');
+      this.raise('clock-jump', { stepMs: step });
+    }
+    this.checkFill();
+  }
+
+  private checkFill(): void {
+    const level = this.outbox.fillLevel();
+    if (level < FILL_REARM_BELOW) this.fillAlarmArmed = true;
+    if (level >= FILL_ALARM_AT && this.fillAlarmArmed) {
+      this.fillAlarmArmed = false;
+      this.raise('outbox-filling', { percent: Math.floor(level * 100), capacity: this.outbox.capacity });
+    }
+  }
+
+  private raise(kind: 'clock-jump' | 'outbox-filling', detail: Record<string, number>): void {
+    // Through the bus, so the store logs it and operators see it; our own listener queues it for the IOC.
+    this.deps.bus.emit('alarm.raised', { id: ulid(), kind, lane: null, ts: this.now(), detail });
+  }
+
+  private queueAlarm(alarm: Alarm): void {
+    const payload = AlarmPayload.safeParse(stripIdLikeDetail(alarm));
+    if (!payload.success) {
+      this.counters.alarmsInvalid += 1;
+      this.log.warn({ kind: alarm.kind, alarmId: alarm.id }, 'alarm does not fit the alarms topic; not sent');
+      return;
+    }
+    const outcome = this.deps.store.transaction(() => this.outbox.addAlarm(payload.data));
+    if (outcome === 'full') {
+      this.counters.alarmsDropped += 1;
+      this.log.error({ kind: alarm.kind, alarmId: alarm.id }, 'outbox full: alarm not queued for the IOC (kept in the local log)');
+      return;
+    }
+    this.counters.alarmsQueued += 1;
+    this.publisher.kick();
+  }
+
+  private publishRetained(suffix: 'status' | 'health', payload: unknown): void {
+    this.client?.publish(this.topic(suffix), JSON.stringify(payload), { qos: 1, retain: true }, (err) => {
+      if (err) this.log.debug({ err: err.message, suffix }, 'retained publish failed');
+    });
+  }
+
+  private async publishHealth(): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return;
+    try {
+      const fs = await statfs(dirname(this.deps.store.db.name));
+      this.diskFreeBytes = fs.bavail * fs.bsize;
+    } catch {
+      // :memory: databases and odd mounts: health still goes out, without disk free
+    }
+    this.publishRetained(
+      'health',
+      buildHealth({
+        ts: this.now(),
+        bootId: this.deps.store.bootId,
+        uptimeS: (this.mono() - this.startedMono) / 1000,
+        outboxDepth: this.outbox.depth(),
+        outboxCapacity: this.outbox.capacity,
+        board: this.board,
+        diskFreeBytes: this.diskFreeBytes,
+        dbBytes: this.deps.store.sizeBytes(),
+        clockJumps: this.clockWatch.jumps,
+      }),
+    );
+  }
+}
+
+/** Defence in depth: alarm detail must never carry an ID number; a long digit run is dropped, not sent. */
+function stripIdLikeDetail(alarm: Alarm): Alarm {
+  if (!alarm.detail) return alarm;
+  const detail = Object.fromEntries(Object.entries(alarm.detail).filter(([, v]) => !(typeof v === 'string' && /\d{9,}/.test(v))));
+  return { ...alarm, detail };
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,200 @@
+import { join } from 'node:path';
+import t from 'tap';
+import { CountsPayload, GateTopics } from '../../../gateway/telemetry/topics.js';
+import { startOutageBroker, startTestBroker, uniqueId } from '../../helpers/broker.js';
+import { Collector, deny, distinctWindows, eventually, FakeClock, gateConfig, newTelemetry, openStore, pass, tempDir, totals } from './fixtures/gate.js';
+
+const MINUTE = 60_000;
+
+async function setUp(t: { teardown: (fn: () => unknown) => void }, url: string, opts: { outboxMax?: number } = {}) {
+  const clock = new FakeClock();
+  const { dir, cleanup } = tempDir();
+  const config = gateConfig({ url, outboxMax: opts.outboxMax });
+  const store = openStore(join(dir, 'gw.db'), clock);
+  const collector = await Collector.connect(url, config.site.id, config.gate.id, { persistent: true });
+  const telemetry = newTelemetry({ config, store }, clock);
+  const started = await telemetry.start();
+  if (!started.ok) throw new Error(started.error);
+  t.teardown(async () => {
+    await telemetry.stop();
+    await collector.close();
+    store.close();
+    cleanup();
+  });
+  return { clock, config, store, collector, telemetry };
+}
+
+t.test('a closed window is published once with exact per-lane, per-zone and category counts', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const { clock, store, collector, telemetry } = await setUp(t, broker.url);
+  pass(store, 'L1', 'in', { via: 'ticket', nationality: 'VNM', ageBand: '18-39', sex: 'F' });
+  pass(store, 'L1', 'in', { via: 'chip', nationality: 'KOR' });
+  pass(store, 'L1', 'out', { via: 'free-passage' });
+  pass(store, 'L2', 'in', { via: 'cccd-qr', nationality: 'VNM', sex: 'M' });
+  deny(store, 'L2');
+  clock.advance(MINUTE);
+  telemetry.tick();
+  await collector.until(() => collector.counts().length === 1);
+  const [w] = collector.counts();
+  const p = CountsPayload.parse(w!.payload);
+  t.equal(p.seq, 1);
+  t.equal(p.windowEnd - p.windowStart, MINUTE);
+  const l1 = p.lanes.find((l) => l.lane === 'L1')!;
+  const l2 = p.lanes.find((l) => l.lane === 'L2')!;
+  t.match(l1, { in: 2, out: 1, denied: 0, byCredential: { ticket: 1, chip: 1, 'free-passage': 1, 'cccd-qr': 0 } });
+  t.match(l1.byCategory, { domestic: 1, foreign: 1, unknown: 1, ageBand: { '18-39': 1 }, sex: { F: 1, M: 0 } });
+  t.match(l2, { in: 1, out: 0, denied: 1, byCredential: { 'cccd-qr': 1 } });
+  t.same(p.zones, [
+    { zone: 'main', in: 2, out: 1 },
+    { zone: 'museum', in: 1, out: 0 },
+  ]);
+});
+
+t.test('an empty window is published as a zero heartbeat with no lanes', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const { clock, collector, telemetry } = await setUp(t, broker.url);
+  clock.advance(MINUTE);
+  telemetry.tick();
+  await collector.until(() => collector.counts().length === 1);
+  t.same(collector.counts()[0]!.payload.lanes, []);
+});
+
+t.test('status is online and retained on connect, and offline and retained after stop', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const clock = new FakeClock();
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const config = gateConfig({ url: broker.url });
+  const store = openStore(join(dir, 'gw.db'), clock);
+  const telemetry = newTelemetry({ config, store }, clock);
+  await telemetry.start();
+  const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
+  await collector.until(() => collector.on('status').length === 1);
+  t.match(JSON.parse(collector.on('status')[0]!.text), { state: 'online', bootId: store.bootId, version: '0.1.0-test' });
+  await telemetry.stop();
+  await collector.until(() => collector.on('status').length === 2);
+  t.same(JSON.parse(collector.on('status')[1]!.text), { state: 'offline' });
+  // a late subscriber sees the retained offline state
+  const late = await Collector.connect(broker.url, config.site.id, config.gate.id);
+  await late.until(() => late.on('status').length === 1);
+  t.equal(late.on('status')[0]!.retain, true);
+  t.same(JSON.parse(late.on('status')[0]!.text), { state: 'offline' });
+  await late.close();
+  await collector.close();
+  store.close();
+});
+
+t.test('stop() publishes the open window before going offline', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const clock = new FakeClock();
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const config = gateConfig({ url: broker.url });
+  const store = openStore(join(dir, 'gw.db'), clock);
+  const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
+  const telemetry = newTelemetry({ config, store }, clock);
+  await telemetry.start();
+  pass(store, 'L1', 'in');
+  clock.advance(10_000);
+  await telemetry.stop();
+  await collector.until(() => collector.on('status').some((m) => m.text.includes('offline')));
+  const counts = collector.counts();
+  t.equal(counts.length, 1);
+  t.equal(counts[0]!.payload.windowEnd, clock.now());
+  const order = collector.messages.filter((m) => !m.topic.endsWith('/health')).map((m) => m.topic.split('/').pop());
+  t.same(order.slice(-2), ['counts', 'status'], 'counts before offline');
+  await collector.close();
+  store.close();
+});
+
+t.test('a window sent again on cmd/resend is byte-identical to the first delivery', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const { clock, store, collector, telemetry } = await setUp(t, broker.url);
+  pass(store, 'L1', 'in');
+  const since = clock.now();
+  clock.advance(MINUTE);
+  telemetry.tick();
+  await collector.until(() => collector.counts().length === 1);
+  await eventually(() => telemetry.outboxDepth() === 0); // the PUBACK may trail the delivery
+  t.equal(telemetry.resendSince(since), 1);
+  await collector.until(() => collector.counts().length === 2);
+  const [a, b] = collector.counts();
+  t.equal(b!.text, a!.text);
+});
+
+t.test('an alarm from the bus is published with no personal data in its detail', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const clock = new FakeClock();
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const config = gateConfig({ url: broker.url });
+  const store = openStore(join(dir, 'gw.db'), clock);
+  const { EventBus } = await import('../../../gateway/events.js');
+  const bus = new EventBus();
+  const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
+  const telemetry = newTelemetry({ config, store, bus }, clock);
+  await telemetry.start();
+  t.teardown(async () => {
+    await telemetry.stop();
+    await collector.close();
+    store.close();
+  });
+  bus.emit('alarm.raised', { id: uniqueId('al'), kind: 'watchlist-hit', lane: 'L1', ts: clock.now(), detail: { listVersion: 7, note: 'id 001099012345' } });
+  await collector.until(() => collector.on('alarms').length === 1);
+  const alarm = GateTopics.alarms.parse(JSON.parse(collector.on('alarms')[0]!.text));
+  t.same(alarm.detail, { listVersion: 7 });
+});
+
+t.test('broker down mid-run then back: every window arrives, in order, none lost', async (t) => {
+  const broker = await startOutageBroker();
+  t.teardown(() => broker.stop());
+  const { clock, store, collector, telemetry, config } = await setUp(t, broker.url);
+  const publishedSeqs: number[] = [];
+  broker.onClientPublish((topic, payload) => {
+    if (topic === `gate06/v1/${config.site.id}/${config.gate.id}/counts`) publishedSeqs.push((JSON.parse(payload.toString()) as { seq: number }).seq);
+  });
+  let passages = 0;
+  const passMinute = (n: number): void => {
+    for (let i = 0; i < n; i++) pass(store, i % 2 ? 'L1' : 'L2', 'in');
+    passages += n;
+    clock.advance(MINUTE);
+    telemetry.tick();
+  };
+  passMinute(3);
+  await collector.until(() => collector.counts().length === 1);
+  await broker.takeDown();
+  for (let m = 0; m < 20; m++) passMinute(m % 5);
+  t.ok(telemetry.outboxDepth() > 0, 'windows wait in the outbox while the broker is down');
+  await broker.bringUp();
+  passMinute(2);
+  await collector.until(() => distinctWindows(collector.counts()).size === 22);
+  const firstSeen: number[] = [];
+  for (const seq of publishedSeqs) if (!firstSeen.includes(seq)) firstSeen.push(seq);
+  t.same(firstSeen, Array.from({ length: 22 }, (_, i) => i + 1), 'the gate published in seq order, no gap');
+  t.equal(totals(distinctWindows(collector.counts())).in, passages);
+  await eventually(() => telemetry.outboxDepth() === 0);
+  t.equal(telemetry.outboxDepth(), 0);
+});
+
+t.test('no published payload carries an ID number', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const { clock, store, collector, telemetry } = await setUp(t, broker.url);
+  pass(store, 'L1', 'in', { via: 'chip', nationality: 'VNM', ageBand: '40-59', sex: 'M' });
+  deny(store, 'L1');
+  clock.advance(MINUTE);
+  telemetry.tick();
+  await collector.until(() => collector.counts().length === 1 && collector.on('status').length >= 1);
+  for (const m of collector.messages) {
+    // byte counts in health are the only numbers that may be 12 digits long; they are sizes, not IDs
+    const scrubbed = m.text.replace(/"(diskFreeBytes|dbBytes)":\d+/g, '');
+    t.notMatch(scrubbed, /(?<!\d)\d{12}(?!\d)/, `${m.topic} has no 12-digit number`);
+    t.notMatch(m.text, /\*{3}/, `${m.topic} has no masked ID`);
+  }
+});
