@@ -1,5 +1,6 @@
 // gate06 enroll: enroll a person's face for 1:N identification, delete an enrollment, or list them.
 // Photos are read, analysed in memory and never copied; the template is sealed with face.enrollmentKey.
+import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -131,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     const { FacePipeline } = await import('../gateway/face/pipeline.js');
-    const pipeline = await FacePipeline.load({ modelsDir: config.face.modelsDir });
+    const pipeline = await FacePipeline.load({ modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR });
     try {
       const r = await store.enroll(
         {

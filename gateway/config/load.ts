@@ -60,7 +60,12 @@ export function resolvePaths(config: GatewayConfig, baseDir: string): GatewayCon
           commandSignerJwksFile: config.mqtt.commandSignerJwksFile && abs(config.mqtt.commandSignerJwksFile),
         }
       : undefined,
-    face: { ...config.face, modelsDir: abs(config.face.modelsDir), thresholdsFile: abs(config.face.thresholdsFile), enrollmentKey: secret(config.face.enrollmentKey) },
+    face: {
+      ...config.face,
+      modelsDir: config.face.modelsDir && abs(config.face.modelsDir),
+      thresholdsFile: config.face.thresholdsFile && abs(config.face.thresholdsFile),
+      enrollmentKey: secret(config.face.enrollmentKey),
+    },
   };
 }
 

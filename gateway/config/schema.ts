@@ -235,12 +235,14 @@ export const GatewayConfig = z
       .optional(),
     face: z
       .object({
-        modelsDir: z.string().default('models/cache'),
-        thresholdsFile: z.string().default('models/thresholds.json'),
+        /** Default: models/cache in the gate06 installation. */
+        modelsDir: z.string().optional(),
+        /** Default: models/thresholds.json in the gate06 installation. */
+        thresholdsFile: z.string().optional(),
         enrollmentKey: SecretRef.optional(),
       })
       .strict()
-      .default({ modelsDir: 'models/cache', thresholdsFile: 'models/thresholds.json' }),
+      .default({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -1,0 +1,101 @@
+// The face step of a decision: who is at the lane (the lane camera's burst, or a still sent with the
+// request), liveness per lane policy, then 1:1 against the chip photo or an enrolled template, or 1:N over
+// the enrolled people. Thresholds come from a target FMR (models/thresholds.json). Images never leave memory.
+import type { Camera } from '../../drivers/camera/index.js';
+import type { Direction } from '../config/schema.js';
+import type { FaceCheck } from '../lane/ports.js';
+import type { EnrollmentStore } from './enrollment.js';
+import { captureAndAssess } from './liveness-capture.js';
+import { actionFor, livenessFacts } from './liveness.js';
+import { cosineSimilarity, type FaceAnalysis, type FacePipeline } from './pipeline.js';
+import type { Thresholds } from './thresholds.js';
+
+type Facts = Record<string, string | number | boolean>;
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export interface FaceCheckDeps {
+  pipeline: FacePipeline;
+  thresholds: Thresholds;
+  cameras: Map<string, Camera>;
+  enrollment?: EnrollmentStore;
+  /** Frames in a liveness burst and their spacing (docs/liveness.md). */
+  burst?: { frames: number; intervalMs: number };
+}
+
+export const cameraKey = (lane: string, direction: Direction): string => `${lane}:${direction}`;
+
+export class PipelineFaceCheck implements FaceCheck {
+  constructor(private readonly deps: FaceCheckDeps) {}
+
+  async check(req: Parameters<FaceCheck['check']>[0]): ReturnType<FaceCheck['check']> {
+    const facts: Facts = {};
+    const probe = await this.capture(req, facts);
+    if (!probe.ok) return { ok: false, reason: probe.reason, facts };
+    const threshold = this.deps.thresholds[req.policy.targetFmr];
+    facts.faceThreshold = round(threshold);
+    const { photo, personRef } = req.reference;
+    let score: number;
+    if (photo) {
+      // The chip photo is an ICAO portrait taken for the purpose: decided on its dominant face without the retake gate.
+      const ref = await this.deps.pipeline.analyze(photo, { skipQuality: true });
+      if (!ref.ok) return { ok: false, reason: 'face.no-match', facts: { ...facts, referencePhoto: ref.reason } };
+      score = cosineSimilarity(probe.value.embedding, ref.value.embedding);
+      facts.faceMatch = 'document-photo';
+    } else if (personRef && this.deps.enrollment && !req.policy.identifyEnrolled) {
+      const v = this.deps.enrollment.verify(personRef, probe.value.embedding);
+      if (!v.ok) return { ok: false, reason: 'face.not-enrolled', facts };
+      score = v.score;
+      facts.faceMatch = 'enrolled';
+    } else if (req.policy.identifyEnrolled && this.deps.enrollment) {
+      const hit = this.deps.enrollment.identify(probe.value.embedding, threshold);
+      const best = this.deps.enrollment.index.search(probe.value.embedding, 1)[0];
+      facts.faceMatch = 'identify';
+      if (best) facts.faceScore = round(best.score);
+      if (!hit || (personRef && hit.personRef !== personRef)) return { ok: false, reason: hit ? 'face.no-match' : 'face.not-enrolled', facts };
+      score = hit.score;
+    } else {
+      return { ok: false, reason: 'face.unavailable', facts: { ...facts, detail: 'no reference photo or enrollment for this credential' } };
+    }
+    facts.faceScore = round(score);
+    if (score < threshold) return { ok: false, reason: 'face.no-match', facts };
+    return { ok: true, facts };
+  }
+
+  /** The probe face, after the liveness check where the lane asks for one. */
+  private async capture(req: Parameters<FaceCheck['check']>[0], facts: Facts): Promise<{ ok: true; value: FaceAnalysis } | { ok: false; reason: 'face.missing' | 'face.retake' | 'face.liveness-failed' }> {
+    const mode = req.policy.liveness;
+    const camera = this.deps.cameras.get(cameraKey(req.lane, req.direction));
+    if (req.probe) {
+      // A single still (a handheld) cannot show motion: it passes liveness only where liveness is advisory or off.
+      const r = await this.deps.pipeline.analyze(req.probe);
+      if (!r.ok) {
+        facts.faceDetail = r.reason;
+        return { ok: false, reason: 'face.retake' };
+      }
+      if (mode !== 'off') {
+        const action = actionFor('uncertain', mode);
+        facts.liveness = 'single-frame';
+        if (action === 'deny') return { ok: false, reason: 'face.liveness-failed' };
+      }
+      return { ok: true, value: r.value };
+    }
+    if (!camera) return { ok: false, reason: 'face.missing' };
+    if (mode === 'off') {
+      const r = await this.deps.pipeline.analyze(await camera.snapshot());
+      if (!r.ok) {
+        facts.faceDetail = r.reason;
+        return { ok: false, reason: 'face.retake' };
+      }
+      return { ok: true, value: r.value };
+    }
+    const burst = this.deps.burst ?? { frames: 10, intervalMs: 100 };
+    const captured = await captureAndAssess(camera, this.deps.pipeline, { mode, frames: burst.frames, intervalMs: burst.intervalMs, useModel: false });
+    Object.assign(facts, livenessFacts(captured.liveness));
+    if (captured.liveness.action === 'deny') return { ok: false, reason: 'face.liveness-failed' };
+    if (!captured.best.ok) {
+      facts.faceDetail = captured.best.reason;
+      return { ok: false, reason: 'face.retake' };
+    }
+    return { ok: true, value: captured.best.value };
+  }
+}
