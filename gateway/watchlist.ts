@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TicketKeys } from './credentials/ticket.js';
 import type { WatchlistCheck } from './lane/ports.js';
-import { verify } from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, sign, verify } from 'node:crypto';
 
 export const WatchlistDocument = z
   .object({
@@ -78,4 +78,13 @@ export class Watchlist implements WatchlistCheck {
       return { ok: false, reason: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}` };
     }
   }
+}
+
+/** Signs a watchlist document (the IOC's side; used by `gate06 watchlist sign`, the demo and tests). */
+export function signWatchlist(privateJwkFile: string, doc: WatchlistDocument): string {
+  const jwk = JSON.parse(readFileSync(privateJwkFile, 'utf8')) as JsonWebKey & { kid: string };
+  const key = createPrivateKey({ key: jwk, format: 'jwk' });
+  const h = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: jwk.kid, typ: 'gate06-watchlist' })).toString('base64url');
+  const p = Buffer.from(JSON.stringify(WatchlistDocument.parse(doc))).toString('base64url');
+  return `${h}.${p}.${sign(null, Buffer.from(`${h}.${p}`), key).toString('base64url')}`;
 }

@@ -145,6 +145,13 @@ export class DecisionService {
     return this.commit(req, lane, { ok: true, value: est }, { side, subject, binding, watchlistHit });
   }
 
+  /** A presentation that failed before there was a credential to verify (a chip read cut off, a garbled card): logged as a denial. */
+  recordFailure(req: Omit<DecisionRequest, 'credential'> & { credential: CredentialInput['kind'] }, reason: ReasonCode, facts: Record<string, string | number | boolean>): Promise<DecisionOutcome> {
+    const found = this.laneSide(req.lane, req.direction);
+    const credential: CredentialInput = req.credential === 'chip' ? { kind: 'chip', sod: Buffer.alloc(0), dataGroups: new Map() } : req.credential === 'ticket' ? { kind: 'ticket', token: '' } : { kind: 'cccd-qr', text: '' };
+    return this.commit({ ...req, credential }, found?.lane ?? null, { ok: false, reason, facts });
+  }
+
   private async establish(c: CredentialInput): Promise<Step> {
     const now = this.deps.now();
     if (c.kind === 'ticket') {

@@ -50,6 +50,7 @@ export class LaneController {
   private readonly now: () => number;
   private readonly links = new Map<string, LinkState>();
   private readonly held: Partial<Record<Direction, Held>> = {};
+  private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
   private tick?: NodeJS.Timeout;
   private lastPhase = '';
 
@@ -71,7 +72,17 @@ export class LaneController {
       devices.qr[d]?.on('rejected', (reason, bytes) => this.deps.logger.warn({ lane: this.id, direction: d, reason, bytes }, 'qr frame rejected'));
       devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', state, reason));
       devices.chip[d]?.on('card', (read) => this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()));
-      devices.chip[d]?.on('readError', (error, detail) => this.deps.logger.warn({ lane: this.id, direction: d, error, detail }, 'chip read failed'));
+      devices.chip[d]?.on('readError', (error, detail) => {
+        this.deps.logger.warn({ lane: this.id, direction: d, error, detail: detail.slice(0, 120) }, 'chip read failed');
+        // The person is standing at the lane with a card that did not read: log it as a denial so the operator
+        // sees why. A noisy line can produce bursts of bad frames; one denial per side every 2 s is enough.
+        const now = this.now();
+        if (now - (this.lastReadFailure[d] ?? 0) < 2000) return;
+        this.lastReadFailure[d] = now;
+        void this.deps.decisions
+          .recordFailure({ lane: this.id, direction: d, credential: 'chip', source: 'reader', receivedAt: performance.now() }, 'chip.read-failed', { readError: error })
+          .catch((err) => this.deps.logger.error({ err, lane: this.id }, 'could not log the failed read'));
+      });
       devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', state, reason));
     }
     this.tick = setInterval(() => this.onTick(), this.deps.tickMs ?? 100);
