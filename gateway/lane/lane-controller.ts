@@ -146,7 +146,8 @@ export class LaneController {
 
   /** Shared with POST /v1/verify: an allow decision on this lane becomes a grant, whoever made it. */
   afterDecision(direction: Direction, outcome: DecisionOutcome): void {
-    this.deps.logger.info(
+    // The event log is the record of decisions; this line is for following a lane live at debug level.
+    this.deps.logger.debug(
       { lane: this.id, direction, decision: outcome.decision, reason: outcome.reason, eventId: outcome.event.id, latencyMs: outcome.event.latencyMs },
       'decision',
     );
@@ -221,23 +222,27 @@ export class LaneController {
       }
       case 'timeout': {
         const payload = fx.grant.payload as GrantPayload | undefined;
-        store.transaction(() => {
-          store.append({
-            type: 'timeout',
-            lane: this.id,
-            direction: fx.grant.direction,
-            credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
-            decision: null,
-            reason: null,
-            idHash: null,
-            idMasked: null,
-            latencyMs: null,
-            refId: fx.grant.decisionId,
-            facts: { walkedAway: true },
-          });
-          if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, this.now());
-        });
-        bus.emit('passage.timeout', { lane: this.id, direction: fx.grant.direction, decisionId: fx.grant.decisionId, ts: this.now() });
+        const ts = this.now();
+        // Batched with other commits (a burst of overflowing grants must not mean one transaction each).
+        store
+          .commitSoon(() => {
+            store.append({
+              type: 'timeout',
+              lane: this.id,
+              direction: fx.grant.direction,
+              credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
+              decision: null,
+              reason: null,
+              idHash: null,
+              idMasked: null,
+              latencyMs: null,
+              refId: fx.grant.decisionId,
+              facts: { walkedAway: true },
+            });
+            if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, ts);
+          })
+          .then(() => bus.emit('passage.timeout', { lane: this.id, direction: fx.grant.direction, decisionId: fx.grant.decisionId, ts }))
+          .catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'could not log a timed-out grant'));
         break;
       }
       case 'alarm':
