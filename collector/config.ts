@@ -1,0 +1,143 @@
+// The collector's configuration: the single source of truth for keys, types and defaults.
+// `config/collector.example.yaml` documents each key; errors name the key (see loadCollectorConfig).
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseConfig, readYaml, type LoadResult } from '../gateway/config/load.js';
+import { SecretRef } from '../gateway/config/schema.js';
+
+const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
+const ResetAt = z.union([z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h)'), z.literal('never')]);
+
+export const SiteKind = z.enum(['tourist', 'industrial', 'station']);
+export type SiteKind = z.infer<typeof SiteKind>;
+
+export const CollectorSite = z
+  .object({
+    id: SiteId,
+    name: z.string().max(120).default(''),
+    kind: SiteKind,
+    /** Overrides the kind's occupancy reset rule (see collector/occupancy.ts). */
+    occupancyResetAt: ResetAt.optional(),
+  })
+  .strict();
+export type CollectorSite = z.infer<typeof CollectorSite>;
+
+export const CollectorConfig = z
+  .object({
+    mqtt: z
+      .object({
+        url: z.string().min(1).default('mqtt://127.0.0.1:1883'),
+        username: z.string().optional(),
+        password: SecretRef.optional(),
+        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+        /** Stable across restarts: with clean:false the broker keeps our QoS 1 backlog under this id. */
+        clientId: z.string().min(1).max(128).default('gate06-collector'),
+        /** MQTT 5 $share for counts and alarms, so several collectors split the load. Brokers without MQTT 5 get plain subscriptions. */
+        sharedSubscription: z.boolean().default(true),
+        shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('collector'),
+        /** Sites to subscribe to; '+' is every site. One collector per group of sites is a valid deployment. */
+        sites: z.array(z.union([SiteId, z.literal('+')])).min(1).default(['+']),
+        /** How long the broker keeps our session (and queues QoS 1 messages) while we are away. */
+        sessionExpirySeconds: z.number().int().min(0).default(24 * 3600),
+        /** Messages larger than this are rejected (reason "oversize") before parsing. */
+        maxPayloadBytes: z.number().int().min(256).max(1024 * 1024).default(64 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    storage: z
+      .object({
+        /** Used unless DATABASE_URL is set or postgresUrl is given. */
+        sqlitePath: z.string().min(1).default('var/collector.db'),
+        postgresUrl: z.string().optional(),
+        /** PostgreSQL schema for the collector's tables. */
+        postgresSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('gate06_collector'),
+        /** One transaction holds at most this many messages. */
+        batchMax: z.number().int().min(1).max(10000).default(1000),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8090),
+        /** IOC clients send `Authorization: Bearer <token>` on /v1. */
+        apiToken: SecretRef,
+        bodyLimitBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+      })
+      .strict(),
+    gates: z
+      .object({
+        /** A gate is shown offline after this much silence even without a last will (a half-open link sends no will). */
+        offlineAfterS: z.number().int().min(10).default(180),
+      })
+      .strict()
+      .prefault({}),
+    /** Vietnam has kept UTC+7 without daylight saving since 1975; day buckets and reset times use this offset. */
+    utcOffsetMinutes: z.number().int().min(-720).max(840).default(420),
+    sites: z.array(CollectorSite).default([]),
+  })
+  .strict();
+export type CollectorConfig = z.infer<typeof CollectorConfig>;
+
+/** What `gate06 demo` and the tests start from: SQLite under var/, a demo token, every site. */
+export function defaultCollectorConfig(overrides: { mqttUrl?: string; sqlitePath?: string; token?: string } = {}): CollectorConfig {
+  return CollectorConfig.parse({
+    mqtt: { url: overrides.mqttUrl ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883', clientId: `gate06-collector-demo-${process.pid}` },
+    storage: { sqlitePath: overrides.sqlitePath ?? 'var/collector-demo.db' },
+    http: { port: 0, apiToken: { demo: overrides.token ?? 'demo-ioc-token-change-me' } },
+  });
+}
+
+export type StorageChoice = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema: string };
+
+/** DATABASE_URL wins (twelve-factor deployments), then storage.postgresUrl, else SQLite. */
+export function chooseStorage(cfg: CollectorConfig, env: NodeJS.ProcessEnv = process.env): StorageChoice {
+  const url = env.DATABASE_URL || cfg.storage.postgresUrl;
+  return url ? { kind: 'postgres', url, schema: cfg.storage.postgresSchema } : { kind: 'sqlite', path: cfg.storage.sqlitePath };
+}
+
+function checkSecrets(cfg: CollectorConfig): string[] {
+  const errors: string[] = [];
+  const check = (path: string, ref: SecretRef | undefined): void => {
+    if (ref && 'env' in ref && !process.env[ref.env]) errors.push(`${path}: environment variable ${ref.env} is not set`);
+  };
+  check('http.apiToken', cfg.http.apiToken);
+  check('mqtt.password', cfg.mqtt.password);
+  const ids = new Set<string>();
+  cfg.sites.forEach((s, i) => {
+    if (ids.has(s.id)) errors.push(`sites.${i}.id: duplicate site id ${s.id}`);
+    ids.add(s.id);
+  });
+  return errors;
+}
+
+/** Relative paths are relative to the config file. */
+function resolvePaths(cfg: CollectorConfig, baseDir: string): CollectorConfig {
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const secret = (s: SecretRef | undefined): SecretRef | undefined => (s && 'file' in s ? { file: abs(s.file) } : s);
+  const tls = cfg.mqtt.tls;
+  return {
+    ...cfg,
+    mqtt: {
+      ...cfg.mqtt,
+      password: secret(cfg.mqtt.password),
+      tls: tls ? { ca: tls.ca && abs(tls.ca), cert: tls.cert && abs(tls.cert), key: tls.key && abs(tls.key) } : undefined,
+    },
+    storage: { ...cfg.storage, sqlitePath: cfg.storage.sqlitePath === ':memory:' ? ':memory:' : abs(cfg.storage.sqlitePath) },
+    http: { ...cfg.http, apiToken: secret(cfg.http.apiToken)! },
+  };
+}
+
+export function validateCollectorConfig(input: unknown): LoadResult<CollectorConfig> {
+  const parsed = parseConfig(CollectorConfig, input);
+  if (!parsed.ok) return parsed;
+  const errors = checkSecrets(parsed.config);
+  return errors.length ? { ok: false, errors } : parsed;
+}
+
+export function loadCollectorConfig(path: string): LoadResult<CollectorConfig> {
+  const raw = readYaml(path);
+  if (!raw.ok) return raw;
+  const checked = validateCollectorConfig(raw.value ?? {});
+  return checked.ok ? { ok: true, config: resolvePaths(checked.config, dirname(resolve(path))) } : checked;
+}

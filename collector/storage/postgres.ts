@@ -1,0 +1,172 @@
+// PostgreSQL implementation of the collector store (pg). One schema holds the tables; each batch is one
+// transaction of set-based upserts (unnest over arrays), so a batch of 1,000 windows is four statements.
+import pg from 'pg';
+import type { StoreBatch } from './batch.js';
+import { bucketMs } from './batch.js';
+import type { AlarmQuery, AlarmRow, CollectorStore, CountsCell, CountsQuery, GateRow, InOut } from './types.js';
+
+const ident = (s: string): string => {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(s)) throw new TypeError(`invalid PostgreSQL schema name: ${s}`);
+  return `"${s}"`;
+};
+
+const schemaSql = (s: string): string => `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.lane_counts (
+  site text NOT NULL, gate text NOT NULL, lane text NOT NULL, window_start bigint NOT NULL,
+  window_end bigint NOT NULL, boot_id text NOT NULL, seq bigint NOT NULL,
+  n_in integer NOT NULL, n_out integer NOT NULL, denied integer NOT NULL, by_credential jsonb NOT NULL, received_at bigint NOT NULL,
+  PRIMARY KEY (site, gate, lane, window_start));
+CREATE INDEX IF NOT EXISTS lane_counts_site_time ON ${s}.lane_counts (site, window_start);
+CREATE TABLE IF NOT EXISTS ${s}.zone_counts (
+  site text NOT NULL, gate text NOT NULL, zone text NOT NULL, window_start bigint NOT NULL,
+  n_in integer NOT NULL, n_out integer NOT NULL, PRIMARY KEY (site, gate, zone, window_start));
+CREATE INDEX IF NOT EXISTS zone_counts_site_time ON ${s}.zone_counts (site, window_start);
+CREATE TABLE IF NOT EXISTS ${s}.gates (
+  site text NOT NULL, gate text NOT NULL, state text NOT NULL DEFAULT 'unknown', boot_id text, version text,
+  status_at bigint, last_seen bigint, health jsonb, health_at bigint, outbox_depth integer, outbox_capacity integer,
+  PRIMARY KEY (site, gate));
+CREATE TABLE IF NOT EXISTS ${s}.alarms (
+  site text NOT NULL, gate text NOT NULL, id text NOT NULL, kind text NOT NULL, lane text, ts bigint NOT NULL,
+  detail jsonb, received_at bigint NOT NULL, PRIMARY KEY (site, gate, id));
+CREATE INDEX IF NOT EXISTS alarms_ts ON ${s}.alarms (ts);
+`;
+
+// bigint (int8) and numeric come back as strings by default; every value here fits a double exactly.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export async function openPostgresStore(url: string, schema: string): Promise<CollectorStore> {
+  const s = ident(schema);
+  const pool = new pg.Pool({ connectionString: url, max: 4, types });
+  // A pool error on an idle client (server restart) must not crash the collector; the next query reconnects.
+  pool.on('error', () => {});
+  await pool.query(schemaSql(s));
+
+  const col = <T, K extends keyof T>(rows: readonly T[], k: K): T[K][] => rows.map((r) => r[k]);
+
+  return {
+    kind: 'postgres',
+    async write(b: StoreBatch) {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        if (b.lanes.length) {
+          const L = b.lanes;
+          await c.query(
+            `INSERT INTO ${s}.lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at)
+             SELECT u.site, u.gate, u.lane, u.ws, u.we, u.boot, u.seq, u.i, u.o, u.d, u.bc::jsonb, u.ra
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::int[], $9::int[], $10::int[], $11::text[], $12::bigint[])
+               AS u(site, gate, lane, ws, we, boot, seq, i, o, d, bc, ra)
+             ON CONFLICT (site, gate, lane, window_start) DO UPDATE SET window_end = excluded.window_end, boot_id = excluded.boot_id,
+               seq = excluded.seq, n_in = excluded.n_in, n_out = excluded.n_out, denied = excluded.denied,
+               by_credential = excluded.by_credential, received_at = excluded.received_at`,
+            [col(L, 'site'), col(L, 'gate'), col(L, 'lane'), col(L, 'windowStart'), col(L, 'windowEnd'), col(L, 'bootId'), col(L, 'seq'),
+              col(L, 'in'), col(L, 'out'), col(L, 'denied'), col(L, 'byCredential'), col(L, 'receivedAt')],
+          );
+        }
+        if (b.zones.length) {
+          const Z = b.zones;
+          await c.query(
+            `INSERT INTO ${s}.zone_counts (site, gate, zone, window_start, n_in, n_out)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::int[])
+             ON CONFLICT (site, gate, zone, window_start) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out`,
+            [col(Z, 'site'), col(Z, 'gate'), col(Z, 'zone'), col(Z, 'windowStart'), col(Z, 'in'), col(Z, 'out')],
+          );
+        }
+        if (b.gates.length) {
+          const G = b.gates;
+          await c.query(
+            `INSERT INTO ${s}.gates AS g (site, gate, state, boot_id, version, status_at, last_seen, health, health_at, outbox_depth, outbox_capacity)
+             SELECT u.site, u.gate, coalesce(u.state, 'unknown'), u.boot, u.ver, u.sa, u.ls, u.h::jsonb, u.ha, u.od, u.oc
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[], $10::int[], $11::int[])
+               AS u(site, gate, state, boot, ver, sa, ls, h, ha, od, oc)
+             ON CONFLICT (site, gate) DO UPDATE SET
+               state = coalesce(nullif(excluded.state, 'unknown'), g.state),
+               boot_id = coalesce(excluded.boot_id, g.boot_id), version = coalesce(excluded.version, g.version),
+               status_at = coalesce(excluded.status_at, g.status_at),
+               last_seen = greatest(coalesce(g.last_seen, 0), coalesce(excluded.last_seen, 0)),
+               health = coalesce(excluded.health, g.health), health_at = coalesce(excluded.health_at, g.health_at),
+               outbox_depth = coalesce(excluded.outbox_depth, g.outbox_depth), outbox_capacity = coalesce(excluded.outbox_capacity, g.outbox_capacity)`,
+            [col(G, 'site'), col(G, 'gate'), col(G, 'state'), col(G, 'bootId'), col(G, 'version'), col(G, 'statusAt'), col(G, 'lastSeen'),
+              col(G, 'health'), col(G, 'healthAt'), col(G, 'outboxDepth'), col(G, 'outboxCapacity')],
+          );
+        }
+        if (b.alarms.length) {
+          const A = b.alarms;
+          await c.query(
+            `INSERT INTO ${s}.alarms (site, gate, id, kind, lane, ts, detail, received_at)
+             SELECT u.site, u.gate, u.id, u.kind, u.lane, u.ts, u.detail::jsonb, u.ra
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[])
+               AS u(site, gate, id, kind, lane, ts, detail, ra)
+             ON CONFLICT DO NOTHING`,
+            [col(A, 'site'), col(A, 'gate'), col(A, 'id'), col(A, 'kind'), col(A, 'lane'), col(A, 'ts'), col(A, 'detail'), col(A, 'receivedAt')],
+          );
+        }
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    async countsCells(q: CountsQuery): Promise<CountsCell[]> {
+      const r = await pool.query(
+        `SELECT ((window_start + $1) / $2) * $2 - $1 AS "bucketStart", site, gate, lane,
+           sum(n_in) AS "in", sum(n_out) AS "out", sum(denied) AS denied
+         FROM ${s}.lane_counts
+         WHERE window_start >= $3 AND window_start < $4 AND ($5::text IS NULL OR site = $5) AND ($6::text IS NULL OR gate = $6)
+         GROUP BY 1, site, gate, lane ORDER BY 1, site, gate, lane`,
+        [q.utcOffsetMinutes * 60_000, bucketMs(q.bucket), q.from, q.to, q.site ?? null, q.gate ?? null],
+      );
+      return r.rows as CountsCell[];
+    },
+    async sites() {
+      const r = await pool.query(`SELECT site, count(*)::int AS gates, max(last_seen) AS "lastSeen" FROM ${s}.gates GROUP BY site ORDER BY site`);
+      return r.rows;
+    },
+    async laneTotals(site, since): Promise<InOut> {
+      const r = await pool.query(`SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM ${s}.lane_counts WHERE site = $1 AND window_start >= $2`, [site, since]);
+      return r.rows[0] as InOut;
+    },
+    async zoneTotals(site, since) {
+      const r = await pool.query(`SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM ${s}.zone_counts WHERE site = $1 AND window_start >= $2 GROUP BY zone ORDER BY zone`, [site, since]);
+      return r.rows;
+    },
+    async gates(site?: string): Promise<GateRow[]> {
+      const r = await pool.query(
+        `SELECT site, gate, state, boot_id AS "bootId", version, status_at AS "statusAt", last_seen AS "lastSeen", health,
+           health_at AS "healthAt", outbox_depth AS "outboxDepth", outbox_capacity AS "outboxCapacity"
+         FROM ${s}.gates WHERE ($1::text IS NULL OR site = $1) ORDER BY site, gate`,
+        [site ?? null],
+      );
+      return r.rows as GateRow[];
+    },
+    async alarms(q: AlarmQuery): Promise<AlarmRow[]> {
+      const r = await pool.query(
+        `SELECT site, gate, id, kind, lane, ts, detail, received_at AS "receivedAt" FROM ${s}.alarms
+         WHERE ($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR gate = $2) AND ts >= $3
+         ORDER BY ts DESC, id LIMIT $4`,
+        [q.site ?? null, q.gate ?? null, q.since ?? 0, q.limit],
+      );
+      return r.rows as AlarmRow[];
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** For tests and the benchmark: drops a schema made by openPostgresStore. */
+export async function dropPostgresSchema(url: string, schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
+  } finally {
+    await c.end();
+  }
+}

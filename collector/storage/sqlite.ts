@@ -1,0 +1,111 @@
+// SQLite implementation of the collector store (better-sqlite3, WAL). The default for a single IOC box.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { StoreBatch } from './batch.js';
+import { bucketMs } from './batch.js';
+import type { AlarmQuery, AlarmRow, CollectorStore, CountsCell, CountsQuery, GateRow, InOut } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS lane_counts (
+  site TEXT NOT NULL, gate TEXT NOT NULL, lane TEXT NOT NULL, window_start INTEGER NOT NULL,
+  window_end INTEGER NOT NULL, boot_id TEXT NOT NULL, seq INTEGER NOT NULL,
+  n_in INTEGER NOT NULL, n_out INTEGER NOT NULL, denied INTEGER NOT NULL, by_credential TEXT NOT NULL, received_at INTEGER NOT NULL,
+  PRIMARY KEY (site, gate, lane, window_start)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lane_counts_site_time ON lane_counts (site, window_start);
+CREATE TABLE IF NOT EXISTS zone_counts (
+  site TEXT NOT NULL, gate TEXT NOT NULL, zone TEXT NOT NULL, window_start INTEGER NOT NULL,
+  n_in INTEGER NOT NULL, n_out INTEGER NOT NULL,
+  PRIMARY KEY (site, gate, zone, window_start)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS zone_counts_site_time ON zone_counts (site, window_start);
+CREATE TABLE IF NOT EXISTS gates (
+  site TEXT NOT NULL, gate TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'unknown', boot_id TEXT, version TEXT,
+  status_at INTEGER, last_seen INTEGER, health TEXT, health_at INTEGER, outbox_depth INTEGER, outbox_capacity INTEGER,
+  PRIMARY KEY (site, gate)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alarms (
+  site TEXT NOT NULL, gate TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, lane TEXT, ts INTEGER NOT NULL,
+  detail TEXT, received_at INTEGER NOT NULL,
+  PRIMARY KEY (site, gate, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alarms_ts ON alarms (ts);
+`;
+
+export function openSqliteStore(path: string): CollectorStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL: a commit survives a process crash; a power cut may lose the last commits, which the
+  // gates' outboxes re-send only if unacknowledged. See collector/ingest.ts for the acknowledgement rule.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  // Bound the WAL (edge lesson: WALs grew without bound): checkpoint every ~4 MB of pages.
+  db.pragma('wal_autocheckpoint = 1000');
+  db.exec(SCHEMA);
+
+  const upLane = db.prepare(`INSERT INTO lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at)
+    VALUES (@site, @gate, @lane, @windowStart, @windowEnd, @bootId, @seq, @in, @out, @denied, @byCredential, @receivedAt)
+    ON CONFLICT (site, gate, lane, window_start) DO UPDATE SET window_end = excluded.window_end, boot_id = excluded.boot_id,
+      seq = excluded.seq, n_in = excluded.n_in, n_out = excluded.n_out, denied = excluded.denied,
+      by_credential = excluded.by_credential, received_at = excluded.received_at`);
+  const upZone = db.prepare(`INSERT INTO zone_counts (site, gate, zone, window_start, n_in, n_out) VALUES (@site, @gate, @zone, @windowStart, @in, @out)
+    ON CONFLICT (site, gate, zone, window_start) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out`);
+  const upGate = db.prepare(`INSERT INTO gates (site, gate, state, boot_id, version, status_at, last_seen, health, health_at, outbox_depth, outbox_capacity)
+    VALUES (@site, @gate, coalesce(@state, 'unknown'), @bootId, @version, @statusAt, @lastSeen, @health, @healthAt, @outboxDepth, @outboxCapacity)
+    ON CONFLICT (site, gate) DO UPDATE SET
+      state = coalesce(@state, gates.state), boot_id = coalesce(@bootId, gates.boot_id), version = coalesce(@version, gates.version),
+      status_at = coalesce(@statusAt, gates.status_at), last_seen = max(coalesce(gates.last_seen, 0), coalesce(@lastSeen, 0)),
+      health = coalesce(@health, gates.health), health_at = coalesce(@healthAt, gates.health_at),
+      outbox_depth = coalesce(@outboxDepth, gates.outbox_depth), outbox_capacity = coalesce(@outboxCapacity, gates.outbox_capacity)`);
+  const insAlarm = db.prepare(`INSERT INTO alarms (site, gate, id, kind, lane, ts, detail, received_at)
+    VALUES (@site, @gate, @id, @kind, @lane, @ts, @detail, @receivedAt) ON CONFLICT DO NOTHING`);
+  const writeTx = db.transaction((b: StoreBatch) => {
+    for (const r of b.lanes) upLane.run(r);
+    for (const r of b.zones) upZone.run(r);
+    for (const r of b.gates) upGate.run(r);
+    for (const r of b.alarms) insAlarm.run(r);
+  });
+
+  // CAST: better-sqlite3 binds JS numbers as REAL, which would make this division fractional instead of a floor.
+  const cells = db.prepare(`SELECT ((window_start + CAST(@off AS INTEGER)) / CAST(@b AS INTEGER)) * CAST(@b AS INTEGER) - CAST(@off AS INTEGER) AS bucketStart, site, gate, lane,
+      sum(n_in) AS "in", sum(n_out) AS "out", sum(denied) AS denied
+    FROM lane_counts
+    WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site) AND (@gate IS NULL OR gate = @gate)
+    GROUP BY bucketStart, site, gate, lane ORDER BY bucketStart, site, gate, lane`);
+  const sites = db.prepare(`SELECT site, count(*) AS gates, max(last_seen) AS lastSeen FROM gates GROUP BY site ORDER BY site`);
+  const laneTotals = db.prepare(`SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM lane_counts WHERE site = ? AND window_start >= ?`);
+  const zoneTotals = db.prepare(`SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM zone_counts WHERE site = ? AND window_start >= ? GROUP BY zone ORDER BY zone`);
+  const gates = db.prepare(`SELECT site, gate, state, boot_id AS bootId, version, status_at AS statusAt, last_seen AS lastSeen,
+      health, health_at AS healthAt, outbox_depth AS outboxDepth, outbox_capacity AS outboxCapacity
+    FROM gates WHERE (@site IS NULL OR site = @site) ORDER BY site, gate`);
+  const alarms = db.prepare(`SELECT site, gate, id, kind, lane, ts, detail, received_at AS receivedAt FROM alarms
+    WHERE (@site IS NULL OR site = @site) AND (@gate IS NULL OR gate = @gate) AND ts >= @since
+    ORDER BY ts DESC, id LIMIT @limit`);
+
+  return {
+    kind: 'sqlite',
+    async write(batch) {
+      writeTx(batch);
+    },
+    async countsCells(q: CountsQuery): Promise<CountsCell[]> {
+      return cells.all({ off: q.utcOffsetMinutes * 60_000, b: bucketMs(q.bucket), from: q.from, to: q.to, site: q.site ?? null, gate: q.gate ?? null }) as CountsCell[];
+    },
+    async sites() {
+      return sites.all() as { site: string; gates: number; lastSeen: number | null }[];
+    },
+    async laneTotals(site, since) {
+      return laneTotals.get(site, since) as InOut;
+    },
+    async zoneTotals(site, since) {
+      return zoneTotals.all(site, since) as (InOut & { zone: string })[];
+    },
+    async gates(site?: string): Promise<GateRow[]> {
+      return (gates.all({ site: site ?? null }) as (GateRow & { health: string | null })[]).map((g) => ({ ...g, health: g.health ? JSON.parse(g.health) : null }));
+    },
+    async alarms(q: AlarmQuery): Promise<AlarmRow[]> {
+      const rows = alarms.all({ site: q.site ?? null, gate: q.gate ?? null, since: q.since ?? 0, limit: q.limit }) as (AlarmRow & { detail: string | null })[];
+      return rows.map((a) => ({ ...a, detail: a.detail ? JSON.parse(a.detail) : null }));
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

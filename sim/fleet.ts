@@ -1,0 +1,235 @@
+// The fleet simulator: many gate boxes as real MQTT clients, each publishing what a gate publishes to the
+// IOC (retained status with a last will, per-minute count windows, the odd alarm, a health report), with a
+// summary of exactly what was sent so a test or benchmark can compare it with what the collector stored.
+//
+// One MQTT connection per gate is the default, as in the field; it is what gives each gate its own last
+// will. 1,000 connections from one process worked against both Mosquitto 2 and embedded aedes on the 2-core
+// development box (bench/collector.ts). `clients` below the gate count makes each connection publish for
+// several gates (fewer sockets, but then only the connection's first gate has a last will).
+import { randomBytes } from 'node:crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { type GatePayload, topicFor } from '../gateway/telemetry/topics.js';
+
+export interface FleetOptions {
+  mqttUrl: string;
+  gates: number;
+  lanesPerGate?: number;
+  /** count windows each gate publishes */
+  windows?: number;
+  /** wall time between rounds of windows; 0 publishes as fast as the broker takes them */
+  publishIntervalMs?: number;
+  /** the window length written in the payloads (a gate closes one window a minute) */
+  windowLengthMs?: number;
+  /** first window start; default: `windows` minutes before now, on a minute boundary */
+  firstWindowStart?: number;
+  /** site ids are `${sitePrefix}-s{n}`; make it unique per test run */
+  sitePrefix?: string;
+  sites?: number;
+  clients?: number;
+  /** chance per gate and window of an alarm */
+  alarmRate?: number;
+  seed?: number;
+  /** MQTT 3.1.1 by default: every broker speaks it (aedes has no MQTT 5) */
+  protocolVersion?: 4 | 5;
+  /** Called after each round (statuses, each window, health) is acknowledged by the broker, with the number of
+   * messages published so far; the next round waits for it. The benchmark uses it to let a consumer catch up,
+   * because a default Mosquitto drops QoS 1 messages beyond 1,000 queued for one subscriber (max_queued_messages). */
+  afterRound?: (publishedSoFar: number) => Promise<void>;
+}
+
+export interface InOutDenied {
+  in: number;
+  out: number;
+  denied: number;
+}
+
+export interface FleetSummary {
+  gates: number;
+  lanesPerGate: number;
+  windows: number;
+  clients: number;
+  sites: string[];
+  firstWindowStart: number;
+  windowLengthMs: number;
+  messages: { status: number; counts: number; alarms: number; health: number; total: number };
+  totals: InOutDenied;
+  /** key `site/gate/lane` */
+  perLane: Record<string, InOutDenied>;
+  alarmIds: string[];
+  publishMs: number;
+}
+
+export interface FleetRun {
+  summary: FleetSummary;
+  /** graceful: publish retained offline and disconnect; drop: cut the sockets so the broker sends the wills; clear: also delete the retained status/health */
+  close(mode?: 'graceful' | 'drop' | 'clear'): Promise<void>;
+}
+
+/** mulberry32: a small seeded PRNG so a fleet run is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface SimGate {
+  site: string;
+  gate: string;
+  bootId: string;
+  seq: number;
+}
+
+const ALARM_KINDS = ['forced-passage', 'tailgating', 'door-held', 'anti-passback'] as const;
+
+/** One lane's window: 25–40 people a minute pass a busy lane; about 3 % of attempts are denied. */
+export function laneWindow(rand: () => number, lane: string, windowLengthMs: number): GatePayload<'counts'>['lanes'][number] {
+  const perMinute = 25 + Math.floor(rand() * 16);
+  const passed = Math.round((perMinute * windowLengthMs) / 60_000);
+  const inn = Math.round(passed * (0.45 + rand() * 0.2));
+  const out = passed - inn;
+  const denied = Math.floor(passed * 0.06 * rand());
+  const ticket = Math.round(passed * 0.6);
+  const qr = Math.round((passed - ticket) * 0.7);
+  // zod 4 records keyed by an enum are exhaustive: the topic map needs every credential kind present.
+  return { lane, in: inn, out, denied, byCredential: { ticket, 'cccd-qr': qr, chip: passed - ticket - qr, 'free-passage': 0, manual: 0, forced: 0 } };
+}
+
+export async function runFleet(o: FleetOptions): Promise<FleetRun> {
+  const lanesPerGate = o.lanesPerGate ?? 2;
+  const windows = o.windows ?? 5;
+  const windowLengthMs = o.windowLengthMs ?? 60_000;
+  const sitesN = Math.max(1, Math.min(o.sites ?? Math.ceil(o.gates / 10), o.gates));
+  const prefix = o.sitePrefix ?? `fleet-${randomBytes(3).toString('hex')}`;
+  const clientsN = Math.max(1, Math.min(o.clients ?? o.gates, o.gates));
+  const rand = prng(o.seed ?? 6);
+  const firstWindowStart = o.firstWindowStart ?? Math.floor(Date.now() / 60_000) * 60_000 - windows * windowLengthMs;
+  const alarmRate = o.alarmRate ?? 0.01;
+  const version = o.protocolVersion ?? 4;
+
+  const gates: SimGate[] = Array.from({ length: o.gates }, (_, i) => ({
+    site: `${prefix}-s${i % sitesN}`,
+    gate: `g${String(i).padStart(4, '0')}`,
+    bootId: randomBytes(6).toString('hex'),
+    seq: 1,
+  }));
+  const owner = (i: number): number => i % clientsN;
+  const summary: FleetSummary = {
+    gates: o.gates, lanesPerGate, windows, clients: clientsN, sites: [...new Set(gates.map((g) => g.site))].sort(),
+    firstWindowStart, windowLengthMs,
+    messages: { status: 0, counts: 0, alarms: 0, health: 0, total: 0 },
+    totals: { in: 0, out: 0, denied: 0 }, perLane: {}, alarmIds: [], publishMs: 0,
+  };
+
+  // Connect in waves of 100: a thousand simultaneous TLS-less CONNECTs still queue in the broker's accept backlog.
+  const clients: MqttClient[] = [];
+  for (let c = 0; c < clientsN; c += 100) {
+    const wave = [];
+    for (let k = c; k < Math.min(c + 100, clientsN); k++) {
+      const g = gates[k]!; // client k's first gate is gate k
+      wave.push(
+        mqtt.connectAsync(o.mqttUrl, {
+          protocolVersion: version,
+          clientId: `${prefix}-c${k}`,
+          clean: true,
+          reconnectPeriod: 1000,
+          connectTimeout: 30_000,
+          will: { topic: topicFor(g.site, g.gate, 'status'), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+        }),
+      );
+    }
+    clients.push(...(await Promise.all(wave)));
+  }
+
+  const started = Date.now();
+  const publish = (i: number, topic: string, payload: object, retain = false): Promise<unknown> =>
+    clients[owner(i)]!.publishAsync(topic, JSON.stringify(payload), { qos: 1, retain });
+
+  await Promise.all(gates.map((g, i) => publish(i, topicFor(g.site, g.gate, 'status'), { state: 'online', bootId: g.bootId, version: 'fleet-sim', ts: Date.now() }, true)));
+  summary.messages.status += gates.length;
+  const sent = (): number => summary.messages.status + summary.messages.counts + summary.messages.alarms + summary.messages.health;
+  await o.afterRound?.(sent());
+
+  for (let w = 0; w < windows; w++) {
+    const windowStart = firstWindowStart + w * windowLengthMs;
+    let round: Promise<unknown>[] = [];
+    for (let i = 0; i < gates.length; i++) {
+      const g = gates[i]!;
+      const lanes = Array.from({ length: lanesPerGate }, (_, l) => laneWindow(rand, `L${l + 1}`, windowLengthMs));
+      const zoneIn = lanes.reduce((s, l) => s + l.in, 0);
+      const zoneOut = lanes.reduce((s, l) => s + l.out, 0);
+      const payload: GatePayload<'counts'> = {
+        schema: 1, site: g.site, gate: g.gate, bootId: g.bootId, seq: g.seq++, windowStart, windowEnd: windowStart + windowLengthMs,
+        zones: [{ zone: 'main', in: zoneIn, out: zoneOut }], lanes,
+      };
+      for (const l of lanes) {
+        const key = `${g.site}/${g.gate}/${l.lane}`;
+        const t = (summary.perLane[key] ??= { in: 0, out: 0, denied: 0 });
+        t.in += l.in;
+        t.out += l.out;
+        t.denied += l.denied;
+        summary.totals.in += l.in;
+        summary.totals.out += l.out;
+        summary.totals.denied += l.denied;
+      }
+      round.push(publish(i, topicFor(g.site, g.gate, 'counts'), payload));
+      summary.messages.counts++;
+      if (rand() < alarmRate) {
+        const id = `${g.gate}-${g.bootId}-${g.seq}`;
+        const alarm: GatePayload<'alarms'> = { id, kind: ALARM_KINDS[Math.floor(rand() * ALARM_KINDS.length)]!, lane: 'L1', ts: windowStart + Math.floor(rand() * windowLengthMs) };
+        round.push(publish(i, topicFor(g.site, g.gate, 'alarms'), alarm));
+        summary.messages.alarms++;
+        summary.alarmIds.push(`${g.site}/${g.gate}/${id}`);
+      }
+      // At most ~200 publishes in flight: aedes overflows its stack when thousands are emitted in one tick.
+      if (round.length >= 200) {
+        await Promise.all(round);
+        round = [];
+      }
+    }
+    await Promise.all(round);
+    await o.afterRound?.(sent());
+    if (o.publishIntervalMs && w < windows - 1) await new Promise((r) => setTimeout(r, o.publishIntervalMs));
+  }
+
+  await Promise.all(
+    gates.map((g, i) => {
+      const health: GatePayload<'health'> = {
+        ts: Date.now(), bootId: g.bootId, uptimeS: 60 * windows, outbox: { depth: Math.floor(rand() * 3), capacity: 10_000 },
+        devices: [{ lane: 'L1', device: 'qr-scanner', state: 'up' }, { lane: 'L1', device: 'turnstile', state: 'up' }],
+        lanes: [], dbBytes: 4_000_000, clock: { synced: true, jumps: 0 },
+      };
+      return publish(i, topicFor(g.site, g.gate, 'health'), health, true);
+    }),
+  );
+  summary.messages.health += gates.length;
+  await o.afterRound?.(sent());
+  summary.publishMs = Date.now() - started;
+  const m = summary.messages;
+  m.total = m.status + m.counts + m.alarms + m.health;
+
+  return {
+    summary,
+    async close(mode = 'graceful') {
+      if (mode === 'drop') {
+        // As a power cut would: no DISCONNECT, so the broker publishes each connection's last will.
+        for (const c of clients) c.stream.destroy();
+        await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
+        return;
+      }
+      await Promise.all(gates.map((g, i) => publish(i, topicFor(g.site, g.gate, 'status'), { state: 'offline', ts: Date.now() }, true)));
+      if (mode === 'clear') {
+        // Empty retained payloads delete the retained messages, so test runs leave nothing behind on a shared broker.
+        await Promise.all(gates.flatMap((g, i) => [
+          clients[owner(i)]!.publishAsync(topicFor(g.site, g.gate, 'status'), '', { qos: 1, retain: true }),
+          clients[owner(i)]!.publishAsync(topicFor(g.site, g.gate, 'health'), '', { qos: 1, retain: true }),
+        ]));
+      }
+      await Promise.all(clients.map((c) => c.endAsync().catch(() => {})));
+    },
+  };
+}

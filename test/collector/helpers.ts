@@ -1,0 +1,52 @@
+// Shared by the collector tests: a collector on port 0 with a temp SQLite file, subscribed only to the test's
+// own sites (tests share one broker), and a way to wait until it has stored what was published.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { CollectorConfig } from '../../collector/config.js';
+import { type RunningCollector, startCollector } from '../../collector/main.js';
+import type { CollectorStore } from '../../collector/storage/types.js';
+
+export const TEST_TOKEN = 'test-ioc-token-0123456789';
+
+export async function startTestCollector(o: {
+  mqttUrl: string;
+  sites: string[];
+  clientId: string;
+  store?: CollectorStore;
+  offlineAfterS?: number;
+  configSites?: CollectorConfig['sites'];
+}): Promise<RunningCollector & { dir: string; dispose(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gate06-collector-'));
+  const cfg = CollectorConfig.parse({
+    mqtt: { url: o.mqttUrl, clientId: o.clientId, sites: o.sites, sessionExpirySeconds: 30 },
+    storage: { sqlitePath: join(dir, 'collector.db') },
+    http: { port: 0, apiToken: { demo: TEST_TOKEN } },
+    gates: { offlineAfterS: o.offlineAfterS ?? 180 },
+    sites: o.configSites ?? [],
+  });
+  const c = await startCollector(cfg, { log: pino({ level: 'silent' }), store: o.store, env: {} });
+  return {
+    ...c,
+    dir,
+    async dispose() {
+      await c.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until check() is true (the collector writes asynchronously); fails after `ms` with the last value. */
+export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = await read();
+  while (!check(v)) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    v = await read();
+  }
+  return v;
+}
+
+export const auth = { authorization: `Bearer ${TEST_TOKEN}` };
