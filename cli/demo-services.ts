@@ -1,14 +1,27 @@
-// The demo's supporting services: an MQTT broker (embedded aedes unless MQTT_URL names one) and the collector.
+// The demo's supporting services: an MQTT broker (embedded aedes unless MQTT_URL names one) and the
+// collector on its own SQLite file, so the demo shows the whole path from a lane to the IOC.
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { defaultCollectorConfig } from '../collector/config.js';
+import { type RunningCollector, startCollector } from '../collector/main.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 
+export const DEMO_COLLECTOR_TOKEN = 'DEMO-ioc-token-0001';
+
+export interface CollectorSummary {
+  windows: number;
+  lanes: Record<string, { in: number; out: number; denied: number }>;
+  gates: Array<{ gate: string; state: string }>;
+  alarms: number;
+}
+
 export interface DemoServices {
-  mqttUrl?: string;
-  collectorUrl?: string;
-  collectorToken?: string;
-  summary(): Promise<Record<string, unknown> | null>;
+  mqttUrl: string;
+  collectorUrl: string;
+  collectorToken: string;
+  summary(): Promise<CollectorSummary>;
   stop(): Promise<void>;
 }
 
@@ -25,12 +38,32 @@ export async function startDemoServices(opts: { dataDir: string; logger: Logger;
       await new Promise<void>((r) => server.close(() => r()));
     });
   }
-  void opts;
+  const collector: RunningCollector = await startCollector(defaultCollectorConfig({ mqttUrl, sqlitePath: join(opts.dataDir, 'collector.db'), token: DEMO_COLLECTOR_TOKEN }), {
+    log: opts.logger.child({ channel: 'collector' }),
+  });
+  stops.unshift(() => collector.stop());
+  const site = opts.config.site.id;
   return {
     mqttUrl,
-    summary: async () => null,
+    collectorUrl: collector.url,
+    collectorToken: DEMO_COLLECTOR_TOKEN,
+    summary: async () => {
+      // Give the last windows (closed on the gateway's stop) a moment to arrive and be committed.
+      await new Promise((r) => setTimeout(r, 1500));
+      const cells = await collector.store.countsCells({ site, from: 0, to: Date.now() + 86400_000, bucket: 'day', utcOffsetMinutes: 420 });
+      const lanes: CollectorSummary['lanes'] = {};
+      for (const c of cells) {
+        const l = (lanes[c.lane] ??= { in: 0, out: 0, denied: 0 });
+        l.in += c.in;
+        l.out += c.out;
+        l.denied += c.denied;
+      }
+      const gates = (await collector.store.gates(site)).map((g) => ({ gate: g.gate, state: g.state }));
+      const alarms = (await collector.store.alarms({ site, limit: 10_000 })).length;
+      return { windows: cells.length, lanes, gates, alarms };
+    },
     stop: async () => {
-      for (const s of stops.reverse()) await s().catch(() => {});
+      for (const s of stops) await s().catch(() => {});
     },
   };
 }

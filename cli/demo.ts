@@ -114,9 +114,9 @@ export async function run(argv: string[]): Promise<number> {
     lanes: [...gateway.core.lanes.keys()],
     tryTicket,
     transport,
-    mqttUrl: services.mqttUrl ?? null,
-    collectorUrl: services.collectorUrl ?? null,
-    collectorToken: services.collectorToken ?? null,
+    mqttUrl: services.mqttUrl,
+    collectorUrl: services.collectorUrl,
+    collectorToken: services.collectorToken,
     dataDir,
     note: 'DEMO keys and SYNTHETIC people only',
   };
@@ -124,6 +124,7 @@ export async function run(argv: string[]): Promise<number> {
   print(`# gate06 demo on ${transport === 'pty' ? 'socat pseudo-terminals' : 'the in-process mock binding'}; lanes ${ready.lanes.join(', ')}`);
   print(`# try it: curl -s -X POST ${gateway.url}/v1/verify -H 'authorization: Bearer ${deviceToken}' -H 'content-type: application/json' -d '{"lane":"L1","credential":{"kind":"ticket","token":"${tryTicket}"}}'`);
   print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${staffToken}'`);
+  print(`# the IOC dashboard: ${services.collectorUrl}/ (token ${services.collectorToken})`);
 
   const crowd = new Crowd({
     rig,

@@ -1,0 +1,136 @@
+// Local accounts of the people who use the console: operators, security staff, admins. Tables are owned
+// here (prefix auth_) and created idempotently, so the event log's migrations stay the lead's.
+import type { Database } from 'better-sqlite3';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+
+export const USER_ROLES = ['operator', 'security', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+export const isUserRole = (s: string): s is UserRole => (USER_ROLES as readonly string[]).includes(s);
+
+/** Staff account names: short, plain, so they are safe in logs and the audit trail. */
+export const USER_NAME = /^[a-z][a-z0-9._-]{1,31}$/;
+
+export interface User {
+  name: string;
+  role: UserRole;
+  createdAt: number;
+  lastLoginAt: number | null;
+  disabled: boolean;
+}
+
+interface UserRow {
+  name: string;
+  role: UserRole;
+  password_hash: string;
+  created_at: number;
+  last_login_at: number | null;
+  disabled: number;
+}
+
+export function initAuthTables(db: Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS auth_users (
+      name TEXT PRIMARY KEY,
+      role TEXT NOT NULL CHECK (role IN ('operator', 'security', 'admin')),
+      password_hash TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_login_at INTEGER,
+      disabled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS auth_sessions (
+      id_hash TEXT PRIMARY KEY,
+      user_name TEXT NOT NULL REFERENCES auth_users(name) ON DELETE CASCADE,
+      role TEXT NOT NULL,
+      csrf TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      last_seen_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS auth_sessions_expiry ON auth_sessions (expires_at);
+  `);
+}
+
+const toUser = (r: UserRow): User => ({
+  name: r.name,
+  role: r.role,
+  createdAt: r.created_at,
+  lastLoginAt: r.last_login_at,
+  disabled: r.disabled === 1,
+});
+
+export type AddUserResult = { ok: true; user: User } | { ok: false; error: string };
+export type LoginCheck = { ok: true; user: User } | { ok: false; why: 'unknown-user' | 'disabled' | 'bad-password' };
+
+export class UserStore {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number = Date.now,
+  ) {
+    initAuthTables(db);
+  }
+
+  async add(name: string, role: string, password: string): Promise<AddUserResult> {
+    if (!USER_NAME.test(name))
+      return { ok: false, error: 'name: 2-32 characters, lower-case letters, digits, . _ - (starting with a letter)' };
+    if (!isUserRole(role)) return { ok: false, error: `role: one of ${USER_ROLES.join(', ')}` };
+    const problem = passwordProblem(password);
+    if (problem) return { ok: false, error: problem };
+    if (this.row(name)) return { ok: false, error: `user ${name} already exists` };
+    const hash = await hashPassword(password);
+    this.db
+      .prepare('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)')
+      .run(name, role, hash, this.now());
+    return { ok: true, user: toUser(this.row(name)!) };
+  }
+
+  async setPassword(name: string, password: string): Promise<{ ok: true } | { ok: false; error: string }> {
+    const problem = passwordProblem(password);
+    if (problem) return { ok: false, error: problem };
+    if (!this.row(name)) return { ok: false, error: `no user ${name}` };
+    const hash = await hashPassword(password);
+    // A new password ends every session of the old one.
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE auth_users SET password_hash = ? WHERE name = ?').run(hash, name);
+      this.db.prepare('DELETE FROM auth_sessions WHERE user_name = ?').run(name);
+    })();
+    return { ok: true };
+  }
+
+  setDisabled(name: string, disabled: boolean): boolean {
+    const changed = this.db.transaction(() => {
+      const n = this.db
+        .prepare('UPDATE auth_users SET disabled = ? WHERE name = ?')
+        .run(disabled ? 1 : 0, name).changes;
+      if (disabled) this.db.prepare('DELETE FROM auth_sessions WHERE user_name = ?').run(name);
+      return n;
+    })();
+    return changed > 0;
+  }
+
+  get(name: string): User | null {
+    const r = this.row(name);
+    return r ? toUser(r) : null;
+  }
+
+  list(): User[] {
+    return (this.db.prepare('SELECT * FROM auth_users ORDER BY name').all() as UserRow[]).map(toUser);
+  }
+
+  /** Checks a login; on success records the login time. Unknown users cost a hash too, so timing does not tell names apart. */
+  async checkLogin(name: string, password: string): Promise<LoginCheck> {
+    const r = USER_NAME.test(name) ? this.row(name) : undefined;
+    const ok = await verifyPassword(password, r?.password_hash ?? DUMMY_HASH);
+    if (!r) return { ok: false, why: 'unknown-user' };
+    if (!ok) return { ok: false, why: 'bad-password' };
+    if (r.disabled) return { ok: false, why: 'disabled' };
+    this.db.prepare('UPDATE auth_users SET last_login_at = ? WHERE name = ?').run(this.now(), name);
+    return { ok: true, user: toUser({ ...r, last_login_at: this.now() }) };
+  }
+
+  private row(name: string): UserRow | undefined {
+    return this.db.prepare('SELECT * FROM auth_users WHERE name = ?').get(name) as UserRow | undefined;
+  }
+}
+
+// A well-formed hash of a random password nobody knows, at the default cost, for unknown user names.
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -1,0 +1,120 @@
+// The operator console as one HTTP plugin for the gateway's composition root: security headers with a strict
+// CSP, console accounts and sessions, the operator, live, and security-staff routes, and the static console
+// itself (served from this folder: no CDN, it works on a box with no internet).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import { LoginThrottle, type ThrottleLimits } from '../auth/login-throttle.js';
+import { type SessionLimits, SessionStore } from '../auth/sessions.js';
+import { UserStore } from '../auth/users.js';
+import type { GatewayCore } from '../gateway.js';
+import { registerConsoleRoutes } from '../http/console-routes.js';
+import { registerLiveRoutes } from '../http/live-routes.js';
+import { registerSecurityRoutes } from '../http/security-routes.js';
+import { registerSessionAuth } from '../http/session-auth.js';
+
+export interface ConsoleOptions {
+  sessionLimits?: SessionLimits;
+  throttle?: ThrottleLimits;
+  loginRateLimit?: { max: number; timeWindowMs: number };
+  secureCookies?: 'auto' | boolean;
+  liveHeartbeatMs?: number;
+}
+
+const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
+
+/**
+ * The strict policy for everything the gateway serves: scripts, styles and connections from this origin only,
+ * no inline script or style, no framing. swagger-ui (/docs) loads its scripts from files too and works under it.
+ */
+export const CSP_DIRECTIVES: Record<string, string[]> = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  scriptSrcAttr: ["'none'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const cspHeader = (d: Record<string, string[]>): string =>
+  Object.entries(d)
+    .map(([k, v]) => `${kebab(k)} ${v.join(' ')}`)
+    .join('; ');
+
+/** For GatewayOptions.http: `http: [consolePlugin()]`. */
+export function consolePlugin(opts: ConsoleOptions = {}): (app: FastifyInstance, core: GatewayCore) => Promise<void> {
+  return (app, core) => registerConsole(app, core, opts);
+}
+
+export async function registerConsole(
+  app: FastifyInstance,
+  core: GatewayCore,
+  opts: ConsoleOptions = {},
+): Promise<void> {
+  // useDefaults off: helmet's defaults allow inline styles and add upgrade-insecure-requests, which would
+  // break the console on a plain-HTTP box address.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  // swagger-ui (/docs) sets inline styles from its bundle; scripts stay 'self' only there too.
+  const docsCsp = cspHeader({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"] });
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url === '/docs' || req.url.startsWith('/docs/')) reply.header('content-security-policy', docsCsp);
+  });
+
+  const users = new UserStore(core.store.db, core.now);
+  const sessions = new SessionStore(core.store.db, core.now, opts.sessionLimits);
+  const throttle = new LoginThrottle(core.now, opts.throttle);
+  await registerSessionAuth(app, core, {
+    users,
+    sessions,
+    throttle,
+    secureCookies: opts.secureCookies,
+    loginRateLimit: opts.loginRateLimit,
+  });
+
+  // Refusals of a known person (wrong role, 403) also go to the audit log that admins read; anonymous 401s
+  // stay in the process log only, so a scanner cannot fill the database.
+  const logDenied = core.auth.onDenied;
+  core.auth.onDenied = (req, why) => {
+    logDenied(req, why);
+    if (req.principal)
+      core.audit.record({
+        actor: req.principal.name,
+        role: req.principal.role,
+        action: 'access.denied',
+        filter: { url: req.url.split('?')[0], why },
+        outcome: 'denied',
+      });
+  };
+
+  await registerConsoleRoutes(app, core);
+  await registerLiveRoutes(app, core, {
+    heartbeatMs: opts.liveHeartbeatMs,
+    stillValid: (req) => req.consoleSession === undefined || sessions.find(req.consoleSession.token) !== null,
+  });
+  await registerSecurityRoutes(app, core);
+
+  await app.register(async (scope) => {
+    await scope.register(fastifyStatic, {
+      root: PUBLIC_DIR,
+      prefix: '/console/',
+      decorateReply: false,
+      index: ['index.html'],
+      cacheControl: true,
+      maxAge: 0,
+    });
+    scope.get('/console', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'));
+    scope.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/console/'));
+  });
+}
