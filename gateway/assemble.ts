@@ -17,6 +17,7 @@ import { EnrollmentStore } from './face/enrollment.js';
 import { cameraKey, PipelineFaceCheck } from './face/face-check.js';
 import { FacePipeline } from './face/pipeline.js';
 import { loadThresholds } from './face/thresholds.js';
+import { consolePlugin } from './console/plugin.js';
 import { enrollmentRoutes } from './http/enrollment-routes.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
@@ -36,7 +37,15 @@ export class AssemblyError extends Error {}
 
 export async function assembleGateway(opts: AssembleOptions): Promise<Gateway> {
   const { config, logger } = opts;
-  const options: GatewayOptions = { config, logger, devices: opts.devices, now: opts.now, features: [...(opts.features ?? [])], http: [...(opts.http ?? [])] };
+  const options: GatewayOptions = {
+    config,
+    logger,
+    devices: opts.devices,
+    now: opts.now,
+    features: [...(opts.features ?? [])],
+    // The operator console, log search and security headers ship with every gateway.
+    http: [consolePlugin(), ...(opts.http ?? [])],
+  };
   if (config.chip) {
     const trust = await loadTrustStore(config.chip.trustStore);
     if (!trust.ok) throw new AssemblyError(`chip.trustStore: ${trust.detail ?? trust.reason}`);

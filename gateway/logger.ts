@@ -2,12 +2,40 @@
 // a log object (Decree 13/2023: no raw ID, name, MRZ, QR text, DG contents or images in logs).
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-export const REDACTED_KEYS = ['idNumber', 'name', 'fullName', 'mrz', 'qr', 'qrText', 'text', 'token', 'dg1', 'dg2', 'dg13', 'sod', 'face', 'photo', 'image', 'password', 'authorization', 'cookie'];
+export const REDACTED_KEYS = [
+  'idNumber',
+  'oldIdNumber',
+  'personalId',
+  'name',
+  'fullName',
+  'surname',
+  'givenNames',
+  'dateOfBirth',
+  'birthDate',
+  'address',
+  'mrz',
+  'qr',
+  'qrText',
+  'text',
+  'token',
+  'dg1',
+  'dg2',
+  'dg13',
+  'sod',
+  'face',
+  'photo',
+  'image',
+  'password',
+  'authorization',
+  'cookie',
+];
 
+// pino's redaction takes explicit paths (fast, no deep walk): cover the keys up to four levels down.
 export const REDACT_PATHS = [
   ...REDACTED_KEYS,
   ...REDACTED_KEYS.map((k) => `*.${k}`),
   ...REDACTED_KEYS.map((k) => `*.*.${k}`),
+  ...REDACTED_KEYS.map((k) => `*.*.*.${k}`),
   'req.headers.authorization',
   'req.headers.cookie',
 ];

@@ -44,7 +44,8 @@ export const eventsRoutes: FastifyPluginAsync<{ store: EventStore; audit: AuditL
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/events',
     {
-      preHandler: opts.auth.require('security'),
+      // Before validation, so an unauthenticated request with a bad query gets 401, not a 400 that probes the schema.
+      preValidation: opts.auth.require('security'),
       schema: {
         summary: 'Search the entry log (security role); newest first, paged by cursor',
         querystring: EventsQuery,

@@ -52,7 +52,7 @@ export const verifyRoutes: FastifyPluginAsync<{ decisions: DecisionService; lane
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/verify',
     {
-      preHandler: opts.auth.require('device'),
+      preValidation: opts.auth.require('device'),
       schema: {
         summary: 'Verify a credential at a lane and log the decision',
         body: VerifyBody,

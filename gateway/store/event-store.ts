@@ -137,6 +137,9 @@ export class EventStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
+    // Deleted rows are overwritten, not left in free pages: purged personal ciphertext must not be recoverable
+    // from the file while the gateway still holds the key (Decree 13: kept no longer than needed).
+    this.db.pragma('secure_delete = ON');
     this.db.pragma('busy_timeout = 2000');
     this.walMaxBytes = (opts.walMaxMb ?? 16) * 1024 * 1024;
     // An unbounded WAL filled SD cards on edge boxes: truncate it back to this size after checkpoints.

@@ -42,7 +42,10 @@ export class PersonalVault {
     return JSON.parse(pt.toString('utf8')) as PersonalFields;
   }
 
+  /** Removes expired records; the WAL is folded in and truncated so no copy of the old pages outlives the purge. */
   purgeExpired(now: number): number {
-    return this.db.prepare('DELETE FROM event_personal WHERE expires_at <= ?').run(now).changes;
+    const removed = this.db.prepare('DELETE FROM event_personal WHERE expires_at <= ?').run(now).changes;
+    if (removed > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return removed;
   }
 }

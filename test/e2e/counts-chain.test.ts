@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { hasSocat } from '../../sim/pty.js';
 import { Crowd } from '../../sim/people/crowd.js';
 import { SimRig } from '../../sim/rig.js';
@@ -41,7 +41,7 @@ interface Run {
   payloads: string[];
 }
 
-async function startRun(t: Tap.Test, brokerUrl: string): Promise<Run> {
+async function startRun(t: Test, brokerUrl: string): Promise<Run> {
   const site = uniqueId('e2e');
   const dir = mkdtempSync(join(tmpdir(), 'gate06-chain-'));
   const config = demoConfig((c) => {
@@ -71,7 +71,7 @@ async function startRun(t: Tap.Test, brokerUrl: string): Promise<Run> {
 }
 
 /** Stops the people, then the daemon gracefully (it closes its open window and flushes), and compares. */
-async function finishAndCompare(t: Tap.Test, run: Run, collector: Awaited<ReturnType<typeof startTestCollector>>): Promise<void> {
+async function finishAndCompare(t: Test, run: Run, collector: Awaited<ReturnType<typeof startTestCollector>>): Promise<void> {
   await run.crowd.stop();
   await sleep(800);
   await run.daemon.stop();
@@ -97,7 +97,7 @@ async function finishAndCompare(t: Tap.Test, run: Run, collector: Awaited<Return
   t.same(got, expected, 'collector totals per lane equal the gateway event log');
 }
 
-function scanForPersonalData(t: Tap.Test, payloads: string[]): void {
+function scanForPersonalData(t: Test, payloads: string[]): void {
   t.ok(payloads.length > 0, `${payloads.length} payloads captured`);
   const all = payloads.join('\n');
   // 12-digit runs look like CCCD numbers; the synthetic names all carry these marker words.
@@ -149,6 +149,3 @@ if (!hasSocat()) {
   });
 }
 
-declare namespace Tap {
-  type Test = Parameters<Parameters<typeof t.test>[1]>[0];
-}

@@ -73,12 +73,10 @@ t.test(
   },
 );
 
-// Found while writing this file: DELETE leaves the ciphertext in SQLite's free pages, where the key the
-// gateway still holds decrypts it. Needs `PRAGMA secure_delete = ON` in the event store (checked by hand: with
-// it, the bytes are gone after the next checkpoint). Todo until the store's owner adds it.
+// DELETE alone leaves the ciphertext in SQLite's free pages, where the key the gateway still holds decrypts it:
+// the store runs with secure_delete and checkpoints after a purge.
 t.test(
   'purged personal ciphertext is no longer in the database file',
-  { todo: 'EventStore needs PRAGMA secure_delete = ON' },
   async (t) => {
     const { readFileSync } = await import('node:fs');
     const clock = { offset: 0 };
