@@ -18,7 +18,7 @@ import { createHttpServer } from './http/server.js';
 import { verifyRoutes } from './http/verify-routes.js';
 import { DecisionService } from './lane/decision-service.js';
 import { LaneController } from './lane/lane-controller.js';
-import type { ChipCheck, FaceCheck, WatchlistCheck } from './lane/ports.js';
+import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './lane/ports.js';
 import { GatewayMetrics } from './metrics.js';
 import { AuditLog } from './store/audit-log.js';
 import { EventStore } from './store/event-store.js';
@@ -42,6 +42,8 @@ export interface GatewayOptions {
   chip?: ChipCheck;
   face?: FaceCheck;
   watchlist?: WatchlistCheck;
+  /** The railway's online ticket check, under an agreement (docs/station.md); offline-only without one. */
+  onlineTickets?: OnlineTicketValidator;
   /** Extra features built from the core services (telemetry, console, enrollment ...). */
   features?: Array<(core: GatewayCore) => Feature | Promise<Feature>>;
   /** Extra HTTP plugins registered before listen. */
@@ -100,6 +102,7 @@ export class Gateway {
       chip: opts.chip,
       face: opts.face,
       watchlist: opts.watchlist,
+      onlineTickets: opts.onlineTickets,
       personal,
       onAlarm: (kind, lane, detail) => alarms.raise(kind, lane, detail),
     });
