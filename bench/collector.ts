@@ -11,7 +11,7 @@
 // turn a burst from 1,000 gates into loss for any consumer, the bare one included (seen in the first runs).
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,10 +30,13 @@ const CHILD_ENV = 'GATE06_BENCH_FLEET_CHILD';
 if (process.env[CHILD_ENV]) {
   const opts = JSON.parse(process.env[CHILD_ENV]!) as FleetOptions;
   const waitGo = (): Promise<void> => new Promise((r) => process.once('message', () => r()));
-  const fleet = await runFleet({ ...opts, afterRound: async (k) => {
-    process.send!({ round: k });
-    await waitGo();
-  } });
+  const fleet = await runFleet({
+    ...opts,
+    afterRound: async (k) => {
+      process.send!({ round: k });
+      await waitGo();
+    },
+  });
   process.send!({ summary: fleet.summary });
   await waitGo();
   await fleet.close('clear');
@@ -41,8 +44,15 @@ if (process.env[CHILD_ENV]) {
 }
 
 /** Runs a fleet in a child process; onRound(k) resolves when the consumer has handled k messages. */
-async function fleetInChild(opts: FleetOptions, onRound: (k: number) => Promise<void>): Promise<{ summary: FleetSummary; close(): Promise<void> }> {
-  const child = fork(new URL(import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, [CHILD_ENV]: JSON.stringify(opts) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function fleetInChild(
+  opts: FleetOptions,
+  onRound: (k: number) => Promise<void>,
+): Promise<{ summary: FleetSummary; close(): Promise<void> }> {
+  const child = fork(new URL(import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, [CHILD_ENV]: JSON.stringify(opts) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const summary = await new Promise<FleetSummary>((resolve, reject) => {
     child.on('exit', (code) => reject(new Error(`fleet child exited with ${code}`)));
     child.on('message', (m: { round?: number; summary?: FleetSummary }) => {
@@ -52,22 +62,26 @@ async function fleetInChild(opts: FleetOptions, onRound: (k: number) => Promise<
   });
   return {
     summary,
-    close: () => new Promise<void>((resolve) => {
-      child.removeAllListeners('exit');
-      child.once('exit', () => resolve());
-      child.send('go');
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.send('go');
+      }),
   };
 }
 
-const { values } = parseArgs({ options: { gates: { type: 'string', default: '1000' }, windows: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: { gates: { type: 'string', default: '1000' }, windows: { type: 'string', default: '10' } },
+});
 const GATES = Number(values.gates);
 const WINDOWS = Number(values.windows);
 const PG_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const runId = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 /** The fleet's site ids (runFleet names them `${prefix}-s{n}`, 10 gates a site): consumers subscribe to these
  * only, so other traffic on a shared broker (parallel test runs) does not enter the measurement. */
-const sitesOf = (prefix: string): string[] => Array.from({ length: Math.ceil(GATES / 10) }, (_, i) => `${prefix}-s${i}`);
+const sitesOf = (prefix: string): string[] =>
+  Array.from({ length: Math.ceil(GATES / 10) }, (_, i) => `${prefix}-s${i}`);
 
 async function brokerUrl(): Promise<{ url: string; kind: string; stop(): Promise<void> }> {
   if (process.env.MQTT_URL) return { url: process.env.MQTT_URL, kind: 'external (MQTT_URL)', stop: async () => {} };
@@ -103,7 +117,11 @@ async function waitFor(ok: () => boolean): Promise<void> {
 async function bareSubscriber(url: string): Promise<Result> {
   const prefix = `bb${runId}`;
   // Same protocol as the collector gets from this broker, so the comparison is like for like.
-  const sub = await mqtt.connectAsync(url, { protocolVersion: process.env.MQTT_URL ? 5 : 4, clientId: `${prefix}-bare`, clean: true });
+  const sub = await mqtt.connectAsync(url, {
+    protocolVersion: process.env.MQTT_URL ? 5 : 4,
+    clientId: `${prefix}-bare`,
+    clean: true,
+  });
   let n = 0;
   let first = 0;
   let last = 0;
@@ -113,15 +131,27 @@ async function bareSubscriber(url: string): Promise<Result> {
     n++;
     last = t;
   });
-  await sub.subscribeAsync(sitesOf(prefix).map((site) => `gate06/v1/${site}/+/#`), { qos: 1 });
+  await sub.subscribeAsync(
+    sitesOf(prefix).map((site) => `gate06/v1/${site}/+/#`),
+    { qos: 1 },
+  );
   let done = 0;
-  const fleet = await fleetInChild({ mqttUrl: url, gates: GATES, windows: WINDOWS, sitePrefix: prefix }, (k) => waitFor(() => n >= k).then(() => void (done = last)));
+  const fleet = await fleetInChild({ mqttUrl: url, gates: GATES, windows: WINDOWS, sitePrefix: prefix }, (k) =>
+    waitFor(() => n >= k).then(() => void (done = last)),
+  );
   const expected = fleet.summary.messages.total;
   await fleet.close();
   await sub.endAsync();
   const seconds = (done - first) / 1000;
   n = Math.min(n, expected);
-  return { consumer: 'bare subscriber', messages: n, seconds, perSecond: Math.round(n / seconds), lost: n < expected, detail: { expected, publishMs: fleet.summary.publishMs } };
+  return {
+    consumer: 'bare subscriber',
+    messages: n,
+    seconds,
+    perSecond: Math.round(n / seconds),
+    lost: n < expected,
+    detail: { expected, publishMs: fleet.summary.publishMs },
+  };
 }
 
 async function collector(url: string, storage: 'sqlite' | 'postgres'): Promise<Result> {
@@ -131,7 +161,13 @@ async function collector(url: string, storage: 'sqlite' | 'postgres'): Promise<R
   let store: CollectorStore | undefined;
   if (storage === 'postgres') store = await openPostgresStore(PG_URL, schema);
   const cfg = CollectorConfig.parse({
-    mqtt: { url, clientId: `${prefix}-col`, sites: sitesOf(prefix), sessionExpirySeconds: 60, sharedSubscription: process.env.BENCH_SHARED !== '0' },
+    mqtt: {
+      url,
+      clientId: `${prefix}-col`,
+      sites: sitesOf(prefix),
+      sessionExpirySeconds: 60,
+      sharedSubscription: process.env.BENCH_SHARED !== '0',
+    },
     storage: { sqlitePath: join(dir, 'bench.db') },
     http: { port: 0, apiToken: { demo: 'bench-token-0123456789' } },
   });
@@ -140,24 +176,42 @@ async function collector(url: string, storage: 'sqlite' | 'postgres'): Promise<R
     const s = c.ingest.status;
     let done = 0;
     const fleet = await fleetInChild({ mqttUrl: url, gates: GATES, windows: WINDOWS, sitePrefix: prefix }, (k) =>
-      waitFor(() => s.stored >= k).then(() => void (done = s.lastCommitAt ?? 0)));
+      waitFor(() => s.stored >= k).then(() => void (done = s.lastCommitAt ?? 0)),
+    );
     const expected = fleet.summary.messages.total;
     const seconds = (done - (s.firstReceivedAt ?? 0)) / 1000;
     // Nothing lost: every lane total the fleet sent is in storage.
     let stored = { in: 0, out: 0, denied: 0 };
     for (const site of fleet.summary.sites) {
-      const cells = await c.store.countsCells({ site, from: 0, to: Date.now() + 86_400_000, bucket: 'day', utcOffsetMinutes: 0 });
-      for (const x of cells) stored = { in: stored.in + x.in, out: stored.out + x.out, denied: stored.denied + x.denied };
+      const cells = await c.store.countsCells({
+        site,
+        from: 0,
+        to: Date.now() + 86_400_000,
+        bucket: 'day',
+        utcOffsetMinutes: 0,
+      });
+      for (const x of cells)
+        stored = { in: stored.in + x.in, out: stored.out + x.out, denied: stored.denied + x.denied };
     }
     const want = fleet.summary.totals;
-    const lost = stored.in !== want.in || stored.out !== want.out || stored.denied !== want.denied || s.stored < expected;
+    const lost =
+      stored.in !== want.in || stored.out !== want.out || stored.denied !== want.denied || s.stored < expected;
     const messages = Math.min(s.stored, expected);
     await fleet.close();
     await c.ingest.drained();
     return {
       consumer: `collector (${storage}, MQTT ${s.protocolVersion}${s.shared ? ', shared subscription' : ''})`,
-      messages, seconds, perSecond: Math.round(messages / seconds), lost,
-      detail: { expected, storedTotals: stored, sentTotals: want, rejected: s.rejected, publishMs: fleet.summary.publishMs },
+      messages,
+      seconds,
+      perSecond: Math.round(messages / seconds),
+      lost,
+      detail: {
+        expected,
+        storedTotals: stored,
+        sentTotals: want,
+        rejected: s.rejected,
+        publishMs: fleet.summary.publishMs,
+      },
     };
   } finally {
     await c.stop();

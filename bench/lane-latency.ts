@@ -27,31 +27,31 @@ export async function laneLatency(presentations: number): Promise<Record<string,
   let missed = 0;
   try {
     const lanes = [...rig.lanes.values()];
-    const tickets = await Promise.all(Array.from({ length: presentations }, (_, i) => ticket({ kind: 'day', tid: `T-bench-${i}` })));
+    const tickets = await Promise.all(
+      Array.from({ length: presentations }, (_, i) => ticket({ kind: 'day', tid: `T-bench-${i}` })),
+    );
     const perLane = Math.ceil(presentations / lanes.length);
     const warmup = 20;
     // Lanes take turns: the simulator's own event loop is part of what is timed, so it must not be busy
     // with another lane while a presentation is measured.
     for (const [li, lane] of lanes.entries()) {
-      {
-        for (let i = -warmup; i < perLane; i++) {
-          // Warm-up presentations reuse a day ticket; measured ones each bring their own.
-          const token = tickets[(li * perLane + Math.max(i, 0)) % tickets.length]!;
-          const unlockedAt = new Promise<number | null>((resolve) => {
-            const timer = setTimeout(() => resolve(null), 2000);
-            lane.turnstile.once('unlock', () => {
-              clearTimeout(timer);
-              resolve(performance.now());
-            });
+      for (let i = -warmup; i < perLane; i++) {
+        // Warm-up presentations reuse a day ticket; measured ones each bring their own.
+        const token = tickets[(li * perLane + Math.max(i, 0)) % tickets.length]!;
+        const unlockedAt = new Promise<number | null>((resolve) => {
+          const timer = setTimeout(() => resolve(null), 2000);
+          lane.turnstile.once('unlock', () => {
+            clearTimeout(timer);
+            resolve(performance.now());
           });
-          const sentAt = performance.now();
-          await lane.qr.in!.scan(token);
-          const at = await unlockedAt;
-          if (at === null) missed++;
-          else if (i >= 0) samples.push(at - sentAt);
-          await lane.turnstile.pass('in');
-          await new Promise((r) => setTimeout(r, 120));
-        }
+        });
+        const sentAt = performance.now();
+        await lane.qr.in!.scan(token);
+        const at = await unlockedAt;
+        if (at === null) missed++;
+        else if (i >= 0) samples.push(at - sentAt);
+        await lane.turnstile.pass('in');
+        await new Promise((r) => setTimeout(r, 120));
       }
     }
   } finally {
@@ -60,14 +60,25 @@ export async function laneLatency(presentations: number): Promise<Record<string,
   }
   // The daemon's own view: credential decoded → decision committed, from the event log.
   const db = new Database(rig.config.store.path, { readonly: true });
-  const decided = (db.prepare("SELECT latency_ms FROM events WHERE type = 'decision' ORDER BY seq").pluck().all() as number[]).slice(2 * 20);
+  const decided = (
+    db.prepare("SELECT latency_ms FROM events WHERE type = 'decision' ORDER BY seq").pluck().all() as number[]
+  ).slice(2 * 20);
   db.close();
-  return { presentations: samples.length, missedUnlocks: missed, frameToUnlockMs: summarize(samples), decodeToCommitMs: summarize(decided), targetP99Ms: 20 };
+  return {
+    presentations: samples.length,
+    missedUnlocks: missed,
+    frameToUnlockMs: summarize(samples),
+    decodeToCommitMs: summarize(decided),
+    targetP99Ms: 20,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { presentations: { type: 'string', default: '1000' } } });
   const result = await laneLatency(Number(values.presentations));
   console.log(JSON.stringify(result));
-  writeResult('lane-latency', { command: 'node --import tsx bench/lane-latency.ts --presentations ' + values.presentations, ...result });
+  writeResult('lane-latency', {
+    command: 'node --import tsx bench/lane-latency.ts --presentations ' + values.presentations,
+    ...result,
+  });
 }

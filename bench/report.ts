@@ -15,7 +15,7 @@ export function writeReport(resultsDir: string, out: string): string {
   const parts: string[] = [
     '# Benchmarks',
     '',
-    'Measured on the project\'s 2-core development box (shared: other jobs may run at the same time), so every',
+    "Measured on the project's 2-core development box (shared: other jobs may run at the same time), so every",
     'target that is a ratio is measured against its baseline in the same run. Regenerate everything with',
     '`npm run bench` (or one part: `npm run bench -- --only verify,lane`); raw results are in `bench/results/`.',
     '',
@@ -48,7 +48,11 @@ export function writeReport(resultsDir: string, out: string): string {
       '| measure | p50 ms | p90 ms | p99 ms | max ms |',
       '|---|---|---|---|---|',
       `| frame in → unlock out (both ptys, sim process included) | ${f.p50} | ${f.p90} | ${f.p99} | ${f.max} |`,
-      ...(l.decodeToCommitMs ? [`| in the daemon: scan decoded → decision committed | ${l.decodeToCommitMs.p50} | ${l.decodeToCommitMs.p90} | ${l.decodeToCommitMs.p99} | ${l.decodeToCommitMs.max} |`] : []),
+      ...(l.decodeToCommitMs
+        ? [
+            `| in the daemon: scan decoded → decision committed | ${l.decodeToCommitMs.p50} | ${l.decodeToCommitMs.p90} | ${l.decodeToCommitMs.p99} | ${l.decodeToCommitMs.max} |`,
+          ]
+        : []),
       '',
       `Target p99 ≤ ${l.targetP99Ms} ms: ${verdict(f.p99 <= l.targetP99Ms)}. Measured ${l.machine?.date ?? ''}.`,
       '',
@@ -58,10 +62,19 @@ export function writeReport(resultsDir: string, out: string): string {
   const icao = read(resultsDir, 'icao');
   parts.push('## Chip verification: parsing + passive authentication', '');
   if (icao) {
-    parts.push('Command: `node --import tsx bench/icao.ts`', '', '| card | median ms | p95 ms | first card of a signer ms |', '|---|---|---|---|');
+    parts.push(
+      'Command: `node --import tsx bench/icao.ts`',
+      '',
+      '| card | median ms | p95 ms | first card of a signer ms |',
+      '|---|---|---|---|',
+    );
     for (const r of icao.results ?? []) parts.push(`| ${r.name} | ${r.medianMs} | ${r.p95Ms} | ${r.coldMs ?? '—'} |`);
     const worst = Math.max(...(icao.results ?? []).map((r: Json) => r.medianMs));
-    parts.push('', `Target median ≤ ${icao.goalMedianMs} ms: ${verdict(worst <= icao.goalMedianMs)}. The first card of a document signer also checks DS → CSCA once; that result is cached.`, '');
+    parts.push(
+      '',
+      `Target median ≤ ${icao.goalMedianMs} ms: ${verdict(worst <= icao.goalMedianMs)}. The first card of a document signer also checks DS → CSCA once; that result is cached.`,
+      '',
+    );
   } else parts.push('Not run yet.', '');
 
   const fb = read(resultsDir, 'face-bench');
@@ -92,12 +105,22 @@ export function writeReport(resultsDir: string, out: string): string {
 
   const fe = read(resultsDir, 'face-eval');
   if (fe) {
-    parts.push('## Face verification accuracy', '', `Command: \`${fe.command}\`. Thresholds published in \`models/thresholds.json\` (derived on held-out photos, see that file).`, '');
-    parts.push('| set | images | identities | failed detections | genuine pairs | impostor pairs | EER | FNMR @ FMR 1e-2 | FNMR @ FMR 1e-3 | threshold @ 1e-3 | ms/image |', '|---|---|---|---|---|---|---|---|---|---|---|');
+    parts.push(
+      '## Face verification accuracy',
+      '',
+      `Command: \`${fe.command}\`. Thresholds published in \`models/thresholds.json\` (derived on held-out photos, see that file).`,
+      '',
+    );
+    parts.push(
+      '| set | images | identities | failed detections | genuine pairs | impostor pairs | EER | FNMR @ FMR 1e-2 | FNMR @ FMR 1e-3 | threshold @ 1e-3 | ms/image |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (const [name, r] of Object.entries(fe)) {
       if (!r || typeof r !== 'object' || !('eer' in (r as Json))) continue;
       const x = r as Json;
-      parts.push(`| ${name} | ${x.images} | ${x.identities} | ${x.failedDetections} | ${x.genuinePairs} | ${x.impostorPairs} | ${(x.eer * 100).toFixed(2)} % | ${(x.fnmrAtFmr1e2 * 100).toFixed(2)} % | ${(x.fnmrAtFmr1e3 * 100).toFixed(2)} % | ${x.thresholdAtFmr1e3} | ${x.msPerImageMedian} |`);
+      parts.push(
+        `| ${name} | ${x.images} | ${x.identities} | ${x.failedDetections} | ${x.genuinePairs} | ${x.impostorPairs} | ${(x.eer * 100).toFixed(2)} % | ${(x.fnmrAtFmr1e2 * 100).toFixed(2)} % | ${(x.fnmrAtFmr1e3 * 100).toFixed(2)} % | ${x.thresholdAtFmr1e3} | ${x.msPerImageMedian} |`,
+      );
     }
     parts.push('', 'Targets on ../shared/faces: EER ≤ 2 %, FNMR ≤ 5 % at FMR 0.1 %, at most 1 failed detection.', '');
   }
@@ -105,10 +128,24 @@ export function writeReport(resultsDir: string, out: string): string {
   const c = read(resultsDir, 'collector');
   parts.push('## Collector ingest', '');
   if (c) {
-    parts.push(`Command: \`node --import tsx bench/collector.ts\` — ${c.gates} simulated gates × ${c.windowsPerGate} windows, broker: ${c.broker}.`, '', '| consumer | messages | msg/s | ratio to bare | lost |', '|---|---|---|---|---|');
-    for (const r of c.results ?? []) parts.push(`| ${r.consumer} | ${r.messages} | ${r.perSecond} | ${r.ratioToBare} | ${r.lost ? '**yes**' : 'no'} |`);
-    const worst = Math.min(...(c.results ?? []).filter((r: Json) => r.consumer !== 'bare subscriber').map((r: Json) => r.ratioToBare));
-    parts.push('', `Target ≥ 0.5× the bare subscriber, nothing lost: ${verdict(worst >= 0.5 && !(c.results ?? []).some((r: Json) => r.lost))}.`, '');
+    parts.push(
+      `Command: \`node --import tsx bench/collector.ts\` — ${c.gates} simulated gates × ${c.windowsPerGate} windows, broker: ${c.broker}.`,
+      '',
+      '| consumer | messages | msg/s | ratio to bare | lost |',
+      '|---|---|---|---|---|',
+    );
+    for (const r of c.results ?? [])
+      parts.push(
+        `| ${r.consumer} | ${r.messages} | ${r.perSecond} | ${r.ratioToBare} | ${r.lost ? '**yes**' : 'no'} |`,
+      );
+    const worst = Math.min(
+      ...(c.results ?? []).filter((r: Json) => r.consumer !== 'bare subscriber').map((r: Json) => r.ratioToBare),
+    );
+    parts.push(
+      '',
+      `Target ≥ 0.5× the bare subscriber, nothing lost: ${verdict(worst >= 0.5 && !(c.results ?? []).some((r: Json) => r.lost))}.`,
+      '',
+    );
   } else parts.push('Not run yet.', '');
 
   writeFileSync(out, `${parts.join('\n')}\n`);

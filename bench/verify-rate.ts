@@ -14,7 +14,10 @@ import { DEVICE_TOKEN, demoConfig, ROOT, ticket } from '../test/helpers/harness.
 import { writeResult } from './stats.js';
 
 async function startBare(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -36,7 +39,14 @@ async function load(url: string, bodies: string[], seconds: number, connections:
     headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVICE_TOKEN}` },
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
   });
-  return { requestsPerSec: r.requests.average, total: r.requests.total, non2xx: r.non2xx, errors: r.errors, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99 };
+  return {
+    requestsPerSec: r.requests.average,
+    total: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    latencyP50Ms: r.latency.p50,
+    latencyP99Ms: r.latency.p99,
+  };
 }
 
 export async function verifyRate(seconds: number, connections: number): Promise<Record<string, unknown>> {
@@ -51,7 +61,9 @@ export async function verifyRate(seconds: number, connections: number): Promise<
   const daemon = await startDaemon(writeConfig(rig.config, dir));
   const bare = await startBare();
   const tokens = await Promise.all(Array.from({ length: 2000 }, (_, n) => ticket({ kind: 'day', tid: `T-rate-${n}` })));
-  const bodies = tokens.map((token, n) => JSON.stringify({ lane: n % 2 ? 'L1' : 'L2', credential: { kind: 'ticket', token } }));
+  const bodies = tokens.map((token, n) =>
+    JSON.stringify({ lane: n % 2 ? 'L1' : 'L2', credential: { kind: 'ticket', token } }),
+  );
   try {
     await load(daemon.url, bodies, 2, connections); // warm-up: JIT, prepared statements
     await load(bare.url, bodies, 2, connections);
@@ -59,7 +71,14 @@ export async function verifyRate(seconds: number, connections: number): Promise<
     const verify = await load(daemon.url, bodies, seconds, connections);
     const bare2 = await load(bare.url, bodies, seconds, connections);
     const bareRate = (bare1.requestsPerSec + bare2.requestsPerSec) / 2;
-    return { seconds, connections, bare: [bare1, bare2], verify, ratio: Math.round((verify.requestsPerSec / bareRate) * 1000) / 1000, targetRatio: 0.5 };
+    return {
+      seconds,
+      connections,
+      bare: [bare1, bare2],
+      verify,
+      ratio: Math.round((verify.requestsPerSec / bareRate) * 1000) / 1000,
+      targetRatio: 0.5,
+    };
   } finally {
     bare.stop();
     await daemon.stop();
@@ -68,8 +87,13 @@ export async function verifyRate(seconds: number, connections: number): Promise<
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } },
+  });
   const result = await verifyRate(Number(values.seconds), Number(values.connections));
   console.log(JSON.stringify(result));
-  writeResult('verify-rate', { command: `node --import tsx bench/verify-rate.ts --seconds ${values.seconds} --connections ${values.connections}`, ...result });
+  writeResult('verify-rate', {
+    command: `node --import tsx bench/verify-rate.ts --seconds ${values.seconds} --connections ${values.connections}`,
+    ...result,
+  });
 }

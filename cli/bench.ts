@@ -27,13 +27,24 @@ const BENCHES: Record<string, (quick: boolean) => string[][]> = {
   icao: () => [['--import', 'tsx', 'bench/icao.ts']],
   face: (q) => [
     ['bin/gate06.mjs', 'face', 'bench', '--iterations', q ? '5' : '20', '--out', join(RESULTS, 'face-bench.json')],
-    ...(existsSync(SHARED_FACES) ? [['bin/gate06.mjs', 'face', 'eval', '--dataset', SHARED_FACES, '--plot', join(RESULTS, 'face-roc-faces.svg')]] : []),
+    ...(existsSync(SHARED_FACES)
+      ? [['bin/gate06.mjs', 'face', 'eval', '--dataset', SHARED_FACES, '--plot', join(RESULTS, 'face-roc-faces.svg')]]
+      : []),
   ],
   collector: () => [['--import', 'tsx', 'bench/collector.ts']],
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { only: { type: 'string' }, quick: { type: 'boolean' }, 'report-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: 'string' },
+      quick: { type: 'boolean' },
+      'report-only': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -49,11 +60,18 @@ export async function run(argv: string[]): Promise<number> {
     for (const name of names) {
       for (const args of BENCHES[name]!(Boolean(values.quick))) {
         console.error(`# bench ${name}: node ${args.join(' ')}`);
-        const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+        const r = spawnSync(process.execPath, args, {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'inherit'],
+          encoding: 'utf8',
+        });
         process.stdout.write(r.stdout ?? '');
         if (name === 'face' && args.includes('eval') && r.status === 0) {
           const { writeFileSync } = await import('node:fs');
-          writeFileSync(join(RESULTS, 'face-eval-latest.json'), `${JSON.stringify({ command: `gate06 face eval --dataset ../shared/faces`, result: JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') }, null, 2)}\n`);
+          writeFileSync(
+            join(RESULTS, 'face-eval-latest.json'),
+            `${JSON.stringify({ command: `gate06 face eval --dataset ../shared/faces`, result: JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') }, null, 2)}\n`,
+          );
         }
         if (r.status !== 0) {
           failed++;

@@ -18,7 +18,11 @@ Environment: DATABASE_URL (PostgreSQL URL; overrides storage), plus any variable
 export async function run(argv: string[]): Promise<number> {
   let values: { config?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${HELP}`);
     return 2;

@@ -1,7 +1,8 @@
 // The demo's supporting services: an MQTT broker (embedded aedes unless MQTT_URL names one) and the
 // collector on its own SQLite file, so the demo shows the whole path from a lane to the IOC.
+
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { defaultCollectorConfig } from '../collector/config.js';
@@ -25,7 +26,11 @@ export interface DemoServices {
   stop(): Promise<void>;
 }
 
-export async function startDemoServices(opts: { dataDir: string; logger: Logger; config: GatewayConfig }): Promise<DemoServices> {
+export async function startDemoServices(opts: {
+  dataDir: string;
+  logger: Logger;
+  config: GatewayConfig;
+}): Promise<DemoServices> {
   const stops: Array<() => Promise<void>> = [];
   let mqttUrl = process.env.MQTT_URL;
   if (!mqttUrl) {
@@ -38,9 +43,12 @@ export async function startDemoServices(opts: { dataDir: string; logger: Logger;
       await new Promise<void>((r) => server.close(() => r()));
     });
   }
-  const collector: RunningCollector = await startCollector(defaultCollectorConfig({ mqttUrl, sqlitePath: join(opts.dataDir, 'collector.db'), token: DEMO_COLLECTOR_TOKEN }), {
-    log: opts.logger.child({ channel: 'collector' }),
-  });
+  const collector: RunningCollector = await startCollector(
+    defaultCollectorConfig({ mqttUrl, sqlitePath: join(opts.dataDir, 'collector.db'), token: DEMO_COLLECTOR_TOKEN }),
+    {
+      log: opts.logger.child({ channel: 'collector' }),
+    },
+  );
   stops.unshift(() => collector.stop());
   const site = opts.config.site.id;
   return {
@@ -50,7 +58,13 @@ export async function startDemoServices(opts: { dataDir: string; logger: Logger;
     summary: async () => {
       // Give the last windows (closed on the gateway's stop) a moment to arrive and be committed.
       await new Promise((r) => setTimeout(r, 1500));
-      const cells = await collector.store.countsCells({ site, from: 0, to: Date.now() + 86400_000, bucket: 'day', utcOffsetMinutes: 420 });
+      const cells = await collector.store.countsCells({
+        site,
+        from: 0,
+        to: Date.now() + 86400_000,
+        bucket: 'day',
+        utcOffsetMinutes: 420,
+      });
       const lanes: CollectorSummary['lanes'] = {};
       for (const c of cells) {
         const l = (lanes[c.lane] ??= { in: 0, out: 0, denied: 0 });

@@ -4,13 +4,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { assembleGateway } from '../gateway/assemble.js';
 import { loadConfig, resolveSecret } from '../gateway/config/load.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 import { issueTicket, loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
-import { assembleGateway } from '../gateway/assemble.js';
 import type { Alarm, DecisionRecord } from '../gateway/events.js';
 import { createLogger } from '../gateway/logger.js';
 import { Crowd } from '../sim/people/crowd.js';
@@ -64,7 +64,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   if (transport === 'pty' && !hasSocat()) {
-    console.error('gate06 demo: socat is not installed, so the simulated devices run in-process (mock binding). For the real serial path: apt-get install socat');
+    console.error(
+      'gate06 demo: socat is not installed, so the simulated devices run in-process (mock binding). For the real serial path: apt-get install socat',
+    );
     transport = 'mock';
   }
   const loaded = loadConfig(DEMO_CONFIG);
@@ -84,7 +86,13 @@ export async function run(argv: string[]): Promise<number> {
 
   const rig = await SimRig.start(template, { transport, dir: join(dataDir, 'tty') });
   const gateway = await assembleGateway({ config: rig.config, logger, devices: rig.devices });
-  const totals = { decisions: 0, allowed: 0, denied: {} as Record<string, number>, passages: 0, alarms: {} as Record<string, number> };
+  const totals = {
+    decisions: 0,
+    allowed: 0,
+    denied: {} as Record<string, number>,
+    passages: 0,
+    alarms: {} as Record<string, number>,
+  };
   const print = (line: string) => {
     if (!values.quiet) console.log(line);
   };
@@ -102,7 +110,13 @@ export async function run(argv: string[]): Promise<number> {
   await gateway.start();
 
   const issuer = loadIssuerKey(join(ROOT, 'seeds/issuer/demo-issuer.private.jwk.json'));
-  const tryTicket = await issueTicket(issuer, { site: template.site.id, kind: 'day', tid: `DEMO-TRY-${Date.now().toString(36)}`, validFromMs: Date.now() - 60_000, validForMs: 24 * 3600_000 });
+  const tryTicket = await issueTicket(issuer, {
+    site: template.site.id,
+    kind: 'day',
+    tid: `DEMO-TRY-${Date.now().toString(36)}`,
+    validFromMs: Date.now() - 60_000,
+    validForMs: 24 * 3600_000,
+  });
   const deviceToken = resolveSecret(template.http.deviceTokens[0]!).toString();
   const staffToken = resolveSecret(template.http.staffTokens[0]!).toString();
   const ready = {
@@ -121,8 +135,12 @@ export async function run(argv: string[]): Promise<number> {
     note: 'DEMO keys and SYNTHETIC people only',
   };
   console.log(`READY ${JSON.stringify(ready)}`);
-  print(`# gate06 demo on ${transport === 'pty' ? 'socat pseudo-terminals' : 'the in-process mock binding'}; lanes ${ready.lanes.join(', ')}`);
-  print(`# try it: curl -s -X POST ${gateway.url}/v1/verify -H 'authorization: Bearer ${deviceToken}' -H 'content-type: application/json' -d '{"lane":"L1","credential":{"kind":"ticket","token":"${tryTicket}"}}'`);
+  print(
+    `# gate06 demo on ${transport === 'pty' ? 'socat pseudo-terminals' : 'the in-process mock binding'}; lanes ${ready.lanes.join(', ')}`,
+  );
+  print(
+    `# try it: curl -s -X POST ${gateway.url}/v1/verify -H 'authorization: Bearer ${deviceToken}' -H 'content-type: application/json' -d '{"lane":"L1","credential":{"kind":"ticket","token":"${tryTicket}"}}'`,
+  );
   print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${staffToken}'`);
   print(`# the IOC dashboard: ${services.collectorUrl}/ (token ${services.collectorToken})`);
 
@@ -155,7 +173,13 @@ export async function run(argv: string[]): Promise<number> {
   const collected = await services.summary();
   await rig.stop();
   await services.stop();
-  const summary = { ...totals, deniedTotal: totals.decisions - totals.allowed, people: crowd.stats, collector: collected, transport };
+  const summary = {
+    ...totals,
+    deniedTotal: totals.decisions - totals.allowed,
+    people: crowd.stats,
+    collector: collected,
+    transport,
+  };
   console.log(`SUMMARY ${JSON.stringify(summary)}`);
   if (!values['data-dir']) await rm(dataDir, { recursive: true, force: true });
   return 0;

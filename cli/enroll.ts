@@ -1,12 +1,13 @@
 // gate06 enroll: enroll a person's face for 1:N identification, delete an enrollment, or list them.
 // Photos are read, analysed in memory and never copied; the template is sealed with face.enrollmentKey.
-import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
+
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { loadConfig, resolveSecret } from '../gateway/config/load.js';
 import { EnrollmentStore, MAX_ENROLL_PHOTOS } from '../gateway/face/enrollment.js';
 import { parseEnrollmentKey } from '../gateway/face/enrollment-crypto.js';
+import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
 
 const HELP = `usage: gate06 enroll -c CONFIG --person REF --consent VERSION --by OPERATOR [--purpose TEXT] [--label TEXT] PHOTO...
        gate06 enroll -c CONFIG --delete REF --by OPERATOR

@@ -31,9 +31,18 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       strict: true,
       options: {
-        gates: { type: 'string' }, lanes: { type: 'string' }, windows: { type: 'string' }, 'window-ms': { type: 'string' },
-        mqtt: { type: 'string' }, 'site-prefix': { type: 'string' }, sites: { type: 'string' }, clients: { type: 'string' },
-        'alarm-rate': { type: 'string' }, seed: { type: 'string' }, end: { type: 'string' }, 'per-lane': { type: 'boolean' },
+        gates: { type: 'string' },
+        lanes: { type: 'string' },
+        windows: { type: 'string' },
+        'window-ms': { type: 'string' },
+        mqtt: { type: 'string' },
+        'site-prefix': { type: 'string' },
+        sites: { type: 'string' },
+        clients: { type: 'string' },
+        'alarm-rate': { type: 'string' },
+        seed: { type: 'string' },
+        end: { type: 'string' },
+        'per-lane': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -49,28 +58,36 @@ export async function run(argv: string[]): Promise<number> {
     const raw = v[key];
     if (raw === undefined) return dflt;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) throw new RangeError(`--${key}: expected a number from ${min} to ${max}, got ${raw}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new RangeError(`--${key}: expected a number from ${min} to ${max}, got ${raw}`);
     return n;
   };
-  let opts;
+  let opts: { end: string; fleet: Parameters<typeof runFleet>[0] };
   try {
     if (v.gates === undefined) throw new RangeError('--gates: required');
     const end = (v.end as string | undefined) ?? 'graceful';
-    if (!['graceful', 'drop', 'clear', 'keep'].includes(end)) throw new RangeError(`--end: expected graceful, drop, clear or keep, got ${end}`);
+    if (!['graceful', 'drop', 'clear', 'keep'].includes(end))
+      throw new RangeError(`--end: expected graceful, drop, clear or keep, got ${end}`);
     opts = {
       end,
       fleet: {
         mqttUrl: (v.mqtt as string | undefined) ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
-        gates: num('gates', 1, 100_000)!, lanesPerGate: num('lanes', 1, 64), windows: num('windows', 0, 100_000), publishIntervalMs: num('window-ms', 0, 3_600_000),
-        sitePrefix: v['site-prefix'] as string | undefined, sites: num('sites', 1, 100_000), clients: num('clients', 1, 100_000),
-        alarmRate: num('alarm-rate', 0, 1), seed: num('seed', 0, 2 ** 32),
+        gates: num('gates', 1, 100_000)!,
+        lanesPerGate: num('lanes', 1, 64),
+        windows: num('windows', 0, 100_000),
+        publishIntervalMs: num('window-ms', 0, 3_600_000),
+        sitePrefix: v['site-prefix'] as string | undefined,
+        sites: num('sites', 1, 100_000),
+        clients: num('clients', 1, 100_000),
+        alarmRate: num('alarm-rate', 0, 1),
+        seed: num('seed', 0, 2 ** 32),
       },
     };
   } catch (err) {
     console.error((err as Error).message);
     return 2;
   }
-  let fleet;
+  let fleet: Awaited<ReturnType<typeof runFleet>>;
   try {
     fleet = await runFleet(opts.fleet);
   } catch (err) {

@@ -1,7 +1,7 @@
 // gate06 gateway -c FILE: the edge daemon on a gate box.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../gateway/config/load.js';
 import { assembleGateway } from '../gateway/assemble.js';
+import { loadConfig } from '../gateway/config/load.js';
 import { serialDevices } from '../gateway/devices.js';
 import { createLogger } from '../gateway/logger.js';
 
@@ -17,7 +17,15 @@ serves the HTTP API and publishes counts over MQTT when configured.
 A bad config exits 2 with one line per problem naming the key.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      check: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -14,7 +14,11 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return verb === '--help' || verb === '-h' ? 0 : 2;
   }
-  const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -1,14 +1,26 @@
 // gate06: one binary, one subcommand per job. Each subcommand module exports run(argv) → exit code.
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   gateway: { summary: 'run the edge daemon: gate06 gateway -c FILE', load: () => import('./gateway.js') },
-  demo: { summary: 'everything on simulated hardware, no setup: gate06 demo [--duration S]', load: () => import('./demo.js') },
-  sim: { summary: 'simulated hardware for a gateway config, or a fleet of gates: gate06 sim -c FILE | gate06 sim fleet ...', load: () => import('./sim.js') },
+  demo: {
+    summary: 'everything on simulated hardware, no setup: gate06 demo [--duration S]',
+    load: () => import('./demo.js'),
+  },
+  sim: {
+    summary: 'simulated hardware for a gateway config, or a fleet of gates: gate06 sim -c FILE | gate06 sim fleet ...',
+    load: () => import('./sim.js'),
+  },
   collector: { summary: 'run the central collector: gate06 collector -c FILE', load: () => import('./collector.js') },
   ticket: { summary: 'make demo and test tickets: gate06 ticket issue ...', load: () => import('./ticket.js') },
   log: { summary: 'the local event log: gate06 log verify -c FILE', load: () => import('./log.js') },
-  icao: { summary: 'ICAO 9303 passive authentication: gate06 icao verify --sod FILE --trust PATH', load: () => import('./icao.js') },
+  icao: {
+    summary: 'ICAO 9303 passive authentication: gate06 icao verify --sod FILE --trust PATH',
+    load: () => import('./icao.js'),
+  },
   face: { summary: 'face models: gate06 face eval --dataset DIR | gate06 face bench', load: () => import('./face.js') },
-  enroll: { summary: 'enroll a person for face identification: gate06 enroll -c FILE ...', load: () => import('./enroll.js') },
+  enroll: {
+    summary: 'enroll a person for face identification: gate06 enroll -c FILE ...',
+    load: () => import('./enroll.js'),
+  },
   user: { summary: 'local console accounts: gate06 user add -c FILE ...', load: () => import('./user.js') },
   bench: { summary: 'run the benchmarks and write bench/results + BENCHMARKS.md', load: () => import('./bench.js') },
 };

@@ -1,7 +1,8 @@
 // gate06 sim: simulated hardware for a gateway config (virtual devices on socat pseudo-terminals at the
 // config's own device paths, plus simulated people), or `gate06 sim fleet` to load a broker like N gates.
-import { join } from 'node:path';
+
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../gateway/config/load.js';
@@ -26,7 +27,16 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'fleet') return (await import('./fleet.js')).run(argv.slice(1));
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, rate: { type: 'string', default: '30' }, duration: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      rate: { type: 'string', default: '30' },
+      duration: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -44,7 +54,11 @@ export async function run(argv: string[]): Promise<number> {
     for (const e of loaded.errors) console.error(`config error: ${e}`);
     return 2;
   }
-  const rig = await SimRig.start(loaded.config, { transport: 'pty', dir: join(tmpdir(), `gate06-sim-${process.pid}`), keepPaths: true });
+  const rig = await SimRig.start(loaded.config, {
+    transport: 'pty',
+    dir: join(tmpdir(), `gate06-sim-${process.pid}`),
+    keepPaths: true,
+  });
   const rate = Number(values.rate);
   const crowd =
     rate > 0

@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { issueTicket, loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
 import { TicketClaims } from '../gateway/credentials/ticket.js';
+import { issueTicket, loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
 
 const DEMO_KEY = fileURLToPath(new URL('../seeds/issuer/demo-issuer.private.jwk.json', import.meta.url));
 const HELP = `usage: gate06 ticket issue --site SITE [options]
@@ -79,7 +79,14 @@ export async function run(argv: string[]): Promise<number> {
     validForMs: validFor!,
     uses,
     holderId: values['holder-id'],
-    train: values.train ? { no: values.train, dep: Math.floor(Date.parse(values.dep ?? new Date(from).toISOString()) / 1000), from: routeFrom ?? '', to: routeTo ?? '' } : undefined,
+    train: values.train
+      ? {
+          no: values.train,
+          dep: Math.floor(Date.parse(values.dep ?? new Date(from).toISOString()) / 1000),
+          from: routeFrom ?? '',
+          to: routeTo ?? '',
+        }
+      : undefined,
   });
   if (!values.key) console.error('note: signed with the DEMO key (seeds/issuer) - not for production');
   console.log(ticket);

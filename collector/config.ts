@@ -2,7 +2,7 @@
 // `config/collector.example.yaml` documents each key; errors name the key (see loadCollectorConfig).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseConfig, readYaml, type LoadResult } from '../gateway/config/load.js';
+import { type LoadResult, parseConfig, readYaml } from '../gateway/config/load.js';
 import { SecretRef } from '../gateway/config/schema.js';
 
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
@@ -29,18 +29,36 @@ export const CollectorConfig = z
         url: z.string().min(1).default('mqtt://127.0.0.1:1883'),
         username: z.string().optional(),
         password: SecretRef.optional(),
-        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+        tls: z
+          .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+          .strict()
+          .optional(),
         /** Stable across restarts: with clean:false the broker keeps our QoS 1 backlog under this id. */
         clientId: z.string().min(1).max(128).default('gate06-collector'),
         /** MQTT 5 $share for counts and alarms, so several collectors split the load. Brokers without MQTT 5 get plain subscriptions. */
         sharedSubscription: z.boolean().default(true),
-        shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('collector'),
+        shareGroup: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,40}$/)
+          .default('collector'),
         /** Sites to subscribe to; '+' is every site. One collector per group of sites is a valid deployment. */
-        sites: z.array(z.union([SiteId, z.literal('+')])).min(1).default(['+']),
+        sites: z
+          .array(z.union([SiteId, z.literal('+')]))
+          .min(1)
+          .default(['+']),
         /** How long the broker keeps our session (and queues QoS 1 messages) while we are away. */
-        sessionExpirySeconds: z.number().int().min(0).default(24 * 3600),
+        sessionExpirySeconds: z
+          .number()
+          .int()
+          .min(0)
+          .default(24 * 3600),
         /** Messages larger than this are rejected (reason "oversize") before parsing. */
-        maxPayloadBytes: z.number().int().min(256).max(1024 * 1024).default(64 * 1024),
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(1024 * 1024)
+          .default(64 * 1024),
       })
       .strict()
       .prefault({}),
@@ -50,7 +68,10 @@ export const CollectorConfig = z
         sqlitePath: z.string().min(1).default('var/collector.db'),
         postgresUrl: z.string().optional(),
         /** PostgreSQL schema for the collector's tables. */
-        postgresSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('gate06_collector'),
+        postgresSchema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+          .default('gate06_collector'),
         /** One transaction holds at most this many messages. */
         batchMax: z.number().int().min(1).max(10000).default(1000),
       })
@@ -62,7 +83,12 @@ export const CollectorConfig = z
         port: z.number().int().min(0).max(65535).default(8090),
         /** IOC clients send `Authorization: Bearer <token>` on /v1. */
         apiToken: SecretRef,
-        bodyLimitBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024)
+          .default(16 * 1024),
       })
       .strict(),
     gates: z
@@ -80,9 +106,14 @@ export const CollectorConfig = z
 export type CollectorConfig = z.infer<typeof CollectorConfig>;
 
 /** What `gate06 demo` and the tests start from: SQLite under var/, a demo token, every site. */
-export function defaultCollectorConfig(overrides: { mqttUrl?: string; sqlitePath?: string; token?: string } = {}): CollectorConfig {
+export function defaultCollectorConfig(
+  overrides: { mqttUrl?: string; sqlitePath?: string; token?: string } = {},
+): CollectorConfig {
   return CollectorConfig.parse({
-    mqtt: { url: overrides.mqttUrl ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883', clientId: `gate06-collector-demo-${process.pid}` },
+    mqtt: {
+      url: overrides.mqttUrl ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+      clientId: `gate06-collector-demo-${process.pid}`,
+    },
     storage: { sqlitePath: overrides.sqlitePath ?? 'var/collector-demo.db' },
     http: { port: 0, apiToken: { demo: overrides.token ?? 'demo-ioc-token-change-me' } },
   });
@@ -93,13 +124,16 @@ export type StorageChoice = { kind: 'sqlite'; path: string } | { kind: 'postgres
 /** DATABASE_URL wins (twelve-factor deployments), then storage.postgresUrl, else SQLite. */
 export function chooseStorage(cfg: CollectorConfig, env: NodeJS.ProcessEnv = process.env): StorageChoice {
   const url = env.DATABASE_URL || cfg.storage.postgresUrl;
-  return url ? { kind: 'postgres', url, schema: cfg.storage.postgresSchema } : { kind: 'sqlite', path: cfg.storage.sqlitePath };
+  return url
+    ? { kind: 'postgres', url, schema: cfg.storage.postgresSchema }
+    : { kind: 'sqlite', path: cfg.storage.sqlitePath };
 }
 
 function checkSecrets(cfg: CollectorConfig): string[] {
   const errors: string[] = [];
   const check = (path: string, ref: SecretRef | undefined): void => {
-    if (ref && 'env' in ref && !process.env[ref.env]) errors.push(`${path}: environment variable ${ref.env} is not set`);
+    if (ref && 'env' in ref && !process.env[ref.env])
+      errors.push(`${path}: environment variable ${ref.env} is not set`);
   };
   check('http.apiToken', cfg.http.apiToken);
   check('mqtt.password', cfg.mqtt.password);
@@ -121,9 +155,14 @@ function resolvePaths(cfg: CollectorConfig, baseDir: string): CollectorConfig {
     mqtt: {
       ...cfg.mqtt,
       password: secret(cfg.mqtt.password),
-      tls: tls ? { ca: tls.ca && abs(tls.ca), cert: tls.cert && abs(tls.cert), key: tls.key && abs(tls.key) } : undefined,
+      tls: tls
+        ? { ca: tls.ca && abs(tls.ca), cert: tls.cert && abs(tls.cert), key: tls.key && abs(tls.key) }
+        : undefined,
     },
-    storage: { ...cfg.storage, sqlitePath: cfg.storage.sqlitePath === ':memory:' ? ':memory:' : abs(cfg.storage.sqlitePath) },
+    storage: {
+      ...cfg.storage,
+      sqlitePath: cfg.storage.sqlitePath === ':memory:' ? ':memory:' : abs(cfg.storage.sqlitePath),
+    },
     http: { ...cfg.http, apiToken: secret(cfg.http.apiToken)! },
   };
 }

@@ -59,7 +59,17 @@ export class Ingest {
   private idleWaiters: (() => void)[] = [];
   private readonly lastLog = new Map<string, number>();
   private readonly now: () => number;
-  readonly status: IngestStatus = { connected: false, protocolVersion: null, shared: false, subscriptions: [], stored: 0, rejected: 0, ignored: 0, firstReceivedAt: null, lastCommitAt: null };
+  readonly status: IngestStatus = {
+    connected: false,
+    protocolVersion: null,
+    shared: false,
+    subscriptions: [],
+    stored: 0,
+    rejected: 0,
+    ignored: 0,
+    firstReceivedAt: null,
+    lastCommitAt: null,
+  };
 
   constructor(private readonly opts: IngestOptions) {
     this.now = opts.now ?? Date.now;
@@ -72,7 +82,9 @@ export class Ingest {
       this.status.protocolVersion = 5;
     } catch (err) {
       if (!/protocol version/i.test((err as Error).message)) throw err;
-      this.opts.log.warn('broker does not speak MQTT 5: using MQTT 3.1.1 and plain subscriptions (every collector gets every message)');
+      this.opts.log.warn(
+        'broker does not speak MQTT 5: using MQTT 3.1.1 and plain subscriptions (every collector gets every message)',
+      );
       client = await this.connect(4);
       this.status.protocolVersion = 4;
     }
@@ -86,10 +98,13 @@ export class Ingest {
     this.status.connected = true;
 
     // sharedSubscriptionAvailable absent means available (MQTT 5 §3.2.2.3.15).
-    const serverShares = this.status.protocolVersion === 5 && (client as unknown as { _serverProperties?: { sharedSubscriptionAvailable?: boolean } })
-      ._serverProperties?.sharedSubscriptionAvailable !== false;
+    const serverShares =
+      this.status.protocolVersion === 5 &&
+      (client as unknown as { _serverProperties?: { sharedSubscriptionAvailable?: boolean } })._serverProperties
+        ?.sharedSubscriptionAvailable !== false;
     const shared = this.opts.mqtt.sharedSubscription && serverShares;
-    if (this.opts.mqtt.sharedSubscription && !shared) this.opts.log.warn('shared subscriptions unavailable: using plain subscriptions');
+    if (this.opts.mqtt.sharedSubscription && !shared)
+      this.opts.log.warn('shared subscriptions unavailable: using plain subscriptions');
     this.status.shared = shared;
     const topics: string[] = [];
     for (const site of this.opts.mqtt.sites) {
@@ -138,9 +153,20 @@ export class Ingest {
       username: m.username,
       password: m.password ? resolveSecret(m.password).toString('utf8') : undefined,
       // Bound what the broker may have in flight to us while acks wait on a transaction.
-      properties: protocolVersion === 5 ? { sessionExpiryInterval: m.sessionExpirySeconds, receiveMaximum: 1000, maximumPacketSize: m.maxPayloadBytes + 1024 } : undefined,
+      properties:
+        protocolVersion === 5
+          ? {
+              sessionExpiryInterval: m.sessionExpirySeconds,
+              receiveMaximum: 1000,
+              maximumPacketSize: m.maxPayloadBytes + 1024,
+            }
+          : undefined,
       ...(m.tls
-        ? { ca: m.tls.ca ? readFileSync(m.tls.ca) : undefined, cert: m.tls.cert ? readFileSync(m.tls.cert) : undefined, key: m.tls.key ? readFileSync(m.tls.key) : undefined }
+        ? {
+            ca: m.tls.ca ? readFileSync(m.tls.ca) : undefined,
+            cert: m.tls.cert ? readFileSync(m.tls.cert) : undefined,
+            key: m.tls.key ? readFileSync(m.tls.key) : undefined,
+          }
         : {}),
     };
     return new Promise((resolve, reject) => {
@@ -172,7 +198,10 @@ export class Ingest {
     if (!v.ok) {
       this.status.rejected++;
       const kind = topic.split('/').pop() ?? 'unknown';
-      this.opts.metrics.messages.inc({ topic: ['counts', 'alarms', 'status', 'health'].includes(kind) ? kind : 'unknown', result: 'rejected' });
+      this.opts.metrics.messages.inc({
+        topic: ['counts', 'alarms', 'status', 'health'].includes(kind) ? kind : 'unknown',
+        result: 'rejected',
+      });
       this.opts.metrics.rejected.inc({ reason: v.reason });
       this.logSampled(v.reason, { topic: v.topic, reason: v.reason, detail: v.detail });
       return; // its ack goes out unheld: a bad message never becomes good on redelivery
@@ -218,7 +247,10 @@ export class Ingest {
       // Keep the batch at the head and retry: nothing is acknowledged, nothing is dropped.
       this.queue.unshift(...batch);
       this.opts.metrics.writeErrors.inc();
-      this.opts.log.error({ err: (err as Error).message, messages: batch.length }, 'storage write failed; retrying in 1 s');
+      this.opts.log.error(
+        { err: (err as Error).message, messages: batch.length },
+        'storage write failed; retrying in 1 s',
+      );
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         this.scheduleFlush();
@@ -233,8 +265,10 @@ export class Ingest {
     this.opts.metrics.pending.set(this.queue.length);
     for (const { record } of batch) {
       this.opts.metrics.messages.inc({ topic: record.kind, result: 'stored' });
-      const at = record.kind === 'counts' ? record.payload.windowEnd : record.kind === 'alarms' ? record.payload.ts : null;
-      if (at !== null) this.opts.metrics.ingestLag.observe({ topic: record.kind }, Math.max(0, record.receivedAt - at) / 1000);
+      const at =
+        record.kind === 'counts' ? record.payload.windowEnd : record.kind === 'alarms' ? record.payload.ts : null;
+      if (at !== null)
+        this.opts.metrics.ingestLag.observe({ topic: record.kind }, Math.max(0, record.receivedAt - at) / 1000);
     }
   }
 

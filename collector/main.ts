@@ -1,9 +1,9 @@
 // The collector's composition root: store, metrics, MQTT ingest and HTTP, started in that order and stopped
 // in reverse (HTTP first so no request sees a closed store; ingest commits its queue before the store closes).
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { resolveSecret } from '../gateway/config/load.js';
-import { chooseStorage, type CollectorConfig } from './config.js';
+import { type CollectorConfig, chooseStorage } from './config.js';
 import { createCollectorHttp } from './http/server.js';
 import { Ingest } from './ingest.js';
 import { type CollectorMetrics, createCollectorMetrics } from './metrics.js';
@@ -31,7 +31,13 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
   const log = opts.log ?? pino({ name: 'gate06:collector' });
   const store = opts.store ?? (await openStore(chooseStorage(cfg, opts.env)));
   const metrics = createCollectorMetrics({ defaultMetrics: opts.defaultMetrics });
-  const ingest = new Ingest({ mqtt: cfg.mqtt, store, metrics, log: log.child({ channel: 'collector:mqtt' }), batchMax: cfg.storage.batchMax });
+  const ingest = new Ingest({
+    mqtt: cfg.mqtt,
+    store,
+    metrics,
+    log: log.child({ channel: 'collector:mqtt' }),
+    batchMax: cfg.storage.batchMax,
+  });
   try {
     await ingest.start();
   } catch (err) {
@@ -39,13 +45,24 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
     throw err;
   }
   const app = await createCollectorHttp({
-    store, ingest, metrics, sites: cfg.sites, offlineAfterS: cfg.gates.offlineAfterS, utcOffsetMinutes: cfg.utcOffsetMinutes,
-    apiToken: resolveSecret(cfg.http.apiToken), bodyLimitBytes: cfg.http.bodyLimitBytes, logger: log,
+    store,
+    ingest,
+    metrics,
+    sites: cfg.sites,
+    offlineAfterS: cfg.gates.offlineAfterS,
+    utcOffsetMinutes: cfg.utcOffsetMinutes,
+    apiToken: resolveSecret(cfg.http.apiToken),
+    bodyLimitBytes: cfg.http.bodyLimitBytes,
+    logger: log,
   });
   const address = await app.listen({ host: cfg.http.host, port: cfg.http.port });
   log.info({ url: address, storage: store.kind }, 'collector listening');
   return {
-    url: address, app, ingest, store, metrics,
+    url: address,
+    app,
+    ingest,
+    store,
+    metrics,
     async stop() {
       await app.close();
       await ingest.stop();

@@ -12,10 +12,17 @@ import type { CollectorSite, SiteKind } from './config.js';
 
 export type ResetAt = string | 'never';
 
-export const DEFAULT_RESET_BY_KIND: Record<SiteKind, ResetAt> = { tourist: '04:00', station: '04:00', industrial: 'never' };
+export const DEFAULT_RESET_BY_KIND: Record<SiteKind, ResetAt> = {
+  tourist: '04:00',
+  station: '04:00',
+  industrial: 'never',
+};
 
 /** A site the config does not list is treated as a tourist site (the most common kind). */
-export function resetRuleFor(site: string, sites: readonly CollectorSite[]): { kind: SiteKind; resetAt: ResetAt; name: string } {
+export function resetRuleFor(
+  site: string,
+  sites: readonly CollectorSite[],
+): { kind: SiteKind; resetAt: ResetAt; name: string } {
   const s = sites.find((x) => x.id === site);
   const kind = s?.kind ?? 'tourist';
   return { kind, resetAt: s?.occupancyResetAt ?? DEFAULT_RESET_BY_KIND[kind], name: s?.name ?? '' };

@@ -1,26 +1,27 @@
 // Turns a validated config into the gateway's full set of options: the optional ports (chip trust store,
 // face models, watchlist) and features (telemetry) a site's config asks for. Shared by `gate06 gateway`
 // and `gate06 demo`, so the demo runs exactly what a gate box runs.
-import { Gauge } from 'prom-client';
+
 import type { Logger } from 'pino';
-import { resolveSecret } from './config/load.js';
-import type { GatewayConfig } from './config/schema.js';
-import { PassiveAuthChipCheck } from './credentials/chip.js';
-import { loadTrustStore } from './credentials/icao/index.js';
-import type { DeviceFactory } from './devices.js';
-import { type Feature, Gateway, type GatewayCore, type GatewayOptions, VERSION } from './gateway.js';
+import { Gauge } from 'prom-client';
 import type { Camera } from '../drivers/camera/index.js';
 import { MjpegCamera } from '../drivers/camera/mjpeg-camera.js';
 import { SnapshotCamera } from '../drivers/camera/snapshot-camera.js';
-import { parseEnrollmentKey } from './face/enrollment-crypto.js';
+import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
+import { resolveSecret } from './config/load.js';
+import type { GatewayConfig } from './config/schema.js';
+import { consolePlugin } from './console/plugin.js';
+import { PassiveAuthChipCheck } from './credentials/chip.js';
+import { loadTrustStore } from './credentials/icao/index.js';
+import type { DeviceFactory } from './devices.js';
 import { EnrollmentStore } from './face/enrollment.js';
+import { parseEnrollmentKey } from './face/enrollment-crypto.js';
 import { cameraKey, PipelineFaceCheck } from './face/face-check.js';
 import { FacePipeline } from './face/pipeline.js';
 import { loadThresholds } from './face/thresholds.js';
-import { consolePlugin } from './console/plugin.js';
+import { type Feature, Gateway, type GatewayCore, type GatewayOptions, VERSION } from './gateway.js';
 import { enrollmentRoutes } from './http/enrollment-routes.js';
 import { Telemetry } from './telemetry/telemetry.js';
-import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
 import { Watchlist } from './watchlist.js';
 
 export interface AssembleOptions {
@@ -49,7 +50,10 @@ export async function assembleGateway(opts: AssembleOptions): Promise<Gateway> {
   if (config.chip) {
     const trust = await loadTrustStore(config.chip.trustStore);
     if (!trust.ok) throw new AssemblyError(`chip.trustStore: ${trust.detail ?? trust.reason}`);
-    logger.info({ trustStore: config.chip.trustStore, anchors: trust.value.certificates.length }, 'chip trust store loaded');
+    logger.info(
+      { trustStore: config.chip.trustStore, anchors: trust.value.certificates.length },
+      'chip trust store loaded',
+    );
     options.chip = new PassiveAuthChipCheck(() => trust.value);
   }
   let watchlist: Watchlist | undefined;
@@ -63,7 +67,9 @@ export async function assembleGateway(opts: AssembleOptions): Promise<Gateway> {
     options.watchlist = watchlist;
   }
   if (config.mqtt) options.features!.push((core) => telemetryFeature(core, watchlist));
-  const needsFace = config.gate.lanes.some((l) => [l.entry, l.exit].some((side) => (side?.face.requireFor.length ?? 0) > 0));
+  const needsFace = config.gate.lanes.some((l) =>
+    [l.entry, l.exit].some((side) => (side?.face.requireFor.length ?? 0) > 0),
+  );
   if (needsFace || config.face.enrollmentKey) await addFace(options, logger);
   return new Gateway(options);
 }
@@ -75,10 +81,18 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
   const thresholds = await loadThresholds(config.face.thresholdsFile);
   const cameras = new Map<string, Camera>();
   for (const lane of config.gate.lanes) {
-    for (const [direction, side] of [['in', lane.entry], ['out', lane.exit]] as const) {
+    for (const [direction, side] of [
+      ['in', lane.entry],
+      ['out', lane.exit],
+    ] as const) {
       const cam = side?.camera;
       if (!cam) continue;
-      cameras.set(cameraKey(lane.id, direction), cam.kind === 'mjpeg' ? new MjpegCamera({ url: cam.url, timeoutMs: cam.timeoutMs }) : new SnapshotCamera({ url: cam.url, timeoutMs: cam.timeoutMs }));
+      cameras.set(
+        cameraKey(lane.id, direction),
+        cam.kind === 'mjpeg'
+          ? new MjpegCamera({ url: cam.url, timeoutMs: cam.timeoutMs })
+          : new SnapshotCamera({ url: cam.url, timeoutMs: cam.timeoutMs }),
+      );
     }
   }
   let enrollment: EnrollmentStore | undefined;
@@ -108,7 +122,8 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
     check: (req) => (check ? check.check(req) : Promise.resolve({ ok: false, reason: 'face.unavailable', facts: {} })),
   };
   options.http!.push(async (app, core) => {
-    if (enrollment) await app.register(enrollmentRoutes, { enrollment, pipeline, authorize: () => core.auth.require('admin') });
+    if (enrollment)
+      await app.register(enrollmentRoutes, { enrollment, pipeline, authorize: () => core.auth.require('admin') });
   });
 }
 
@@ -122,7 +137,8 @@ function telemetryFeature(core: GatewayCore, watchlist: Watchlist | undefined): 
     resolveSecret,
     handlers: {
       'free-passage': (cmd) => {
-        if (!core.setFreePassage(cmd.lane, cmd.on, 'ioc-command', cmd.reason)) core.logger.warn({ lane: cmd.lane }, 'free-passage command for an unknown lane');
+        if (!core.setFreePassage(cmd.lane, cmd.on, 'ioc-command', cmd.reason))
+          core.logger.warn({ lane: cmd.lane }, 'free-passage command for an unknown lane');
       },
       watchlist: (cmd) => {
         if (!watchlist) return core.logger.warn('watchlist command ignored: no watchlist.signerJwksFile configured');

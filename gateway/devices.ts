@@ -1,11 +1,11 @@
 // Builds the device adapters a lane needs from its config. The composition root takes one of these, so the
 // same gateway runs on real serial ports, on socat pseudo-terminals or on the in-process mock binding.
 import { SerialChipReader } from '../drivers/chip-reader/adapter.js';
+import type { ChipReader } from '../drivers/chip-reader/index.js';
 import { SerialQrScanner } from '../drivers/qr-scanner/adapter.js';
+import type { QrScanner } from '../drivers/qr-scanner/index.js';
 import { openSerialPort, type PortOpener } from '../drivers/serial/link.js';
 import { ModbusTurnstile } from '../drivers/turnstile/adapter.js';
-import type { ChipReader } from '../drivers/chip-reader/index.js';
-import type { QrScanner } from '../drivers/qr-scanner/index.js';
 import type { Turnstile } from '../drivers/turnstile/index.js';
 import type { GatewayConfig, SerialPortConfig, TurnstileConfig } from './config/schema.js';
 
@@ -15,12 +15,16 @@ export interface DeviceFactory {
   turnstile(cfg: TurnstileConfig, devices: GatewayConfig['devices']): Turnstile;
 }
 
-
 /** Real serial ports (or socat pseudo-terminals); tests pass the mock binding's opener instead. */
 export function serialDevices(opener: PortOpener = openSerialPort): DeviceFactory {
   return {
     qrScanner: (port, devices) => new SerialQrScanner({ port, devices, opener }),
-    chipReader: (port, devices) => new SerialChipReader({ port, opener, reconnect: { initialMs: devices.reconnectInitialMs, maxMs: devices.reconnectMaxMs } }),
+    chipReader: (port, devices) =>
+      new SerialChipReader({
+        port,
+        opener,
+        reconnect: { initialMs: devices.reconnectInitialMs, maxMs: devices.reconnectMaxMs },
+      }),
     turnstile: (config, devices) => new ModbusTurnstile({ config, devices, opener }),
   };
 }

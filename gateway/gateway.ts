@@ -6,12 +6,12 @@ import type { FastifyInstance } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { AlarmService } from './alarms.js';
-import type { Direction, GatewayConfig } from './config/schema.js';
 import { resolveSecret } from './config/load.js';
+import type { Direction, GatewayConfig } from './config/schema.js';
 import { type TicketKeys, ticketKeys } from './credentials/ticket.js';
 import type { DeviceFactory } from './devices.js';
 import { EventBus } from './events.js';
-import { type Authenticator as AuthenticatorT, Authenticator } from './http/auth.js';
+import { Authenticator, type Authenticator as AuthenticatorT } from './http/auth.js';
 import { eventsRoutes } from './http/events-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
@@ -86,12 +86,22 @@ export class Gateway {
     const siteKey = resolveSecret(config.site.idHashKey);
     const personal =
       config.store.personal.enabled && config.store.personal.key
-        ? new PersonalVault(store.db, resolveSecret(config.store.personal.key), config.store.personal.keyId, config.store.personal.retentionDays * 86400_000)
+        ? new PersonalVault(
+            store.db,
+            resolveSecret(config.store.personal.key),
+            config.store.personal.keyId,
+            config.store.personal.retentionDays * 86400_000,
+          )
         : undefined;
     const auth = new Authenticator();
-    auth.onDenied = (req, why) => logger.warn({ channel: 'auth', url: req.url.split('?')[0], ip: req.ip, why }, 'access denied');
-    config.http.deviceTokens.forEach((ref, i) => auth.addToken(resolveSecret(ref), { kind: 'token', role: 'device', name: `device-token-${i}` }));
-    config.http.staffTokens.forEach((ref, i) => auth.addToken(resolveSecret(ref), { kind: 'token', role: 'security', name: `staff-token-${i}` }));
+    auth.onDenied = (req, why) =>
+      logger.warn({ channel: 'auth', url: req.url.split('?')[0], ip: req.ip, why }, 'access denied');
+    config.http.deviceTokens.forEach((ref, i) =>
+      auth.addToken(resolveSecret(ref), { kind: 'token', role: 'device', name: `device-token-${i}` }),
+    );
+    config.http.staffTokens.forEach((ref, i) =>
+      auth.addToken(resolveSecret(ref), { kind: 'token', role: 'security', name: `staff-token-${i}` }),
+    );
     const decisions = new DecisionService({
       config,
       store,
@@ -110,14 +120,26 @@ export class Gateway {
     for (const lane of config.gate.lanes) {
       const qr: Partial<Record<Direction, ReturnType<DeviceFactory['qrScanner']>>> = {};
       const chip: Partial<Record<Direction, ReturnType<DeviceFactory['chipReader']>>> = {};
-      for (const [dir, side] of [['in', lane.entry], ['out', lane.exit]] as const) {
+      for (const [dir, side] of [
+        ['in', lane.entry],
+        ['out', lane.exit],
+      ] as const) {
         if (side?.qrScanner) qr[dir] = opts.devices.qrScanner(side.qrScanner, config.devices);
         if (side?.chipReader) chip[dir] = opts.devices.chipReader(side.chipReader, config.devices);
       }
       const turnstile = opts.devices.turnstile(lane.turnstile, config.devices);
       lanes.set(
         lane.id,
-        new LaneController({ config: lane, decisions, store, bus, alarms, devices: { turnstile, qr, chip }, logger: logger.child({ channel: 'lane', lane: lane.id }), now }),
+        new LaneController({
+          config: lane,
+          decisions,
+          store,
+          bus,
+          alarms,
+          devices: { turnstile, qr, chip },
+          logger: logger.child({ channel: 'lane', lane: lane.id }),
+          now,
+        }),
       );
       // The fire panel is wired to a board input; any lane's board reporting it frees every lane of the gate.
       turnstile.on('fireAlarm', (active) => this.core.setFire(active, lane.id));
@@ -143,7 +165,19 @@ export class Gateway {
         const after = this.fireSources.size > 0;
         if (before === after) return;
         logger.warn({ active: after, source }, 'fire alarm: free passage on every lane');
-        store.append({ type: 'fire', lane: null, direction: null, credential: null, decision: null, reason: null, idHash: null, idMasked: null, latencyMs: null, refId: null, facts: { active: after, source } });
+        store.append({
+          type: 'fire',
+          lane: null,
+          direction: null,
+          credential: null,
+          decision: null,
+          reason: null,
+          idHash: null,
+          idMasked: null,
+          latencyMs: null,
+          refId: null,
+          facts: { active: after, source },
+        });
         if (after) alarms.raise('fire-alarm', null, { source });
         bus.emit('fire.mode', { active: after, ts: now() });
         for (const l of lanes.values()) l.setFire(after);
@@ -151,7 +185,19 @@ export class Gateway {
       setFreePassage: (laneId, on, by, reason) => {
         const lane = lanes.get(laneId);
         if (!lane) return false;
-        store.append({ type: 'free-passage', lane: laneId, direction: null, credential: null, decision: null, reason: null, idHash: null, idMasked: null, latencyMs: null, refId: null, facts: { requested: on, by, why: reason.slice(0, 200) } });
+        store.append({
+          type: 'free-passage',
+          lane: laneId,
+          direction: null,
+          credential: null,
+          decision: null,
+          reason: null,
+          idHash: null,
+          idMasked: null,
+          latencyMs: null,
+          refId: null,
+          facts: { requested: on, by, why: reason.slice(0, 200) },
+        });
         lane.setFreePassage(on);
         return true;
       },
@@ -160,14 +206,21 @@ export class Gateway {
 
   get url(): string {
     const addr = this.app?.server.address();
-    return addr && typeof addr === 'object' ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : '';
+    return addr && typeof addr === 'object'
+      ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+      : '';
   }
 
   async start(): Promise<void> {
     const { core, opts } = this;
     const { config, logger } = core;
     for (const make of opts.features ?? []) this.features.push(await make(core));
-    this.app = await createHttpServer({ bodyLimitBytes: config.http.bodyLimitBytes, logger, title: 'gate06 gateway', version: VERSION });
+    this.app = await createHttpServer({
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      logger,
+      title: 'gate06 gateway',
+      version: VERSION,
+    });
     await this.app.register(healthRoutes, { core, version: VERSION });
     await this.app.register(verifyRoutes, { decisions: core.decisions, lanes: core.lanes, auth: core.auth });
     await this.app.register(eventsRoutes, { store: core.store, audit: core.audit, auth: core.auth });
@@ -190,7 +243,10 @@ export class Gateway {
   private runRetention(): void {
     const { store, config, personal, logger, now } = this.core;
     try {
-      const { removed } = store.applyRetention({ maxAgeMs: config.store.retentionDays * 86400_000, maxBytes: config.store.maxSizeMb * 1024 * 1024 });
+      const { removed } = store.applyRetention({
+        maxAgeMs: config.store.retentionDays * 86400_000,
+        maxBytes: config.store.maxSizeMb * 1024 * 1024,
+      });
       const purged = personal?.purgeExpired(now()) ?? 0;
       if (removed || purged) logger.info({ removed, purgedPersonal: purged }, 'retention applied');
     } catch (err) {

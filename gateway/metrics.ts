@@ -1,10 +1,15 @@
 // Prometheus metrics of the gateway, fed from the event bus so the decision path never calls into them.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from './events.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly decisions = new Counter({ name: 'gate06_decisions_total', help: 'Access decisions by result and reason', labelNames: ['decision', 'reason', 'credential'] as const, registers: [this.registry] });
+  readonly decisions = new Counter({
+    name: 'gate06_decisions_total',
+    help: 'Access decisions by result and reason',
+    labelNames: ['decision', 'reason', 'credential'] as const,
+    registers: [this.registry],
+  });
   readonly latency = new Histogram({
     name: 'gate06_decision_latency_seconds',
     help: 'Credential in to decision committed',
@@ -12,10 +17,30 @@ export class GatewayMetrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
     registers: [this.registry],
   });
-  readonly passages = new Counter({ name: 'gate06_passages_total', help: 'Passages by lane, direction and how they were authorised', labelNames: ['lane', 'direction', 'via'] as const, registers: [this.registry] });
-  readonly alarms = new Counter({ name: 'gate06_alarms_total', help: 'Alarms raised by kind', labelNames: ['kind'] as const, registers: [this.registry] });
-  readonly deviceLink = new Gauge({ name: 'gate06_device_link_up', help: '1 when the device link is up', labelNames: ['lane', 'device'] as const, registers: [this.registry] });
-  readonly rejectedInput = new Counter({ name: 'gate06_rejected_input_total', help: 'Bad outside input rejected, by source and reason', labelNames: ['source', 'reason'] as const, registers: [this.registry] });
+  readonly passages = new Counter({
+    name: 'gate06_passages_total',
+    help: 'Passages by lane, direction and how they were authorised',
+    labelNames: ['lane', 'direction', 'via'] as const,
+    registers: [this.registry],
+  });
+  readonly alarms = new Counter({
+    name: 'gate06_alarms_total',
+    help: 'Alarms raised by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly deviceLink = new Gauge({
+    name: 'gate06_device_link_up',
+    help: '1 when the device link is up',
+    labelNames: ['lane', 'device'] as const,
+    registers: [this.registry],
+  });
+  readonly rejectedInput = new Counter({
+    name: 'gate06_rejected_input_total',
+    help: 'Bad outside input rejected, by source and reason',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor(bus: EventBus) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gate06_' });
@@ -23,8 +48,12 @@ export class GatewayMetrics {
       this.decisions.inc({ decision: d.decision, reason: d.reason, credential: d.credential });
       this.latency.observe({ credential: d.credential }, d.latencyMs / 1000);
     });
-    bus.on(this, 'passage.seen', (p) => this.passages.inc({ lane: p.lane, direction: p.direction, via: String(p.facts.via ?? 'unknown') }));
+    bus.on(this, 'passage.seen', (p) =>
+      this.passages.inc({ lane: p.lane, direction: p.direction, via: String(p.facts.via ?? 'unknown') }),
+    );
     bus.on(this, 'alarm.raised', (a) => this.alarms.inc({ kind: a.kind }));
-    bus.on(this, 'device.link', (l) => this.deviceLink.set({ lane: l.lane, device: l.device }, l.state === 'up' ? 1 : 0));
+    bus.on(this, 'device.link', (l) =>
+      this.deviceLink.set({ lane: l.lane, device: l.device }, l.state === 'up' ? 1 : 0),
+    );
   }
 }

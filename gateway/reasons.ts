@@ -2,7 +2,7 @@
 // A decision always carries exactly one of these; new codes are added here and nowhere else.
 export const REASONS = {
   // allow
-  'ok': 'credential valid, access granted',
+  ok: 'credential valid, access granted',
   'ok.free-passage': 'lane in free-passage mode (fire alarm or operator)',
   'ok.manual-open': 'opened by an operator with a recorded reason',
   // tickets
@@ -52,7 +52,9 @@ export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
 export const isAllowReason = (r: ReasonCode): boolean => r === 'ok' || r.startsWith('ok.');
 
 /** Errors as values at the edges: parsers of outside bytes return this instead of throwing. */
-export type Result<T, R extends string = ReasonCode> = { ok: true; value: T } | { ok: false; reason: R; detail?: string };
+export type Result<T, R extends string = ReasonCode> =
+  | { ok: true; value: T }
+  | { ok: false; reason: R; detail?: string };
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 export const fail = <R extends string>(reason: R, detail?: string): { ok: false; reason: R; detail?: string } =>
   detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };

@@ -2,11 +2,12 @@
 // versioned document. A hit raises a silent alarm for security staff; what the lane does is site policy.
 // Documents are compact JWS (EdDSA) verified against the IOC signer's JWKS; an older version never
 // replaces a newer one, so a replayed command cannot roll the list back.
+
+import { createPrivateKey, type JsonWebKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TicketKeys } from './credentials/ticket.js';
 import type { WatchlistCheck } from './lane/ports.js';
-import { createPrivateKey, type JsonWebKey, sign, verify } from 'node:crypto';
 
 export const WatchlistDocument = z
   .object({
@@ -55,7 +56,8 @@ export class Watchlist implements WatchlistCheck {
     if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') return { ok: false, reason: 'algorithm not allowed' };
     const key = header.kid ? this.keys.get(header.kid) : undefined;
     if (!key) return { ok: false, reason: 'unknown signer key' };
-    if (!verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))) return { ok: false, reason: 'bad signature' };
+    if (!verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url')))
+      return { ok: false, reason: 'bad signature' };
     let doc: WatchlistDocument;
     try {
       const parsed = WatchlistDocument.safeParse(JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
@@ -65,7 +67,8 @@ export class Watchlist implements WatchlistCheck {
       return { ok: false, reason: 'payload is not JSON' };
     }
     if (doc.site !== this.site) return { ok: false, reason: `list for site ${doc.site}` };
-    if (doc.version <= this.version) return { ok: false, reason: `version ${doc.version} is not newer than ${this.version}` };
+    if (doc.version <= this.version)
+      return { ok: false, reason: `version ${doc.version} is not newer than ${this.version}` };
     this.hashes = new Set(doc.hashes);
     this.version = doc.version;
     return { ok: true, version: doc.version, entries: this.hashes.size };

@@ -2,11 +2,11 @@
 // so IOC integrators validate against exactly what the gateway and the collector use.
 //   node --import tsx scripts/gen-mqtt-schemas.ts           write the files
 //   node --import tsx scripts/gen-mqtt-schemas.ts --check   exit 1 if a file is missing or stale (CI)
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { GateTopics, TOPIC_ROOT, type GateTopic } from '../gateway/telemetry/topics.js';
+import { type GateTopic, GateTopics, TOPIC_ROOT } from '../gateway/telemetry/topics.js';
 
 const outDir = fileURLToPath(new URL('../docs/mqtt/', import.meta.url));
 

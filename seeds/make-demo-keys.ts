@@ -7,7 +7,13 @@ const out = new URL('./issuer/', import.meta.url);
 const make = (kid: string) => {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const pub = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' };
-  const priv = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig', comment: 'DEMO KEY - NOT FOR PRODUCTION' };
+  const priv = {
+    ...privateKey.export({ format: 'jwk' }),
+    kid,
+    alg: 'EdDSA',
+    use: 'sig',
+    comment: 'DEMO KEY - NOT FOR PRODUCTION',
+  };
   return { pub, priv };
 };
 const current = make('demo-2026-a');

@@ -87,7 +87,11 @@ interface SimGate {
 const ALARM_KINDS = ['forced-passage', 'tailgating', 'door-held', 'anti-passback'] as const;
 
 /** One lane's window: 25–40 people a minute pass a busy lane; about 3 % of attempts are denied. */
-export function laneWindow(rand: () => number, lane: string, windowLengthMs: number): GatePayload<'counts'>['lanes'][number] {
+export function laneWindow(
+  rand: () => number,
+  lane: string,
+  windowLengthMs: number,
+): GatePayload<'counts'>['lanes'][number] {
   const perMinute = 25 + Math.floor(rand() * 16);
   const passed = Math.round((perMinute * windowLengthMs) / 60_000);
   const inn = Math.round(passed * (0.45 + rand() * 0.2));
@@ -96,7 +100,13 @@ export function laneWindow(rand: () => number, lane: string, windowLengthMs: num
   const ticket = Math.round(passed * 0.6);
   const qr = Math.round((passed - ticket) * 0.7);
   // zod 4 records keyed by an enum are exhaustive: the topic map needs every credential kind present.
-  return { lane, in: inn, out, denied, byCredential: { ticket, 'cccd-qr': qr, chip: passed - ticket - qr, 'free-passage': 0, manual: 0, forced: 0 } };
+  return {
+    lane,
+    in: inn,
+    out,
+    denied,
+    byCredential: { ticket, 'cccd-qr': qr, chip: passed - ticket - qr, 'free-passage': 0, manual: 0, forced: 0 },
+  };
 }
 
 export async function runFleet(o: FleetOptions): Promise<FleetRun> {
@@ -119,10 +129,18 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
   }));
   const owner = (i: number): number => i % clientsN;
   const summary: FleetSummary = {
-    gates: o.gates, lanesPerGate, windows, clients: clientsN, sites: [...new Set(gates.map((g) => g.site))].sort(),
-    firstWindowStart, windowLengthMs,
+    gates: o.gates,
+    lanesPerGate,
+    windows,
+    clients: clientsN,
+    sites: [...new Set(gates.map((g) => g.site))].sort(),
+    firstWindowStart,
+    windowLengthMs,
     messages: { status: 0, counts: 0, alarms: 0, health: 0, total: 0 },
-    totals: { in: 0, out: 0, denied: 0 }, perLane: {}, alarmIds: [], publishMs: 0,
+    totals: { in: 0, out: 0, denied: 0 },
+    perLane: {},
+    alarmIds: [],
+    publishMs: 0,
   };
 
   // Connect in waves of 100: a thousand simultaneous TLS-less CONNECTs still queue in the broker's accept backlog.
@@ -138,7 +156,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
           clean: true,
           reconnectPeriod: 1000,
           connectTimeout: 30_000,
-          will: { topic: topicFor(g.site, g.gate, 'status'), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+          will: {
+            topic: topicFor(g.site, g.gate, 'status'),
+            payload: Buffer.from(JSON.stringify({ state: 'offline' })),
+            qos: 1,
+            retain: true,
+          },
         }),
       );
     }
@@ -149,9 +172,19 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
   const publish = (i: number, topic: string, payload: object, retain = false): Promise<unknown> =>
     clients[owner(i)]!.publishAsync(topic, JSON.stringify(payload), { qos: 1, retain });
 
-  await Promise.all(gates.map((g, i) => publish(i, topicFor(g.site, g.gate, 'status'), { state: 'online', bootId: g.bootId, version: 'fleet-sim', ts: Date.now() }, true)));
+  await Promise.all(
+    gates.map((g, i) =>
+      publish(
+        i,
+        topicFor(g.site, g.gate, 'status'),
+        { state: 'online', bootId: g.bootId, version: 'fleet-sim', ts: Date.now() },
+        true,
+      ),
+    ),
+  );
   summary.messages.status += gates.length;
-  const sent = (): number => summary.messages.status + summary.messages.counts + summary.messages.alarms + summary.messages.health;
+  const sent = (): number =>
+    summary.messages.status + summary.messages.counts + summary.messages.alarms + summary.messages.health;
   await o.afterRound?.(sent());
 
   for (let w = 0; w < windows; w++) {
@@ -163,8 +196,15 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       const zoneIn = lanes.reduce((s, l) => s + l.in, 0);
       const zoneOut = lanes.reduce((s, l) => s + l.out, 0);
       const payload: GatePayload<'counts'> = {
-        schema: 1, site: g.site, gate: g.gate, bootId: g.bootId, seq: g.seq++, windowStart, windowEnd: windowStart + windowLengthMs,
-        zones: [{ zone: 'main', in: zoneIn, out: zoneOut }], lanes,
+        schema: 1,
+        site: g.site,
+        gate: g.gate,
+        bootId: g.bootId,
+        seq: g.seq++,
+        windowStart,
+        windowEnd: windowStart + windowLengthMs,
+        zones: [{ zone: 'main', in: zoneIn, out: zoneOut }],
+        lanes,
       };
       for (const l of lanes) {
         const key = `${g.site}/${g.gate}/${l.lane}`;
@@ -180,7 +220,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       summary.messages.counts++;
       if (rand() < alarmRate) {
         const id = `${g.gate}-${g.bootId}-${g.seq}`;
-        const alarm: GatePayload<'alarms'> = { id, kind: ALARM_KINDS[Math.floor(rand() * ALARM_KINDS.length)]!, lane: 'L1', ts: windowStart + Math.floor(rand() * windowLengthMs) };
+        const alarm: GatePayload<'alarms'> = {
+          id,
+          kind: ALARM_KINDS[Math.floor(rand() * ALARM_KINDS.length)]!,
+          lane: 'L1',
+          ts: windowStart + Math.floor(rand() * windowLengthMs),
+        };
         round.push(publish(i, topicFor(g.site, g.gate, 'alarms'), alarm));
         summary.messages.alarms++;
         summary.alarmIds.push(`${g.site}/${g.gate}/${id}`);
@@ -199,9 +244,17 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
   await Promise.all(
     gates.map((g, i) => {
       const health: GatePayload<'health'> = {
-        ts: Date.now(), bootId: g.bootId, uptimeS: 60 * windows, outbox: { depth: Math.floor(rand() * 3), capacity: 10_000 },
-        devices: [{ lane: 'L1', device: 'qr-scanner', state: 'up' }, { lane: 'L1', device: 'turnstile', state: 'up' }],
-        lanes: [], dbBytes: 4_000_000, clock: { synced: true, jumps: 0 },
+        ts: Date.now(),
+        bootId: g.bootId,
+        uptimeS: 60 * windows,
+        outbox: { depth: Math.floor(rand() * 3), capacity: 10_000 },
+        devices: [
+          { lane: 'L1', device: 'qr-scanner', state: 'up' },
+          { lane: 'L1', device: 'turnstile', state: 'up' },
+        ],
+        lanes: [],
+        dbBytes: 4_000_000,
+        clock: { synced: true, jumps: 0 },
       };
       return publish(i, topicFor(g.site, g.gate, 'health'), health, true);
     }),
@@ -221,13 +274,17 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
         await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
         return;
       }
-      await Promise.all(gates.map((g, i) => publish(i, topicFor(g.site, g.gate, 'status'), { state: 'offline', ts: Date.now() }, true)));
+      await Promise.all(
+        gates.map((g, i) => publish(i, topicFor(g.site, g.gate, 'status'), { state: 'offline', ts: Date.now() }, true)),
+      );
       if (mode === 'clear') {
         // Empty retained payloads delete the retained messages, so test runs leave nothing behind on a shared broker.
-        await Promise.all(gates.flatMap((g, i) => [
-          clients[owner(i)]!.publishAsync(topicFor(g.site, g.gate, 'status'), '', { qos: 1, retain: true }),
-          clients[owner(i)]!.publishAsync(topicFor(g.site, g.gate, 'health'), '', { qos: 1, retain: true }),
-        ]));
+        await Promise.all(
+          gates.flatMap((g, i) => [
+            clients[owner(i)]!.publishAsync(topicFor(g.site, g.gate, 'status'), '', { qos: 1, retain: true }),
+            clients[owner(i)]!.publishAsync(topicFor(g.site, g.gate, 'health'), '', { qos: 1, retain: true }),
+          ]),
+        );
       }
       await Promise.all(clients.map((c) => c.endAsync().catch(() => {})));
     },

@@ -6,11 +6,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeviceKind } from '../gateway/events.js';
 import { SerialConnection } from '../drivers/serial/connection.js';
 import { openSerialPort } from '../drivers/serial/link.js';
+import type { DeviceKind } from '../gateway/events.js';
 
-export const SOCAT_MISSING = 'socat is not installed: pty tests and the simulator over ptys need it (apt-get install socat)';
+export const SOCAT_MISSING =
+  'socat is not installed: pty tests and the simulator over ptys need it (apt-get install socat)';
 
 export function hasSocat(): boolean {
   const probe = spawnSync('socat', ['-V'], { stdio: 'ignore' });
@@ -54,9 +55,13 @@ export class PtyPair {
   /** Starts socat on the two link paths and waits until both exist. */
   async replug(): Promise<void> {
     if (this.socat) return;
-    const socat = spawn('socat', [`pty,raw,echo=0,link=${this.gatewayPath}`, `pty,raw,echo=0,link=${this.devicePath}`], {
-      stdio: 'ignore',
-    });
+    const socat = spawn(
+      'socat',
+      [`pty,raw,echo=0,link=${this.gatewayPath}`, `pty,raw,echo=0,link=${this.devicePath}`],
+      {
+        stdio: 'ignore',
+      },
+    );
     this.socat = socat;
     const exited = new Promise<void>((resolve) => socat.once('exit', () => resolve()));
     let gone = false;
@@ -69,7 +74,9 @@ export class PtyPair {
       }
       if (Date.now() > deadline) {
         await this.unplug();
-        throw new Error(`socat did not create ${this.gatewayPath} and ${this.devicePath} within ${this.readyTimeoutMs} ms`);
+        throw new Error(
+          `socat did not create ${this.gatewayPath} and ${this.devicePath} within ${this.readyTimeoutMs} ms`,
+        );
       }
       await sleep(10);
     }

@@ -1,12 +1,13 @@
 // The simulated hardware of a whole gate: for every device a lane's config names, a virtual cable (a socat
 // pseudo-terminal pair, or the in-process mock binding) with the virtual device on its far end. The gateway
 // opens the near end with its real drivers, so everything from framing up runs as on a gate box.
+
+import { EventEmitter } from 'node:events';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EventEmitter } from 'node:events';
+import { type ByteChannel, openSerialPort, type PortOpener, type SerialLink } from '../drivers/serial/link.js';
 import type { Direction, GatewayConfig, SerialPortConfig } from '../gateway/config/schema.js';
 import { type DeviceFactory, serialDevices } from '../gateway/devices.js';
-import { type ByteChannel, openSerialPort, type PortOpener, type SerialLink } from '../drivers/serial/link.js';
 import { VirtualChipReader } from './devices/virtual-chip-reader.js';
 import { VirtualQrScanner } from './devices/virtual-qr-scanner.js';
 import { VirtualTurnstile } from './devices/virtual-turnstile.js';
@@ -76,7 +77,13 @@ export class SimRig {
    */
   static async start(
     template: GatewayConfig,
-    opts: { transport: Transport; dir: string; chipHeartbeatMs?: number; /** how long a simulated person keeps the passage sensor active */ passMs?: number; /** pty only: make the configured paths themselves the gateway ends (a separate gateway process opens them). */ keepPaths?: boolean },
+    opts: {
+      transport: Transport;
+      dir: string;
+      chipHeartbeatMs?: number /** how long a simulated person keeps the passage sensor active */;
+      passMs?: number /** pty only: make the configured paths themselves the gateway ends (a separate gateway process opens them). */;
+      keepPaths?: boolean;
+    },
   ): Promise<SimRig> {
     if (opts.transport === 'pty' && !hasSocat()) throw new Error(SOCAT_MISSING);
     await mkdir(opts.dir, { recursive: true });
@@ -86,12 +93,22 @@ export class SimRig {
       for (const lane of config.gate.lanes) {
         const rl: RigLane = { id: lane.id, qr: {}, chip: {}, turnstile: undefined as unknown as VirtualTurnstile };
         const tChannel = await rig.cable(lane.id, 'turnstile', lane.turnstile.port);
-        rl.turnstile = new VirtualTurnstile(tChannel, { address: lane.turnstile.address, unlockCoil: lane.turnstile.unlockCoil, inputs: lane.turnstile.inputs, passMs: opts.passMs });
+        rl.turnstile = new VirtualTurnstile(tChannel, {
+          address: lane.turnstile.address,
+          unlockCoil: lane.turnstile.unlockCoil,
+          inputs: lane.turnstile.inputs,
+          passMs: opts.passMs,
+        });
         rig.closers.push(() => rl.turnstile.close());
-        for (const [dir, side] of [['in', lane.entry], ['out', lane.exit]] as const) {
+        for (const [dir, side] of [
+          ['in', lane.entry],
+          ['out', lane.exit],
+        ] as const) {
           if (side?.qrScanner) rl.qr[dir] = new VirtualQrScanner(await rig.cable(lane.id, `qr-${dir}`, side.qrScanner));
           if (side?.chipReader) {
-            const reader = new VirtualChipReader(await rig.cable(lane.id, `chip-${dir}`, side.chipReader), { heartbeatMs: opts.chipHeartbeatMs });
+            const reader = new VirtualChipReader(await rig.cable(lane.id, `chip-${dir}`, side.chipReader), {
+              heartbeatMs: opts.chipHeartbeatMs,
+            });
             reader.start();
             rl.chip[dir] = reader;
             rig.closers.push(() => reader.stop());
@@ -113,7 +130,11 @@ export class SimRig {
       const pair = new MockSerialPair(`${lane}-${role}`);
       port.path = pair.path;
       this.openers.set(pair.path, pair.opener);
-      this.cables.set(key, { unplug: async () => pair.unplug(), replug: async () => pair.replug(), close: async () => pair.unplug() });
+      this.cables.set(key, {
+        unplug: async () => pair.unplug(),
+        replug: async () => pair.replug(),
+        close: async () => pair.unplug(),
+      });
       return pair.device;
     }
     const dir = join(this.dir, `${lane}-${role}`);

@@ -1,6 +1,6 @@
 // IOC dashboard. Plain script, no framework, no CDN, nothing inline (CSP script-src 'self').
 // The API token is typed once and kept in sessionStorage: it lives as long as the tab, never in a URL or cookie.
-'use strict';
+
 (() => {
   const TOKEN_KEY = 'gate06.iocToken';
   const REFRESH_MS = 5000;
@@ -37,7 +37,9 @@
   }
 
   function drawChart(buckets, from, to) {
-    const w = 900, h = 220, pad = 28;
+    const w = 900,
+      h = 220,
+      pad = 28;
     const svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
     svg.setAttribute('role', 'img');
@@ -47,12 +49,16 @@
     const barW = Math.max(1, slotW / 3 - 1);
     const axis = document.createElementNS(SVG, 'line');
     axis.setAttribute('class', 'axis');
-    axis.setAttribute('x1', pad); axis.setAttribute('x2', w - pad);
-    axis.setAttribute('y1', h - pad); axis.setAttribute('y2', h - pad);
+    axis.setAttribute('x1', pad);
+    axis.setAttribute('x2', w - pad);
+    axis.setAttribute('y1', h - pad);
+    axis.setAttribute('y2', h - pad);
     svg.append(axis);
     const label = (x, y, text) => {
       const t = document.createElementNS(SVG, 'text');
-      t.setAttribute('x', x); t.setAttribute('y', y); t.textContent = text;
+      t.setAttribute('x', x);
+      t.setAttribute('y', y);
+      t.textContent = text;
       svg.append(t);
     };
     label(2, pad, String(max));
@@ -61,7 +67,11 @@
     for (const b of buckets) {
       const slot = Math.floor((b.start - from) / 60000);
       if (slot < 0 || slot >= slots) continue;
-      [['in', b.in], ['out', b.out], ['denied', b.denied]].forEach(([kind, v], k) => {
+      [
+        ['in', b.in],
+        ['out', b.out],
+        ['denied', b.denied],
+      ].forEach(([kind, v], k) => {
         const bh = ((h - pad * 2) * v) / max;
         const r = document.createElementNS(SVG, 'rect');
         r.setAttribute('class', `bar-${kind}`);
@@ -87,28 +97,56 @@
       const q = new URLSearchParams({ bucket: 'minute', from: String(from), to: String(to) });
       if (site) q.set('site', site);
       const [sites, counts, occ, gates, alarms] = await Promise.all([
-        api('/v1/sites'), api(`/v1/counts?${q}`), api('/v1/occupancy'), api('/v1/gates'), api('/v1/alarms?limit=20'),
+        api('/v1/sites'),
+        api(`/v1/counts?${q}`),
+        api('/v1/occupancy'),
+        api('/v1/gates'),
+        api('/v1/alarms?limit=20'),
       ]);
       const select = $('site');
       const known = new Set([...select.options].map((o) => o.value));
       for (const s of sites.sites) {
         if (known.has(s.id)) continue;
         const o = document.createElement('option');
-        o.value = s.id; o.textContent = s.name ? `${s.name} (${s.id})` : s.id;
+        o.value = s.id;
+        o.textContent = s.name ? `${s.name} (${s.id})` : s.id;
         select.append(o);
       }
       drawChart(counts.buckets, from, to);
-      fill('occupancy', occ.sites.flatMap((s) => [
-        row([s.site, s.kind, 'toàn điểm / whole site', s.occupancy, s.resetAt === 'never' ? 'không / never' : s.resetAt]),
-        ...s.zones.map((z) => row(['', '', z.zone, z.occupancy, ''])),
-      ]), 'Chưa có dữ liệu / No data yet');
-      fill('gates', gates.gates.map((g) => row([
-        g.site, g.gate,
-        g.online ? { text: 'Trực tuyến / Online', cls: 'online' } : { text: `Mất kết nối / Offline (${g.offlineReason})`, cls: 'offline' },
-        fmtTime(g.lastSeen),
-        g.outboxDepth == null ? '—' : `${g.outboxDepth} / ${g.outboxCapacity}`,
-      ])), 'Chưa có cổng / No gates yet');
-      fill('alarms', alarms.alarms.map((a) => row([fmtTime(a.ts), a.site, a.gate, a.lane, a.kind])), 'Không có cảnh báo / No alarms');
+      fill(
+        'occupancy',
+        occ.sites.flatMap((s) => [
+          row([
+            s.site,
+            s.kind,
+            'toàn điểm / whole site',
+            s.occupancy,
+            s.resetAt === 'never' ? 'không / never' : s.resetAt,
+          ]),
+          ...s.zones.map((z) => row(['', '', z.zone, z.occupancy, ''])),
+        ]),
+        'Chưa có dữ liệu / No data yet',
+      );
+      fill(
+        'gates',
+        gates.gates.map((g) =>
+          row([
+            g.site,
+            g.gate,
+            g.online
+              ? { text: 'Trực tuyến / Online', cls: 'online' }
+              : { text: `Mất kết nối / Offline (${g.offlineReason})`, cls: 'offline' },
+            fmtTime(g.lastSeen),
+            g.outboxDepth == null ? '—' : `${g.outboxDepth} / ${g.outboxCapacity}`,
+          ]),
+        ),
+        'Chưa có cổng / No gates yet',
+      );
+      fill(
+        'alarms',
+        alarms.alarms.map((a) => row([fmtTime(a.ts), a.site, a.gate, a.lane, a.kind])),
+        'Không có cảnh báo / No alarms',
+      );
       $('status').textContent = `Cập nhật / Updated ${fmtTime(Date.now())}`;
     } catch (err) {
       if (err.unauthorized) return showLogin('Mã không hợp lệ / Wrong token');
@@ -119,11 +157,15 @@
   function showLogin(message) {
     clearInterval(timer);
     sessionStorage.removeItem(TOKEN_KEY);
-    $('board').hidden = true; $('logout').hidden = true; $('login').hidden = false;
+    $('board').hidden = true;
+    $('logout').hidden = true;
+    $('login').hidden = false;
     $('status').textContent = message || '';
   }
   function showBoard() {
-    $('login').hidden = true; $('board').hidden = false; $('logout').hidden = false;
+    $('login').hidden = true;
+    $('board').hidden = false;
+    $('logout').hidden = false;
     refresh();
     clearInterval(timer);
     timer = setInterval(refresh, REFRESH_MS);
@@ -137,5 +179,6 @@
   });
   $('logout').addEventListener('click', () => showLogin());
   $('site').addEventListener('change', refresh);
-  if (token()) showBoard(); else showLogin();
+  if (token()) showBoard();
+  else showLogin();
 })();

@@ -65,7 +65,19 @@ export function foldBatch(records: readonly IngestRecord[]): StoreBatch {
     const key = `${r.site}\u0000${r.gate}`;
     let g = gates.get(key);
     if (!g) {
-      g = { site: r.site, gate: r.gate, state: null, bootId: null, version: null, statusAt: null, lastSeen: null, health: null, healthAt: null, outboxDepth: null, outboxCapacity: null };
+      g = {
+        site: r.site,
+        gate: r.gate,
+        state: null,
+        bootId: null,
+        version: null,
+        statusAt: null,
+        lastSeen: null,
+        health: null,
+        healthAt: null,
+        outboxDepth: null,
+        outboxCapacity: null,
+      };
       gates.set(key, g);
     }
     return g;
@@ -82,13 +94,28 @@ export function foldBatch(records: readonly IngestRecord[]): StoreBatch {
         for (const l of p.lanes) {
           // Later copies of the same window win: a redelivery overwrites, it never adds.
           lanes.set(`${r.site}\u0000${r.gate}\u0000${l.lane}\u0000${p.windowStart}`, {
-            site: r.site, gate: r.gate, lane: l.lane, windowStart: p.windowStart, windowEnd: p.windowEnd, bootId: p.bootId, seq: p.seq,
-            in: l.in, out: l.out, denied: l.denied, byCredential: JSON.stringify(l.byCredential), receivedAt: r.receivedAt,
+            site: r.site,
+            gate: r.gate,
+            lane: l.lane,
+            windowStart: p.windowStart,
+            windowEnd: p.windowEnd,
+            bootId: p.bootId,
+            seq: p.seq,
+            in: l.in,
+            out: l.out,
+            denied: l.denied,
+            byCredential: JSON.stringify(l.byCredential),
+            receivedAt: r.receivedAt,
           });
         }
         for (const z of p.zones) {
           zones.set(`${r.site}\u0000${r.gate}\u0000${z.zone}\u0000${p.windowStart}`, {
-            site: r.site, gate: r.gate, zone: z.zone, windowStart: p.windowStart, in: z.in, out: z.out,
+            site: r.site,
+            gate: r.gate,
+            zone: z.zone,
+            windowStart: p.windowStart,
+            in: z.in,
+            out: z.out,
           });
         }
         seen(g, r.receivedAt);
@@ -99,8 +126,14 @@ export function foldBatch(records: readonly IngestRecord[]): StoreBatch {
         // The first copy of an alarm id is kept; repeats are duplicates, not new alarms.
         if (!alarms.has(key)) {
           alarms.set(key, {
-            site: r.site, gate: r.gate, id: r.payload.id, kind: r.payload.kind, lane: r.payload.lane, ts: r.payload.ts,
-            detail: r.payload.detail ? JSON.stringify(r.payload.detail) : null, receivedAt: r.receivedAt,
+            site: r.site,
+            gate: r.gate,
+            id: r.payload.id,
+            kind: r.payload.kind,
+            lane: r.payload.lane,
+            ts: r.payload.ts,
+            detail: r.payload.detail ? JSON.stringify(r.payload.detail) : null,
+            receivedAt: r.receivedAt,
           });
         }
         seen(g, r.receivedAt);
@@ -127,7 +160,12 @@ export function foldBatch(records: readonly IngestRecord[]): StoreBatch {
       }
     }
   }
-  return { lanes: [...lanes.values()], zones: [...zones.values()], gates: [...gates.values()], alarms: [...alarms.values()] };
+  return {
+    lanes: [...lanes.values()],
+    zones: [...zones.values()],
+    gates: [...gates.values()],
+    alarms: [...alarms.values()],
+  };
 }
 
 /** Local-time bucket start: hours and days begin on the local clock (UTC+7 in Vietnam). */

@@ -35,7 +35,9 @@ CREATE INDEX IF NOT EXISTS alarms_ts ON ${s}.alarms (ts);
 // bigint (int8) and numeric come back as strings by default; every value here fits a double exactly.
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    oid === 20 || oid === 1700
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 export async function openPostgresStore(url: string, schema: string): Promise<CollectorStore> {
@@ -63,8 +65,20 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
              ON CONFLICT (site, gate, lane, window_start) DO UPDATE SET window_end = excluded.window_end, boot_id = excluded.boot_id,
                seq = excluded.seq, n_in = excluded.n_in, n_out = excluded.n_out, denied = excluded.denied,
                by_credential = excluded.by_credential, received_at = excluded.received_at`,
-            [col(L, 'site'), col(L, 'gate'), col(L, 'lane'), col(L, 'windowStart'), col(L, 'windowEnd'), col(L, 'bootId'), col(L, 'seq'),
-              col(L, 'in'), col(L, 'out'), col(L, 'denied'), col(L, 'byCredential'), col(L, 'receivedAt')],
+            [
+              col(L, 'site'),
+              col(L, 'gate'),
+              col(L, 'lane'),
+              col(L, 'windowStart'),
+              col(L, 'windowEnd'),
+              col(L, 'bootId'),
+              col(L, 'seq'),
+              col(L, 'in'),
+              col(L, 'out'),
+              col(L, 'denied'),
+              col(L, 'byCredential'),
+              col(L, 'receivedAt'),
+            ],
           );
         }
         if (b.zones.length) {
@@ -90,8 +104,19 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
                last_seen = greatest(coalesce(g.last_seen, 0), coalesce(excluded.last_seen, 0)),
                health = coalesce(excluded.health, g.health), health_at = coalesce(excluded.health_at, g.health_at),
                outbox_depth = coalesce(excluded.outbox_depth, g.outbox_depth), outbox_capacity = coalesce(excluded.outbox_capacity, g.outbox_capacity)`,
-            [col(G, 'site'), col(G, 'gate'), col(G, 'state'), col(G, 'bootId'), col(G, 'version'), col(G, 'statusAt'), col(G, 'lastSeen'),
-              col(G, 'health'), col(G, 'healthAt'), col(G, 'outboxDepth'), col(G, 'outboxCapacity')],
+            [
+              col(G, 'site'),
+              col(G, 'gate'),
+              col(G, 'state'),
+              col(G, 'bootId'),
+              col(G, 'version'),
+              col(G, 'statusAt'),
+              col(G, 'lastSeen'),
+              col(G, 'health'),
+              col(G, 'healthAt'),
+              col(G, 'outboxDepth'),
+              col(G, 'outboxCapacity'),
+            ],
           );
         }
         if (b.alarms.length) {
@@ -102,7 +127,16 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[])
                AS u(site, gate, id, kind, lane, ts, detail, ra)
              ON CONFLICT DO NOTHING`,
-            [col(A, 'site'), col(A, 'gate'), col(A, 'id'), col(A, 'kind'), col(A, 'lane'), col(A, 'ts'), col(A, 'detail'), col(A, 'receivedAt')],
+            [
+              col(A, 'site'),
+              col(A, 'gate'),
+              col(A, 'id'),
+              col(A, 'kind'),
+              col(A, 'lane'),
+              col(A, 'ts'),
+              col(A, 'detail'),
+              col(A, 'receivedAt'),
+            ],
           );
         }
         await c.query('COMMIT');
@@ -125,15 +159,23 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
       return r.rows as CountsCell[];
     },
     async sites() {
-      const r = await pool.query(`SELECT site, count(*)::int AS gates, max(last_seen) AS "lastSeen" FROM ${s}.gates GROUP BY site ORDER BY site`);
+      const r = await pool.query(
+        `SELECT site, count(*)::int AS gates, max(last_seen) AS "lastSeen" FROM ${s}.gates GROUP BY site ORDER BY site`,
+      );
       return r.rows;
     },
     async laneTotals(site, since): Promise<InOut> {
-      const r = await pool.query(`SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM ${s}.lane_counts WHERE site = $1 AND window_start >= $2`, [site, since]);
+      const r = await pool.query(
+        `SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM ${s}.lane_counts WHERE site = $1 AND window_start >= $2`,
+        [site, since],
+      );
       return r.rows[0] as InOut;
     },
     async zoneTotals(site, since) {
-      const r = await pool.query(`SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM ${s}.zone_counts WHERE site = $1 AND window_start >= $2 GROUP BY zone ORDER BY zone`, [site, since]);
+      const r = await pool.query(
+        `SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM ${s}.zone_counts WHERE site = $1 AND window_start >= $2 GROUP BY zone ORDER BY zone`,
+        [site, since],
+      );
       return r.rows;
     },
     async gates(site?: string): Promise<GateRow[]> {

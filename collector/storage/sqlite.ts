@@ -41,14 +41,17 @@ export function openSqliteStore(path: string): CollectorStore {
   db.pragma('wal_autocheckpoint = 1000');
   db.exec(SCHEMA);
 
-  const upLane = db.prepare(`INSERT INTO lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at)
+  const upLane =
+    db.prepare(`INSERT INTO lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at)
     VALUES (@site, @gate, @lane, @windowStart, @windowEnd, @bootId, @seq, @in, @out, @denied, @byCredential, @receivedAt)
     ON CONFLICT (site, gate, lane, window_start) DO UPDATE SET window_end = excluded.window_end, boot_id = excluded.boot_id,
       seq = excluded.seq, n_in = excluded.n_in, n_out = excluded.n_out, denied = excluded.denied,
       by_credential = excluded.by_credential, received_at = excluded.received_at`);
-  const upZone = db.prepare(`INSERT INTO zone_counts (site, gate, zone, window_start, n_in, n_out) VALUES (@site, @gate, @zone, @windowStart, @in, @out)
+  const upZone =
+    db.prepare(`INSERT INTO zone_counts (site, gate, zone, window_start, n_in, n_out) VALUES (@site, @gate, @zone, @windowStart, @in, @out)
     ON CONFLICT (site, gate, zone, window_start) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out`);
-  const upGate = db.prepare(`INSERT INTO gates (site, gate, state, boot_id, version, status_at, last_seen, health, health_at, outbox_depth, outbox_capacity)
+  const upGate =
+    db.prepare(`INSERT INTO gates (site, gate, state, boot_id, version, status_at, last_seen, health, health_at, outbox_depth, outbox_capacity)
     VALUES (@site, @gate, coalesce(@state, 'unknown'), @bootId, @version, @statusAt, @lastSeen, @health, @healthAt, @outboxDepth, @outboxCapacity)
     ON CONFLICT (site, gate) DO UPDATE SET
       state = coalesce(@state, gates.state), boot_id = coalesce(@bootId, gates.boot_id), version = coalesce(@version, gates.version),
@@ -65,15 +68,23 @@ export function openSqliteStore(path: string): CollectorStore {
   });
 
   // CAST: better-sqlite3 binds JS numbers as REAL, which would make this division fractional instead of a floor.
-  const cells = db.prepare(`SELECT ((window_start + CAST(@off AS INTEGER)) / CAST(@b AS INTEGER)) * CAST(@b AS INTEGER) - CAST(@off AS INTEGER) AS bucketStart, site, gate, lane,
+  const cells =
+    db.prepare(`SELECT ((window_start + CAST(@off AS INTEGER)) / CAST(@b AS INTEGER)) * CAST(@b AS INTEGER) - CAST(@off AS INTEGER) AS bucketStart, site, gate, lane,
       sum(n_in) AS "in", sum(n_out) AS "out", sum(denied) AS denied
     FROM lane_counts
     WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site) AND (@gate IS NULL OR gate = @gate)
     GROUP BY bucketStart, site, gate, lane ORDER BY bucketStart, site, gate, lane`);
-  const sites = db.prepare(`SELECT site, count(*) AS gates, max(last_seen) AS lastSeen FROM gates GROUP BY site ORDER BY site`);
-  const laneTotals = db.prepare(`SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM lane_counts WHERE site = ? AND window_start >= ?`);
-  const zoneTotals = db.prepare(`SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM zone_counts WHERE site = ? AND window_start >= ? GROUP BY zone ORDER BY zone`);
-  const gates = db.prepare(`SELECT site, gate, state, boot_id AS bootId, version, status_at AS statusAt, last_seen AS lastSeen,
+  const sites = db.prepare(
+    `SELECT site, count(*) AS gates, max(last_seen) AS lastSeen FROM gates GROUP BY site ORDER BY site`,
+  );
+  const laneTotals = db.prepare(
+    `SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM lane_counts WHERE site = ? AND window_start >= ?`,
+  );
+  const zoneTotals = db.prepare(
+    `SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM zone_counts WHERE site = ? AND window_start >= ? GROUP BY zone ORDER BY zone`,
+  );
+  const gates =
+    db.prepare(`SELECT site, gate, state, boot_id AS bootId, version, status_at AS statusAt, last_seen AS lastSeen,
       health, health_at AS healthAt, outbox_depth AS outboxDepth, outbox_capacity AS outboxCapacity
     FROM gates WHERE (@site IS NULL OR site = @site) ORDER BY site, gate`);
   const alarms = db.prepare(`SELECT site, gate, id, kind, lane, ts, detail, received_at AS receivedAt FROM alarms
@@ -86,7 +97,14 @@ export function openSqliteStore(path: string): CollectorStore {
       writeTx(batch);
     },
     async countsCells(q: CountsQuery): Promise<CountsCell[]> {
-      return cells.all({ off: q.utcOffsetMinutes * 60_000, b: bucketMs(q.bucket), from: q.from, to: q.to, site: q.site ?? null, gate: q.gate ?? null }) as CountsCell[];
+      return cells.all({
+        off: q.utcOffsetMinutes * 60_000,
+        b: bucketMs(q.bucket),
+        from: q.from,
+        to: q.to,
+        site: q.site ?? null,
+        gate: q.gate ?? null,
+      }) as CountsCell[];
     },
     async sites() {
       return sites.all() as { site: string; gates: number; lastSeen: number | null }[];
@@ -98,10 +116,18 @@ export function openSqliteStore(path: string): CollectorStore {
       return zoneTotals.all(site, since) as (InOut & { zone: string })[];
     },
     async gates(site?: string): Promise<GateRow[]> {
-      return (gates.all({ site: site ?? null }) as (GateRow & { health: string | null })[]).map((g) => ({ ...g, health: g.health ? JSON.parse(g.health) : null }));
+      return (gates.all({ site: site ?? null }) as (GateRow & { health: string | null })[]).map((g) => ({
+        ...g,
+        health: g.health ? JSON.parse(g.health) : null,
+      }));
     },
     async alarms(q: AlarmQuery): Promise<AlarmRow[]> {
-      const rows = alarms.all({ site: q.site ?? null, gate: q.gate ?? null, since: q.since ?? 0, limit: q.limit }) as (AlarmRow & { detail: string | null })[];
+      const rows = alarms.all({
+        site: q.site ?? null,
+        gate: q.gate ?? null,
+        since: q.since ?? 0,
+        limit: q.limit,
+      }) as (AlarmRow & { detail: string | null })[];
       return rows.map((a) => ({ ...a, detail: a.detail ? JSON.parse(a.detail) : null }));
     },
     async close() {

@@ -11,7 +11,13 @@ export interface ChipRead {
   dataGroups: Map<number, Buffer>;
 }
 
-export type ChipReadError = 'read-failed' | 'access-denied' | 'card-removed' | 'frame.corrupt' | 'frame.truncated' | 'frame.too-long';
+export type ChipReadError =
+  | 'read-failed'
+  | 'access-denied'
+  | 'card-removed'
+  | 'frame.corrupt'
+  | 'frame.truncated'
+  | 'frame.too-long';
 
 export interface ChipReaderEvents {
   card: [read: ChipRead, receivedAt: number];

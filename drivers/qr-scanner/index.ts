@@ -3,7 +3,12 @@ import type { EventEmitter } from 'node:events';
 import type { LinkState } from '../../gateway/events.js';
 import type { Device } from '../device.js';
 
-export type QrRejectReason = 'frame.too-long' | 'frame.timeout' | 'frame.bad-utf8' | 'frame.empty' | 'frame.control-chars';
+export type QrRejectReason =
+  | 'frame.too-long'
+  | 'frame.timeout'
+  | 'frame.bad-utf8'
+  | 'frame.empty'
+  | 'frame.control-chars';
 
 export interface QrScannerEvents {
   /** One decoded scan: valid UTF-8, no CR/LF, at most maxLength characters. */

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { SerialPortConfig } from '../../gateway/config/schema.js';
 import type { DeviceKind, LinkState } from '../../gateway/events.js';
-import { type DeviceHealth, DeviceError } from '../device.js';
+import { DeviceError, type DeviceHealth } from '../device.js';
 import { type BackoffPolicy, reconnectDelayMs } from './backoff.js';
 import type { PortOpener, SerialLink } from './link.js';
 

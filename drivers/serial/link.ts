@@ -3,8 +3,8 @@
 // test runs exactly the code it runs on a gate box.
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { SerialPort, SerialPortMock } from 'serialport';
 import type { SerialPortStream } from '@serialport/stream';
+import { SerialPort, SerialPortMock } from 'serialport';
 import type { SerialPortConfig } from '../../gateway/config/schema.js';
 import { DeviceError } from '../device.js';
 
@@ -31,6 +31,8 @@ export interface ByteChannel {
 
 export type PortOpener = (port: SerialPortConfig) => Promise<SerialLink>;
 
+// The real and the mock binding give streams of different binding types; the link treats both alike.
+// biome-ignore lint/suspicious/noExplicitAny: the binding type parameter differs between SerialPort and SerialPortMock
 type AnyPortStream = SerialPortStream<any>;
 
 /** Wraps a node-serialport stream (real or mock): both have the same stream API over different bindings. */

@@ -2,12 +2,19 @@
 // free passage, and edges of the passage, alarm and fire inputs found by polling.
 import { EventEmitter } from 'node:events';
 import type { Direction, GatewayConfig, TurnstileConfig } from '../../gateway/config/schema.js';
-import { type DeviceHealth, DeviceError } from '../device.js';
+import { DeviceError, type DeviceHealth } from '../device.js';
 import { SerialConnection } from '../serial/connection.js';
 import { openSerialPort, type PortOpener } from '../serial/link.js';
 import type { Turnstile, TurnstileEvents } from './index.js';
-import { ALL_INACTIVE, type InputSnapshot, type InputWindow, inputEdges, inputWindow, snapshotFromBits } from './inputs.js';
-import { FunctionCode, readBitsRequest, type RtuRequest, writeCoilRequest, writeRegisterRequest } from './rtu.js';
+import {
+  ALL_INACTIVE,
+  type InputSnapshot,
+  type InputWindow,
+  inputEdges,
+  inputWindow,
+  snapshotFromBits,
+} from './inputs.js';
+import { FunctionCode, type RtuRequest, readBitsRequest, writeCoilRequest, writeRegisterRequest } from './rtu.js';
 import { RtuMaster } from './rtu-master.js';
 
 /** Holding register `PULSE_REGISTER_BASE + coil` closes that relay for value × PULSE_UNIT_MS (BOARD.md). */
@@ -46,12 +53,19 @@ export class ModbusTurnstile extends EventEmitter<TurnstileEvents> implements Tu
     const { config, devices } = options;
     for (const direction of ['in', 'out'] as const) {
       if (PULSE_REGISTER_BASE + config.unlockCoil[direction] > 0xffff) {
-        throw new RangeError(`unlockCoil.${direction} ${config.unlockCoil[direction]} has no pulse register (max coil ${0xffff - PULSE_REGISTER_BASE})`);
+        throw new RangeError(
+          `unlockCoil.${direction} ${config.unlockCoil[direction]} has no pulse register (max coil ${0xffff - PULSE_REGISTER_BASE})`,
+        );
       }
     }
     this.now = options.now ?? Date.now;
     this.window = inputWindow(config.inputs);
-    this.pollRequest = readBitsRequest(config.address, FunctionCode.readDiscreteInputs, this.window.start, this.window.count);
+    this.pollRequest = readBitsRequest(
+      config.address,
+      FunctionCode.readDiscreteInputs,
+      this.window.start,
+      this.window.count,
+    );
     this.connection = new SerialConnection({
       kind: 'turnstile',
       port: config.port,
@@ -94,7 +108,10 @@ export class ModbusTurnstile extends EventEmitter<TurnstileEvents> implements Tu
 
   async pulseUnlock(direction: Direction, ms: number): Promise<void> {
     const register = PULSE_REGISTER_BASE + this.options.config.unlockCoil[direction];
-    await this.command(writeRegisterRequest(this.options.config.address, register, pulseUnits(ms)), `unlock ${direction}`);
+    await this.command(
+      writeRegisterRequest(this.options.config.address, register, pulseUnits(ms)),
+      `unlock ${direction}`,
+    );
   }
 
   async setFreePassage(open: boolean): Promise<void> {

@@ -17,7 +17,12 @@ export type InputEdge =
   | { kind: 'alarm'; active: boolean }
   | { kind: 'fireAlarm'; active: boolean };
 
-export const ALL_INACTIVE: InputSnapshot = Object.freeze({ passageIn: false, passageOut: false, alarm: false, fireAlarm: false });
+export const ALL_INACTIVE: InputSnapshot = Object.freeze({
+  passageIn: false,
+  passageOut: false,
+  alarm: false,
+  fireAlarm: false,
+});
 
 export interface InputWindow {
   start: number;
@@ -26,7 +31,9 @@ export interface InputWindow {
 
 /** The smallest FC02 range covering every configured input; throws on a config one request cannot cover. */
 export function inputWindow(inputs: InputMap): InputWindow {
-  const addresses = [inputs.passageIn, inputs.passageOut, inputs.alarm, inputs.fireAlarm].filter((a): a is number => a !== undefined);
+  const addresses = [inputs.passageIn, inputs.passageOut, inputs.alarm, inputs.fireAlarm].filter(
+    (a): a is number => a !== undefined,
+  );
   const start = Math.min(...addresses);
   const count = Math.max(...addresses) - start + 1;
   if (count > MAX_READ_BITS) {
@@ -36,8 +43,14 @@ export function inputWindow(inputs: InputMap): InputWindow {
 }
 
 export function snapshotFromBits(inputs: InputMap, window: InputWindow, bits: readonly boolean[]): InputSnapshot {
-  const at = (address: number | undefined): boolean => (address === undefined ? false : bits[address - window.start] === true);
-  return { passageIn: at(inputs.passageIn), passageOut: at(inputs.passageOut), alarm: at(inputs.alarm), fireAlarm: at(inputs.fireAlarm) };
+  const at = (address: number | undefined): boolean =>
+    address === undefined ? false : bits[address - window.start] === true;
+  return {
+    passageIn: at(inputs.passageIn),
+    passageOut: at(inputs.passageOut),
+    alarm: at(inputs.alarm),
+    fireAlarm: at(inputs.fireAlarm),
+  };
 }
 
 export function inputEdges(previous: InputSnapshot, next: InputSnapshot): InputEdge[] {
@@ -46,6 +59,7 @@ export function inputEdges(previous: InputSnapshot, next: InputSnapshot): InputE
   if (previous.fireAlarm !== next.fireAlarm) edges.push({ kind: 'fireAlarm', active: next.fireAlarm });
   if (previous.alarm !== next.alarm) edges.push({ kind: 'alarm', active: next.alarm });
   if (previous.passageIn !== next.passageIn) edges.push({ kind: 'passage', direction: 'in', active: next.passageIn });
-  if (previous.passageOut !== next.passageOut) edges.push({ kind: 'passage', direction: 'out', active: next.passageOut });
+  if (previous.passageOut !== next.passageOut)
+    edges.push({ kind: 'passage', direction: 'out', active: next.passageOut });
   return edges;
 }

@@ -6,7 +6,14 @@
 // itself, which would bypass the shared reconnecting transport and the mock binding. The framing is
 // small (rtu.ts); owning it also lets bad-CRC replies be counted instead of surfacing as strings.
 import { fail, type Result } from '../../gateway/reasons.js';
-import { expectedReplyLength, MAX_RTU_FRAME, parseReply, type RtuRejectReason, type RtuReply, type RtuRequest } from './rtu.js';
+import {
+  expectedReplyLength,
+  MAX_RTU_FRAME,
+  parseReply,
+  type RtuRejectReason,
+  type RtuReply,
+  type RtuRequest,
+} from './rtu.js';
 
 export type RtuFailureReason = RtuRejectReason | 'rtu.timeout' | 'rtu.disconnected';
 export type RtuOutcome = Result<RtuReply, RtuFailureReason>;
@@ -134,4 +141,5 @@ export class RtuMaster {
   }
 }
 
-export const isRetryable = (reason: RtuFailureReason): boolean => reason !== 'rtu.disconnected' && reason !== 'rtu.exception';
+export const isRetryable = (reason: RtuFailureReason): boolean =>
+  reason !== 'rtu.disconnected' && reason !== 'rtu.exception';

@@ -35,7 +35,10 @@ export interface RtuRequest {
   readonly bitCount: number;
 }
 
-export type RtuReply = { kind: 'bits'; bits: boolean[] } | { kind: 'registers'; values: number[] } | { kind: 'written' };
+export type RtuReply =
+  | { kind: 'bits'; bits: boolean[] }
+  | { kind: 'registers'; values: number[] }
+  | { kind: 'written' };
 
 const CRC_TABLE = (() => {
   const table = new Uint16Array(256);
@@ -72,12 +75,14 @@ const hi = (v: number): number => (v >>> 8) & 0xff;
 const lo = (v: number): number => v & 0xff;
 
 function checkRange(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`${name} must be an integer 0..${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new RangeError(`${name} must be an integer 0..${max}, got ${value}`);
 }
 
 export function readBitsRequest(address: number, functionCode: 0x01 | 0x02, start: number, count: number): RtuRequest {
   checkRange('start', start, 0xffff);
-  if (!Number.isInteger(count) || count < 1 || count > MAX_READ_BITS) throw new RangeError(`count must be 1..${MAX_READ_BITS}, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_READ_BITS)
+    throw new RangeError(`count must be 1..${MAX_READ_BITS}, got ${count}`);
   return {
     address,
     functionCode,
@@ -91,27 +96,49 @@ export function readHoldingRegistersRequest(address: number, start: number, coun
   checkRange('start', start, 0xffff);
   if (!Number.isInteger(count) || count < 1 || count > 125) throw new RangeError(`count must be 1..125, got ${count}`);
   const fc = FunctionCode.readHoldingRegisters;
-  return { address, functionCode: fc, bytes: withCrc([address, fc, hi(start), lo(start), hi(count), lo(count)]), replyLength: 5 + 2 * count, bitCount: 0 };
+  return {
+    address,
+    functionCode: fc,
+    bytes: withCrc([address, fc, hi(start), lo(start), hi(count), lo(count)]),
+    replyLength: 5 + 2 * count,
+    bitCount: 0,
+  };
 }
 
 export function writeCoilRequest(address: number, coil: number, on: boolean): RtuRequest {
   checkRange('coil', coil, 0xffff);
   const fc = FunctionCode.writeSingleCoil;
-  return { address, functionCode: fc, bytes: withCrc([address, fc, hi(coil), lo(coil), on ? 0xff : 0x00, 0x00]), replyLength: 8, bitCount: 0 };
+  return {
+    address,
+    functionCode: fc,
+    bytes: withCrc([address, fc, hi(coil), lo(coil), on ? 0xff : 0x00, 0x00]),
+    replyLength: 8,
+    bitCount: 0,
+  };
 }
 
 export function writeRegisterRequest(address: number, register: number, value: number): RtuRequest {
   checkRange('register', register, 0xffff);
   checkRange('value', value, 0xffff);
   const fc = FunctionCode.writeSingleRegister;
-  return { address, functionCode: fc, bytes: withCrc([address, fc, hi(register), lo(register), hi(value), lo(value)]), replyLength: 8, bitCount: 0 };
+  return {
+    address,
+    functionCode: fc,
+    bytes: withCrc([address, fc, hi(register), lo(register), hi(value), lo(value)]),
+    replyLength: 8,
+    bitCount: 0,
+  };
 }
 
 /**
  * How many bytes the reply to `request` will have, judging from what arrived so far
  * (an exception reply is 5 bytes whatever was asked); undefined until the function byte is in.
  */
-export function expectedReplyLength(request: RtuRequest, received: Uint8Array, receivedLength: number): number | undefined {
+export function expectedReplyLength(
+  request: RtuRequest,
+  received: Uint8Array,
+  receivedLength: number,
+): number | undefined {
   if (receivedLength < 2) return undefined;
   return received[1] & 0x80 ? 5 : request.replyLength;
 }
@@ -134,7 +161,8 @@ export function parseReply(request: RtuRequest, frame: Uint8Array): Result<RtuRe
     return fail('rtu.exception', `code ${code} (${MODBUS_EXCEPTIONS[code] ?? 'unknown'})`);
   }
   if (fc !== request.functionCode) return fail('rtu.wrong-function', `got ${fc}, asked ${request.functionCode}`);
-  if (frame.length !== request.replyLength) return fail('rtu.bad-length', `${frame.length} bytes, expected ${request.replyLength}`);
+  if (frame.length !== request.replyLength)
+    return fail('rtu.bad-length', `${frame.length} bytes, expected ${request.replyLength}`);
   switch (request.functionCode) {
     case FunctionCode.readCoils:
     case FunctionCode.readDiscreteInputs: {

@@ -22,12 +22,18 @@ export function readYaml(path: string): { ok: true; value: unknown } | { ok: fal
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    return { ok: false, errors: [`(file): cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`] };
+    return {
+      ok: false,
+      errors: [`(file): cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`],
+    };
   }
   if (text.length > 1024 * 1024) return { ok: false, errors: ['(file): config larger than 1 MiB'] };
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    return { ok: false, errors: doc.errors.map((e) => `(yaml) line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`) };
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => `(yaml) line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
+    };
   }
   return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) };
 }
@@ -42,10 +48,22 @@ export function resolvePaths(config: GatewayConfig, baseDir: string): GatewayCon
     tickets: { ...config.tickets, jwksFile: abs(config.tickets.jwksFile) },
     chip: config.chip ? { trustStore: abs(config.chip.trustStore) } : undefined,
     watchlist: config.watchlist
-      ? { ...config.watchlist, file: config.watchlist.file ? abs(config.watchlist.file) : undefined, signerJwksFile: abs(config.watchlist.signerJwksFile) }
+      ? {
+          ...config.watchlist,
+          file: config.watchlist.file ? abs(config.watchlist.file) : undefined,
+          signerJwksFile: abs(config.watchlist.signerJwksFile),
+        }
       : undefined,
-    store: { ...config.store, path: abs(config.store.path), personal: { ...config.store.personal, key: secret(config.store.personal.key) } },
-    http: { ...config.http, deviceTokens: config.http.deviceTokens.map((s) => secret(s)!), staffTokens: config.http.staffTokens.map((s) => secret(s)!) },
+    store: {
+      ...config.store,
+      path: abs(config.store.path),
+      personal: { ...config.store.personal, key: secret(config.store.personal.key) },
+    },
+    http: {
+      ...config.http,
+      deviceTokens: config.http.deviceTokens.map((s) => secret(s)!),
+      staffTokens: config.http.staffTokens.map((s) => secret(s)!),
+    },
     mqtt: config.mqtt
       ? {
           ...config.mqtt,
@@ -102,7 +120,8 @@ export function resolveSecret(ref: SecretRef): Buffer {
 function checkSecrets(cfg: GatewayConfig): string[] {
   const errors: string[] = [];
   const check = (path: string, ref: SecretRef | undefined): void => {
-    if (ref && 'env' in ref && !process.env[ref.env]) errors.push(`${path}: environment variable ${ref.env} is not set`);
+    if (ref && 'env' in ref && !process.env[ref.env])
+      errors.push(`${path}: environment variable ${ref.env} is not set`);
   };
   check('site.idHashKey', cfg.site.idHashKey);
   cfg.http.deviceTokens.forEach((r, i) => check(`http.deviceTokens.${i}`, r));
@@ -110,6 +129,7 @@ function checkSecrets(cfg: GatewayConfig): string[] {
   check('store.personal.key', cfg.store.personal.key);
   check('mqtt.password', cfg.mqtt?.password);
   check('face.enrollmentKey', cfg.face.enrollmentKey);
-  if (cfg.store.personal.enabled && !cfg.store.personal.key) errors.push('store.personal.key: required when store.personal.enabled is true');
+  if (cfg.store.personal.enabled && !cfg.store.personal.key)
+    errors.push('store.personal.key: required when store.personal.enabled is true');
   return errors;
 }

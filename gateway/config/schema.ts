@@ -39,8 +39,16 @@ export const FacePolicy = z
 export type FacePolicy = z.infer<typeof FacePolicy>;
 
 export const CameraConfig = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('snapshot'), url: z.string().url(), timeoutMs: z.number().int().positive().default(1500) }).strict(),
-  z.object({ kind: z.literal('mjpeg'), url: z.string().url(), timeoutMs: z.number().int().positive().default(1500) }).strict(),
+  z
+    .object({
+      kind: z.literal('snapshot'),
+      url: z.string().url(),
+      timeoutMs: z.number().int().positive().default(1500),
+    })
+    .strict(),
+  z
+    .object({ kind: z.literal('mjpeg'), url: z.string().url(), timeoutMs: z.number().int().positive().default(1500) })
+    .strict(),
 ]);
 export type CameraConfig = z.infer<typeof CameraConfig>;
 
@@ -123,7 +131,11 @@ export const PolicyConfig = z
         /** hard: deny a second entry without an exit; soft: allow and raise an alarm. */
         mode: z.enum(['hard', 'soft']).default('hard'),
         /** Presence older than this is forgotten (a person who left by another route). */
-        resetAfterS: z.number().int().positive().default(12 * 3600),
+        resetAfterS: z
+          .number()
+          .int()
+          .positive()
+          .default(12 * 3600),
       })
       .strict()
       .default({ enabled: true, mode: 'hard', resetAfterS: 12 * 3600 }),
@@ -157,7 +169,13 @@ export const GatewayConfig = z
         qrInterByteTimeoutMs: z.number().int().min(5).max(5000).default(100),
       })
       .strict()
-      .default({ offlineAfterMs: 3000, reconnectInitialMs: 250, reconnectMaxMs: 10000, qrMaxLength: 2048, qrInterByteTimeoutMs: 100 }),
+      .default({
+        offlineAfterMs: 3000,
+        reconnectInitialMs: 250,
+        reconnectMaxMs: 10000,
+        qrMaxLength: 2048,
+        qrInterByteTimeoutMs: 100,
+      }),
     tickets: z
       .object({
         jwksFile: z.string().min(1),
@@ -205,12 +223,23 @@ export const GatewayConfig = z
           .default({ enabled: false, retentionDays: 30, keyId: 'k1' }),
       })
       .strict()
-      .default({ path: 'var/gate06.db', retentionDays: 90, maxSizeMb: 512, walMaxMb: 16, personal: { enabled: false, retentionDays: 30, keyId: 'k1' } }),
+      .default({
+        path: 'var/gate06.db',
+        retentionDays: 90,
+        maxSizeMb: 512,
+        walMaxMb: 16,
+        personal: { enabled: false, retentionDays: 30, keyId: 'k1' },
+      }),
     http: z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
-        bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(2 * 1024 * 1024),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(2 * 1024 * 1024),
         deviceTokens: z.array(SecretRef).default([]),
         staffTokens: z.array(SecretRef).default([]),
       })
@@ -263,7 +292,11 @@ export const GatewayConfig = z
       for (const side of ['entry', 'exit'] as const) {
         const s = lane[side];
         if (s?.accepts.includes('chip') && !cfg.chip) {
-          ctx.addIssue({ code: 'custom', path: ['gate', 'lanes', i, side, 'accepts'], message: 'accepts chip but no chip.trustStore is configured' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['gate', 'lanes', i, side, 'accepts'],
+            message: 'accepts chip but no chip.trustStore is configured',
+          });
         }
       }
     });

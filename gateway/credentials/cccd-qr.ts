@@ -5,7 +5,9 @@ import type { Identity } from './identity.js';
 
 /** Province/city codes of the 12-digit personal ID (Thông tư 07/2016/TT-BCA). */
 const PROVINCE_CODES = new Set(
-  '001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096'.split(' '),
+  '001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096'.split(
+    ' ',
+  ),
 );
 export const MAX_QR_LENGTH = 1024;
 
@@ -44,10 +46,12 @@ export function parseCccdQr(text: string, now: number): Result<CccdQr> {
   // Real cards carry 7 fields; one parser saw an 8th (expiry). Fewer is a different or broken layout.
   if (fields.length < 7 || fields.length > 9) return fail('qr.malformed', `${fields.length} fields, expected 7`);
   const [id, oldId, name, dob, sexText, , issued] = fields as [string, string, string, string, string, string, string];
-  if (!/^\d{12}$/.test(id) || !PROVINCE_CODES.has(id.slice(0, 3))) return fail('qr.bad-id', 'not a 12-digit ID with a known province code');
+  if (!/^\d{12}$/.test(id) || !PROVINCE_CODES.has(id.slice(0, 3)))
+    return fail('qr.bad-id', 'not a 12-digit ID with a known province code');
   if (oldId !== '' && !/^\d{9}$/.test(oldId)) return fail('qr.bad-old-id');
   const trimmedName = name.trim();
-  if (trimmedName.length === 0 || trimmedName.length > 100 || /[\d\p{Cc}]/u.test(trimmedName)) return fail('qr.bad-name');
+  if (trimmedName.length === 0 || trimmedName.length > 100 || /[\d\p{Cc}]/u.test(trimmedName))
+    return fail('qr.bad-name');
   const birthDate = parseDdMmYyyy(dob);
   const issuedOn = parseDdMmYyyy(issued);
   const today = new Date(now).toISOString().slice(0, 10);

@@ -4,7 +4,14 @@
 import type { ChipCheck } from '../lane/ports.js';
 import type { ReasonCode } from '../reasons.js';
 import { identityFacts } from './categories.js';
-import { parseDg1, parseDg13, parseDg2, passiveAuthenticate, type TrustStore, vietnameseDateToIso } from './icao/index.js';
+import {
+  parseDg1,
+  parseDg2,
+  parseDg13,
+  passiveAuthenticate,
+  type TrustStore,
+  vietnameseDateToIso,
+} from './icao/index.js';
 import type { Identity } from './identity.js';
 
 export class PassiveAuthChipCheck implements ChipCheck {
@@ -26,18 +33,31 @@ export class PassiveAuthChipCheck implements ChipCheck {
         }
       : undefined;
     const pa = passiveAuthenticate({ sod, dataGroups, trust: this.trust(), at: new Date(now) });
-    const facts: Record<string, string | number | boolean> = { pa: pa.ok ? 'ok' : 'failed', hashAlgorithm: pa.hashAlgorithm ?? 'unknown' };
+    const facts: Record<string, string | number | boolean> = {
+      pa: pa.ok ? 'ok' : 'failed',
+      hashAlgorithm: pa.hashAlgorithm ?? 'unknown',
+    };
     if (!pa.ok) {
       facts.paFailure = pa.failure ?? 'chip.malformed';
       return { ok: false, reason: (pa.failure ?? 'chip.malformed') as ReasonCode, facts, identity };
     }
-    if (!mrz.ok || !identity) return { ok: false, reason: 'chip.malformed', facts: { ...facts, detail: mrz.ok ? 'no ID' : mrz.detail ?? 'DG1' } };
+    if (!mrz.ok || !identity)
+      return {
+        ok: false,
+        reason: 'chip.malformed',
+        facts: { ...facts, detail: mrz.ok ? 'no ID' : (mrz.detail ?? 'DG1') },
+      };
     const dg13bytes = dataGroups.get(13);
     if (dg13bytes) {
       const dg13 = parseDg13(dg13bytes);
       if (!dg13.ok) return { ok: false, reason: 'chip.malformed', facts: { ...facts, detail: 'DG13' }, identity };
       if (dg13.value.personalId && mrz.value.personalId && dg13.value.personalId !== mrz.value.personalId) {
-        return { ok: false, reason: 'chip.id-mismatch', facts: { ...facts, detail: 'DG13 ID differs from DG1' }, identity };
+        return {
+          ok: false,
+          reason: 'chip.id-mismatch',
+          facts: { ...facts, detail: 'DG13 ID differs from DG1' },
+          identity,
+        };
       }
       if (dg13.value.fullName) identity.name = dg13.value.fullName;
       const dob = dg13.value.dateOfBirth && vietnameseDateToIso(dg13.value.dateOfBirth);

@@ -16,9 +16,19 @@ export const TicketClaims = z
     exp: z.number().int(),
     uses: z.number().int().min(1).max(10000).optional(),
     /** Holder binding: base64url(SHA-256("gate06:holder:" + tid + ":" + idNumber)); a salted hash, not the ID. */
-    hid: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
+    hid: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/)
+      .optional(),
     train: z
-      .object({ no: z.string().max(12), dep: z.number().int(), from: z.string().max(40), to: z.string().max(40), car: z.string().max(8).optional(), seat: z.string().max(8).optional() })
+      .object({
+        no: z.string().max(12),
+        dep: z.number().int(),
+        from: z.string().max(40),
+        to: z.string().max(40),
+        car: z.string().max(8).optional(),
+        seat: z.string().max(8).optional(),
+      })
       .strict()
       .optional(),
   })
@@ -63,9 +73,15 @@ export interface TicketCheck {
   clockSkewS: number;
 }
 
-const JwsHeader = z.object({ alg: z.enum(['EdDSA', 'Ed25519']), kid: z.string().min(1).max(64), crit: z.undefined().optional() }).passthrough();
+const JwsHeader = z
+  .object({ alg: z.enum(['EdDSA', 'Ed25519']), kid: z.string().min(1).max(64), crit: z.undefined().optional() })
+  .passthrough();
 
-export async function verifyTicket(token: string, keys: TicketKeys, check: TicketCheck): Promise<Result<VerifiedTicket>> {
+export async function verifyTicket(
+  token: string,
+  keys: TicketKeys,
+  check: TicketCheck,
+): Promise<Result<VerifiedTicket>> {
   if (token.length > MAX_TICKET_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
     return fail('ticket.malformed', 'not a compact JWS');
   }
@@ -82,7 +98,8 @@ export async function verifyTicket(token: string, keys: TicketKeys, check: Ticke
   const key = keys.get(header.kid);
   if (!key) return fail('ticket.unknown-key');
   const signature = Buffer.from(sig, 'base64url');
-  if (signature.length !== 64 || !verify(null, Buffer.from(`${h}.${p}`), key, signature)) return fail('ticket.bad-signature');
+  if (signature.length !== 64 || !verify(null, Buffer.from(`${h}.${p}`), key, signature))
+    return fail('ticket.bad-signature');
   const kid = header.kid;
   const payload = Buffer.from(p, 'base64url');
   let json: unknown;

@@ -5,8 +5,8 @@ import type { Camera } from '../../drivers/camera/index.js';
 import type { Direction } from '../config/schema.js';
 import type { FaceCheck } from '../lane/ports.js';
 import type { EnrollmentStore } from './enrollment.js';
-import { captureAndAssess } from './liveness-capture.js';
 import { actionFor, livenessFacts } from './liveness.js';
+import { captureAndAssess } from './liveness-capture.js';
 import { cosineSimilarity, type FaceAnalysis, type FacePipeline } from './pipeline.js';
 import type { Thresholds } from './thresholds.js';
 
@@ -51,10 +51,15 @@ export class PipelineFaceCheck implements FaceCheck {
       const best = this.deps.enrollment.index.search(probe.value.embedding, 1)[0];
       facts.faceMatch = 'identify';
       if (best) facts.faceScore = round(best.score);
-      if (!hit || (personRef && hit.personRef !== personRef)) return { ok: false, reason: hit ? 'face.no-match' : 'face.not-enrolled', facts };
+      if (!hit || (personRef && hit.personRef !== personRef))
+        return { ok: false, reason: hit ? 'face.no-match' : 'face.not-enrolled', facts };
       score = hit.score;
     } else {
-      return { ok: false, reason: 'face.unavailable', facts: { ...facts, detail: 'no reference photo or enrollment for this credential' } };
+      return {
+        ok: false,
+        reason: 'face.unavailable',
+        facts: { ...facts, detail: 'no reference photo or enrollment for this credential' },
+      };
     }
     facts.faceScore = round(score);
     if (score < threshold) return { ok: false, reason: 'face.no-match', facts };
@@ -62,7 +67,12 @@ export class PipelineFaceCheck implements FaceCheck {
   }
 
   /** The probe face, after the liveness check where the lane asks for one. */
-  private async capture(req: Parameters<FaceCheck['check']>[0], facts: Facts): Promise<{ ok: true; value: FaceAnalysis } | { ok: false; reason: 'face.missing' | 'face.retake' | 'face.liveness-failed' }> {
+  private async capture(
+    req: Parameters<FaceCheck['check']>[0],
+    facts: Facts,
+  ): Promise<
+    { ok: true; value: FaceAnalysis } | { ok: false; reason: 'face.missing' | 'face.retake' | 'face.liveness-failed' }
+  > {
     const mode = req.policy.liveness;
     const camera = this.deps.cameras.get(cameraKey(req.lane, req.direction));
     if (req.probe) {
@@ -89,7 +99,12 @@ export class PipelineFaceCheck implements FaceCheck {
       return { ok: true, value: r.value };
     }
     const burst = this.deps.burst ?? { frames: 10, intervalMs: 100 };
-    const captured = await captureAndAssess(camera, this.deps.pipeline, { mode, frames: burst.frames, intervalMs: burst.intervalMs, useModel: false });
+    const captured = await captureAndAssess(camera, this.deps.pipeline, {
+      mode,
+      frames: burst.frames,
+      intervalMs: burst.intervalMs,
+      useModel: false,
+    });
     Object.assign(facts, livenessFacts(captured.liveness));
     if (captured.liveness.action === 'deny') return { ok: false, reason: 'face.liveness-failed' };
     if (!captured.best.ok) {

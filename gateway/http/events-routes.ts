@@ -6,7 +6,9 @@ import type { AuditLog } from '../store/audit-log.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Authenticator } from './auth.js';
 
-const Time = z.union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true })]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+const Time = z
+  .union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true })])
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 export const EventsQuery = z
   .object({
     from: Time.optional(),
@@ -14,10 +16,15 @@ export const EventsQuery = z
     lane: z.string().max(32).optional(),
     decision: z.enum(['allow', 'deny']).optional(),
     credential: z.enum(['ticket', 'cccd-qr', 'chip']).optional(),
-    type: z.enum(['decision', 'passage', 'timeout', 'alarm', 'fire', 'manual-open', 'free-passage', 'system']).optional(),
+    type: z
+      .enum(['decision', 'passage', 'timeout', 'alarm', 'fire', 'manual-open', 'free-passage', 'system'])
+      .optional(),
     direction: z.enum(['in', 'out']).optional(),
     reason: z.string().max(60).optional(),
-    cursor: z.string().regex(/^\d{1,15}$/).optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/)
+      .optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();
@@ -40,7 +47,10 @@ export const EventView = z.object({
   facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
 });
 
-export const eventsRoutes: FastifyPluginAsync<{ store: EventStore; audit: AuditLog; auth: Authenticator }> = async (app, opts) => {
+export const eventsRoutes: FastifyPluginAsync<{ store: EventStore; audit: AuditLog; auth: Authenticator }> = async (
+  app,
+  opts,
+) => {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/v1/events',
     {
@@ -56,7 +66,13 @@ export const eventsRoutes: FastifyPluginAsync<{ store: EventStore; audit: AuditL
       const q = req.query;
       const events = opts.store.query({ ...q, beforeSeq: q.cursor ? Number(q.cursor) : undefined, limit: q.limit });
       const { cursor: _c, ...filter } = q;
-      opts.audit.record({ actor: req.principal!.name, role: req.principal!.role, action: 'events.search', filter, rows: events.length });
+      opts.audit.record({
+        actor: req.principal!.name,
+        role: req.principal!.role,
+        action: 'events.search',
+        filter,
+        rows: events.length,
+      });
       const last = events.at(-1);
       return { events, nextCursor: events.length === q.limit && last ? String(last.seq) : null };
     },

@@ -2,7 +2,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { GatewayCore } from '../gateway.js';
 
-export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: string }> = async (app, { core, version }) => {
+export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: string }> = async (
+  app,
+  { core, version },
+) => {
   const startedAt = Date.now();
   app.get('/healthz', { schema: { summary: 'Liveness and lane health', security: [] } }, async () => {
     const lanes = [...core.lanes.values()].map((l) => l.snapshot());

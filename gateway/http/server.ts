@@ -29,7 +29,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (err.validation) {
-      req.log.warn({ url: req.url.split('?')[0], reason: 'validation', detail: err.message.slice(0, 200) }, 'bad request');
+      req.log.warn(
+        { url: req.url.split('?')[0], reason: 'validation', detail: err.message.slice(0, 200) },
+        'bad request',
+      );
       return reply.code(400).send({ error: 'bad-request', message: err.message.slice(0, 500) });
     }
     if (status < 500) {
@@ -39,7 +42,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     req.log.error({ err, url: req.url.split('?')[0] }, 'internal error');
     return reply.code(500).send({ error: 'internal', message: 'internal error; see the gateway log' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
   await app.register(swagger, {
     openapi: {
       info: { title: opts.title, version: opts.version },
@@ -59,5 +64,7 @@ function errorName(status: number, code: string | undefined): string {
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not-found';
   if (status === 429) return 'too-many-requests';
-  return code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'bad-json' : 'bad-request';
+  return code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+    ? 'bad-json'
+    : 'bad-request';
 }

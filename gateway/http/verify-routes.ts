@@ -1,7 +1,8 @@
 // POST /v1/verify: the hot path for networked readers and handhelds. Same decision service and durable
 // logging as a serial reader on that lane; an allow on a lane with a turnstile unlocks it the same way.
-import type { FastifyPluginAsync } from 'fastify';
+
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { MAX_QR_LENGTH } from '../credentials/cccd-qr.js';
 import { MAX_TICKET_LENGTH } from '../credentials/ticket.js';
@@ -10,7 +11,11 @@ import type { LaneController } from '../lane/lane-controller.js';
 import { REASON_CODES } from '../reasons.js';
 import type { Authenticator } from './auth.js';
 
-const b64 = (max: number) => z.string().max(Math.ceil(max / 3) * 4 + 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const b64 = (max: number) =>
+  z
+    .string()
+    .max(Math.ceil(max / 3) * 4 + 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const Credential = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ticket'), token: z.string().min(1).max(MAX_TICKET_LENGTH) }).strict(),
   z.object({ kind: z.literal('cccd-qr'), text: z.string().min(1).max(MAX_QR_LENGTH) }).strict(),
@@ -36,19 +41,33 @@ export const VerifyBody = z
     face: b64(1536 * 1024).optional(),
   })
   .strict();
-const VerifyReply = z.object({ decision: z.enum(['allow', 'deny']), reason: z.enum(REASON_CODES as [string, ...string[]]), eventId: z.string() });
+const VerifyReply = z.object({
+  decision: z.enum(['allow', 'deny']),
+  reason: z.enum(REASON_CODES as [string, ...string[]]),
+  eventId: z.string(),
+});
 const ErrorReply = z.object({ error: z.string(), message: z.string() });
 
 function toCredential(c: z.infer<typeof Credential>): CredentialInput {
   if (c.kind !== 'chip') return c;
   const dataGroups = new Map<number, Buffer>();
-  for (const [n, v] of [[1, c.dg1], [2, c.dg2], [13, c.dg13], [14, c.dg14], [15, c.dg15]] as const) {
+  for (const [n, v] of [
+    [1, c.dg1],
+    [2, c.dg2],
+    [13, c.dg13],
+    [14, c.dg14],
+    [15, c.dg15],
+  ] as const) {
     if (v) dataGroups.set(n, Buffer.from(v, 'base64'));
   }
   return { kind: 'chip', sod: Buffer.from(c.sod, 'base64'), dataGroups };
 }
 
-export const verifyRoutes: FastifyPluginAsync<{ decisions: DecisionService; lanes: Map<string, LaneController>; auth: Authenticator }> = async (app, opts) => {
+export const verifyRoutes: FastifyPluginAsync<{
+  decisions: DecisionService;
+  lanes: Map<string, LaneController>;
+  auth: Authenticator;
+}> = async (app, opts) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/verify',
     {

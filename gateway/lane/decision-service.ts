@@ -58,7 +58,9 @@ interface Established {
   facts: Record<string, string | number | boolean>;
 }
 
-type Step = { ok: true; value: Established } | { ok: false; reason: ReasonCode; facts?: Established['facts']; identity?: Identity };
+type Step =
+  | { ok: true; value: Established }
+  | { ok: false; reason: ReasonCode; facts?: Established['facts']; identity?: Identity };
 
 export interface DecisionDeps {
   config: GatewayConfig;
@@ -72,7 +74,11 @@ export interface DecisionDeps {
   watchlist?: WatchlistCheck;
   personal?: PersonalVault;
   onlineTickets?: OnlineTicketValidator;
-  onAlarm: (kind: 'anti-passback' | 'watchlist-hit', lane: string, detail: Record<string, string | number | boolean>) => void;
+  onAlarm: (
+    kind: 'anti-passback' | 'watchlist-hit',
+    lane: string,
+    detail: Record<string, string | number | boolean>,
+  ) => void;
 }
 
 export class DecisionService {
@@ -87,10 +93,14 @@ export class DecisionService {
     this.lanes = new Map(deps.config.gate.lanes.map((l) => [l.id, l]));
     const db = deps.store.db;
     this.getUses = db.prepare('SELECT uses FROM ticket_uses WHERE tid = ?').pluck();
-    this.bumpUses = db.prepare('INSERT INTO ticket_uses (tid, uses, last_ts) VALUES (?, 1, ?) ON CONFLICT(tid) DO UPDATE SET uses = uses + 1, last_ts = excluded.last_ts');
+    this.bumpUses = db.prepare(
+      'INSERT INTO ticket_uses (tid, uses, last_ts) VALUES (?, 1, ?) ON CONFLICT(tid) DO UPDATE SET uses = uses + 1, last_ts = excluded.last_ts',
+    );
     this.refundUse = db.prepare('UPDATE ticket_uses SET uses = max(uses - 1, 0) WHERE tid = ?');
     this.getPresence = db.prepare('SELECT inside, ts FROM presence WHERE subject = ? AND zone = ?');
-    this.setPresence = db.prepare('INSERT INTO presence (subject, zone, inside, ts) VALUES (?, ?, ?, ?) ON CONFLICT(subject, zone) DO UPDATE SET inside = excluded.inside, ts = excluded.ts');
+    this.setPresence = db.prepare(
+      'INSERT INTO presence (subject, zone, inside, ts) VALUES (?, ?, ?, ?) ON CONFLICT(subject, zone) DO UPDATE SET inside = excluded.inside, ts = excluded.ts',
+    );
   }
 
   laneSide(laneId: string, direction: Direction): { lane: LaneConfig; side: LaneSide } | null {
@@ -113,7 +123,12 @@ export class DecisionService {
       const s = await this.establish(extra);
       if (!s.ok) return this.commit(req, lane, { ...s, facts: { ...est.facts, ...s.facts } });
       if (est.identity && s.value.identity && est.identity.idNumber !== s.value.identity.idNumber) {
-        return this.commit(req, lane, { ok: false, reason: 'chip.id-mismatch', identity: est.identity, facts: est.facts });
+        return this.commit(req, lane, {
+          ok: false,
+          reason: 'chip.id-mismatch',
+          identity: est.identity,
+          facts: est.facts,
+        });
       }
       const merged: Established = { ...s.value, ...est, facts: { ...s.value.facts, ...est.facts } };
       if (!est.identity || (s.value.identity?.verified && !est.identity.verified)) merged.identity = s.value.identity;
@@ -124,50 +139,106 @@ export class DecisionService {
     if (hid) {
       const id = est.identity;
       const acceptable = id && (id.verified || this.deps.config.policy.bindingAcceptsQr);
-      binding = !id ? 'unverified' : holderBinding(est.ticket!.claims.tid, id.idNumber) !== hid ? 'mismatch' : acceptable ? 'match' : 'unverified';
+      binding = !id
+        ? 'unverified'
+        : holderBinding(est.ticket!.claims.tid, id.idNumber) !== hid
+          ? 'mismatch'
+          : acceptable
+            ? 'match'
+            : 'unverified';
       if (this.deps.onlineTickets && binding === 'match') {
-        const online = await this.deps.onlineTickets.validate({ tid: est.ticket!.claims.tid, lane: lane.id, at: this.deps.now() });
-        if (!online.ok) return this.commit(req, lane, { ok: false, reason: online.reason, identity: est.identity, facts: est.facts });
+        const online = await this.deps.onlineTickets.validate({
+          tid: est.ticket!.claims.tid,
+          lane: lane.id,
+          at: this.deps.now(),
+        });
+        if (!online.ok)
+          return this.commit(req, lane, { ok: false, reason: online.reason, identity: est.identity, facts: est.facts });
       }
     }
 
     // Face, when the lane's policy asks for it for this credential.
     if (side.face.requireFor.includes(req.credential.kind)) {
-      if (!this.deps.face) return this.commit(req, lane, { ok: false, reason: 'face.unavailable', identity: est.identity, facts: est.facts });
+      if (!this.deps.face)
+        return this.commit(req, lane, {
+          ok: false,
+          reason: 'face.unavailable',
+          identity: est.identity,
+          facts: est.facts,
+        });
       const idHash = est.identity ? keyedIdHash(this.deps.siteKey, est.identity.idNumber) : undefined;
-      const face = await this.deps.face.check({ lane: lane.id, direction: req.direction, policy: side.face, probe: req.face, reference: { photo: est.photo, personRef: idHash } });
+      const face = await this.deps.face.check({
+        lane: lane.id,
+        direction: req.direction,
+        policy: side.face,
+        probe: req.face,
+        reference: { photo: est.photo, personRef: idHash },
+      });
       Object.assign(est.facts, face.facts);
-      if (!face.ok) return this.commit(req, lane, { ok: false, reason: face.reason, identity: est.identity, facts: est.facts });
+      if (!face.ok)
+        return this.commit(req, lane, { ok: false, reason: face.reason, identity: est.identity, facts: est.facts });
     }
 
-    const subject = est.identity ? `id:${keyedIdHash(this.deps.siteKey, est.identity.idNumber)}` : est.ticket ? `tid:${est.ticket.claims.tid}` : null;
-    const watchlistHit = est.identity ? (this.deps.watchlist?.isListed(keyedIdHash(this.deps.siteKey, est.identity.idNumber)) ?? false) : false;
+    const subject = est.identity
+      ? `id:${keyedIdHash(this.deps.siteKey, est.identity.idNumber)}`
+      : est.ticket
+        ? `tid:${est.ticket.claims.tid}`
+        : null;
+    const watchlistHit = est.identity
+      ? (this.deps.watchlist?.isListed(keyedIdHash(this.deps.siteKey, est.identity.idNumber)) ?? false)
+      : false;
     return this.commit(req, lane, { ok: true, value: est }, { side, subject, binding, watchlistHit });
   }
 
   /** A presentation that failed before there was a credential to verify (a chip read cut off, a garbled card): logged as a denial. */
-  recordFailure(req: Omit<DecisionRequest, 'credential'> & { credential: CredentialInput['kind'] }, reason: ReasonCode, facts: Record<string, string | number | boolean>): Promise<DecisionOutcome> {
+  recordFailure(
+    req: Omit<DecisionRequest, 'credential'> & { credential: CredentialInput['kind'] },
+    reason: ReasonCode,
+    facts: Record<string, string | number | boolean>,
+  ): Promise<DecisionOutcome> {
     const found = this.laneSide(req.lane, req.direction);
-    const credential: CredentialInput = req.credential === 'chip' ? { kind: 'chip', sod: Buffer.alloc(0), dataGroups: new Map() } : req.credential === 'ticket' ? { kind: 'ticket', token: '' } : { kind: 'cccd-qr', text: '' };
+    const credential: CredentialInput =
+      req.credential === 'chip'
+        ? { kind: 'chip', sod: Buffer.alloc(0), dataGroups: new Map() }
+        : req.credential === 'ticket'
+          ? { kind: 'ticket', token: '' }
+          : { kind: 'cccd-qr', text: '' };
     return this.commit({ ...req, credential }, found?.lane ?? null, { ok: false, reason, facts });
   }
 
   private async establish(c: CredentialInput): Promise<Step> {
     const now = this.deps.now();
     if (c.kind === 'ticket') {
-      const r = await verifyTicket(c.token, this.deps.ticketKeys(), { site: this.deps.config.site.id, now, clockSkewS: this.deps.config.tickets.clockSkewS });
+      const r = await verifyTicket(c.token, this.deps.ticketKeys(), {
+        site: this.deps.config.site.id,
+        now,
+        clockSkewS: this.deps.config.tickets.clockSkewS,
+      });
       if (!r.ok) return { ok: false, reason: r.reason };
-      return { ok: true, value: { ticket: r.value, facts: { ticketKind: r.value.claims.kind, kid: r.value.kid, tid: r.value.claims.tid } } };
+      return {
+        ok: true,
+        value: {
+          ticket: r.value,
+          facts: { ticketKind: r.value.claims.kind, kid: r.value.kid, tid: r.value.claims.tid },
+        },
+      };
     }
     if (c.kind === 'cccd-qr') {
       const r = parseCccdQr(c.text, now);
       if (!r.ok) return { ok: false, reason: r.reason };
-      return { ok: true, value: { identity: r.value.identity, facts: { ...cccdQrFacts(r.value.identity, now), claimed: true } } };
+      return {
+        ok: true,
+        value: { identity: r.value.identity, facts: { ...cccdQrFacts(r.value.identity, now), claimed: true } },
+      };
     }
-    if (!this.deps.chip) return { ok: false, reason: 'chip.malformed', facts: { detail: 'no chip trust store configured' } };
+    if (!this.deps.chip)
+      return { ok: false, reason: 'chip.malformed', facts: { detail: 'no chip trust store configured' } };
     const r = await this.deps.chip.verify(c.sod, c.dataGroups, now);
     if (!r.ok) return { ok: false, reason: r.reason, facts: r.facts, identity: r.identity };
-    return { ok: true, value: { identity: r.identity, photo: r.photo, documentExpired: r.documentExpired, facts: r.facts } };
+    return {
+      ok: true,
+      value: { identity: r.identity, photo: r.photo, documentExpired: r.documentExpired, facts: r.facts },
+    };
   }
 
   /** The durable step: stateful checks and the event insert share one transaction, so two readers can't both spend a last use. */
@@ -175,11 +246,19 @@ export class DecisionService {
     req: DecisionRequest,
     lane: LaneConfig | null,
     step: Step,
-    ctx?: { side: LaneSide; subject: string | null; binding: 'none' | 'match' | 'mismatch' | 'unverified'; watchlistHit: boolean },
+    ctx?: {
+      side: LaneSide;
+      subject: string | null;
+      binding: 'none' | 'match' | 'mismatch' | 'unverified';
+      watchlistHit: boolean;
+    },
   ): Promise<DecisionOutcome> {
     const { store, config, now } = this.deps;
     const identity = step.ok ? step.value.identity : step.identity;
-    const facts: Record<string, string | number | boolean> = { ...(step.ok ? step.value.facts : step.facts), source: req.source };
+    const facts: Record<string, string | number | boolean> = {
+      ...(step.ok ? step.value.facts : step.facts),
+      source: req.source,
+    };
     if (req.supporting?.length) facts.supporting = req.supporting.map((s) => s.kind).join(',');
     const idHash = identity ? keyedIdHash(this.deps.siteKey, identity.idNumber) : null;
     let alarms: Array<'anti-passback' | 'watchlist-hit'> = [];
@@ -189,13 +268,20 @@ export class DecisionService {
       let reason: ReasonCode = step.ok ? 'ok' : step.reason;
       if (step.ok && ctx && lane) {
         const t = step.value.ticket;
-        const presence = ctx.subject ? (this.getPresence.get(ctx.subject, lane.zone) as { inside: number; ts: number } | undefined) : undefined;
+        const presence = ctx.subject
+          ? (this.getPresence.get(ctx.subject, lane.zone) as { inside: number; ts: number } | undefined)
+          : undefined;
         const fresh = presence && now() - presence.ts < config.policy.antiPassback.resetAfterS * 1000;
         const verdict = applyPolicy(config.policy, {
           kind: req.credential.kind,
           direction: req.direction,
           side: ctx.side,
-          ticketUses: t ? { used: (this.getUses.get(t.claims.tid) as number | undefined) ?? 0, allowed: allowedUses(t.claims.kind, t.claims.uses) } : undefined,
+          ticketUses: t
+            ? {
+                used: (this.getUses.get(t.claims.tid) as number | undefined) ?? 0,
+                allowed: allowedUses(t.claims.kind, t.claims.uses),
+              }
+            : undefined,
           insideZone: Boolean(presence?.inside && fresh),
           watchlistHit: ctx.watchlistHit,
           binding: ctx.binding,
@@ -234,7 +320,8 @@ export class DecisionService {
             undo.subject = ctx.subject;
             undo.previousInside = Boolean(before?.inside);
           }
-          if (identity && this.deps.personal) this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
+          if (identity && this.deps.personal)
+            this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
         },
       );
       return { event, decision, reason };

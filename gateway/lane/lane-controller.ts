@@ -10,7 +10,16 @@ import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
 import type { EventStore } from '../store/event-store.js';
 import type { CredentialInput, DecisionOutcome, DecisionService, UnusedGrant } from './decision-service.js';
-import { type Grant, type LaneEffect, type LaneInput, type LaneMachineState, initialLaneState, isHeldOpen, phaseOf, step } from './lane-machine.js';
+import {
+  type Grant,
+  initialLaneState,
+  isHeldOpen,
+  type LaneEffect,
+  type LaneInput,
+  type LaneMachineState,
+  phaseOf,
+  step,
+} from './lane-machine.js';
 
 export interface LaneDevices {
   turnstile: Turnstile;
@@ -69,9 +78,13 @@ export class LaneController {
     t.on('link', (state, reason) => this.onLink('turnstile', state, reason));
     for (const d of ['in', 'out'] as const) {
       devices.qr[d]?.on('scan', (text) => this.present(d, classifyScan(text), performance.now()));
-      devices.qr[d]?.on('rejected', (reason, bytes) => this.deps.logger.warn({ lane: this.id, direction: d, reason, bytes }, 'qr frame rejected'));
+      devices.qr[d]?.on('rejected', (reason, bytes) =>
+        this.deps.logger.warn({ lane: this.id, direction: d, reason, bytes }, 'qr frame rejected'),
+      );
       devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', state, reason));
-      devices.chip[d]?.on('card', (read) => this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()));
+      devices.chip[d]?.on('card', (read) =>
+        this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
+      );
       devices.chip[d]?.on('readError', (error, detail) => {
         this.deps.logger.warn({ lane: this.id, direction: d, error, detail: detail.slice(0, 120) }, 'chip read failed');
         // The person is standing at the lane with a card that did not read: log it as a denial so the operator
@@ -80,14 +93,22 @@ export class LaneController {
         if (now - (this.lastReadFailure[d] ?? 0) < 2000) return;
         this.lastReadFailure[d] = now;
         void this.deps.decisions
-          .recordFailure({ lane: this.id, direction: d, credential: 'chip', source: 'reader', receivedAt: performance.now() }, 'chip.read-failed', { readError: error })
+          .recordFailure(
+            { lane: this.id, direction: d, credential: 'chip', source: 'reader', receivedAt: performance.now() },
+            'chip.read-failed',
+            { readError: error },
+          )
           .catch((err) => this.deps.logger.error({ err, lane: this.id }, 'could not log the failed read'));
       });
       devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', state, reason));
     }
     this.tick = setInterval(() => this.onTick(), this.deps.tickMs ?? 100);
     this.tick.unref();
-    await Promise.all([t.start(), ...Object.values(devices.qr).map((q) => q.start()), ...Object.values(devices.chip).map((c) => c.start())]);
+    await Promise.all([
+      t.start(),
+      ...Object.values(devices.qr).map((q) => q.start()),
+      ...Object.values(devices.chip).map((c) => c.start()),
+    ]);
     this.publishState();
   }
 
@@ -107,7 +128,15 @@ export class LaneController {
     return isHeldOpen(this.state);
   }
 
-  snapshot(): { lane: string; phase: string; freePassage: boolean; fire: boolean; degraded: boolean; links: Record<string, LinkState>; pending: number } {
+  snapshot(): {
+    lane: string;
+    phase: string;
+    freePassage: boolean;
+    fire: boolean;
+    degraded: boolean;
+    links: Record<string, LinkState>;
+    pending: number;
+  } {
     return {
       lane: this.id,
       phase: phaseOf(this.state, this.now()),
@@ -125,21 +154,41 @@ export class LaneController {
     const held = this.held[direction];
     if (held && held.expiresAt > this.now() && held.credential.kind !== credential.kind) {
       delete this.held[direction];
-      const [primary, supporting] = credential.kind === 'ticket' ? [credential, held.credential] : [held.credential, credential];
+      const [primary, supporting] =
+        credential.kind === 'ticket' ? [credential, held.credential] : [held.credential, credential];
       return this.decide(direction, primary, [supporting], held.receivedAt);
     }
     const waitsForId = credential.kind === 'ticket' && ticketIsBound(credential.token);
-    const waitsForTicket = credential.kind !== 'ticket' && side !== undefined && !side.accepts.includes(credential.kind) && side.accepts.includes('ticket');
+    const waitsForTicket =
+      credential.kind !== 'ticket' &&
+      side !== undefined &&
+      !side.accepts.includes(credential.kind) &&
+      side.accepts.includes('ticket');
     if (waitsForId || waitsForTicket) {
       this.held[direction] = { credential, receivedAt, expiresAt: this.now() + (this.deps.pairingWindowMs ?? 20000) };
-      this.deps.logger.info({ lane: this.id, direction, waitingFor: waitsForId ? 'id-card' : 'ticket' }, 'credential held for pairing');
+      this.deps.logger.info(
+        { lane: this.id, direction, waitingFor: waitsForId ? 'id-card' : 'ticket' },
+        'credential held for pairing',
+      );
       return Promise.resolve(null);
     }
     return this.decide(direction, credential, undefined, receivedAt);
   }
 
-  private async decide(direction: Direction, credential: CredentialInput, supporting: CredentialInput[] | undefined, receivedAt: number): Promise<DecisionOutcome> {
-    const outcome = await this.deps.decisions.decide({ lane: this.id, direction, credential, supporting, source: 'reader', receivedAt });
+  private async decide(
+    direction: Direction,
+    credential: CredentialInput,
+    supporting: CredentialInput[] | undefined,
+    receivedAt: number,
+  ): Promise<DecisionOutcome> {
+    const outcome = await this.deps.decisions.decide({
+      lane: this.id,
+      direction,
+      credential,
+      supporting,
+      source: 'reader',
+      receivedAt,
+    });
     this.afterDecision(direction, outcome);
     return outcome;
   }
@@ -148,16 +197,29 @@ export class LaneController {
   afterDecision(direction: Direction, outcome: DecisionOutcome): void {
     // The event log is the record of decisions; this line is for following a lane live at debug level.
     this.deps.logger.debug(
-      { lane: this.id, direction, decision: outcome.decision, reason: outcome.reason, eventId: outcome.event.id, latencyMs: outcome.event.latencyMs },
+      {
+        lane: this.id,
+        direction,
+        decision: outcome.decision,
+        reason: outcome.reason,
+        eventId: outcome.event.id,
+        latencyMs: outcome.event.latencyMs,
+      },
       'decision',
     );
     if (outcome.decision !== 'allow') return;
-    this.grant(direction, outcome.event.id, outcome.event.credential ?? 'manual', { passageFacts: outcome.passageFacts, undo: outcome.undo });
+    this.grant(direction, outcome.event.id, outcome.event.credential ?? 'manual', {
+      passageFacts: outcome.passageFacts,
+      undo: outcome.undo,
+    });
   }
 
   /** An operator's manual open (already logged with its reason by the caller). */
   grant(direction: Direction, decisionId: string, credential: Grant['credential'], payload: GrantPayload): void {
-    this.apply({ t: 'grant', grant: { decisionId, direction, credential, deadline: this.now() + this.deps.config.passageTimeoutMs, payload } });
+    this.apply({
+      t: 'grant',
+      grant: { decisionId, direction, credential, deadline: this.now() + this.deps.config.passageTimeoutMs, payload },
+    });
   }
 
   setFire(active: boolean): void {
@@ -173,7 +235,9 @@ export class LaneController {
       const h = this.held[d];
       if (h && h.expiresAt <= this.now()) {
         delete this.held[d];
-        void this.decide(d, h.credential, undefined, h.receivedAt).catch((err) => this.deps.logger.error({ err, lane: this.id }, 'decision failed'));
+        void this.decide(d, h.credential, undefined, h.receivedAt).catch((err) =>
+          this.deps.logger.error({ err, lane: this.id }, 'decision failed'),
+        );
       }
     }
     this.apply({ t: 'tick' });
@@ -216,7 +280,16 @@ export class LaneController {
           refId: fx.grant?.decisionId ?? null,
           facts: { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
         });
-        bus.emit('passage.seen', { eventId: ev.id, seq: ev.seq, ts: ev.ts, lane: this.id, direction: fx.direction, authorizedBy: ev.refId, credential: ev.credential, facts: ev.facts });
+        bus.emit('passage.seen', {
+          eventId: ev.id,
+          seq: ev.seq,
+          ts: ev.ts,
+          lane: this.id,
+          direction: fx.direction,
+          authorizedBy: ev.refId,
+          credential: ev.credential,
+          facts: ev.facts,
+        });
         if (fx.alarm) alarms.raise(fx.alarm, this.id, { direction: fx.direction, passageId: ev.id });
         break;
       }
@@ -241,7 +314,14 @@ export class LaneController {
             });
             if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, ts);
           })
-          .then(() => bus.emit('passage.timeout', { lane: this.id, direction: fx.grant.direction, decisionId: fx.grant.decisionId, ts }))
+          .then(() =>
+            bus.emit('passage.timeout', {
+              lane: this.id,
+              direction: fx.grant.direction,
+              decisionId: fx.grant.decisionId,
+              ts,
+            }),
+          )
           .catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'could not log a timed-out grant'));
         break;
       }
@@ -262,7 +342,9 @@ export class LaneController {
           refId: null,
           facts: { open: fx.open, fire: this.state.fire, operator: this.state.operatorFree },
         });
-        devices.turnstile.setFreePassage(fx.open).catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'free passage switch failed'));
+        devices.turnstile
+          .setFreePassage(fx.open)
+          .catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'free passage switch failed'));
         break;
     }
   }
@@ -271,7 +353,11 @@ export class LaneController {
     const before = this.links.get(device);
     this.links.set(device, state);
     this.deps.bus.emit('device.link', { lane: this.id, device, state, reason, ts: this.now() });
-    if (state === 'down' && before !== 'down') this.deps.alarms.raise('device-offline', this.id, { device, ...(reason ? { reason: reason.slice(0, 100) } : {}) });
+    if (state === 'down' && before !== 'down')
+      this.deps.alarms.raise('device-offline', this.id, {
+        device,
+        ...(reason ? { reason: reason.slice(0, 100) } : {}),
+      });
     this.publishState();
   }
 
@@ -280,7 +366,13 @@ export class LaneController {
     const key = `${s.phase}|${s.freePassage}|${s.degraded}`;
     if (key === this.lastPhase) return;
     this.lastPhase = key;
-    this.deps.bus.emit('lane.state', { lane: this.id, state: s.phase, freePassage: s.freePassage, degraded: s.degraded, ts: this.now() });
+    this.deps.bus.emit('lane.state', {
+      lane: this.id,
+      state: s.phase,
+      freePassage: s.freePassage,
+      degraded: s.degraded,
+      ts: this.now(),
+    });
   }
 }
 
@@ -293,7 +385,9 @@ function ticketIsBound(token: string): boolean {
   const payload = token.split('.')[1];
   if (!payload || payload.length > 2048) return false;
   try {
-    return typeof (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { hid?: unknown }).hid === 'string';
+    return (
+      typeof (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { hid?: unknown }).hid === 'string'
+    );
   } catch {
     return false;
   }

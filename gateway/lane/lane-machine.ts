@@ -19,7 +19,13 @@ export type PassageVia = CredentialKind | 'free-passage' | 'manual' | 'forced';
 
 export type LaneEffect =
   | { t: 'unlock'; direction: Direction }
-  | { t: 'passage'; direction: Direction; grant: Grant | null; via: PassageVia; alarm?: 'tailgating' | 'forced-passage' }
+  | {
+      t: 'passage';
+      direction: Direction;
+      grant: Grant | null;
+      via: PassageVia;
+      alarm?: 'tailgating' | 'forced-passage';
+    }
   | { t: 'timeout'; grant: Grant }
   | { t: 'alarm'; kind: 'door-held'; direction: Direction }
   | { t: 'hold-open'; open: boolean };

@@ -29,12 +29,18 @@ export function applyPolicy(policy: GatewayConfig['policy'], f: PolicyFacts): Po
   // A watchlist hit is reported whatever else happens, silently, for security staff.
   if (f.watchlistHit) alarms.push('watchlist-hit');
   if (!f.side.accepts.includes(f.kind)) return deny('policy.credential-not-accepted');
-  if (f.kind === 'cccd-qr' && !policy.cccdQrOpens && f.binding !== 'match') return deny('policy.credential-not-accepted');
+  if (f.kind === 'cccd-qr' && !policy.cccdQrOpens && f.binding !== 'match')
+    return deny('policy.credential-not-accepted');
   if (f.documentExpired && policy.expiredDocument === 'deny') return deny('chip.expired');
   if (f.binding === 'mismatch') return deny('policy.binding-mismatch');
   if (f.binding === 'unverified') return deny('policy.binding-unverified');
   if (f.watchlistHit && policy.watchlistAction === 'deny') return deny('policy.watchlist');
-  if (f.ticketUses && f.direction === 'in' && f.ticketUses.allowed !== null && f.ticketUses.used >= f.ticketUses.allowed) {
+  if (
+    f.ticketUses &&
+    f.direction === 'in' &&
+    f.ticketUses.allowed !== null &&
+    f.ticketUses.used >= f.ticketUses.allowed
+  ) {
     return deny('ticket.uses-exhausted');
   }
   if (policy.antiPassback.enabled && f.direction === 'in' && f.insideZone) {

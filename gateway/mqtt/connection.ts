@@ -58,19 +58,28 @@ export function mqttClientOptions(settings: MqttConnectionSettings, opts: Connec
     try {
       options[key] = read(path);
     } catch (err) {
-      return { ok: false, error: `mqtt.tls.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+      return {
+        ok: false,
+        error: `mqtt.tls.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      };
     }
   }
   const tlsWanted = settings.tls?.ca !== undefined || settings.tls?.cert !== undefined;
   if (tlsWanted && !/^(mqtts|wss):/.test(settings.url)) {
-    return { ok: false, error: `mqtt.url: TLS files are configured but ${settings.url.split(':')[0]}:// is not a TLS scheme (use mqtts://)` };
+    return {
+      ok: false,
+      error: `mqtt.url: TLS files are configured but ${settings.url.split(':')[0]}:// is not a TLS scheme (use mqtts://)`,
+    };
   }
   if (/^(mqtts|wss):/.test(settings.url)) options.rejectUnauthorized = true;
   return { ok: true, url: settings.url, options };
 }
 
 /** A reconnecting client (mqtt.connect does not throw; it retries and emits 'connect' / 'close' / 'error'). */
-export function connectMqtt(settings: MqttConnectionSettings, opts: ConnectOptions): { ok: true; client: MqttClient } | { ok: false; error: string } {
+export function connectMqtt(
+  settings: MqttConnectionSettings,
+  opts: ConnectOptions,
+): { ok: true; client: MqttClient } | { ok: false; error: string } {
   const built = mqttClientOptions(settings, opts);
   if (!built.ok) return built;
   return { ok: true, client: mqtt.connect(built.url, built.options) };

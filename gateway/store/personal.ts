@@ -34,7 +34,8 @@ export class PersonalVault {
       | { key_id: string; blob: Buffer }
       | undefined;
     if (!row) return null;
-    if (row.key_id !== this.keyId) throw new Error(`personal fields encrypted with key ${row.key_id}, this gateway holds ${this.keyId}`);
+    if (row.key_id !== this.keyId)
+      throw new Error(`personal fields encrypted with key ${row.key_id}, this gateway holds ${this.keyId}`);
     const decipher = createDecipheriv('aes-256-gcm', this.key, row.blob.subarray(0, 12));
     decipher.setAAD(Buffer.from(eventId));
     decipher.setAuthTag(row.blob.subarray(12, 28));

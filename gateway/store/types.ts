@@ -3,7 +3,15 @@
 import type { CredentialKind, Direction } from '../config/schema.js';
 import type { ReasonCode } from '../reasons.js';
 
-export type EventType = 'decision' | 'passage' | 'timeout' | 'alarm' | 'fire' | 'manual-open' | 'free-passage' | 'system';
+export type EventType =
+  | 'decision'
+  | 'passage'
+  | 'timeout'
+  | 'alarm'
+  | 'fire'
+  | 'manual-open'
+  | 'free-passage'
+  | 'system';
 
 export interface StoredEvent {
   id: string; // ULID

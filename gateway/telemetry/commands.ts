@@ -10,8 +10,9 @@
 // (alg EdDSA, Ed25519, `kid` naming a key of that JWKS) whose payload is the command JSON, and whose protected
 // header carries `"topic"` equal to the topic it was published on, so a command signed for one gate or verb
 // cannot be replayed on another. Unsigned bodies are refused while a signer is configured.
-import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+
 import type { Database } from 'better-sqlite3';
+import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from './topics.js';
 
@@ -32,7 +33,9 @@ export type CommandRejection =
   | 'cmd.expiry-too-far'
   | 'cmd.repeated'
   | 'cmd.handler-failed';
-export type CommandOutcome = { ok: true; verb: CommandVerb; id: string } | { ok: false; reason: CommandRejection; verb?: CommandVerb; id?: string };
+export type CommandOutcome =
+  | { ok: true; verb: CommandVerb; id: string }
+  | { ok: false; reason: CommandRejection; verb?: CommandVerb; id?: string };
 
 /** The watchlist JWS is the largest legitimate body (4 MiB in the topic map); anything past this is refused unread. */
 export const MAX_COMMAND_BYTES = 4 * 1024 * 1024 + 64 * 1024;
@@ -103,7 +106,12 @@ export class CommandInbox {
   private async evaluate(topic: string, body: Buffer, retained: boolean): Promise<CommandOutcome> {
     if (retained) return { ok: false, reason: 'cmd.retained' };
     const parsed = parseTopic(topic);
-    if (!parsed || parsed.site !== this.opts.site || parsed.gate !== this.opts.gate || !parsed.suffix.startsWith('cmd/')) {
+    if (
+      !parsed ||
+      parsed.site !== this.opts.site ||
+      parsed.gate !== this.opts.gate ||
+      !parsed.suffix.startsWith('cmd/')
+    ) {
       return { ok: false, reason: 'cmd.wrong-topic' };
     }
     const verb = parsed.suffix.slice(4) as CommandVerb;
@@ -152,9 +160,14 @@ export class CommandInbox {
   /** Records the id; false if it is already known. Expired ids are forgotten here, so the table stays small. */
   private remember(id: string, expiresAt: number, now: number): boolean {
     const db = this.opts.db;
-    return db.transaction(() => {
-      db.prepare('DELETE FROM tel_cmd_seen WHERE expires_at < ?').run(now);
-      return db.prepare('INSERT OR IGNORE INTO tel_cmd_seen (id, expires_at) VALUES (?, ?)').run(id, expiresAt).changes === 1;
-    }).immediate();
+    return db
+      .transaction(() => {
+        db.prepare('DELETE FROM tel_cmd_seen WHERE expires_at < ?').run(now);
+        return (
+          db.prepare('INSERT OR IGNORE INTO tel_cmd_seen (id, expires_at) VALUES (?, ?)').run(id, expiresAt).changes ===
+          1
+        );
+      })
+      .immediate();
   }
 }

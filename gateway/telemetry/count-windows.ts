@@ -95,12 +95,18 @@ export class CountWindows {
   private close(open: OpenWindow, end: number): void {
     const { site, gate, bootId } = this.opts;
     this.outbox.addCounts({ site, gate, bootId, windowStart: open.start, windowEnd: end, tally: open.tally });
-    this.db.prepare("INSERT INTO tel_meta (key, value) VALUES ('window_floor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(end);
+    this.db
+      .prepare(
+        "INSERT INTO tel_meta (key, value) VALUES ('window_floor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      )
+      .run(end);
     this.db.prepare('DELETE FROM tel_window WHERE id = 1').run();
   }
 
   private floor(): number {
-    const row = this.db.prepare("SELECT value FROM tel_meta WHERE key = 'window_floor'").get() as { value: number } | undefined;
+    const row = this.db.prepare("SELECT value FROM tel_meta WHERE key = 'window_floor'").get() as
+      | { value: number }
+      | undefined;
     return row?.value ?? 0;
   }
 

@@ -37,7 +37,8 @@ export interface WindowTally {
 
 export const emptyTally = (): WindowTally => ({ lanes: {}, zones: {} });
 
-export const isEmptyTally = (t: WindowTally): boolean => Object.keys(t.lanes).length === 0 && Object.keys(t.zones).length === 0;
+export const isEmptyTally = (t: WindowTally): boolean =>
+  Object.keys(t.lanes).length === 0 && Object.keys(t.zones).length === 0;
 
 /** Windows are aligned to wall-clock multiples of their length (epoch based), so gates' windows line up at the IOC. */
 export function windowStartFor(ts: number, windowMs: number): number {
@@ -74,7 +75,11 @@ export function countsEvent(ev: StoredEvent): boolean {
  * Adds one committed event to a window. Returns a new tally (the input is not changed).
  * A passage counts once in its lane (in/out, credential, category) and once in its lane's zone.
  */
-export function tallyEvent(tally: WindowTally, ev: StoredEvent, zoneOfLane: (lane: string) => string | undefined): WindowTally {
+export function tallyEvent(
+  tally: WindowTally,
+  ev: StoredEvent,
+  zoneOfLane: (lane: string) => string | undefined,
+): WindowTally {
   if (!countsEvent(ev) || ev.lane === null) return tally;
   const next: WindowTally = structuredClone(tally);
   const lane = (next.lanes[ev.lane] ??= emptyLane());
@@ -99,7 +104,8 @@ export function tallyEvent(tally: WindowTally, ev: StoredEvent, zoneOfLane: (lan
   return next;
 }
 
-const byKey = <T>(rec: Record<string, T>): Array<[string, T]> => Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const byKey = <T>(rec: Record<string, T>): Array<[string, T]> =>
+  Object.entries(rec).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * Every key, zero-filled, in a fixed order: the payload is then a function of the counts alone (a redelivered

@@ -71,7 +71,9 @@ export class Outbox {
   addCounts(w: ClosedWindow): CountsOutcome {
     const empty = isEmptyTally(w.tally);
     const newest = this.db
-      .prepare("SELECT id, topic, payload, rev, empty, window_end FROM tel_outbox WHERE sent_at IS NULL AND topic = 'counts' ORDER BY id DESC LIMIT 1")
+      .prepare(
+        "SELECT id, topic, payload, rev, empty, window_end FROM tel_outbox WHERE sent_at IS NULL AND topic = 'counts' ORDER BY id DESC LIMIT 1",
+      )
       .get() as Row | undefined;
     const full = this.depth() >= this.capacity;
     const joinsEmptyRun = empty && newest?.empty === 1 && newest.window_end === w.windowStart;
@@ -86,7 +88,9 @@ export class Outbox {
     const seq = this.nextCountsSeq();
     const payload = toCountsPayload({ ...w, seq }, w.tally);
     this.db
-      .prepare("INSERT INTO tel_outbox (topic, payload, empty, window_start, window_end, created_at) VALUES ('counts', ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO tel_outbox (topic, payload, empty, window_start, window_end, created_at) VALUES ('counts', ?, ?, ?, ?, ?)",
+      )
       .run(JSON.stringify(payload), empty ? 1 : 0, w.windowStart, w.windowEnd, this.now());
     this.pruneSent();
     return { queued: 'new', seq };
@@ -95,19 +99,27 @@ export class Outbox {
   /** Queues an alarm in its own transaction (or the caller's); refused only when the outbox is full of unsent rows. */
   addAlarm(alarm: AlarmPayload): 'queued' | 'full' {
     if (this.depth() >= this.capacity) return 'full';
-    this.db.prepare("INSERT INTO tel_outbox (topic, payload, created_at) VALUES ('alarms', ?, ?)").run(JSON.stringify(alarm), this.now());
+    this.db
+      .prepare("INSERT INTO tel_outbox (topic, payload, created_at) VALUES ('alarms', ?, ?)")
+      .run(JSON.stringify(alarm), this.now());
     this.pruneSent();
     return 'queued';
   }
 
   /** The oldest unsent rows, in queue order. */
   unsent(limit: number): OutboxRow[] {
-    return this.db.prepare('SELECT id, topic, payload, rev FROM tel_outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?').all(limit) as OutboxRow[];
+    return this.db
+      .prepare('SELECT id, topic, payload, rev FROM tel_outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?')
+      .all(limit) as OutboxRow[];
   }
 
   /** Marks a row sent if it still holds the acknowledged revision; false means it changed and goes out again. */
   markSent(id: number, rev: number): boolean {
-    return this.db.prepare('UPDATE tel_outbox SET sent_at = ? WHERE id = ? AND rev = ? AND sent_at IS NULL').run(this.now(), id, rev).changes === 1;
+    return (
+      this.db
+        .prepare('UPDATE tel_outbox SET sent_at = ? WHERE id = ? AND rev = ? AND sent_at IS NULL')
+        .run(this.now(), id, rev).changes === 1
+    );
   }
 
   /** Unsent rows. */
@@ -125,13 +137,23 @@ export class Outbox {
    * with the same payload (the collector overwrites by key). Returns how many were queued again.
    */
   requeueCountsSince(since: number): number {
-    return this.db.prepare("UPDATE tel_outbox SET sent_at = NULL WHERE topic = 'counts' AND sent_at IS NOT NULL AND window_start >= ?").run(since).changes;
+    return this.db
+      .prepare(
+        "UPDATE tel_outbox SET sent_at = NULL WHERE topic = 'counts' AND sent_at IS NOT NULL AND window_start >= ?",
+      )
+      .run(since).changes;
   }
 
   private nextCountsSeq(): number {
-    const row = this.db.prepare("SELECT value FROM tel_meta WHERE key = 'counts_seq'").get() as { value: number } | undefined;
+    const row = this.db.prepare("SELECT value FROM tel_meta WHERE key = 'counts_seq'").get() as
+      | { value: number }
+      | undefined;
     const seq = (row?.value ?? 0) + 1;
-    this.db.prepare("INSERT INTO tel_meta (key, value) VALUES ('counts_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(seq);
+    this.db
+      .prepare(
+        "INSERT INTO tel_meta (key, value) VALUES ('counts_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      )
+      .run(seq);
     return seq;
   }
 
@@ -141,7 +163,9 @@ export class Outbox {
     const excess = total - this.capacity;
     if (excess <= 0) return;
     this.db
-      .prepare('DELETE FROM tel_outbox WHERE id IN (SELECT id FROM tel_outbox WHERE sent_at IS NOT NULL ORDER BY id LIMIT ?)')
+      .prepare(
+        'DELETE FROM tel_outbox WHERE id IN (SELECT id FROM tel_outbox WHERE sent_at IS NOT NULL ORDER BY id LIMIT ?)',
+      )
       .run(excess);
   }
 }

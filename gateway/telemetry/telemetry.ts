@@ -7,11 +7,13 @@
 // message, so the IOC can tell "nobody passed" from "not delivered yet" (seq has no gaps), and it doubles as a
 // liveness signal for charts. At 1000 gates that is ~17 small messages/s for a broker, which is nothing; during
 // an outage runs of empty windows are folded into one outbox row (see outbox.ts), so they cost no capacity.
+
+import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { MqttClient } from 'mqtt';
 import type { JSONWebKeySet } from 'jose';
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
@@ -24,7 +26,6 @@ import { buildHealth, ClockWatch, LinkBoard } from './health.js';
 import { Outbox } from './outbox.js';
 import { OutboxPublisher } from './publisher.js';
 import { AlarmPayload, type GateTopic, topicFor } from './topics.js';
-import { readFileSync } from 'node:fs';
 
 /** What telemetry needs of the event store (gateway/store/event-store.ts satisfies it). */
 export interface TelemetryStore {
@@ -97,12 +98,6 @@ export class Telemetry {
     this.log = deps.logger.child({ channel: 'gate06:telemetry' });
   }
 
-  private get mqttConfig(): NonNullable<GatewayConfig['mqtt']> {
-    const m = this.deps.config.mqtt;
-    if (!m) throw new Error('telemetry needs the mqtt config section');
-    return m;
-  }
-
   private topic(suffix: GateTopic): string {
     return topicFor(this.deps.config.site.id, this.deps.config.gate.id, suffix);
   }
@@ -135,7 +130,10 @@ export class Telemetry {
       logger: this.log,
       now: this.now,
       signerJwks,
-      handlers: { ...this.deps.handlers, resend: this.deps.handlers.resend ?? ((cmd) => void this.resendSince(cmd.since)) },
+      handlers: {
+        ...this.deps.handlers,
+        resend: this.deps.handlers.resend ?? ((cmd) => void this.resendSince(cmd.since)),
+      },
     });
     store.transaction(() => {
       this.outbox.init();
@@ -148,12 +146,22 @@ export class Telemetry {
       clientId: `gate06-${config.site.id}-${config.gate.id}`,
       resolveSecret: this.deps.resolveSecret,
       reconnectPeriodMs: this.deps.reconnectPeriodMs,
-      will: { topic: this.topic('status'), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+      will: {
+        topic: this.topic('status'),
+        payload: Buffer.from(JSON.stringify({ state: 'offline' })),
+        qos: 1,
+        retain: true,
+      },
     });
     if (!connected.ok) return connected;
     const client = connected.client;
     this.client = client;
-    this.publisher = new OutboxPublisher({ client, outbox: this.outbox, topicOf: (s) => this.topic(s), logger: this.log });
+    this.publisher = new OutboxPublisher({
+      client,
+      outbox: this.outbox,
+      topicOf: (s) => this.topic(s),
+      logger: this.log,
+    });
 
     // Counting runs inside the event's own transaction; publishing waits until that transaction is over.
     store.onCommitInTransaction(this, (ev) => {
@@ -166,7 +174,12 @@ export class Telemetry {
 
     client.on('connect', () => {
       this.log.info('mqtt connected');
-      this.publishRetained('status', { state: 'online', bootId: store.bootId, version: this.deps.version, ts: this.now() });
+      this.publishRetained('status', {
+        state: 'online',
+        bootId: store.bootId,
+        version: this.deps.version,
+        ts: this.now(),
+      });
       void this.publishHealth();
     });
     client.on('close', () => this.log.debug('mqtt connection closed'));
@@ -200,10 +213,14 @@ export class Telemetry {
       if (this.windows.closeEarly(this.now()).closed) this.counters.windowsClosed += 1;
     });
     const drained = await this.publisher.flush(this.deps.stopFlushMs ?? 3000);
-    if (!drained) this.log.warn({ outboxDepth: this.outbox.depth() }, 'stopping with unsent rows; they go out after restart');
+    if (!drained)
+      this.log.warn({ outboxDepth: this.outbox.depth() }, 'stopping with unsent rows; they go out after restart');
     this.publisher.stop();
     if (client.connected) {
-      await withTimeout(client.publishAsync(this.topic('status'), JSON.stringify({ state: 'offline' }), { qos: 1, retain: true }), 1000);
+      await withTimeout(
+        client.publishAsync(this.topic('status'), JSON.stringify({ state: 'offline' }), { qos: 1, retain: true }),
+        1000,
+      );
       await withTimeout(client.endAsync(), 1000);
     }
     await client.endAsync(true);
@@ -275,7 +292,10 @@ export class Telemetry {
     const outcome = this.deps.store.transaction(() => this.outbox.addAlarm(payload.data));
     if (outcome === 'full') {
       this.counters.alarmsDropped += 1;
-      this.log.error({ kind: alarm.kind, alarmId: alarm.id }, 'outbox full: alarm not queued for the IOC (kept in the local log)');
+      this.log.error(
+        { kind: alarm.kind, alarmId: alarm.id },
+        'outbox full: alarm not queued for the IOC (kept in the local log)',
+      );
       return;
     }
     this.counters.alarmsQueued += 1;
@@ -317,7 +337,9 @@ export class Telemetry {
 /** Defence in depth: alarm detail must never carry an ID number; a long digit run is dropped, not sent. */
 function stripIdLikeDetail(alarm: Alarm): Alarm {
   if (!alarm.detail) return alarm;
-  const detail = Object.fromEntries(Object.entries(alarm.detail).filter(([, v]) => !(typeof v === 'string' && /\d{9,}/.test(v))));
+  const detail = Object.fromEntries(
+    Object.entries(alarm.detail).filter(([, v]) => !(typeof v === 'string' && /\d{9,}/.test(v))),
+  );
   return { ...alarm, detail };
 }
 

@@ -35,7 +35,10 @@ export const LaneCounts = z
     out: z.number().int().nonnegative(),
     denied: z.number().int().nonnegative(),
     /** credential kind → passages it authorised in this window */
-    byCredential: z.partialRecord(z.enum(['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced']), z.number().int().nonnegative()),
+    byCredential: z.partialRecord(
+      z.enum(['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced']),
+      z.number().int().nonnegative(),
+    ),
     byCategory: CategoryCounts.optional(),
   })
   .strict();
@@ -51,7 +54,9 @@ export const CountsPayload = z
     windowStart: Ms,
     windowEnd: Ms,
     /** Zone occupancy delta this window: in − out per zone. */
-    zones: z.array(z.object({ zone: Id, in: z.number().int().nonnegative(), out: z.number().int().nonnegative() }).strict()).default([]),
+    zones: z
+      .array(z.object({ zone: Id, in: z.number().int().nonnegative(), out: z.number().int().nonnegative() }).strict())
+      .default([]),
     lanes: z.array(LaneCounts).max(64),
   })
   .strict()
@@ -85,7 +90,13 @@ export const HealthPayload = z
     uptimeS: z.number().nonnegative(),
     outbox: z.object({ depth: z.number().int().nonnegative(), capacity: z.number().int().positive() }).strict(),
     devices: z.array(
-      z.object({ lane: Id, device: z.enum(['qr-scanner', 'chip-reader', 'turnstile', 'camera']), state: z.enum(['up', 'down']) }).strict(),
+      z
+        .object({
+          lane: Id,
+          device: z.enum(['qr-scanner', 'chip-reader', 'turnstile', 'camera']),
+          state: z.enum(['up', 'down']),
+        })
+        .strict(),
     ),
     lanes: z.array(z.object({ lane: Id, degraded: z.boolean(), freePassage: z.boolean() }).strict()).default([]),
     diskFreeBytes: z.number().nonnegative().optional(),
@@ -96,7 +107,9 @@ export const HealthPayload = z
 
 /** Every inbound command carries an id (dedup) and an expiry: an expired or repeated command does nothing. */
 const CommandBase = { id: z.string().min(8).max(64), expiresAt: Ms, issuedAt: Ms.optional() };
-export const FreePassageCommand = z.object({ ...CommandBase, lane: Id, on: z.boolean(), reason: z.string().max(200) }).strict();
+export const FreePassageCommand = z
+  .object({ ...CommandBase, lane: Id, on: z.boolean(), reason: z.string().max(200) })
+  .strict();
 export const ResendCommand = z.object({ ...CommandBase, since: Ms }).strict();
 export const WatchlistCommand = z
   .object({
@@ -120,7 +133,8 @@ export type GateTopic = keyof typeof GateTopics;
 export type GatePayload<T extends GateTopic> = z.infer<(typeof GateTopics)[T]>;
 export type CommandTopic = Extract<GateTopic, `cmd/${string}`>;
 
-export const topicFor = (site: string, gate: string, suffix: GateTopic): string => `${TOPIC_ROOT}/${site}/${gate}/${suffix}`;
+export const topicFor = (site: string, gate: string, suffix: GateTopic): string =>
+  `${TOPIC_ROOT}/${site}/${gate}/${suffix}`;
 
 /** Parses gate06/v1/{site}/{gate}/{suffix}; null for anything else. */
 export function parseTopic(topic: string): { site: string; gate: string; suffix: GateTopic } | null {

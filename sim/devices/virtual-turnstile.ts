@@ -2,15 +2,15 @@
 // It serves the gateway's real driver over a pty or the mock binding, keeps its own pulse timers (so a
 // gateway that dies after an unlock still sees the gate re-lock), and lets a scenario move people through.
 import { EventEmitter } from 'node:events';
-import type { Direction } from '../../gateway/config/schema.js';
 import type { ByteChannel } from '../../drivers/serial/link.js';
+import type { Direction } from '../../gateway/config/schema.js';
 import {
   bitsReply,
   echoReply,
   exceptionReply,
-  registersReply,
   RtuRequestReader,
   type RtuSlaveRequest,
+  registersReply,
   withBrokenCrc,
 } from './modbus-rtu.js';
 
@@ -131,7 +131,8 @@ export class VirtualTurnstile extends EventEmitter<VirtualTurnstileEvents> {
     if (request.address !== this.address || this.fault.silent) return;
     const reply = this.execute(request);
     this.emit('request', request.functionCode);
-    const corrupt = this.fault.corruptReplies > 0 && (this.fault.corruptOnly ?? request.functionCode) === request.functionCode;
+    const corrupt =
+      this.fault.corruptReplies > 0 && (this.fault.corruptOnly ?? request.functionCode) === request.functionCode;
     if (corrupt) this.fault.corruptReplies--;
     const bytes = corrupt ? withBrokenCrc(reply) : reply;
     const send = (): void => void this.channel.write(bytes).catch(() => {});

@@ -41,7 +41,13 @@ export interface CrowdOptions {
   behaviours?: Partial<Record<Behaviour, number>>;
   /** How long a person waits for the turnstile to unlock after presenting. */
   unlockWaitMs?: number;
-  onPerson?: (p: { lane: string; direction: Direction; presentation: Presentation; behaviour: Behaviour; unlocked: boolean }) => void;
+  onPerson?: (p: {
+    lane: string;
+    direction: Direction;
+    presentation: Presentation;
+    behaviour: Behaviour;
+    unlocked: boolean;
+  }) => void;
 }
 
 const DEFAULT_MIX: Record<Presentation, number> = {
@@ -80,7 +86,15 @@ export interface CrowdStats {
 }
 
 export class Crowd {
-  readonly stats: CrowdStats = { people: 0, byPresentation: {}, unlocked: 0, passages: 0, walkedAway: 0, tailgated: 0, forced: 0 };
+  readonly stats: CrowdStats = {
+    people: 0,
+    byPresentation: {},
+    unlocked: 0,
+    passages: 0,
+    walkedAway: 0,
+    tailgated: 0,
+    forced: 0,
+  };
   private readonly rnd: () => number;
   private running = false;
   private readonly laneBusy = new Map<string, Promise<void>>();
@@ -120,10 +134,18 @@ export class Crowd {
   }
 
   /** One person at a lane; people queue per lane, so the next one starts when this one is done. */
-  async person(laneId: string, direction: Direction, forced?: { presentation: Presentation; behaviour: Behaviour }): Promise<void> {
+  async person(
+    laneId: string,
+    direction: Direction,
+    forced?: { presentation: Presentation; behaviour: Behaviour },
+  ): Promise<void> {
     const lane = this.opts.rig.lane(laneId);
     const presentation = forced?.presentation ?? weighted(this.rnd, { ...DEFAULT_MIX, ...this.opts.mix });
-    let behaviour: Behaviour = forced?.behaviour ?? (presentation === 'none' ? 'force' : weighted(this.rnd, { ...DEFAULT_BEHAVIOUR, ...this.opts.behaviours } as Record<Behaviour, number>));
+    let behaviour: Behaviour =
+      forced?.behaviour ??
+      (presentation === 'none'
+        ? 'force'
+        : weighted(this.rnd, { ...DEFAULT_BEHAVIOUR, ...this.opts.behaviours } as Record<Behaviour, number>));
     this.stats.people++;
     this.stats.byPresentation[presentation] = (this.stats.byPresentation[presentation] ?? 0) + 1;
     const scanner = lane.qr[direction];
@@ -181,7 +203,14 @@ export class Crowd {
 
   private async card(p: Presentation): Promise<SyntheticCard> {
     const person = syntheticPerson(this.rnd, this.personIndex++);
-    const faults = p === 'chip-tampered' ? { tamperDg: 1 } : p === 'chip-untrusted' ? { untrustedSigner: true } : p === 'chip-expired' ? { expired: true } : {};
+    const faults =
+      p === 'chip-tampered'
+        ? { tamperDg: 1 }
+        : p === 'chip-untrusted'
+          ? { untrustedSigner: true }
+          : p === 'chip-expired'
+            ? { expired: true }
+            : {};
     return makeCard({ person, faults });
   }
 
@@ -197,7 +226,9 @@ export class Crowd {
         return t;
       }
       case 'ticket-reused':
-        return this.usedTickets.length ? this.usedTickets[Math.floor(this.rnd() * this.usedTickets.length)]! : issueTicket(keys.issuer, { ...base, uses: 1 });
+        return this.usedTickets.length
+          ? this.usedTickets[Math.floor(this.rnd() * this.usedTickets.length)]!
+          : issueTicket(keys.issuer, { ...base, uses: 1 });
       case 'ticket-expired':
         return issueTicket(keys.issuer, { ...base, validFromMs: now - 48 * 3600_000, validForMs: 24 * 3600_000 });
       case 'ticket-forged':
@@ -210,7 +241,12 @@ export class Crowd {
         return cccdQrText(syntheticPerson(this.rnd, this.personIndex++));
       case 'cccd-bad': {
         const good = cccdQrText(syntheticPerson(this.rnd, this.personIndex++)).split('|');
-        const broken = [() => (good[3] = '31022001'), () => (good[0] = good[0]!.slice(0, 11)), () => (good[4] = 'X'), () => good.splice(1, 1)];
+        const broken = [
+          () => (good[3] = '31022001'),
+          () => (good[0] = good[0]!.slice(0, 11)),
+          () => (good[4] = 'X'),
+          () => good.splice(1, 1),
+        ];
         broken[Math.floor(this.rnd() * broken.length)]!();
         return good.join('|');
       }

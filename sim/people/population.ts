@@ -55,5 +55,13 @@ const ddmmyyyy = (iso: string): string => `${iso.slice(8, 10)}${iso.slice(5, 7)}
 
 /** The text of the printed QR on the person's card (notes/domain.md §1 layout). */
 export function cccdQrText(p: SyntheticPerson): string {
-  return [p.id, p.oldId ?? '', `${p.surname} ${p.givenNames}`, ddmmyyyy(p.dateOfBirth), p.sex === 'M' ? 'Nam' : 'Nữ', p.residence, ddmmyyyy(p.issueDate)].join('|');
+  return [
+    p.id,
+    p.oldId ?? '',
+    `${p.surname} ${p.givenNames}`,
+    ddmmyyyy(p.dateOfBirth),
+    p.sex === 'M' ? 'Nam' : 'Nữ',
+    p.residence,
+    ddmmyyyy(p.issueDate),
+  ].join('|');
 }

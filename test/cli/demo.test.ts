@@ -9,11 +9,15 @@ import { ROOT } from '../helpers/harness.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gate06-demo-test-'));
 const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/gate06.mjs'), 'demo', '--duration', '15', '--rate', '120', '--data-dir', dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, GATE06_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/gate06.mjs'), 'demo', '--duration', '15', '--rate', '120', '--data-dir', dataDir],
+    {
+      cwd: ROOT,
+      env: { ...process.env, GATE06_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -26,12 +30,23 @@ t.test('the demo prints READY first, decision lines, SUMMARY last, and exits 0',
   t.equal(run.code, 0, run.stderr.slice(-2000));
   t.match(lines[0], /^READY \{/);
   const ready = JSON.parse(lines[0]!.slice(6)) as Record<string, unknown>;
-  for (const k of ['gatewayUrl', 'deviceToken', 'staffToken', 'lanes', 'tryTicket', 'collectorUrl']) t.ok(ready[k], `READY has ${k}`);
+  for (const k of ['gatewayUrl', 'deviceToken', 'staffToken', 'lanes', 'tryTicket', 'collectorUrl'])
+    t.ok(ready[k], `READY has ${k}`);
   t.match(run.stdout, /curl -s -X POST .*\/v1\/verify/);
-  t.ok(lines.some((l) => / (ALLOW|DENY) /.test(l)), 'one line per decision');
+  t.ok(
+    lines.some((l) => / (ALLOW|DENY) /.test(l)),
+    'one line per decision',
+  );
   const last = lines.at(-1)!;
   t.match(last, /^SUMMARY \{/);
-  const summary = JSON.parse(last.slice(8)) as { decisions: number; allowed: number; denied: Record<string, number>; passages: number; alarms: unknown; collector: { lanes: Record<string, { in: number }> } };
+  const summary = JSON.parse(last.slice(8)) as {
+    decisions: number;
+    allowed: number;
+    denied: Record<string, number>;
+    passages: number;
+    alarms: unknown;
+    collector: { lanes: Record<string, { in: number }> };
+  };
   t.ok(summary.allowed > 0, 'some people were allowed');
   t.ok(Object.keys(summary.denied).length > 0, 'some were denied, each with its reason');
   t.ok(summary.passages > 0);

@@ -11,7 +11,11 @@ const write = (text: string): string => {
 };
 
 t.test('a bad config gives one line per problem, each naming its key', async (t) => {
-  const r = loadCollectorConfig(write('mqtt:\n  url: 5\nhttp:\n  port: 99999\n  apiToken: { demo: "0123456789abcdefgh" }\nsites:\n  - { id: a, kind: zoo }\n'));
+  const r = loadCollectorConfig(
+    write(
+      'mqtt:\n  url: 5\nhttp:\n  port: 99999\n  apiToken: { demo: "0123456789abcdefgh" }\nsites:\n  - { id: a, kind: zoo }\n',
+    ),
+  );
   t.equal(r.ok, false);
   if (!r.ok) {
     t.ok(r.errors.some((e) => e.startsWith('mqtt.url:')));

@@ -21,9 +21,19 @@ if (!chromiumPath) {
     const c = await startTestCollector({ mqttUrl: broker.url, sites: [`${prefix}-s0`], clientId: uniqueId('col') });
     t.teardown(() => c.dispose());
     // Windows in the last few minutes, so they fall inside the chart's last hour.
-    const run = await runFleet({ mqttUrl: broker.url, gates: 3, sites: 1, windows: 5, sitePrefix: prefix, alarmRate: 1 });
+    const run = await runFleet({
+      mqttUrl: broker.url,
+      gates: 3,
+      sites: 1,
+      windows: 5,
+      sitePrefix: prefix,
+      alarmRate: 1,
+    });
     t.teardown(() => run.close('clear'));
-    await eventually(() => c.store.gates(`${prefix}-s0`), (g) => g.length === 3 && g.every((x) => x.healthAt !== null));
+    await eventually(
+      () => c.store.gates(`${prefix}-s0`),
+      (g) => g.length === 3 && g.every((x) => x.healthAt !== null),
+    );
     await c.ingest.drained();
 
     const userDataDir = mkdtempSync(join(tmpdir(), 'gate06-chromium-'));
@@ -31,8 +41,16 @@ if (!chromiumPath) {
     // A fresh profile per run; playwright takes it as launchPersistentContext's first argument, not as --user-data-dir.
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
       viewport: { width: 1280, height: 900 },
     });
     t.teardown(() => context.close());
@@ -44,12 +62,20 @@ if (!chromiumPath) {
     await page.goto(c.url);
     await page.fill('#token', TEST_TOKEN);
     await page.click('#login-form button[type=submit]');
-    await page.waitForFunction(() => Number(document.querySelector('#chart')?.getAttribute('data-bars') ?? 0) > 0, undefined, { timeout: 15_000 });
-    await page.waitForFunction(() => document.querySelectorAll('#gates tbody td.online').length === 3, undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('#chart')?.getAttribute('data-bars') ?? 0) > 0,
+      undefined,
+      { timeout: 15_000 },
+    );
+    await page.waitForFunction(() => document.querySelectorAll('#gates tbody td.online').length === 3, undefined, {
+      timeout: 15_000,
+    });
 
     const bars = await page.locator('#chart svg rect').count();
     t.ok(bars > 0, `chart has ${bars} bars`);
-    const nonZero = await page.locator('#chart svg rect').evaluateAll((rs) => rs.filter((r) => Number(r.getAttribute('height')) > 0).length);
+    const nonZero = await page
+      .locator('#chart svg rect')
+      .evaluateAll((rs) => rs.filter((r) => Number(r.getAttribute('height')) > 0).length);
     t.ok(nonZero > 0, 'some bars have height');
     const gateRows = await page.locator('#gates tbody tr').allTextContents();
     t.equal(gateRows.filter((r) => r.includes(`${prefix}-s0`) && r.includes('Online')).length, 3, 'three gates online');

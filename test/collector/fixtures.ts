@@ -1,27 +1,93 @@
 // Builders for valid telemetry payloads, so each test states only what it is about.
-import type { GatePayload } from '../../gateway/telemetry/topics.js';
+
 import type { IngestRecord } from '../../collector/validate.js';
+import type { GatePayload } from '../../gateway/telemetry/topics.js';
 
-export const byCredential = (ticket = 0) => ({ ticket, 'cccd-qr': 0, chip: 0, 'free-passage': 0, manual: 0, forced: 0 });
+export const byCredential = (ticket = 0) => ({
+  ticket,
+  'cccd-qr': 0,
+  chip: 0,
+  'free-passage': 0,
+  manual: 0,
+  forced: 0,
+});
 
-export function countsPayload(site: string, gate: string, windowStart: number, lanes: { lane: string; in: number; out: number; denied?: number }[], extra: Partial<GatePayload<'counts'>> = {}): GatePayload<'counts'> {
+export function countsPayload(
+  site: string,
+  gate: string,
+  windowStart: number,
+  lanes: { lane: string; in: number; out: number; denied?: number }[],
+  extra: Partial<GatePayload<'counts'>> = {},
+): GatePayload<'counts'> {
   return {
-    schema: 1, site, gate, bootId: 'boot-1', seq: 1, windowStart, windowEnd: windowStart + 60_000, zones: [],
-    lanes: lanes.map((l) => ({ lane: l.lane, in: l.in, out: l.out, denied: l.denied ?? 0, byCredential: byCredential(l.in + l.out) })),
+    schema: 1,
+    site,
+    gate,
+    bootId: 'boot-1',
+    seq: 1,
+    windowStart,
+    windowEnd: windowStart + 60_000,
+    zones: [],
+    lanes: lanes.map((l) => ({
+      lane: l.lane,
+      in: l.in,
+      out: l.out,
+      denied: l.denied ?? 0,
+      byCredential: byCredential(l.in + l.out),
+    })),
     ...extra,
   };
 }
 
-export const countsRecord = (site: string, gate: string, windowStart: number, lanes: { lane: string; in: number; out: number; denied?: number }[], receivedAt = windowStart + 61_000, extra: Partial<GatePayload<'counts'>> = {}): IngestRecord =>
-  ({ kind: 'counts', site, gate, receivedAt, payload: countsPayload(site, gate, windowStart, lanes, extra) });
-
-export const statusRecord = (site: string, gate: string, state: 'online' | 'offline', receivedAt: number): IngestRecord =>
-  ({ kind: 'status', site, gate, receivedAt, payload: state === 'online' ? { state, bootId: 'boot-1', version: '0.1.0', ts: receivedAt } : { state } });
-
-export const healthRecord = (site: string, gate: string, depth: number, receivedAt: number): IngestRecord => ({
-  kind: 'health', site, gate, receivedAt,
-  payload: { ts: receivedAt, bootId: 'boot-1', uptimeS: 10, outbox: { depth, capacity: 100 }, devices: [{ lane: 'L1', device: 'turnstile', state: 'down' }], lanes: [], dbBytes: 1, clock: { jumps: 0 } },
+export const countsRecord = (
+  site: string,
+  gate: string,
+  windowStart: number,
+  lanes: { lane: string; in: number; out: number; denied?: number }[],
+  receivedAt = windowStart + 61_000,
+  extra: Partial<GatePayload<'counts'>> = {},
+): IngestRecord => ({
+  kind: 'counts',
+  site,
+  gate,
+  receivedAt,
+  payload: countsPayload(site, gate, windowStart, lanes, extra),
 });
 
-export const alarmRecord = (site: string, gate: string, id: string, ts: number): IngestRecord =>
-  ({ kind: 'alarms', site, gate, receivedAt: ts + 10, payload: { id, kind: 'tailgating', lane: 'L1', ts } });
+export const statusRecord = (
+  site: string,
+  gate: string,
+  state: 'online' | 'offline',
+  receivedAt: number,
+): IngestRecord => ({
+  kind: 'status',
+  site,
+  gate,
+  receivedAt,
+  payload: state === 'online' ? { state, bootId: 'boot-1', version: '0.1.0', ts: receivedAt } : { state },
+});
+
+export const healthRecord = (site: string, gate: string, depth: number, receivedAt: number): IngestRecord => ({
+  kind: 'health',
+  site,
+  gate,
+  receivedAt,
+  payload: {
+    ts: receivedAt,
+    bootId: 'boot-1',
+    uptimeS: 10,
+    outbox: { depth, capacity: 100 },
+    devices: [{ lane: 'L1', device: 'turnstile', state: 'down' }],
+    lanes: [],
+    dbBytes: 1,
+    clock: { jumps: 0 },
+  },
+});
+
+export const alarmRecord = (site: string, gate: string, id: string, ts: number): IngestRecord => ({
+  kind: 'alarms',
+  site,
+  gate,
+  receivedAt: ts + 10,
+  payload: { id, kind: 'tailgating', lane: 'L1', ts },
+});

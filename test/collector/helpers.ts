@@ -42,7 +42,8 @@ export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boo
   const deadline = Date.now() + ms;
   let v = await read();
   while (!check(v)) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${ms} ms; last value: ${JSON.stringify(v).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 50));
     v = await read();
   }

@@ -15,10 +15,19 @@ const dir = mkdtempSync(join(tmpdir(), 'gate06-chttp-'));
 const store = openSqliteStore(join(dir, 'c.db'));
 const metrics = createCollectorMetrics();
 const app = await createCollectorHttp({
-  store, metrics, ingest: { status: { connected: true } as never, pendingCount: 0 },
-  sites: [{ id: 'tam-chuc', name: 'Tam Chúc', kind: 'tourist' }, { id: 'dong-van', name: '', kind: 'industrial' }],
-  offlineAfterS: 180, utcOffsetMinutes: 420, apiToken: Buffer.from('api-token-123456'), bodyLimitBytes: 16384,
-  logger: pino({ level: 'silent' }), now: () => NOW,
+  store,
+  metrics,
+  ingest: { status: { connected: true } as never, pendingCount: 0 },
+  sites: [
+    { id: 'tam-chuc', name: 'Tam Chúc', kind: 'tourist' },
+    { id: 'dong-van', name: '', kind: 'industrial' },
+  ],
+  offlineAfterS: 180,
+  utcOffsetMinutes: 420,
+  apiToken: Buffer.from('api-token-123456'),
+  bodyLimitBytes: 16384,
+  logger: pino({ level: 'silent' }),
+  now: () => NOW,
 });
 t.teardown(async () => {
   await app.close();
@@ -28,18 +37,32 @@ t.teardown(async () => {
 const auth = { authorization: 'Bearer api-token-123456' };
 const get = (url: string, headers: Record<string, string> = auth) => app.inject({ method: 'GET', url, headers });
 
-await store.write(foldBatch([
-  statusRecord('tam-chuc', 'g1', 'online', NOW - 10_000),
-  healthRecord('tam-chuc', 'g1', 4, NOW - 5_000),
-  statusRecord('tam-chuc', 'g2', 'online', NOW - 600_000),
-  statusRecord('tam-chuc', 'g3', 'online', NOW - 20_000),
-  statusRecord('tam-chuc', 'g3', 'offline', NOW - 10_000),
-  countsRecord('tam-chuc', 'g1', MIN - 120_000, [{ lane: 'L1', in: 10, out: 4, denied: 1 }, { lane: 'L2', in: 3, out: 1 }], NOW, { zones: [{ zone: 'chua', in: 13, out: 5 }] }),
-  countsRecord('tam-chuc', 'g1', MIN - 60_000, [{ lane: 'L1', in: 6, out: 2 }], NOW, { zones: [{ zone: 'chua', in: 6, out: 2 }] }),
-  // before today's 04:00 reset: in the counts series, not in the occupancy
-  countsRecord('tam-chuc', 'g2', MIN - 12 * 3_600_000, [{ lane: 'L1', in: 50, out: 0 }], NOW - 600_000),
-  alarmRecord('tam-chuc', 'g1', 'al-1', NOW - 30_000),
-]));
+await store.write(
+  foldBatch([
+    statusRecord('tam-chuc', 'g1', 'online', NOW - 10_000),
+    healthRecord('tam-chuc', 'g1', 4, NOW - 5_000),
+    statusRecord('tam-chuc', 'g2', 'online', NOW - 600_000),
+    statusRecord('tam-chuc', 'g3', 'online', NOW - 20_000),
+    statusRecord('tam-chuc', 'g3', 'offline', NOW - 10_000),
+    countsRecord(
+      'tam-chuc',
+      'g1',
+      MIN - 120_000,
+      [
+        { lane: 'L1', in: 10, out: 4, denied: 1 },
+        { lane: 'L2', in: 3, out: 1 },
+      ],
+      NOW,
+      { zones: [{ zone: 'chua', in: 13, out: 5 }] },
+    ),
+    countsRecord('tam-chuc', 'g1', MIN - 60_000, [{ lane: 'L1', in: 6, out: 2 }], NOW, {
+      zones: [{ zone: 'chua', in: 6, out: 2 }],
+    }),
+    // before today's 04:00 reset: in the counts series, not in the occupancy
+    countsRecord('tam-chuc', 'g2', MIN - 12 * 3_600_000, [{ lane: 'L1', in: 50, out: 0 }], NOW - 600_000),
+    alarmRecord('tam-chuc', 'g1', 'al-1', NOW - 30_000),
+  ]),
+);
 
 t.test('/v1 refuses a request without the bearer token with 401 and an error body', async (t) => {
   const r = await get('/v1/sites', {});
@@ -50,21 +73,39 @@ t.test('/v1 refuses a request without the bearer token with 401 and an error bod
 
 t.test('/v1/sites lists configured and heard sites with gates online', async (t) => {
   const r = (await get('/v1/sites')).json();
-  t.same(r.sites.map((s: { id: string }) => s.id), ['dong-van', 'tam-chuc']);
+  t.same(
+    r.sites.map((s: { id: string }) => s.id),
+    ['dong-van', 'tam-chuc'],
+  );
   t.match(r.sites[1], { id: 'tam-chuc', name: 'Tam Chúc', kind: 'tourist', gates: 3, online: 1 });
 });
 
 t.test('/v1/counts gives per-minute buckets with lanes and totals', async (t) => {
   const r = (await get(`/v1/counts?site=tam-chuc&bucket=minute&from=${MIN - 180_000}&to=${MIN}`)).json();
-  t.same(r.buckets.map((b: { start: number; in: number }) => [b.start, b.in]), [[MIN - 120_000, 13], [MIN - 60_000, 6]]);
-  t.same(r.buckets[0].lanes.map((l: { lane: string; in: number; denied: number }) => [l.lane, l.in, l.denied]), [['L1', 10, 1], ['L2', 3, 0]]);
+  t.same(
+    r.buckets.map((b: { start: number; in: number }) => [b.start, b.in]),
+    [
+      [MIN - 120_000, 13],
+      [MIN - 60_000, 6],
+    ],
+  );
+  t.same(
+    r.buckets[0].lanes.map((l: { lane: string; in: number; denied: number }) => [l.lane, l.in, l.denied]),
+    [
+      ['L1', 10, 1],
+      ['L2', 3, 0],
+    ],
+  );
   t.same(r.totals, { in: 19, out: 7, denied: 1 });
 });
 
 t.test('/v1/counts day buckets start at local midnight', async (t) => {
   const r = (await get('/v1/counts?site=tam-chuc&bucket=day')).json();
   const localMidnight = Math.floor((NOW + 7 * 3_600_000) / 86_400_000) * 86_400_000 - 7 * 3_600_000;
-  t.same(r.buckets.map((b: { start: number }) => b.start), [localMidnight]);
+  t.same(
+    r.buckets.map((b: { start: number }) => b.start),
+    [localMidnight],
+  );
   t.equal(r.totals.in, 69);
 });
 
@@ -76,16 +117,33 @@ t.test('/v1/counts refuses a bad bucket or an inverted range with 400 and an err
   t.equal((await get(`/v1/counts?bucket=minute&from=0&to=${NOW}`)).statusCode, 400);
 });
 
-t.test('/v1/occupancy is in minus out since the site kind\'s reset, per zone', async (t) => {
+t.test("/v1/occupancy is in minus out since the site kind's reset, per zone", async (t) => {
   const r = (await get('/v1/occupancy?site=tam-chuc')).json();
-  t.match(r.sites[0], { site: 'tam-chuc', kind: 'tourist', resetAt: '04:00', in: 19, out: 7, occupancy: 12, zones: [{ zone: 'chua', occupancy: 12 }] });
+  t.match(r.sites[0], {
+    site: 'tam-chuc',
+    kind: 'tourist',
+    resetAt: '04:00',
+    in: 19,
+    out: 7,
+    occupancy: 12,
+    zones: [{ zone: 'chua', occupancy: 12 }],
+  });
 });
 
 t.test('/v1/gates shows online, offline by last will and offline by silence, with the outbox depth', async (t) => {
   const r = (await get('/v1/gates?site=tam-chuc')).json();
-  t.same(r.gates.map((g: { gate: string; online: boolean; offlineReason: string | null }) => [g.gate, g.online, g.offlineReason]), [
-    ['g1', true, null], ['g2', false, 'silence'], ['g3', false, 'last-will'],
-  ]);
+  t.same(
+    r.gates.map((g: { gate: string; online: boolean; offlineReason: string | null }) => [
+      g.gate,
+      g.online,
+      g.offlineReason,
+    ]),
+    [
+      ['g1', true, null],
+      ['g2', false, 'silence'],
+      ['g3', false, 'last-will'],
+    ],
+  );
   t.match(r.gates[0], { outboxDepth: 4, outboxCapacity: 100, devicesDown: 1 });
 });
 

@@ -9,8 +9,17 @@ const broker = await startTestBroker();
 t.teardown(() => broker.stop());
 
 async function storedTotals(c: Awaited<ReturnType<typeof startTestCollector>>, site: string) {
-  const r = await c.store.countsCells({ site, from: 0, to: Date.now() + 86_400_000, bucket: 'day', utcOffsetMinutes: 0 });
-  return r.reduce((s, x) => ({ in: s.in + x.in, out: s.out + x.out, denied: s.denied + x.denied, cells: s.cells + 1 }), { in: 0, out: 0, denied: 0, cells: 0 });
+  const r = await c.store.countsCells({
+    site,
+    from: 0,
+    to: Date.now() + 86_400_000,
+    bucket: 'day',
+    utcOffsetMinutes: 0,
+  });
+  return r.reduce(
+    (s, x) => ({ in: s.in + x.in, out: s.out + x.out, denied: s.denied + x.denied, cells: s.cells + 1 }),
+    { in: 0, out: 0, denied: 0, cells: 0 },
+  );
 }
 
 t.test('every window a fleet publishes is stored once, with the totals the fleet sent', async (t) => {
@@ -37,11 +46,34 @@ t.test('a redelivered counts window overwrites the stored one and never adds to 
   const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('pub') });
   t.teardown(() => pub.endAsync());
   const ws = 1_700_000_040_000;
-  const msg = { schema: 1, site, gate: 'g1', bootId: 'b', seq: 7, windowStart: ws, windowEnd: ws + 60_000, lanes: [{ lane: 'L1', in: 5, out: 3, denied: 1, byCredential: { ticket: 8, 'cccd-qr': 0, chip: 0, 'free-passage': 0, manual: 0, forced: 0 } }] };
+  const msg = {
+    schema: 1,
+    site,
+    gate: 'g1',
+    bootId: 'b',
+    seq: 7,
+    windowStart: ws,
+    windowEnd: ws + 60_000,
+    lanes: [
+      {
+        lane: 'L1',
+        in: 5,
+        out: 3,
+        denied: 1,
+        byCredential: { ticket: 8, 'cccd-qr': 0, chip: 0, 'free-passage': 0, manual: 0, forced: 0 },
+      },
+    ],
+  };
   for (let i = 0; i < 3; i++) await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify(msg), { qos: 1 });
-  await eventually(() => c.ingest.drained().then(() => c.ingest.status.stored), (n) => n >= 3);
+  await eventually(
+    () => c.ingest.drained().then(() => c.ingest.status.stored),
+    (n) => n >= 3,
+  );
   const cells = await c.store.countsCells({ site, from: ws, to: ws + 60_000, bucket: 'minute', utcOffsetMinutes: 0 });
-  t.same(cells.map((x) => [x.in, x.out, x.denied]), [[5, 3, 1]]);
+  t.same(
+    cells.map((x) => [x.in, x.out, x.denied]),
+    [[5, 3, 1]],
+  );
 });
 
 t.test('a bad message is rejected and counted by reason, and the good one after it is still stored', async (t) => {
@@ -51,19 +83,42 @@ t.test('a bad message is rejected and counted by reason, and the good one after 
   const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('pub') });
   t.teardown(() => pub.endAsync());
   const ws = 1_700_000_040_000;
-  const good = { schema: 1, site, gate: 'g1', bootId: 'b', seq: 1, windowStart: ws, windowEnd: ws + 60_000, lanes: [{ lane: 'L1', in: 2, out: 0, denied: 0, byCredential: { ticket: 2, 'cccd-qr': 0, chip: 0, 'free-passage': 0, manual: 0, forced: 0 } }] };
+  const good = {
+    schema: 1,
+    site,
+    gate: 'g1',
+    bootId: 'b',
+    seq: 1,
+    windowStart: ws,
+    windowEnd: ws + 60_000,
+    lanes: [
+      {
+        lane: 'L1',
+        in: 2,
+        out: 0,
+        denied: 0,
+        byCredential: { ticket: 2, 'cccd-qr': 0, chip: 0, 'free-passage': 0, manual: 0, forced: 0 },
+      },
+    ],
+  };
   await pub.publishAsync(topicFor(site, 'g1', 'counts'), '{not json', { qos: 1 });
   await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify({ ...good, lanes: 'x' }), { qos: 1 });
   await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify({ ...good, gate: 'g9' }), { qos: 1 });
   await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify(good), { qos: 1 });
-  await eventually(async () => c.ingest.status.stored, (n) => n >= 1);
+  await eventually(
+    async () => c.ingest.status.stored,
+    (n) => n >= 1,
+  );
   t.equal(c.ingest.status.rejected, 3);
   const metrics = await c.metrics.registry.metrics();
   t.match(metrics, /gate06_collector_rejected_total\{reason="json"\} 1/);
   t.match(metrics, /gate06_collector_rejected_total\{reason="schema"\} 1/);
   t.match(metrics, /gate06_collector_rejected_total\{reason="identity-mismatch"\} 1/);
   const cells = await c.store.countsCells({ site, from: ws, to: ws + 60_000, bucket: 'minute', utcOffsetMinutes: 0 });
-  t.same(cells.map((x) => x.in), [2]);
+  t.same(
+    cells.map((x) => x.in),
+    [2],
+  );
 });
 
 t.test('gate status follows the retained status and turns offline on the last will', async (t) => {
@@ -75,7 +130,10 @@ t.test('gate status follows the retained status and turns offline on the last wi
   await eventually(gates, (g) => g.length === 2 && g.every((x) => x.state === 'online'));
   await run.close('drop');
   const after = await eventually(gates, (g) => g.every((x) => x.state === 'offline'));
-  t.same(after.map((g) => g.state), ['offline', 'offline']);
+  t.same(
+    after.map((g) => g.state),
+    ['offline', 'offline'],
+  );
   // leave nothing retained on a shared broker
   const cl = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('clr') });
   for (const g of after) await cl.publishAsync(topicFor(g.site, g.gate, 'status'), '', { qos: 1, retain: true });
@@ -111,8 +169,18 @@ t.test('two collectors sharing one subscription store every window exactly once'
   );
   t.same({ in: got.in, out: got.out, denied: got.denied }, want);
   const from = run.summary.firstWindowStart;
-  const perWindow = await a.store.countsCells({ site: sites[0], from, to: from + run.summary.windows * 60_000, bucket: 'minute', utcOffsetMinutes: 0 });
-  t.equal(perWindow.length, run.summary.gates * run.summary.lanesPerGate * run.summary.windows, 'one row per (gate, lane, window)');
+  const perWindow = await a.store.countsCells({
+    site: sites[0],
+    from,
+    to: from + run.summary.windows * 60_000,
+    bucket: 'minute',
+    utcOffsetMinutes: 0,
+  });
+  t.equal(
+    perWindow.length,
+    run.summary.gates * run.summary.lanesPerGate * run.summary.windows,
+    'one row per (gate, lane, window)',
+  );
   if (!broker.embedded) {
     // On Mosquitto (MQTT 5) the share group splits counts: neither instance stored all of them.
     t.ok(a.ingest.status.shared && b.ingest.status.shared, 'shared subscriptions in use');

@@ -6,7 +6,12 @@ const topic = 'gate06/v1/site-a/g1/counts';
 const buf = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 
 t.test('a valid counts message becomes a counts record for its site and gate', async (t) => {
-  const v = validateMessage(topic, buf(countsPayload('site-a', 'g1', 60_000, [{ lane: 'L1', in: 1, out: 0 }])), 5, 65536);
+  const v = validateMessage(
+    topic,
+    buf(countsPayload('site-a', 'g1', 60_000, [{ lane: 'L1', in: 1, out: 0 }])),
+    5,
+    65536,
+  );
   t.ok(v.ok);
   if (v.ok) t.match(v.record, { kind: 'counts', site: 'site-a', gate: 'g1', receivedAt: 5 });
 });
@@ -21,8 +26,14 @@ t.test('a payload that does not match the topic schema is rejected with reason s
 });
 
 t.test('a counts payload naming another gate than its topic is rejected with reason identity-mismatch', async (t) => {
-  t.match(validateMessage(topic, buf(countsPayload('site-a', 'g2', 60_000, [])), 0, 65536), { ok: false, reason: 'identity-mismatch' });
-  t.match(validateMessage(topic, buf(countsPayload('site-b', 'g1', 60_000, [])), 0, 65536), { ok: false, reason: 'identity-mismatch' });
+  t.match(validateMessage(topic, buf(countsPayload('site-a', 'g2', 60_000, [])), 0, 65536), {
+    ok: false,
+    reason: 'identity-mismatch',
+  });
+  t.match(validateMessage(topic, buf(countsPayload('site-b', 'g1', 60_000, [])), 0, 65536), {
+    ok: false,
+    reason: 'identity-mismatch',
+  });
 });
 
 t.test('a payload over the size limit is rejected with reason oversize before it is parsed', async (t) => {

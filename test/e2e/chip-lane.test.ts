@@ -21,7 +21,12 @@ const watchlisted = { ...TRAN_THI_MAU };
 const watchlistFile = join(dir, 'watchlist.jws');
 writeFileSync(
   watchlistFile,
-  signWatchlist(join(ROOT, 'seeds/ioc/demo-ioc.private.jwk.json'), { version: 3, site: 'hn-tamchuc', issuedAt: Date.now(), hashes: [keyedIdHash(Buffer.from(SITE_KEY), watchlisted.id)] }),
+  signWatchlist(join(ROOT, 'seeds/ioc/demo-ioc.private.jwk.json'), {
+    version: 3,
+    site: 'hn-tamchuc',
+    issuedAt: Date.now(),
+    hashes: [keyedIdHash(Buffer.from(SITE_KEY), watchlisted.id)],
+  }),
 );
 const config = demoConfig((c) => {
   c.site.kind = 'station';
@@ -30,7 +35,11 @@ const config = demoConfig((c) => {
   c.gate.lanes[0]!.entry!.chipReader = { path: '/dev/serial/by-id/usb-demo-chip-L1-in', baudRate: 115200 };
   c.gate.lanes[0]!.entry!.accepts = ['ticket'];
 });
-const rig = await SimRig.start(config, { transport: SimRig.defaultTransport(), dir: join(dir, 'tty'), chipHeartbeatMs: 1000 });
+const rig = await SimRig.start(config, {
+  transport: SimRig.defaultTransport(),
+  dir: join(dir, 'tty'),
+  chipHeartbeatMs: 1000,
+});
 const gateway = await assembleGateway({ config: rig.config, logger: createLogger('warn'), devices: rig.devices });
 await gateway.start();
 t.teardown(async () => {

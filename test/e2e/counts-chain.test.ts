@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import t, { type Test } from 'tap';
-import { hasSocat } from '../../sim/pty.js';
 import { Crowd } from '../../sim/people/crowd.js';
+import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { startTestCollector } from '../collector/helpers.js';
 import { type OutageBroker, startOutageBroker, startTestBroker, type TestBroker, uniqueId } from '../helpers/broker.js';
@@ -21,7 +21,11 @@ type Totals = Record<string, { in: number; out: number; denied: number }>;
 function gatewayTotals(dbPath: string): Totals {
   const db = new Database(dbPath, { readonly: true });
   const out: Totals = {};
-  const rows = db.prepare("SELECT lane, type, direction, decision, count(*) AS n FROM events WHERE lane IS NOT NULL AND (type = 'passage' OR (type = 'decision' AND decision = 'deny')) GROUP BY lane, type, direction, decision").all() as Array<{ lane: string; type: string; direction: string; n: number }>;
+  const rows = db
+    .prepare(
+      "SELECT lane, type, direction, decision, count(*) AS n FROM events WHERE lane IS NOT NULL AND (type = 'passage' OR (type = 'decision' AND decision = 'deny')) GROUP BY lane, type, direction, decision",
+    )
+    .all() as Array<{ lane: string; type: string; direction: string; n: number }>;
   db.close();
   for (const r of rows) {
     const l = (out[r.lane] ??= { in: 0, out: 0, denied: 0 });
@@ -58,7 +62,13 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
   spy.on('message', (_topic, payload) => payloads.push(payload.toString('utf8')));
   await spy.subscribeAsync(`gate06/v1/${site}/#`, { qos: 1 });
   const daemon = await startDaemon(configFile);
-  const crowd = new Crowd({ rig, site, peoplePerMinute: 240, keys: { issuer: keys.issuer(), forger: keys.forger(), unknown: keys.unknown() }, seed: 7 });
+  const crowd = new Crowd({
+    rig,
+    site,
+    peoplePerMinute: 240,
+    keys: { issuer: keys.issuer(), forger: keys.forger(), unknown: keys.unknown() },
+    seed: 7,
+  });
   crowd.start();
   t.teardown(async () => {
     await crowd.stop();
@@ -71,14 +81,27 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
 }
 
 /** Stops the people, then the daemon gracefully (it closes its open window and flushes), and compares. */
-async function finishAndCompare(t: Test, run: Run, collector: Awaited<ReturnType<typeof startTestCollector>>): Promise<void> {
+async function finishAndCompare(
+  t: Test,
+  run: Run,
+  collector: Awaited<ReturnType<typeof startTestCollector>>,
+): Promise<void> {
   await run.crowd.stop();
   await sleep(800);
   await run.daemon.stop();
   const expected = gatewayTotals(run.dbPath);
-  t.ok(Object.values(expected).some((l) => l.in > 0), `the run had passages: ${JSON.stringify(expected)}`);
+  t.ok(
+    Object.values(expected).some((l) => l.in > 0),
+    `the run had passages: ${JSON.stringify(expected)}`,
+  );
   const totals = async (): Promise<Totals> => {
-    const cells = await collector.store.countsCells({ site: run.site, from: 0, to: Date.now() + 86400_000, bucket: 'day', utcOffsetMinutes: 420 });
+    const cells = await collector.store.countsCells({
+      site: run.site,
+      from: 0,
+      to: Date.now() + 86400_000,
+      bucket: 'day',
+      utcOffsetMinutes: 420,
+    });
     const got: Totals = {};
     for (const c of cells) {
       const l = (got[c.lane] ??= { in: 0, out: 0, denied: 0 });
@@ -109,16 +132,19 @@ function scanForPersonalData(t: Test, payloads: string[]): void {
 if (!hasSocat()) {
   t.plan(0, 'socat is not installed (apt-get install socat): these tests run the daemon over pseudo-terminals');
 } else {
-  t.test('after a run the collector totals per lane equal the gateway event log, and no payload has personal data', async (t) => {
-    const broker: TestBroker = await startTestBroker();
-    t.teardown(() => broker.stop());
-    const run = await startRun(t, broker.url);
-    const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
-    t.teardown(() => collector.dispose());
-    await sleep(12_000);
-    await finishAndCompare(t, run, collector);
-    scanForPersonalData(t, run.payloads);
-  });
+  t.test(
+    'after a run the collector totals per lane equal the gateway event log, and no payload has personal data',
+    async (t) => {
+      const broker: TestBroker = await startTestBroker();
+      t.teardown(() => broker.stop());
+      const run = await startRun(t, broker.url);
+      const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
+      t.teardown(() => collector.dispose());
+      await sleep(12_000);
+      await finishAndCompare(t, run, collector);
+      scanForPersonalData(t, run.payloads);
+    },
+  );
 
   t.test('a broker outage mid-run delays counts but loses and doubles none', async (t) => {
     const broker: OutageBroker = await startOutageBroker();
@@ -148,4 +174,3 @@ if (!hasSocat()) {
     await finishAndCompare(t, run, collector);
   });
 }
-

@@ -13,7 +13,10 @@ import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
 import { demoConfig, ROOT, STAFF_TOKEN, sleep, ticket, until } from '../helpers/harness.js';
 
 if (!hasSocat()) {
-  t.plan(0, 'socat is not installed (apt-get install socat): the end-to-end tests run the daemon over pseudo-terminals');
+  t.plan(
+    0,
+    'socat is not installed (apt-get install socat): the end-to-end tests run the daemon over pseudo-terminals',
+  );
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'gate06-e2e-'));
   const config = demoConfig((c) => {
@@ -31,7 +34,9 @@ if (!hasSocat()) {
   });
 
   const events = async (q = ''): Promise<StoredEvent[]> => {
-    const res = await fetch(`${daemon.url}/v1/events?limit=200&${q}`, { headers: { authorization: `Bearer ${STAFF_TOKEN}` } });
+    const res = await fetch(`${daemon.url}/v1/events?limit=200&${q}`, {
+      headers: { authorization: `Bearer ${STAFF_TOKEN}` },
+    });
     return ((await res.json()) as { events: StoredEvent[] }).events;
   };
   const L1 = rig.lane('L1');
@@ -66,14 +71,22 @@ if (!hasSocat()) {
     await L1.turnstile.pass('in');
     await sleep(450);
     await L1.turnstile.pass('in');
-    await until(async () => (await events('type=alarm')).some((e) => e.facts.kind === 'tailgating'), 5000, 'tailgating alarm');
+    await until(
+      async () => (await events('type=alarm')).some((e) => e.facts.kind === 'tailgating'),
+      5000,
+      'tailgating alarm',
+    );
     t.pass('tailgating alarm logged');
     await settle();
   });
 
   t.test('a passage with no unlock raises a forced-passage alarm', async (t) => {
     await L1.turnstile.pass('in');
-    await until(async () => (await events('type=alarm')).some((e) => e.facts.kind === 'forced-passage'), 5000, 'forced-passage alarm');
+    await until(
+      async () => (await events('type=alarm')).some((e) => e.facts.kind === 'forced-passage'),
+      5000,
+      'forced-passage alarm',
+    );
     t.pass('forced passage alarm logged');
     await settle();
   });
@@ -86,7 +99,11 @@ if (!hasSocat()) {
     await L1.turnstile.pass('in');
     await sleep(300);
     await L1.qr.in!.scan(token);
-    await until(async () => (await events('type=decision&decision=deny')).some((e) => e.reason === 'policy.anti-passback'), 5000, 'anti-passback deny');
+    await until(
+      async () => (await events('type=decision&decision=deny')).some((e) => e.reason === 'policy.anti-passback'),
+      5000,
+      'anti-passback deny',
+    );
     t.pass('second entry denied with policy.anti-passback');
     await settle();
   });
@@ -102,13 +119,18 @@ if (!hasSocat()) {
 
   t.test('a scanner unplugged and replugged comes back without a restart', async (t) => {
     const link = async () => {
-      const h = (await (await fetch(`${daemon.url}/healthz`)).json()) as { lanes: Array<{ lane: string; links: Record<string, string> }> };
+      const h = (await (await fetch(`${daemon.url}/healthz`)).json()) as {
+        lanes: Array<{ lane: string; links: Record<string, string> }>;
+      };
       return h.lanes.find((l) => l.lane === 'L1')!.links['qr-scanner'];
     };
     await rig.unplug('L1', 'qr-in');
     await until(async () => (await link()) === 'down', 10_000, 'scanner link down');
-    t.equal((await link()), 'down');
-    t.ok((await events('type=alarm')).some((e) => e.facts.kind === 'device-offline'), 'device-offline alarm');
+    t.equal(await link(), 'down');
+    t.ok(
+      (await events('type=alarm')).some((e) => e.facts.kind === 'device-offline'),
+      'device-offline alarm',
+    );
     await rig.replug('L1', 'qr-in');
     await until(async () => (await link()) === 'up', 15_000, 'scanner link up');
     const opened = unlocked();
@@ -120,7 +142,9 @@ if (!hasSocat()) {
 
   t.test('a turnstile board unplugged and replugged comes back', async (t) => {
     const link = async () => {
-      const h = (await (await fetch(`${daemon.url}/healthz`)).json()) as { lanes: Array<{ lane: string; links: Record<string, string> }> };
+      const h = (await (await fetch(`${daemon.url}/healthz`)).json()) as {
+        lanes: Array<{ lane: string; links: Record<string, string> }>;
+      };
       return h.lanes.find((l) => l.lane === 'L1')!.links.turnstile;
     };
     await rig.unplug('L1', 'turnstile');
@@ -174,13 +198,16 @@ if (!hasSocat()) {
   });
 
   t.test('gate06 log verify passes on the log and finds an edited event', async (t) => {
-    const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/gate06.mjs'), 'log', 'verify', ...args], { encoding: 'utf8' });
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin/gate06.mjs'), 'log', 'verify', ...args], { encoding: 'utf8' });
     const ok = cli(['-c', configFile]);
     t.equal(ok.status, 0, ok.stdout + ok.stderr);
     t.match(JSON.parse(ok.stdout), { ok: true });
     await daemon.stop();
     const db = new Database(rig.config.store.path);
-    db.prepare("UPDATE events SET decision = 'allow', reason = 'ok' WHERE seq = (SELECT min(seq) FROM events WHERE decision = 'deny')").run();
+    db.prepare(
+      "UPDATE events SET decision = 'allow', reason = 'ok' WHERE seq = (SELECT min(seq) FROM events WHERE decision = 'deny')",
+    ).run();
     db.close();
     const bad = cli(['--db', rig.config.store.path]);
     t.equal(bad.status, 1);

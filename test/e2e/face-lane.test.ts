@@ -1,18 +1,19 @@
 // A lane with a face policy, end to end on simulated hardware: synthetic CCCD on the virtual chip reader,
 // the virtual camera showing who is at the lane, the real face models and liveness.
-import t from 'tap';
-import type { DecisionRecord } from '../../gateway/events.js';
-import { featuresFromLandmarks, scenes, VirtualCamera } from '../../sim/devices/virtual-camera.js';
-import { makeCard } from '../../sim/cards/make-card.js';
-import { NGUYEN_VAN_A } from '../../sim/cards/people.js';
-import { fixture, loadPipeline, MODELS_DIR } from '../fixtures/liveness/models.js';
-import { demoConfig, type Harness, startHarness } from '../helpers/harness.js';
-import { assembleGateway } from '../../gateway/assemble.js';
-import { createLogger } from '../../gateway/logger.js';
-import { SimRig } from '../../sim/rig.js';
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import t from 'tap';
+import { assembleGateway } from '../../gateway/assemble.js';
+import type { DecisionRecord } from '../../gateway/events.js';
+import { createLogger } from '../../gateway/logger.js';
+import { makeCard } from '../../sim/cards/make-card.js';
+import { NGUYEN_VAN_A } from '../../sim/cards/people.js';
+import { featuresFromLandmarks, scenes, VirtualCamera } from '../../sim/devices/virtual-camera.js';
+import { SimRig } from '../../sim/rig.js';
+import { fixture, loadPipeline, MODELS_DIR } from '../fixtures/liveness/models.js';
+import { demoConfig, type Harness } from '../helpers/harness.js';
 
 const models = await loadPipeline();
 if ('skip' in models) {
@@ -40,7 +41,11 @@ if ('skip' in models) {
 
   const holderPhoto = fixture('p9-img12.jpg');
   const strangerPhoto = fixture('p1-img11.jpg');
-  const card = await makeCard({ person: NGUYEN_VAN_A, facePhoto: holderPhoto, signingTime: new Date('2026-01-05T00:00:00Z') });
+  const card = await makeCard({
+    person: NGUYEN_VAN_A,
+    facePhoto: holderPhoto,
+    signingTime: new Date('2026-01-05T00:00:00Z'),
+  });
   const liveScene = async (photo: Buffer) => {
     const lm = await pipeline.landmarksOnly(photo);
     if (!lm.ok) throw new Error(lm.detail);

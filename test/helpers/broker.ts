@@ -10,7 +10,7 @@
 //
 // aedes speaks MQTT 3.1.1 only: clients that must work against both brokers connect with protocolVersion 4.
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 
 export interface TestBroker {

@@ -3,11 +3,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../gateway/config/load.js';
 import type { GatewayConfig } from '../../gateway/config/schema.js';
-import { type IssuerKey, issueTicket, loadIssuerKey, type TicketSpec } from '../../gateway/credentials/ticket-issuer.js';
+import {
+  type IssuerKey,
+  issueTicket,
+  loadIssuerKey,
+  type TicketSpec,
+} from '../../gateway/credentials/ticket-issuer.js';
 import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
 import { createLogger } from '../../gateway/logger.js';
 import { SimRig, type Transport } from '../../sim/rig.js';
@@ -63,11 +68,21 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { transport?: Transport; config?: GatewayConfig; extra?: Partial<GatewayOptions> } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { transport?: Transport; config?: GatewayConfig; extra?: Partial<GatewayOptions> } = {},
+): Promise<Harness> {
   const config = opts.config ?? demoConfig();
-  const rig = await SimRig.start(config, { transport: opts.transport ?? 'mock', dir: mkdtempSync(join(tmpdir(), 'gate06-rig-')) });
+  const rig = await SimRig.start(config, {
+    transport: opts.transport ?? 'mock',
+    dir: mkdtempSync(join(tmpdir(), 'gate06-rig-')),
+  });
   const logs = new LogCapture();
-  const gateway = new Gateway({ config: rig.config, logger: createLogger('info', logs), devices: rig.devices, ...opts.extra });
+  const gateway = new Gateway({
+    config: rig.config,
+    logger: createLogger('info', logs),
+    devices: rig.devices,
+    ...opts.extra,
+  });
   await gateway.start();
   return {
     rig,

@@ -1,5 +1,5 @@
-import t from 'tap';
 import { existsSync } from 'node:fs';
+import t from 'tap';
 import { hasSocat, PtyPair, SOCAT_MISSING } from '../../sim/pty.js';
 
 t.test('the missing-socat error names the package to install', async (t) => {

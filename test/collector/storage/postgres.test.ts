@@ -22,7 +22,10 @@ async function reachable(): Promise<string | null> {
 
 const why = await reachable();
 if (why) {
-  t.plan(0, `PostgreSQL not reachable at ${url.replace(/\/\/[^@]*@/, '//')} (${why}); set DATABASE_URL to run the PostgreSQL store tests`);
+  t.plan(
+    0,
+    `PostgreSQL not reachable at ${url.replace(/\/\/[^@]*@/, '//')} (${why}); set DATABASE_URL to run the PostgreSQL store tests`,
+  );
 } else {
   t.teardown(() => dropPostgresSchema(url, schema));
   storeSpec(t, () => openPostgresStore(url, schema));

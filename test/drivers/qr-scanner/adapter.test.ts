@@ -1,15 +1,26 @@
 // The QR scanner adapter over node-serialport's mock binding, driven by the simulator's VirtualQrScanner.
-import t from 'tap';
+
 import type { EventEmitter } from 'node:events';
+import t from 'tap';
 import { SerialQrScanner } from '../../../drivers/qr-scanner/adapter.js';
-import { MockSerialPair } from '../../../sim/mock-port.js';
 import { VirtualQrScanner } from '../../../sim/devices/virtual-qr-scanner.js';
+import { MockSerialPair } from '../../../sim/mock-port.js';
 import { hasSocat, PtyPair, SOCAT_MISSING } from '../../../sim/pty.js';
 
-const devices = { offlineAfterMs: 300, reconnectInitialMs: 10, reconnectMaxMs: 50, qrMaxLength: 64, qrInterByteTimeoutMs: 300 };
+const devices = {
+  offlineAfterMs: 300,
+  reconnectInitialMs: 10,
+  reconnectMaxMs: 50,
+  qrMaxLength: 64,
+  qrInterByteTimeoutMs: 300,
+};
 
 // Generous deadline: it only turns a hang into a failure, it is not a speed requirement.
-function next(emitter: EventEmitter<any>, event: string, match: (...args: any[]) => boolean = () => true): Promise<any[]> {
+function next(
+  emitter: EventEmitter<any>,
+  event: string,
+  match: (...args: any[]) => boolean = () => true,
+): Promise<any[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, listener);
@@ -62,17 +73,20 @@ t.test('CRLF-terminated scans arrive once each with no rejects', async (t) => {
   t.same(rejects, []);
 });
 
-t.test('bytes that are not UTF-8 are rejected with frame.bad-utf8 and counted, and the next scan still arrives', async (t) => {
-  const { adapter, device } = await setup(t);
-  await adapter.start();
-  const rejected = next(adapter, 'rejected');
-  await device.sendGarbage(Uint8Array.from([0xff, 0xfe, 0x41, 0x0d]));
-  t.same(await rejected, ['frame.bad-utf8', 3]);
-  t.equal(adapter.health().rejectedFrames, 1);
-  const scan = next(adapter, 'scan');
-  await device.scan('after-garbage');
-  t.equal((await scan)[0], 'after-garbage');
-});
+t.test(
+  'bytes that are not UTF-8 are rejected with frame.bad-utf8 and counted, and the next scan still arrives',
+  async (t) => {
+    const { adapter, device } = await setup(t);
+    await adapter.start();
+    const rejected = next(adapter, 'rejected');
+    await device.sendGarbage(Uint8Array.from([0xff, 0xfe, 0x41, 0x0d]));
+    t.same(await rejected, ['frame.bad-utf8', 3]);
+    t.equal(adapter.health().rejectedFrames, 1);
+    const scan = next(adapter, 'scan');
+    await device.scan('after-garbage');
+    t.equal((await scan)[0], 'after-garbage');
+  },
+);
 
 t.test('a line longer than qrMaxLength is rejected with frame.too-long', async (t) => {
   const { adapter, device } = await setup(t);
@@ -130,34 +144,38 @@ t.test('a scanner missing at start is reported down, then up once it is plugged 
   t.equal(adapter.health().state, 'up');
 });
 
-t.test('over a socat pty: unplug reports down, replug brings the scanner back and scans arrive, with no restart', { skip: hasSocat() ? false : SOCAT_MISSING }, async (t) => {
-  const pair = await PtyPair.open();
-  const deviceEnd = await pair.deviceChannel('qr-scanner');
-  const adapter = new SerialQrScanner({ port: { path: pair.gatewayPath, baudRate: 9600 }, devices });
-  t.teardown(async () => {
-    await adapter.stop();
-    await deviceEnd.stop();
-    await pair.close();
-  });
-  const device = new VirtualQrScanner(deviceEnd, { terminator: 'CRLF' });
-  await adapter.start();
-  let scan = next(adapter, 'scan');
-  await device.scan('before-unplug');
-  t.equal((await scan)[0], 'before-unplug');
+t.test(
+  'over a socat pty: unplug reports down, replug brings the scanner back and scans arrive, with no restart',
+  { skip: hasSocat() ? false : SOCAT_MISSING },
+  async (t) => {
+    const pair = await PtyPair.open();
+    const deviceEnd = await pair.deviceChannel('qr-scanner');
+    const adapter = new SerialQrScanner({ port: { path: pair.gatewayPath, baudRate: 9600 }, devices });
+    t.teardown(async () => {
+      await adapter.stop();
+      await deviceEnd.stop();
+      await pair.close();
+    });
+    const device = new VirtualQrScanner(deviceEnd, { terminator: 'CRLF' });
+    await adapter.start();
+    let scan = next(adapter, 'scan');
+    await device.scan('before-unplug');
+    t.equal((await scan)[0], 'before-unplug');
 
-  const down = next(adapter, 'link', (s) => s === 'down');
-  await pair.unplug();
-  await down;
-  const up = next(adapter, 'link', (s) => s === 'up');
-  await pair.replug();
-  await up;
-  // The device end reconnects on its own schedule; scan until its bytes get through.
-  scan = next(adapter, 'scan', (text) => text === 'after-replug');
-  const retry = setInterval(() => void device.scan('after-replug').catch(() => {}), 50);
-  try {
-    await scan;
-  } finally {
-    clearInterval(retry);
-  }
-  t.equal(adapter.health().reconnects, 1);
-});
+    const down = next(adapter, 'link', (s) => s === 'down');
+    await pair.unplug();
+    await down;
+    const up = next(adapter, 'link', (s) => s === 'up');
+    await pair.replug();
+    await up;
+    // The device end reconnects on its own schedule; scan until its bytes get through.
+    scan = next(adapter, 'scan', (text) => text === 'after-replug');
+    const retry = setInterval(() => void device.scan('after-replug').catch(() => {}), 50);
+    try {
+      await scan;
+    } finally {
+      clearInterval(retry);
+    }
+    t.equal(adapter.health().reconnects, 1);
+  },
+);

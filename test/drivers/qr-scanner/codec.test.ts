@@ -1,5 +1,5 @@
-import t from 'tap';
 import fc from 'fast-check';
+import t from 'tap';
 import { decodeScan } from '../../../drivers/qr-scanner/codec.js';
 
 const CCCD_LIKE = '001099012345||NGUYỄN VĂN MẪU|01011990|Nữ|Số 1, Phủ Lý, Hà Nam|15042021';
@@ -45,20 +45,30 @@ t.test('property: any bytes give a decoded string or a reason, never a throw', a
 
 t.test('property: mutating one byte of valid UTF-8 text never throws', async () => {
   fc.assert(
-    fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (text, at, byte) => {
-      const bytes = Buffer.from(text, 'utf8');
-      bytes[at % bytes.length] = byte;
-      const r = decodeScan(bytes);
-      return r.ok ? typeof r.value === 'string' : typeof r.reason === 'string';
-    }),
+    fc.property(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+      fc.nat(),
+      fc.integer({ min: 0, max: 255 }),
+      (text, at, byte) => {
+        const bytes = Buffer.from(text, 'utf8');
+        bytes[at % bytes.length] = byte;
+        const r = decodeScan(bytes);
+        return r.ok ? typeof r.value === 'string' : typeof r.reason === 'string';
+      },
+    ),
   );
 });
 
 t.test('property: printable text round-trips', async () => {
   fc.assert(
-    fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }).filter((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s) && s.trim() !== ''), (text) => {
-      const r = decodeScan(Buffer.from(text, 'utf8'));
-      return r.ok && r.value === text.replace(/^\uFEFF/, '');
-    }),
+    fc.property(
+      fc
+        .string({ unit: 'grapheme', minLength: 1, maxLength: 60 })
+        .filter((s) => !/[\u0000-\u001f\u007f-\u009f]/.test(s) && s.trim() !== ''),
+      (text) => {
+        const r = decodeScan(Buffer.from(text, 'utf8'));
+        return r.ok && r.value === text.replace(/^\uFEFF/, '');
+      },
+    ),
   );
 });

@@ -1,5 +1,5 @@
-import t from 'tap';
 import fc from 'fast-check';
+import t from 'tap';
 import { type FramingRejectReason, LineFramer } from '../../../drivers/qr-scanner/framing.js';
 
 type Out = { frames: string[]; rejects: Array<[FramingRejectReason, number]>; raw: Uint8Array[] };
@@ -48,15 +48,18 @@ t.test('a line of exactly maxLength bytes is accepted', async (t) => {
   t.same(out.frames, ['abcd']);
 });
 
-t.test('a line longer than maxLength is rejected as frame.too-long and the framer resyncs at the next terminator', async (t) => {
-  const { f, out } = framer(4);
-  f.push(b('abcdefgh'), 0);
-  f.push(b('ijk\rok\r'), 1);
-  t.equal(out.rejects.length, 1, 'reported once, at the overflow');
-  t.equal(out.rejects[0][0], 'frame.too-long');
-  t.ok(out.rejects[0][1] > 4, 'the count covers the bytes seen beyond the limit');
-  t.same(out.frames, ['ok']);
-});
+t.test(
+  'a line longer than maxLength is rejected as frame.too-long and the framer resyncs at the next terminator',
+  async (t) => {
+    const { f, out } = framer(4);
+    f.push(b('abcdefgh'), 0);
+    f.push(b('ijk\rok\r'), 1);
+    t.equal(out.rejects.length, 1, 'reported once, at the overflow');
+    t.equal(out.rejects[0][0], 'frame.too-long');
+    t.ok(out.rejects[0][1] > 4, 'the count covers the bytes seen beyond the limit');
+    t.same(out.frames, ['ok']);
+  },
+);
 
 t.test('a partial line that stalls longer than the inter-byte timeout is dropped as frame.timeout', async (t) => {
   const { f, out } = framer(32, 100);
@@ -95,34 +98,47 @@ t.test('invalid options fail early with a TypeError', async (t) => {
 
 const chunkings = fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 20 });
 
-t.test('property: random bytes never throw and every frame is non-empty, terminator-free and within maxLength', async () => {
-  fc.assert(
-    fc.property(chunkings, fc.integer({ min: 1, max: 64 }), (chunks, maxLength) => {
-      const { f, out } = framer(maxLength);
-      chunks.forEach((c, i) => f.push(c, i));
-      for (const frame of out.raw) {
-        if (frame.length === 0 || frame.length > maxLength) return false;
-        if (frame.includes(0x0d) || frame.includes(0x0a)) return false;
-      }
-      return true;
-    }),
-  );
-});
+t.test(
+  'property: random bytes never throw and every frame is non-empty, terminator-free and within maxLength',
+  async () => {
+    fc.assert(
+      fc.property(chunkings, fc.integer({ min: 1, max: 64 }), (chunks, maxLength) => {
+        const { f, out } = framer(maxLength);
+        chunks.forEach((c, i) => f.push(c, i));
+        for (const frame of out.raw) {
+          if (frame.length === 0 || frame.length > maxLength) return false;
+          if (frame.includes(0x0d) || frame.includes(0x0a)) return false;
+        }
+        return true;
+      }),
+    );
+  },
+);
 
 t.test('property: valid lines come out unchanged whatever the chunking and terminator', async () => {
-  const line = fc.uint8Array({ minLength: 1, maxLength: 40 }).map((a) => a.filter((x) => x !== 0x0d && x !== 0x0a)).filter((a) => a.length > 0);
+  const line = fc
+    .uint8Array({ minLength: 1, maxLength: 40 })
+    .map((a) => a.filter((x) => x !== 0x0d && x !== 0x0a))
+    .filter((a) => a.length > 0);
   fc.assert(
-    fc.property(fc.array(fc.tuple(line, fc.constantFrom('\r', '\n', '\r\n')), { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { maxLength: 10 }), (lines, cuts) => {
-      const stream = Buffer.concat(lines.flatMap(([l, term]) => [Buffer.from(l), Buffer.from(term, 'latin1')]));
-      const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, z) => a - z);
-      const { f, out } = framer(40);
-      let from = 0;
-      for (const p of [...points, stream.length]) {
-        f.push(stream.subarray(from, p), 0);
-        from = p;
-      }
-      return out.raw.length === lines.length && out.raw.every((r, i) => Buffer.compare(Buffer.from(r), Buffer.from(lines[i][0])) === 0);
-    }),
+    fc.property(
+      fc.array(fc.tuple(line, fc.constantFrom('\r', '\n', '\r\n')), { minLength: 1, maxLength: 10 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      (lines, cuts) => {
+        const stream = Buffer.concat(lines.flatMap(([l, term]) => [Buffer.from(l), Buffer.from(term, 'latin1')]));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, z) => a - z);
+        const { f, out } = framer(40);
+        let from = 0;
+        for (const p of [...points, stream.length]) {
+          f.push(stream.subarray(from, p), 0);
+          from = p;
+        }
+        return (
+          out.raw.length === lines.length &&
+          out.raw.every((r, i) => Buffer.compare(Buffer.from(r), Buffer.from(lines[i][0])) === 0)
+        );
+      },
+    ),
   );
 });
 

@@ -14,7 +14,12 @@ t.test('inputs too far apart for one FC02 read are a configuration error', async
 
 t.test('bits map to the configured inputs; unconfigured inputs read inactive', async (t) => {
   const w = inputWindow({ passageIn: 1, passageOut: 0 });
-  t.same(snapshotFromBits({ passageIn: 1, passageOut: 0 }, w, [false, true]), { passageIn: true, passageOut: false, alarm: false, fireAlarm: false });
+  t.same(snapshotFromBits({ passageIn: 1, passageOut: 0 }, w, [false, true]), {
+    passageIn: true,
+    passageOut: false,
+    alarm: false,
+    fireAlarm: false,
+  });
 });
 
 t.test('no change gives no edges', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { RtuMaster } from '../../../drivers/turnstile/rtu-master.js';
 import { readBitsRequest, withCrc, writeRegisterRequest } from '../../../drivers/turnstile/rtu.js';
+import { RtuMaster } from '../../../drivers/turnstile/rtu-master.js';
 
 function master(replyTimeoutMs = 1000) {
   const written: Buffer[] = [];

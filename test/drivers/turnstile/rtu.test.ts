@@ -1,14 +1,14 @@
-import t from 'tap';
 import fc from 'fast-check';
+import t from 'tap';
 import {
   crc16,
   expectedReplyLength,
   hasValidCrc,
   parseReply,
   readBitsRequest,
+  withCrc,
   writeCoilRequest,
   writeRegisterRequest,
-  withCrc,
 } from '../../../drivers/turnstile/rtu.js';
 
 t.test('crc16 matches the CRC-16/MODBUS check value (0x4B37 for "123456789")', async (t) => {
@@ -74,9 +74,13 @@ t.test('out-of-range request fields throw a RangeError (programming error, not o
 });
 
 const requests = fc.oneof(
-  fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 64 })).map(([s, n]) => readBitsRequest(1, 0x02, s, n)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 1, max: 64 }))
+    .map(([s, n]) => readBitsRequest(1, 0x02, s, n)),
   fc.tuple(fc.integer({ min: 0, max: 100 }), fc.boolean()).map(([c, on]) => writeCoilRequest(1, c, on)),
-  fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 0xffff })).map(([r, v]) => writeRegisterRequest(1, 0x200 + r, v)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 0xffff }))
+    .map(([r, v]) => writeRegisterRequest(1, 0x200 + r, v)),
 );
 
 t.test('property: random reply bytes never throw and are rejected unless they carry a valid CRC', async () => {
@@ -91,7 +95,10 @@ t.test('property: random reply bytes never throw and are rejected unless they ca
 t.test('property: a valid reply with any one byte changed is rejected', async () => {
   fc.assert(
     fc.property(requests, fc.nat(), fc.integer({ min: 1, max: 255 }), (req, at, flip) => {
-      const valid = req.functionCode === 0x02 ? withCrc([1, 2, Math.ceil(req.bitCount / 8), ...new Array(Math.ceil(req.bitCount / 8)).fill(0)]) : req.bytes;
+      const valid =
+        req.functionCode === 0x02
+          ? withCrc([1, 2, Math.ceil(req.bitCount / 8), ...new Array(Math.ceil(req.bitCount / 8)).fill(0)])
+          : req.bytes;
       const mutated = Buffer.from(valid);
       mutated[at % mutated.length] ^= flip;
       return parseReply(req, mutated).ok === false; // CRC-16 detects every single-byte error

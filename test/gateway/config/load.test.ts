@@ -5,7 +5,8 @@ import { loadConfig } from '../../../gateway/config/load.js';
 import { ROOT } from '../../helpers/harness.js';
 
 t.test('the example and demo configs are valid', async (t) => {
-  for (const v of ['GATE06_SITE_ID_KEY', 'GATE06_DEVICE_TOKEN', 'GATE06_STAFF_TOKEN', 'GATE06_MQTT_PASSWORD']) process.env[v] = 'set-for-this-test';
+  for (const v of ['GATE06_SITE_ID_KEY', 'GATE06_DEVICE_TOKEN', 'GATE06_STAFF_TOKEN', 'GATE06_MQTT_PASSWORD'])
+    process.env[v] = 'set-for-this-test';
   for (const f of ['config/gateway.example.yaml', 'seeds/demo/gateway.yaml']) {
     const r = loadConfig(join(ROOT, f));
     t.ok(r.ok, `${f}: ${r.ok ? '' : r.errors.join('; ')}`);
@@ -40,15 +41,25 @@ tickets: { jwksFile: j.json }
 
 t.test('an unknown key is an error, not silently ignored', async (t) => {
   const file = join(t.testdir(), 'c.yaml');
-  writeFileSync(file, 'site: { id: s, kind: tourist, zones: [{ id: z }], idHashKey: { demo: "0123456789abcdef" } }\ngate: { id: g, lanes: [] }\ntickets: { jwksFile: j }\nlanes: 3\n');
+  writeFileSync(
+    file,
+    'site: { id: s, kind: tourist, zones: [{ id: z }], idHashKey: { demo: "0123456789abcdef" } }\ngate: { id: g, lanes: [] }\ntickets: { jwksFile: j }\nlanes: 3\n',
+  );
   const r = loadConfig(file);
   t.equal(r.ok, false);
-  if (!r.ok) t.ok(r.errors.some((e) => e.startsWith('(root)') && /lanes/.test(e)), r.errors.join('\n'));
+  if (!r.ok)
+    t.ok(
+      r.errors.some((e) => e.startsWith('(root)') && /lanes/.test(e)),
+      r.errors.join('\n'),
+    );
 });
 
 t.test('a secret from a missing environment variable names its key', async (t) => {
   const file = join(t.testdir(), 'c.yaml');
-  writeFileSync(file, 'site: { id: s, kind: tourist, zones: [{ id: z }], idHashKey: { env: GATE06_TEST_UNSET_KEY } }\ngate: { id: g, lanes: [{ id: L1, zone: z, entry: {}, turnstile: { port: { path: /dev/x }, unlockCoil: { in: 0, out: 1 }, inputs: { passageIn: 0, passageOut: 1 } } }] }\ntickets: { jwksFile: j }\n');
+  writeFileSync(
+    file,
+    'site: { id: s, kind: tourist, zones: [{ id: z }], idHashKey: { env: GATE06_TEST_UNSET_KEY } }\ngate: { id: g, lanes: [{ id: L1, zone: z, entry: {}, turnstile: { port: { path: /dev/x }, unlockCoil: { in: 0, out: 1 }, inputs: { passageIn: 0, passageOut: 1 } } }] }\ntickets: { jwksFile: j }\n',
+  );
   const r = loadConfig(file);
   t.same(r.ok ? [] : r.errors, ['site.idHashKey: environment variable GATE06_TEST_UNSET_KEY is not set']);
 });

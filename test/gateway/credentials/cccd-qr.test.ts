@@ -5,7 +5,9 @@ import { idAgreesWith, parseCccdQr, parseDdMmYyyy } from '../../../gateway/crede
 import { REASON_CODES } from '../../../gateway/reasons.js';
 
 const NOW = Date.parse('2026-11-28T10:00:00Z');
-const vectors = JSON.parse(readFileSync(new URL('../../fixtures/cccd/cccd_qr_synthetic.json', import.meta.url), 'utf8')) as Array<{ raw: string }>;
+const vectors = JSON.parse(
+  readFileSync(new URL('../../fixtures/cccd/cccd_qr_synthetic.json', import.meta.url), 'utf8'),
+) as Array<{ raw: string }>;
 const [withOldId, withoutOldId, sixFields] = vectors.map((v) => v.raw) as [string, string, string];
 
 t.test('a synthetic QR with an old CMND parses into a claimed (unverified) identity', async (t) => {
@@ -75,12 +77,20 @@ t.test('random text never throws and is never accepted by accident', async () =>
 
 t.test('mutated valid QRs either parse to a consistent identity or fail with a qr.* reason', async () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: withOldId.length - 1 }), fc.string({ maxLength: 3 }), fc.integer({ min: 0, max: 2 }), (pos, ins, del) => {
-      const mutated = withOldId.slice(0, pos) + ins + withOldId.slice(pos + del);
-      const r = parseCccdQr(mutated, NOW);
-      if (!r.ok) return QR_REASONS.has(r.reason);
-      return /^\d{12}$/.test(r.value.identity.idNumber) && idAgreesWith(r.value.identity.idNumber, r.value.identity.birthDate!, r.value.identity.sex!);
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: withOldId.length - 1 }),
+      fc.string({ maxLength: 3 }),
+      fc.integer({ min: 0, max: 2 }),
+      (pos, ins, del) => {
+        const mutated = withOldId.slice(0, pos) + ins + withOldId.slice(pos + del);
+        const r = parseCccdQr(mutated, NOW);
+        if (!r.ok) return QR_REASONS.has(r.reason);
+        return (
+          /^\d{12}$/.test(r.value.identity.idNumber) &&
+          idAgreesWith(r.value.identity.idNumber, r.value.identity.birthDate!, r.value.identity.sex!)
+        );
+      },
+    ),
     { numRuns: 3000 },
   );
 });

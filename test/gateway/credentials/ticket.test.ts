@@ -19,13 +19,19 @@ t.test('a ticket signed with a trusted key for this site and time verifies', asy
 });
 
 t.test('the next key in the JWKS also verifies (rotation by kid)', async (t) => {
-  const next = (await import('../../../gateway/credentials/ticket-issuer.js')).loadIssuerKey(join(ROOT, 'seeds/issuer/demo-issuer-next.private.jwk.json'));
+  const next = (await import('../../../gateway/credentials/ticket-issuer.js')).loadIssuerKey(
+    join(ROOT, 'seeds/issuer/demo-issuer-next.private.jwk.json'),
+  );
   const r = await verifyTicket(await ticket({}, next), jwks, check());
   t.ok(r.ok);
 });
 
 for (const [name, make, reason] of [
-  ['a ticket whose signature does not verify (forged with the right kid)', () => ticket({}, keys.forger()), 'ticket.bad-signature'],
+  [
+    'a ticket whose signature does not verify (forged with the right kid)',
+    () => ticket({}, keys.forger()),
+    'ticket.bad-signature',
+  ],
   ['a ticket signed by an unknown key', () => ticket({}, keys.unknown()), 'ticket.unknown-key'],
   ['an expired ticket', () => ticket({ validFromMs: Date.now() - 7200_000, validForMs: 3600_000 }), 'ticket.expired'],
   ['a ticket not valid yet', () => ticket({ validFromMs: Date.now() + 3600_000 }), 'ticket.not-yet-valid'],
@@ -41,7 +47,9 @@ for (const [name, make, reason] of [
 t.test('a ticket with claims of the wrong type is denied with ticket.bad-claims', async (t) => {
   const { CompactSign } = await import('jose');
   const k = keys.issuer();
-  const token = await new CompactSign(new TextEncoder().encode(JSON.stringify({ tid: 'x1234', site: SITE, kind: 'single', nbf: 'soon', exp: 1 })))
+  const token = await new CompactSign(
+    new TextEncoder().encode(JSON.stringify({ tid: 'x1234', site: SITE, kind: 'single', nbf: 'soon', exp: 1 })),
+  )
     .setProtectedHeader({ alg: 'EdDSA', kid: k.kid })
     .sign(k.key);
   const r = await verifyTicket(token, jwks, check());
@@ -50,7 +58,9 @@ t.test('a ticket with claims of the wrong type is denied with ticket.bad-claims'
 
 t.test('an alg=none token is refused', async (t) => {
   const header = Buffer.from(JSON.stringify({ alg: 'none', kid: 'demo-2026-a' })).toString('base64url');
-  const body = Buffer.from(JSON.stringify({ tid: 'T-none', site: SITE, kind: 'day', nbf: 0, exp: 9e9 })).toString('base64url');
+  const body = Buffer.from(JSON.stringify({ tid: 'T-none', site: SITE, kind: 'day', nbf: 0, exp: 9e9 })).toString(
+    'base64url',
+  );
   const r = await verifyTicket(`${header}.${body}.`, jwks, check());
   t.equal(r.ok, false);
 });
@@ -70,7 +80,9 @@ t.test('random and mutated tokens never throw and never verify', async () => {
       fc.oneof(
         fc.string({ maxLength: 400 }),
         // The signature's last base64url character carries padding bits, so it is left alone.
-        fc.tuple(fc.integer({ min: 0, max: good.length - 2 }), fc.constantFrom('A', 'b', '-', '_', '.', '0')).map(([i, c]) => good.slice(0, i) + c + good.slice(i + 1)),
+        fc
+          .tuple(fc.integer({ min: 0, max: good.length - 2 }), fc.constantFrom('A', 'b', '-', '_', '.', '0'))
+          .map(([i, c]) => good.slice(0, i) + c + good.slice(i + 1)),
       ),
       async (token) => {
         const r = await verifyTicket(token, jwks, check());

@@ -39,24 +39,43 @@ t.test('a ticket used beyond its uses is denied with ticket.uses-exhausted', asy
   const token = await ticket({ kind: 'multi', uses: 2 });
   // Leave through the exit between entries so anti-passback does not answer first.
   t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'allow' });
-  t.match(await (await verify({ lane: 'L1', direction: 'out', credential: { kind: 'ticket', token } })).json(), { decision: 'allow' });
+  t.match(await (await verify({ lane: 'L1', direction: 'out', credential: { kind: 'ticket', token } })).json(), {
+    decision: 'allow',
+  });
   t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'allow' });
-  t.match(await (await verify({ lane: 'L1', direction: 'out', credential: { kind: 'ticket', token } })).json(), { decision: 'allow' });
-  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'deny', reason: 'ticket.uses-exhausted' });
+  t.match(await (await verify({ lane: 'L1', direction: 'out', credential: { kind: 'ticket', token } })).json(), {
+    decision: 'allow',
+  });
+  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), {
+    decision: 'deny',
+    reason: 'ticket.uses-exhausted',
+  });
 });
 
 t.test('a second entry without an exit is denied by anti-passback', async (t) => {
   const token = await ticket({ kind: 'day' });
   t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'allow' });
-  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'deny', reason: 'policy.anti-passback' });
+  t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), {
+    decision: 'deny',
+    reason: 'policy.anti-passback',
+  });
 });
 
 t.test('a CCCD QR with bad fields is denied with its own reason; a good one is allowed', async (t) => {
   const good = '035199000123||Trần Thị Thử|15021999|Nữ|Xã Thanh Hà, Huyện Thanh Liêm, Hà Nam|10082022';
   t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good }))).json(), { decision: 'allow', reason: 'ok' });
-  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('15021999', '31021999') }))).json(), { decision: 'deny', reason: 'qr.bad-date' });
-  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('Nữ', 'F') }))).json(), { decision: 'deny', reason: 'qr.bad-sex' });
-  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), { decision: 'deny', reason: 'qr.bad-id' });
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('15021999', '31021999') }))).json(), {
+    decision: 'deny',
+    reason: 'qr.bad-date',
+  });
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('Nữ', 'F') }))).json(), {
+    decision: 'deny',
+    reason: 'qr.bad-sex',
+  });
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), {
+    decision: 'deny',
+    reason: 'qr.bad-id',
+  });
 });
 
 t.test('the log keeps a masked ID and a keyed hash, never the ID number or the name', async (t) => {
@@ -69,7 +88,12 @@ t.test('the log keeps a masked ID and a keyed hash, never the ID number or the n
 });
 
 t.test('a malformed body gets 400 with a JSON error', async (t) => {
-  for (const body of [{ lane: 'L1' }, { lane: 'L1', credential: { kind: 'ticket' } }, { lane: 'L1', credential: { kind: 'passport', number: 'x' } }, { lane: 'L1', credential: { kind: 'ticket', token: 'x' }, extra: 1 }]) {
+  for (const body of [
+    { lane: 'L1' },
+    { lane: 'L1', credential: { kind: 'ticket' } },
+    { lane: 'L1', credential: { kind: 'passport', number: 'x' } },
+    { lane: 'L1', credential: { kind: 'ticket', token: 'x' }, extra: 1 },
+  ]) {
     const res = await verify(body);
     t.equal(res.status, 400, JSON.stringify(body));
     t.match(await res.json(), { error: 'bad-request', message: String });
@@ -80,12 +104,20 @@ t.test('a malformed body gets 400 with a JSON error', async (t) => {
 });
 
 t.test('a prototype-poisoning body is refused', async (t) => {
-  const res = await verify(null, DEVICE_TOKEN, '{"lane":"L1","credential":{"kind":"ticket","token":"a.b.c"},"__proto__":{"admin":true}}');
+  const res = await verify(
+    null,
+    DEVICE_TOKEN,
+    '{"lane":"L1","credential":{"kind":"ticket","token":"a.b.c"},"__proto__":{"admin":true}}',
+  );
   t.equal(res.status, 400);
 });
 
 t.test('an oversize body gets 413', async (t) => {
-  const res = await verify(null, DEVICE_TOKEN, JSON.stringify({ lane: 'L1', credential: { kind: 'ticket', token: 'x' }, face: 'A'.repeat(3 * 1024 * 1024) }));
+  const res = await verify(
+    null,
+    DEVICE_TOKEN,
+    JSON.stringify({ lane: 'L1', credential: { kind: 'ticket', token: 'x' }, face: 'A'.repeat(3 * 1024 * 1024) }),
+  );
   t.equal(res.status, 413);
   t.match(await res.json(), { error: 'payload-too-large' });
 });
@@ -99,7 +131,10 @@ t.test('no token gets 401, a staff token cannot verify (403), a device token can
 });
 
 t.test('GET /v1/events filters and pages, and the read is audited', async (t) => {
-  const get = async (q: string) => (await (await fetch(`${h.url}/v1/events?${q}`, { headers: { authorization: `Bearer ${STAFF_TOKEN}` } })).json()) as { events: Array<{ decision: string; lane: string; seq: number }>; nextCursor: string | null };
+  const get = async (q: string) =>
+    (await (
+      await fetch(`${h.url}/v1/events?${q}`, { headers: { authorization: `Bearer ${STAFF_TOKEN}` } })
+    ).json()) as { events: Array<{ decision: string; lane: string; seq: number }>; nextCursor: string | null };
   const denied = await get('decision=deny&type=decision&limit=3');
   t.equal(denied.events.length, 3);
   t.ok(denied.events.every((e) => e.decision === 'deny'));

@@ -18,8 +18,14 @@ t.test('a fire alarm puts every lane in free passage, logs it and raises an alar
 t.test('people leaving during the alarm are counted as free-passage passages', async (t) => {
   await h.rig.lane('L1').turnstile.pass('out');
   await until(() => h.gateway.core.store.query({ type: 'passage', limit: 5 }).length > 0, 5000, 'passage');
-  t.match(h.gateway.core.store.query({ type: 'passage', limit: 1 })[0], { direction: 'out', facts: { via: 'free-passage' } });
-  t.notOk(h.gateway.core.store.query({ type: 'alarm', limit: 20 }).some((e) => e.facts.kind === 'forced-passage'), 'not a forced passage');
+  t.match(h.gateway.core.store.query({ type: 'passage', limit: 1 })[0], {
+    direction: 'out',
+    facts: { via: 'free-passage' },
+  });
+  t.notOk(
+    h.gateway.core.store.query({ type: 'alarm', limit: 20 }).some((e) => e.facts.kind === 'forced-passage'),
+    'not a forced passage',
+  );
 });
 
 t.test('when the fire input clears, the lanes lock again and that is logged too', async (t) => {

@@ -1,10 +1,22 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { type Grant, initialLaneState, type LaneEffect, type LaneInput, step } from '../../../gateway/lane/lane-machine.js';
+import {
+  type Grant,
+  initialLaneState,
+  type LaneEffect,
+  type LaneInput,
+  step,
+} from '../../../gateway/lane/lane-machine.js';
 
 const T = { unlockMs: 3000, doorHeldMs: 15000, tailgateWindowMs: 2000, maxGrants: 8 };
-const grant = (id: string, now: number, direction: 'in' | 'out' = 'in'): Grant => ({ decisionId: id, direction, credential: 'ticket', deadline: now + 8000 });
-const kinds = (fx: LaneEffect[]) => fx.map((f) => (f.t === 'passage' ? `passage:${f.via}${f.alarm ? `:${f.alarm}` : ''}` : f.t));
+const grant = (id: string, now: number, direction: 'in' | 'out' = 'in'): Grant => ({
+  decisionId: id,
+  direction,
+  credential: 'ticket',
+  deadline: now + 8000,
+});
+const kinds = (fx: LaneEffect[]) =>
+  fx.map((f) => (f.t === 'passage' ? `passage:${f.via}${f.alarm ? `:${f.alarm}` : ''}` : f.t));
 
 t.test('an allow decision unlocks, the passage consumes it, and the arm locks', async (t) => {
   const s = initialLaneState();
@@ -65,8 +77,20 @@ t.test('operator free passage and fire combine: the lane stays open until both e
 });
 
 const inputArb: fc.Arbitrary<LaneInput> = fc.oneof(
-  fc.record({ t: fc.constant('grant' as const), grant: fc.record({ decisionId: fc.uuid(), direction: fc.constantFrom('in' as const, 'out' as const), credential: fc.constant('ticket' as const), deadline: fc.integer({ min: 0, max: 100_000 }) }) }),
-  fc.record({ t: fc.constant('sensor' as const), direction: fc.constantFrom('in' as const, 'out' as const), active: fc.boolean() }),
+  fc.record({
+    t: fc.constant('grant' as const),
+    grant: fc.record({
+      decisionId: fc.uuid(),
+      direction: fc.constantFrom('in' as const, 'out' as const),
+      credential: fc.constant('ticket' as const),
+      deadline: fc.integer({ min: 0, max: 100_000 }),
+    }),
+  }),
+  fc.record({
+    t: fc.constant('sensor' as const),
+    direction: fc.constantFrom('in' as const, 'out' as const),
+    active: fc.boolean(),
+  }),
   fc.constant({ t: 'tick' as const }),
   fc.record({ t: fc.constant('fire' as const), active: fc.boolean() }),
   fc.record({ t: fc.constant('free-passage' as const), on: fc.boolean() }),

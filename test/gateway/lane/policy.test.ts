@@ -1,5 +1,5 @@
 import t from 'tap';
-import { GatewayConfig } from '../../../gateway/config/schema.js';
+import type { GatewayConfig } from '../../../gateway/config/schema.js';
 import { allowedUses, applyPolicy, type PolicyFacts } from '../../../gateway/lane/policy.js';
 import { demoConfig } from '../../helpers/harness.js';
 
@@ -23,13 +23,19 @@ t.test('anti-passback: a second entry without an exit is denied in hard mode and
 });
 
 t.test('anti-passback in soft mode allows with an alarm', async (t) => {
-  const v = applyPolicy(policy({ antiPassback: { enabled: true, mode: 'soft', resetAfterS: 60 } }), { ...base, insideZone: true });
+  const v = applyPolicy(policy({ antiPassback: { enabled: true, mode: 'soft', resetAfterS: 60 } }), {
+    ...base,
+    insideZone: true,
+  });
   t.equal(v.decision, 'allow');
   t.same(v.alarms, ['anti-passback']);
 });
 
 t.test('leaving is never blocked by anti-passback', async (t) => {
-  t.equal(applyPolicy(policy(), { ...base, direction: 'out', side: cfg.gate.lanes[0]!.exit!, insideZone: true }).decision, 'allow');
+  t.equal(
+    applyPolicy(policy(), { ...base, direction: 'out', side: cfg.gate.lanes[0]!.exit!, insideZone: true }).decision,
+    'allow',
+  );
 });
 
 t.test('a ticket used as often as it allows is denied', async (t) => {
@@ -44,7 +50,7 @@ t.test('single and train tickets allow one entry unless they say otherwise', asy
   t.equal(allowedUses('multi', 10), 10);
 });
 
-t.test('a bound ticket shown with another person\'s ID is denied with its own reason', async (t) => {
+t.test("a bound ticket shown with another person's ID is denied with its own reason", async (t) => {
   t.equal(applyPolicy(policy(), { ...base, binding: 'mismatch' }).reason, 'policy.binding-mismatch');
   t.equal(applyPolicy(policy(), { ...base, binding: 'unverified' }).reason, 'policy.binding-unverified');
 });
@@ -57,5 +63,8 @@ t.test('a watchlist hit alarms silently and denies only when the site says so', 
 });
 
 t.test('the printed QR alone opens only where the site allows it', async (t) => {
-  t.equal(applyPolicy(policy({ cccdQrOpens: false }), { ...base, kind: 'cccd-qr' }).reason, 'policy.credential-not-accepted');
+  t.equal(
+    applyPolicy(policy({ cccdQrOpens: false }), { ...base, kind: 'cccd-qr' }).reason,
+    'policy.credential-not-accepted',
+  );
 });

@@ -66,13 +66,10 @@ t.test('personal fields three levels down are redacted', async (t) => {
   t.notMatch(lines.join(''), ID);
 });
 
-t.test(
-  'name parts and birth dates under their own keys are redacted',
-  async (t) => {
-    const { lines, log } = capture();
-    log.info({ surname: 'Nguyễn', givenNames: 'Văn Thử', dateOfBirth: '1999-01-01' }, 'card');
-    const text = lines.join('');
-    t.notMatch(text, 'Văn Thử');
-    t.notMatch(text, '1999-01-01');
-  },
-);
+t.test('name parts and birth dates under their own keys are redacted', async (t) => {
+  const { lines, log } = capture();
+  log.info({ surname: 'Nguyễn', givenNames: 'Văn Thử', dateOfBirth: '1999-01-01' }, 'card');
+  const text = lines.join('');
+  t.notMatch(text, 'Văn Thử');
+  t.notMatch(text, '1999-01-01');
+});

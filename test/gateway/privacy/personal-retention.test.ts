@@ -75,21 +75,18 @@ t.test(
 
 // DELETE alone leaves the ciphertext in SQLite's free pages, where the key the gateway still holds decrypts it:
 // the store runs with secure_delete and checkpoints after a purge.
-t.test(
-  'purged personal ciphertext is no longer in the database file',
-  async (t) => {
-    const { readFileSync } = await import('node:fs');
-    const clock = { offset: 0 };
-    const now = (): number => Date.now() + clock.offset;
-    const first = await startHarness({ personal: true, now });
-    await walkIn(first, cccdQrText(people[0]!));
-    const blob = (first.gw.core.store.db.prepare('SELECT blob FROM event_personal').get() as { blob: Buffer }).blob;
-    await first.stop({ keepDir: true });
-    clock.offset = 31 * DAY;
-    const second = await startHarness({ personal: true, now, dir: first.dir });
-    await second.stop({ keepDir: true });
-    t.equal(readFileSync(second.dbPath).indexOf(blob.subarray(28)), -1);
-    const { rmSync } = await import('node:fs');
-    rmSync(first.dir, { recursive: true, force: true });
-  },
-);
+t.test('purged personal ciphertext is no longer in the database file', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const clock = { offset: 0 };
+  const now = (): number => Date.now() + clock.offset;
+  const first = await startHarness({ personal: true, now });
+  await walkIn(first, cccdQrText(people[0]!));
+  const blob = (first.gw.core.store.db.prepare('SELECT blob FROM event_personal').get() as { blob: Buffer }).blob;
+  await first.stop({ keepDir: true });
+  clock.offset = 31 * DAY;
+  const second = await startHarness({ personal: true, now, dir: first.dir });
+  await second.stop({ keepDir: true });
+  t.equal(readFileSync(second.dbPath).indexOf(blob.subarray(28)), -1);
+  const { rmSync } = await import('node:fs');
+  rmSync(first.dir, { recursive: true, force: true });
+});

@@ -111,7 +111,8 @@ t.test('a hook that throws inside the commit transaction rolls the event back', 
 t.test('query filters by lane, decision and time, newest first with a cursor', async (t) => {
   let now = 0;
   const store = new EventStore({ path: join(t.testdir(), 'g.db'), now: () => (now += 10) });
-  for (let i = 0; i < 30; i++) store.append(decision({ lane: i % 2 ? 'L1' : 'L2', decision: i % 3 ? 'allow' : 'deny' }));
+  for (let i = 0; i < 30; i++)
+    store.append(decision({ lane: i % 2 ? 'L1' : 'L2', decision: i % 3 ? 'allow' : 'deny' }));
   const page1 = store.query({ lane: 'L1', limit: 5 });
   t.equal(page1.length, 5);
   t.ok(page1.every((e) => e.lane === 'L1'));

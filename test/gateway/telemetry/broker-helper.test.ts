@@ -1,5 +1,5 @@
-import t from 'tap';
 import mqtt from 'mqtt';
+import t from 'tap';
 import { startOutageBroker, startTestBroker, uniqueId } from '../../helpers/broker.js';
 
 t.test('the test broker relays a QoS 1 message', async (t) => {
@@ -20,7 +20,12 @@ t.test('an outage broker comes back on the same port and keeps a persistent sess
   const broker = await startOutageBroker();
   t.teardown(() => broker.stop());
   const url = broker.url;
-  const sub = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: uniqueId('sub'), clean: false, reconnectPeriod: 50 });
+  const sub = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    clientId: uniqueId('sub'),
+    clean: false,
+    reconnectPeriod: 50,
+  });
   t.teardown(() => sub.endAsync(true));
   await sub.subscribeAsync('x/y', { qos: 1 });
   await broker.takeDown();

@@ -1,16 +1,19 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { exportJWK, generateKeyPair, CompactSign } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import t from 'tap';
-import { CommandInbox, type CommandHandlers } from '../../../gateway/telemetry/commands.js';
+import { type CommandHandlers, CommandInbox } from '../../../gateway/telemetry/commands.js';
 import { FakeClock, silentLogger, tempDir } from './fixtures/gate.js';
 
 const SITE = 'site-a';
 const GATE = 'gate-1';
 const topic = (verb: string): string => `gate06/v1/${SITE}/${GATE}/cmd/${verb}`;
 
-function setUp(t: { teardown: (fn: () => unknown) => void }, opts: { dbPath?: string; signerJwks?: { keys: object[] } } = {}) {
+function setUp(
+  t: { teardown: (fn: () => unknown) => void },
+  opts: { dbPath?: string; signerJwks?: { keys: object[] } } = {},
+) {
   const clock = new FakeClock();
   const tmp = opts.dbPath ? null : tempDir();
   const db = new Database(opts.dbPath ?? join(tmp!.dir, 'cmd.db'));
@@ -20,7 +23,15 @@ function setUp(t: { teardown: (fn: () => unknown) => void }, opts: { dbPath?: st
     resend: (c) => void calls.push({ verb: 'resend', id: c.id }),
     watchlist: (c) => void calls.push({ verb: 'watchlist', id: c.id }),
   };
-  const inbox = new CommandInbox({ db, site: SITE, gate: GATE, handlers, logger: silentLogger, now: clock.now, signerJwks: opts.signerJwks as never });
+  const inbox = new CommandInbox({
+    db,
+    site: SITE,
+    gate: GATE,
+    handlers,
+    logger: silentLogger,
+    now: clock.now,
+    signerJwks: opts.signerJwks as never,
+  });
   inbox.init();
   t.teardown(() => {
     db.close();
@@ -30,7 +41,16 @@ function setUp(t: { teardown: (fn: () => unknown) => void }, opts: { dbPath?: st
 }
 
 const freePassage = (clock: FakeClock, over: Record<string, unknown> = {}) =>
-  Buffer.from(JSON.stringify({ id: 'cmd-00000001', expiresAt: clock.now() + 60_000, lane: 'L1', on: true, reason: 'evacuation drill', ...over }));
+  Buffer.from(
+    JSON.stringify({
+      id: 'cmd-00000001',
+      expiresAt: clock.now() + 60_000,
+      lane: 'L1',
+      on: true,
+      reason: 'evacuation drill',
+      ...over,
+    }),
+  );
 
 t.test('a valid command runs its handler once', async (t) => {
   const { clock, inbox, calls } = setUp(t);
@@ -75,8 +95,14 @@ t.test('a retained command is ignored, so a reconnect never replays one', async 
 
 t.test('a malformed command is rejected and counted', async (t) => {
   const { clock, inbox, calls } = setUp(t);
-  t.match(await inbox.receive(topic('free-passage'), Buffer.from('{not json'), false), { ok: false, reason: 'cmd.not-json' });
-  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { lane: 'bad lane!' }), false), { ok: false, reason: 'cmd.invalid' });
+  t.match(await inbox.receive(topic('free-passage'), Buffer.from('{not json'), false), {
+    ok: false,
+    reason: 'cmd.not-json',
+  });
+  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { lane: 'bad lane!' }), false), {
+    ok: false,
+    reason: 'cmd.invalid',
+  });
   t.match(await inbox.receive(topic('resend'), freePassage(clock), false), { ok: false, reason: 'cmd.invalid' });
   t.equal(inbox.counts['cmd.not-json'], 1);
   t.equal(inbox.counts['cmd.invalid'], 2);
@@ -85,14 +111,20 @@ t.test('a malformed command is rejected and counted', async (t) => {
 
 t.test('a command for another gate or an unknown verb is rejected', async (t) => {
   const { clock, inbox, calls } = setUp(t);
-  t.match(await inbox.receive(`gate06/v1/${SITE}/other/cmd/free-passage`, freePassage(clock), false), { reason: 'cmd.wrong-topic' });
+  t.match(await inbox.receive(`gate06/v1/${SITE}/other/cmd/free-passage`, freePassage(clock), false), {
+    reason: 'cmd.wrong-topic',
+  });
   t.match(await inbox.receive(topic('self-destruct'), freePassage(clock), false), { reason: 'cmd.wrong-topic' });
   t.same(calls, []);
 });
 
 t.test('a command expiring more than 24 h ahead is refused (the id table stays bounded)', async (t) => {
   const { clock, inbox } = setUp(t);
-  const out = await inbox.receive(topic('free-passage'), freePassage(clock, { expiresAt: clock.now() + 25 * 3600_000 }), false);
+  const out = await inbox.receive(
+    topic('free-passage'),
+    freePassage(clock, { expiresAt: clock.now() + 25 * 3600_000 }),
+    false,
+  );
   t.match(out, { ok: false, reason: 'cmd.expiry-too-far' });
 });
 
@@ -104,9 +136,18 @@ t.test('a handler that throws is reported, not thrown', async (t) => {
     gate: GATE,
     logger: silentLogger,
     now: clock.now,
-    handlers: { 'free-passage': () => { throw new Error('lane busy'); }, resend: () => {}, watchlist: () => {} },
+    handlers: {
+      'free-passage': () => {
+        throw new Error('lane busy');
+      },
+      resend: () => {},
+      watchlist: () => {},
+    },
   });
-  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-throws-1' }), false), { ok: false, reason: 'cmd.handler-failed' });
+  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-throws-1' }), false), {
+    ok: false,
+    reason: 'cmd.handler-failed',
+  });
 });
 
 t.test('arbitrary bytes on a command topic never throw and never run a handler', async (t) => {
@@ -114,7 +155,10 @@ t.test('arbitrary bytes on a command topic never throw and never run a handler',
   await fc.assert(
     fc.asyncProperty(
       fc.constantFrom('free-passage', 'resend', 'watchlist'),
-      fc.oneof(fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), fc.json().map((j) => Buffer.from(j))),
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+        fc.json().map((j) => Buffer.from(j)),
+      ),
       async (verb, body) => {
         const out = await inbox.receive(topic(verb), body, false);
         return out.ok === false;
@@ -134,7 +178,10 @@ t.test('with a signer configured, a signed command runs and an unsigned or re-ta
   const body = freePassage(clock, { id: 'cmd-signed-1' });
   t.match(await inbox.receive(topic('free-passage'), body, false), { ok: false, reason: 'cmd.unsigned' });
   const otherGate = await sign(body, `gate06/v1/${SITE}/other/cmd/free-passage`);
-  t.match(await inbox.receive(topic('free-passage'), Buffer.from(otherGate), false), { ok: false, reason: 'cmd.bad-signature' });
+  t.match(await inbox.receive(topic('free-passage'), Buffer.from(otherGate), false), {
+    ok: false,
+    reason: 'cmd.bad-signature',
+  });
   const good = await sign(body, topic('free-passage'));
   t.match(await inbox.receive(topic('free-passage'), Buffer.from(good), false), { ok: true });
   t.same(calls, [{ verb: 'free-passage', id: 'cmd-signed-1' }]);

@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { emptyTally, mergeCounts, tallyEvent, toCountsPayload, windowStartFor, type WindowTally } from '../../../gateway/telemetry/counts.js';
-import { CountsPayload } from '../../../gateway/telemetry/topics.js';
 import type { StoredEvent } from '../../../gateway/store/types.js';
+import {
+  emptyTally,
+  mergeCounts,
+  tallyEvent,
+  toCountsPayload,
+  type WindowTally,
+  windowStartFor,
+} from '../../../gateway/telemetry/counts.js';
+import { CountsPayload } from '../../../gateway/telemetry/topics.js';
 
 const zoneOf = (lane: string): string | undefined => ({ L1: 'main', L2: 'museum' })[lane];
 const id = { site: 's', gate: 'g', bootId: 'b', seq: 1, windowStart: 0, windowEnd: 60_000 };
@@ -43,44 +50,50 @@ function toStored(g: Gen, i: number): StoredEvent {
 
 const tallyAll = (evs: StoredEvent[]): WindowTally => evs.reduce((t, e) => tallyEvent(t, e, zoneOf), emptyTally());
 
-t.test('every passage is counted exactly once per lane, per zone and per category; deny decisions as denied', async (t) => {
-  fc.assert(
-    fc.property(fc.array(event, { maxLength: 200 }), (gens) => {
-      const evs = gens.map(toStored);
-      const p = toCountsPayload(id, tallyAll(evs));
-      const passages = evs.filter((e) => e.type === 'passage' && e.lane !== null && e.direction !== null);
-      for (const lane of ['L1', 'L2', 'L3']) {
-        const l = p.lanes.find((x) => x.lane === lane);
-        const mine = passages.filter((e) => e.lane === lane);
-        const denied = evs.filter((e) => e.type === 'decision' && e.decision === 'deny' && e.lane === lane).length;
-        const inN = mine.filter((e) => e.direction === 'in').length;
-        if (!l) {
-          if (mine.length + denied !== 0) return false;
-          continue;
+t.test(
+  'every passage is counted exactly once per lane, per zone and per category; deny decisions as denied',
+  async (_t) => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 200 }), (gens) => {
+        const evs = gens.map(toStored);
+        const p = toCountsPayload(id, tallyAll(evs));
+        const passages = evs.filter((e) => e.type === 'passage' && e.lane !== null && e.direction !== null);
+        for (const lane of ['L1', 'L2', 'L3']) {
+          const l = p.lanes.find((x) => x.lane === lane);
+          const mine = passages.filter((e) => e.lane === lane);
+          const denied = evs.filter((e) => e.type === 'decision' && e.decision === 'deny' && e.lane === lane).length;
+          const inN = mine.filter((e) => e.direction === 'in').length;
+          if (!l) {
+            if (mine.length + denied !== 0) return false;
+            continue;
+          }
+          if (l.in !== inN || l.out !== mine.length - inN || l.denied !== denied) return false;
+          const cat = l.byCategory!;
+          if (cat.domestic + cat.foreign + cat.unknown !== mine.length) return false;
+          const viaSum = Object.values(l.byCredential).reduce((a, b) => a + b, 0);
+          if (viaSum !== mine.filter((e) => typeof e.facts.via === 'string' && e.facts.via !== 'bogus').length)
+            return false;
         }
-        if (l.in !== inN || l.out !== mine.length - inN || l.denied !== denied) return false;
-        const cat = l.byCategory!;
-        if (cat.domestic + cat.foreign + cat.unknown !== mine.length) return false;
-        const viaSum = Object.values(l.byCredential).reduce((a, b) => a + b, 0);
-        if (viaSum !== mine.filter((e) => typeof e.facts.via === 'string' && e.facts.via !== 'bogus').length) return false;
-      }
-      const zoneIn = p.zones.reduce((a, z) => a + z.in + z.out, 0);
-      return zoneIn === passages.filter((e) => e.lane !== 'L3').length && CountsPayload.safeParse(p).success;
-    }),
-  );
-});
+        const zoneIn = p.zones.reduce((a, z) => a + z.in + z.out, 0);
+        return zoneIn === passages.filter((e) => e.lane !== 'L3').length && CountsPayload.safeParse(p).success;
+      }),
+    );
+  },
+);
 
-t.test('the payload is a function of the counts alone (same counts, same bytes)', async (t) => {
+t.test('the payload is a function of the counts alone (same counts, same bytes)', async (_t) => {
   fc.assert(
     fc.property(fc.array(event, { maxLength: 50 }), (gens) => {
       const evs = gens.map(toStored);
       const reversed = [...evs].reverse();
-      return JSON.stringify(toCountsPayload(id, tallyAll(evs))) === JSON.stringify(toCountsPayload(id, tallyAll(reversed)));
+      return (
+        JSON.stringify(toCountsPayload(id, tallyAll(evs))) === JSON.stringify(toCountsPayload(id, tallyAll(reversed)))
+      );
     }),
   );
 });
 
-t.test('merging two windows keeps the earlier start and seq and adds every count', async (t) => {
+t.test('merging two windows keeps the earlier start and seq and adds every count', async (_t) => {
   fc.assert(
     fc.property(fc.array(event, { maxLength: 60 }), fc.array(event, { maxLength: 60 }), (a, b) => {
       const ea = a.map(toStored);

@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startTestBroker, uniqueId } from '../../helpers/broker.js';
-import { Collector, distinctWindows, FakeClock, gateConfig, newTelemetry, openStore, T0, tempDir, totals } from './fixtures/gate.js';
+import {
+  Collector,
+  distinctWindows,
+  FakeClock,
+  gateConfig,
+  newTelemetry,
+  openStore,
+  T0,
+  tempDir,
+  totals,
+} from './fixtures/gate.js';
 
 const MINUTE = 60_000;
 const child = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
@@ -73,7 +83,11 @@ t.test('after kill -9 every passage is counted in exactly one window, none lost,
   store.close();
 
   const windows = distinctWindows(collector.counts());
-  t.same([...windows.keys()].sort((a, b) => a - b), [1, 2, 3, 4], 'seq continues across the crash with no gap');
+  t.same(
+    [...windows.keys()].sort((a, b) => a - b),
+    [1, 2, 3, 4],
+    'seq continues across the crash with no gap',
+  );
   t.same(totals(windows), { in: 8, out: 2, denied: 0 });
   t.equal(passages, 10);
   const starts = [...windows.values()].map((w) => (JSON.parse(w) as { windowStart: number }).windowStart);

@@ -11,7 +11,13 @@ function setUp(t: { teardown: (fn: () => unknown) => void }, capacity = 100) {
   const { dir, cleanup } = tempDir();
   const store = openStore(join(dir, 'gw.db'), clock);
   const outbox = new Outbox(store.db, capacity, clock.now);
-  const windows = new CountWindows(store.db, outbox, { site: 's', gate: 'g', bootId: store.bootId, windowMs: MINUTE, zoneOfLane: () => 'main' });
+  const windows = new CountWindows(store.db, outbox, {
+    site: 's',
+    gate: 'g',
+    bootId: store.bootId,
+    windowMs: MINUTE,
+    zoneOfLane: () => 'main',
+  });
   store.transaction(() => {
     outbox.init();
     windows.init();
@@ -30,7 +36,8 @@ function setUp(t: { teardown: (fn: () => unknown) => void }, capacity = 100) {
   return { clock, store, outbox, windows, closeMinute, rows };
 }
 
-const sumIn = (rows: Array<{ p: { lanes?: Array<{ in: number }> } }>) => rows.reduce((a, r) => a + (r.p.lanes ?? []).reduce((b, l) => b + l.in, 0), 0);
+const sumIn = (rows: Array<{ p: { lanes?: Array<{ in: number }> } }>) =>
+  rows.reduce((a, r) => a + (r.p.lanes ?? []).reduce((b, l) => b + l.in, 0), 0);
 
 t.test('the first event after a window ends closes it in the same transaction', async (t) => {
   const { clock, store, rows } = setUp(t);
@@ -44,10 +51,12 @@ t.test('the first event after a window ends closes it in the same transaction', 
 t.test('an event that is rolled back is not counted', async (t) => {
   const { store, closeMinute, rows } = setUp(t);
   pass(store, 'L1', 'in');
-  t.throws(() => store.transaction(() => {
-    pass(store, 'L1', 'in');
-    throw new Error('abort');
-  }));
+  t.throws(() =>
+    store.transaction(() => {
+      pass(store, 'L1', 'in');
+      throw new Error('abort');
+    }),
+  );
   closeMinute();
   t.equal(sumIn(rows()), 1);
 });
@@ -91,7 +100,11 @@ t.test('a full outbox folds new windows into the newest unsent one: totals stay 
   }
   t.equal(outbox.depth(), 10);
   t.equal(sumIn(rows()), 25);
-  t.same(rows().map((r) => r.p.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'seq stays contiguous');
+  t.same(
+    rows().map((r) => r.p.seq),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    'seq stays contiguous',
+  );
 });
 
 t.test('sent rows are pruned first to make room', async (t) => {

@@ -2,7 +2,19 @@ import { join } from 'node:path';
 import t from 'tap';
 import { CountsPayload, GateTopics } from '../../../gateway/telemetry/topics.js';
 import { startOutageBroker, startTestBroker, uniqueId } from '../../helpers/broker.js';
-import { Collector, deny, distinctWindows, eventually, FakeClock, gateConfig, newTelemetry, openStore, pass, tempDir, totals } from './fixtures/gate.js';
+import {
+  Collector,
+  deny,
+  distinctWindows,
+  eventually,
+  FakeClock,
+  gateConfig,
+  newTelemetry,
+  openStore,
+  pass,
+  tempDir,
+  totals,
+} from './fixtures/gate.js';
 
 const MINUTE = 60_000;
 
@@ -73,7 +85,11 @@ t.test('status is online and retained on connect, and offline and retained after
   await telemetry.start();
   const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
   await collector.until(() => collector.on('status').length === 1);
-  t.match(JSON.parse(collector.on('status')[0]!.text), { state: 'online', bootId: store.bootId, version: '0.1.0-test' });
+  t.match(JSON.parse(collector.on('status')[0]!.text), {
+    state: 'online',
+    bootId: store.bootId,
+    version: '0.1.0-test',
+  });
   await telemetry.stop();
   await collector.until(() => collector.on('status').length === 2);
   t.same(JSON.parse(collector.on('status')[1]!.text), { state: 'offline' });
@@ -145,7 +161,13 @@ t.test('an alarm from the bus is published with no personal data in its detail',
     await collector.close();
     store.close();
   });
-  bus.emit('alarm.raised', { id: uniqueId('al'), kind: 'watchlist-hit', lane: 'L1', ts: clock.now(), detail: { listVersion: 7, note: 'id 001099012345' } });
+  bus.emit('alarm.raised', {
+    id: uniqueId('al'),
+    kind: 'watchlist-hit',
+    lane: 'L1',
+    ts: clock.now(),
+    detail: { listVersion: 7, note: 'id 001099012345' },
+  });
   await collector.until(() => collector.on('alarms').length === 1);
   const alarm = GateTopics.alarms.parse(JSON.parse(collector.on('alarms')[0]!.text));
   t.same(alarm.detail, { listVersion: 7 });
@@ -157,7 +179,8 @@ t.test('broker down mid-run then back: every window arrives, in order, none lost
   const { clock, store, collector, telemetry, config } = await setUp(t, broker.url);
   const publishedSeqs: number[] = [];
   broker.onClientPublish((topic, payload) => {
-    if (topic === `gate06/v1/${config.site.id}/${config.gate.id}/counts`) publishedSeqs.push((JSON.parse(payload.toString()) as { seq: number }).seq);
+    if (topic === `gate06/v1/${config.site.id}/${config.gate.id}/counts`)
+      publishedSeqs.push((JSON.parse(payload.toString()) as { seq: number }).seq);
   });
   let passages = 0;
   const passMinute = (n: number): void => {
@@ -176,7 +199,11 @@ t.test('broker down mid-run then back: every window arrives, in order, none lost
   await collector.until(() => distinctWindows(collector.counts()).size === 22);
   const firstSeen: number[] = [];
   for (const seq of publishedSeqs) if (!firstSeen.includes(seq)) firstSeen.push(seq);
-  t.same(firstSeen, Array.from({ length: 22 }, (_, i) => i + 1), 'the gate published in seq order, no gap');
+  t.same(
+    firstSeen,
+    Array.from({ length: 22 }, (_, i) => i + 1),
+    'the gate published in seq order, no gap',
+  );
   t.equal(totals(distinctWindows(collector.counts())).in, passages);
   await eventually(() => telemetry.outboxDepth() === 0);
   t.equal(telemetry.outboxDepth(), 0);

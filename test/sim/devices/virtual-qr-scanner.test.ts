@@ -1,5 +1,5 @@
-import t from 'tap';
 import { EventEmitter } from 'node:events';
+import t from 'tap';
 import type { ByteChannel } from '../../../drivers/serial/link.js';
 import { VirtualQrScanner } from '../../../sim/devices/virtual-qr-scanner.js';
 

@@ -1,13 +1,17 @@
 // The simulated board on its own, spoken to with raw RTU frames over the mock binding.
 import t from 'tap';
-import { withCrc } from '../../../drivers/turnstile/rtu.js';
 import type { SerialLink } from '../../../drivers/serial/link.js';
+import { withCrc } from '../../../drivers/turnstile/rtu.js';
 import { VirtualTurnstile } from '../../../sim/devices/virtual-turnstile.js';
 import { MockSerialPair } from '../../../sim/mock-port.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const pair = new MockSerialPair('board');
-  const board = new VirtualTurnstile(pair.device, { unlockCoil: { in: 0, out: 1 }, inputs: { passageIn: 0, passageOut: 1, alarm: 2, fireAlarm: 3 }, passMs: 50 });
+  const board = new VirtualTurnstile(pair.device, {
+    unlockCoil: { in: 0, out: 1 },
+    inputs: { passageIn: 0, passageOut: 1, alarm: 2, fireAlarm: 3 },
+    passMs: 50,
+  });
   const gateway: SerialLink = await pair.opener({ path: pair.path, baudRate: 9600 });
   t.teardown(async () => {
     board.close();
