@@ -64,19 +64,27 @@ export async function verifyRate(seconds: number, connections: number): Promise<
   const bodies = tokens.map((token, n) =>
     JSON.stringify({ lane: n % 2 ? 'L1' : 'L2', credential: { kind: 'ticket', token } }),
   );
+  // The same requests as a handheld sends them: verified and logged, no turnstile grant.
+  const handheld = tokens.map((token, n) =>
+    JSON.stringify({ lane: n % 2 ? 'L1' : 'L2', credential: { kind: 'ticket', token }, actuate: false }),
+  );
   try {
     await load(daemon.url, bodies, 2, connections); // warm-up: JIT, prepared statements
     await load(bare.url, bodies, 2, connections);
     const bare1 = await load(bare.url, bodies, seconds, connections);
     const verify = await load(daemon.url, bodies, seconds, connections);
+    const verifyOnly = await load(daemon.url, handheld, seconds, connections);
     const bare2 = await load(bare.url, bodies, seconds, connections);
     const bareRate = (bare1.requestsPerSec + bare2.requestsPerSec) / 2;
+    const ratio = (r: { requestsPerSec: number }) => Math.round((r.requestsPerSec / bareRate) * 1000) / 1000;
     return {
       seconds,
       connections,
       bare: [bare1, bare2],
       verify,
-      ratio: Math.round((verify.requestsPerSec / bareRate) * 1000) / 1000,
+      verifyOnly,
+      ratio: ratio(verify),
+      ratioVerifyOnly: ratio(verifyOnly),
       targetRatio: 0.5,
     };
   } finally {

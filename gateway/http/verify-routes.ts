@@ -39,6 +39,11 @@ export const VerifyBody = z
     /** An ID card shown with a bound ticket (station), checked for the same person. */
     supporting: z.array(Credential).max(2).optional(),
     face: b64(1536 * 1024).optional(),
+    /**
+     * false: verify and log only, the turnstile stays as it is (a ticket inspector's handheld, a lane whose
+     * barrier is opened by staff). Default true: an allow unlocks the lane as a serial reader's would.
+     */
+    actuate: z.boolean().default(true),
   })
   .strict();
 const VerifyReply = z.object({
@@ -90,7 +95,7 @@ export const verifyRoutes: FastifyPluginAsync<{
         source: 'http',
         receivedAt,
       });
-      opts.lanes.get(b.lane)?.afterDecision(b.direction, outcome);
+      if (b.actuate) opts.lanes.get(b.lane)?.afterDecision(b.direction, outcome);
       return { decision: outcome.decision, reason: outcome.reason, eventId: outcome.event.id };
     },
   );
