@@ -3,6 +3,7 @@
 import { ulid } from 'ulid';
 import type { Alarm, AlarmKind, EventBus } from './events.js';
 import type { EventStore } from './store/event-store.js';
+import { factEvent } from './store/types.js';
 
 export class AlarmService {
   private readonly active = new Map<string, Alarm & { acknowledged?: { by: string; ts: number } }>();
@@ -16,20 +17,7 @@ export class AlarmService {
 
   raise(kind: AlarmKind, lane: string | null, detail: Record<string, string | number | boolean> = {}): Alarm {
     const alarm: Alarm = { id: ulid(), kind, lane, ts: this.now(), detail };
-    this.store.append({
-      type: 'alarm',
-      lane,
-      direction: null,
-      credential: null,
-      decision: null,
-      reason: null,
-      idHash: null,
-      idMasked: null,
-      latencyMs: null,
-      refId: null,
-      facts: { kind, alarmId: alarm.id, ...detail },
-      ts: alarm.ts,
-    });
+    this.store.append(factEvent('alarm', lane, { kind, alarmId: alarm.id, ...detail }, { ts: alarm.ts }));
     this.active.set(alarm.id, alarm);
     if (this.active.size > this.maxActive) this.active.delete(this.active.keys().next().value!);
     this.bus.emit('alarm.raised', alarm);
@@ -40,19 +28,7 @@ export class AlarmService {
     const a = this.active.get(id);
     if (!a || a.acknowledged) return false;
     a.acknowledged = { by, ts: this.now() };
-    this.store.append({
-      type: 'system',
-      lane: a.lane,
-      direction: null,
-      credential: null,
-      decision: null,
-      reason: null,
-      idHash: null,
-      idMasked: null,
-      latencyMs: null,
-      refId: null,
-      facts: { action: 'alarm-acknowledged', alarmId: id, by },
-    });
+    this.store.append(factEvent('system', a.lane, { action: 'alarm-acknowledged', alarmId: id, by }));
     this.bus.emit('alarm.acknowledged', { id, by, ts: a.acknowledged.ts });
     return true;
   }

@@ -23,6 +23,7 @@ import { GatewayMetrics } from './metrics.js';
 import { AuditLog } from './store/audit-log.js';
 import { EventStore } from './store/event-store.js';
 import { PersonalVault } from './store/personal.js';
+import { factEvent } from './store/types.js';
 
 export const VERSION = '0.1.0';
 
@@ -165,19 +166,7 @@ export class Gateway {
         const after = this.fireSources.size > 0;
         if (before === after) return;
         logger.warn({ active: after, source }, 'fire alarm: free passage on every lane');
-        store.append({
-          type: 'fire',
-          lane: null,
-          direction: null,
-          credential: null,
-          decision: null,
-          reason: null,
-          idHash: null,
-          idMasked: null,
-          latencyMs: null,
-          refId: null,
-          facts: { active: after, source },
-        });
+        store.append(factEvent('fire', null, { active: after, source }));
         if (after) alarms.raise('fire-alarm', null, { source });
         bus.emit('fire.mode', { active: after, ts: now() });
         for (const l of lanes.values()) l.setFire(after);
@@ -185,19 +174,7 @@ export class Gateway {
       setFreePassage: (laneId, on, by, reason) => {
         const lane = lanes.get(laneId);
         if (!lane) return false;
-        store.append({
-          type: 'free-passage',
-          lane: laneId,
-          direction: null,
-          credential: null,
-          decision: null,
-          reason: null,
-          idHash: null,
-          idMasked: null,
-          latencyMs: null,
-          refId: null,
-          facts: { requested: on, by, why: reason.slice(0, 200) },
-        });
+        store.append(factEvent('free-passage', laneId, { requested: on, by, why: reason.slice(0, 200) }));
         lane.setFreePassage(on);
         return true;
       },

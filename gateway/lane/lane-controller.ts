@@ -9,6 +9,7 @@ import type { Direction, LaneConfig } from '../config/schema.js';
 import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
 import type { EventStore } from '../store/event-store.js';
+import { factEvent } from '../store/types.js';
 import type { CredentialInput, DecisionOutcome, DecisionService, UnusedGrant } from './decision-service.js';
 import {
   type Grant,
@@ -267,19 +268,18 @@ export class LaneController {
       }
       case 'passage': {
         const payload = fx.grant?.payload as GrantPayload | undefined;
-        const ev = store.append({
-          type: 'passage',
-          lane: this.id,
-          direction: fx.direction,
-          credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
-          decision: null,
-          reason: null,
-          idHash: null,
-          idMasked: null,
-          latencyMs: null,
-          refId: fx.grant?.decisionId ?? null,
-          facts: { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
-        });
+        const ev = store.append(
+          factEvent(
+            'passage',
+            this.id,
+            { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
+            {
+              direction: fx.direction,
+              credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
+              refId: fx.grant?.decisionId ?? null,
+            },
+          ),
+        );
         bus.emit('passage.seen', {
           eventId: ev.id,
           seq: ev.seq,
@@ -299,19 +299,18 @@ export class LaneController {
         // Batched with other commits (a burst of overflowing grants must not mean one transaction each).
         store
           .commitSoon(() => {
-            store.append({
-              type: 'timeout',
-              lane: this.id,
-              direction: fx.grant.direction,
-              credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
-              decision: null,
-              reason: null,
-              idHash: null,
-              idMasked: null,
-              latencyMs: null,
-              refId: fx.grant.decisionId,
-              facts: { walkedAway: true },
-            });
+            store.append(
+              factEvent(
+                'timeout',
+                this.id,
+                { walkedAway: true },
+                {
+                  direction: fx.grant.direction,
+                  credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
+                  refId: fx.grant.decisionId,
+                },
+              ),
+            );
             if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, ts);
           })
           .then(() =>
@@ -329,19 +328,13 @@ export class LaneController {
         alarms.raise(fx.kind, this.id, { direction: fx.direction });
         break;
       case 'hold-open':
-        store.append({
-          type: 'free-passage',
-          lane: this.id,
-          direction: null,
-          credential: null,
-          decision: null,
-          reason: null,
-          idHash: null,
-          idMasked: null,
-          latencyMs: null,
-          refId: null,
-          facts: { open: fx.open, fire: this.state.fire, operator: this.state.operatorFree },
-        });
+        store.append(
+          factEvent('free-passage', this.id, {
+            open: fx.open,
+            fire: this.state.fire,
+            operator: this.state.operatorFree,
+          }),
+        );
         devices.turnstile
           .setFreePassage(fx.open)
           .catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'free passage switch failed'));

@@ -40,3 +40,26 @@ export interface PersonalFields {
   name?: string;
   idNumber?: string;
 }
+
+/** An event that is not a decision (an alarm, a passage, a switch of mode): every decision column empty. */
+export function factEvent(
+  type: EventType,
+  lane: string | null,
+  facts: StoredEvent['facts'],
+  over: Partial<Pick<NewEvent, 'direction' | 'credential' | 'refId' | 'ts'>> = {},
+): NewEvent {
+  return {
+    type,
+    lane,
+    direction: null,
+    credential: null,
+    decision: null,
+    reason: null,
+    idHash: null,
+    idMasked: null,
+    latencyMs: null,
+    refId: null,
+    facts,
+    ...over,
+  };
+}

@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { keyedIdHash } from '../../gateway/credentials/identity.js';
+import { signWatchlist, Watchlist } from '../../gateway/watchlist.js';
+import { ROOT } from '../helpers/harness.js';
+
+const IOC_KEY = join(ROOT, 'seeds/ioc/demo-ioc.private.jwk.json');
+const IOC_JWKS = join(ROOT, 'seeds/ioc/jwks.json');
+const SITE_KEY = 'DEMO-site-key-not-for-production-0001';
+const hash = (id: string) => keyedIdHash(Buffer.from(SITE_KEY), id);
+const doc = (version: number, ids: string[], site = 'hn-tamchuc') =>
+  signWatchlist(IOC_KEY, { version, site, issuedAt: 0, hashes: ids.map(hash) });
+
+t.test('a signed list is loaded and checked by keyed hash', async (t) => {
+  const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
+  t.match(w.load(doc(2, ['001099012345'])), { ok: true, version: 2, entries: 1 });
+  t.ok(w.isListed(hash('001099012345')));
+  t.notOk(w.isListed(hash('001099054321')));
+});
+
+t.test('an older or equal version never replaces a newer one (a replayed command cannot roll back)', async (t) => {
+  const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
+  w.load(doc(5, ['001099012345']));
+  t.match(w.load(doc(4, [])), { ok: false });
+  t.match(w.load(doc(5, [])), { ok: false });
+  t.ok(w.isListed(hash('001099012345')));
+});
+
+t.test('a tampered, foreign-site or garbled list is refused with a reason', async (t) => {
+  const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
+  const good = doc(1, ['001099012345']);
+  const [h, p, s] = good.split('.') as [string, string, string];
+  const forged = Buffer.from(JSON.stringify({ version: 9, site: 'hn-tamchuc', issuedAt: 0, hashes: [] })).toString(
+    'base64url',
+  );
+  t.match(w.load(`${h}.${forged}.${s}`), { ok: false, reason: 'bad signature' });
+  t.match(w.load(doc(1, [], 'hn-other')), { ok: false, reason: /site/ });
+  t.match(w.load('not a jws'), { ok: false });
+  t.match(w.load(`${h}.${p}`), { ok: false });
+});
+
+t.test('gate06 watchlist sign turns ID numbers into a list the gateway accepts', async (t) => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'bin/gate06.mjs'),
+      'watchlist',
+      'sign',
+      '--key',
+      IOC_KEY,
+      '--site',
+      'hn-tamchuc',
+      '--version',
+      '7',
+      '--site-key-env',
+      'T_SITE_KEY',
+    ],
+    {
+      input: '001099012345\n035199000123\n',
+      env: { ...process.env, T_SITE_KEY: SITE_KEY },
+      encoding: 'utf8',
+    },
+  );
+  t.equal(r.status, 0, r.stderr);
+  t.notMatch(r.stdout, /001099012345/);
+  const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
+  t.match(w.load(r.stdout.trim()), { ok: true, version: 7, entries: 2 });
+});
