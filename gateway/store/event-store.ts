@@ -193,6 +193,7 @@ export class EventStore {
       for (const item of batch) item.reject(error);
       return;
     }
+    this.afterCommit(batch.length);
     batch.forEach((item, i) => {
       const r = results[i]!;
       if (r.ok) item.resolve(r.value);
@@ -228,8 +229,9 @@ export class EventStore {
   append(ev: NewEvent, extra?: (stored: StoredEvent) => void): StoredEvent {
     // Inside a caller's transaction (a decision with its side effects, a group commit) the event joins it,
     // and an exception from `extra` or a hook unwinds the caller's transaction; alone, it gets its own.
-    const stored = this.db.inTransaction ? this.insertRow(ev, extra) : this.appendAlone.immediate(ev, extra);
-    if (++this.commitsSinceWalCheck >= 500) this.boundWal();
+    if (this.db.inTransaction) return this.insertRow(ev, extra);
+    const stored = this.appendAlone.immediate(ev, extra);
+    this.afterCommit();
     return stored;
   }
 
@@ -369,6 +371,20 @@ export class EventStore {
   private compact(): void {
     this.db.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /**
+   * WAL upkeep between transactions, never inside one (a checkpoint there fails with SQLITE_LOCKED), and
+   * never at the cost of a decision: a failed checkpoint is retried on a later commit.
+   */
+  private afterCommit(commits = 1): void {
+    this.commitsSinceWalCheck += commits;
+    if (this.commitsSinceWalCheck < 500) return;
+    try {
+      this.boundWal();
+    } catch {
+      this.commitsSinceWalCheck = 0;
+    }
   }
 
   /** Checkpoints and truncates the WAL once it passes its bound (readers may hold it back; then we try again later). */

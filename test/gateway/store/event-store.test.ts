@@ -123,3 +123,18 @@ t.test('query filters by lane, decision and time, newest first with a cursor', a
   t.equal(store.query({ from: 100, to: 200, limit: 100 }).length, 10);
   store.close();
 });
+
+t.test('WAL upkeep never runs inside a group commit, so a large WAL cannot fail a decision', async (t) => {
+  const store = new EventStore({ path: join(t.testdir(), 'g.db'), walMaxMb: 1 });
+  // No automatic checkpoints: the WAL grows past its bound while commits keep coming.
+  store.db.pragma('wal_autocheckpoint = 0');
+  const big = 'w'.repeat(3000);
+  const results = await Promise.allSettled(
+    Array.from({ length: 1200 }, () => store.commitSoon(() => store.append(decision({ facts: { pad: big } })))),
+  );
+  t.equal(results.filter((r) => r.status === 'rejected').length, 0, 'every commit succeeded');
+  store.boundWal();
+  t.ok(store.walBytes() <= 1024 * 1024, `wal ${store.walBytes()}`);
+  t.ok(store.verifyChain().ok);
+  store.close();
+});
