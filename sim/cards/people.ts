@@ -37,7 +37,7 @@ export const fullName = (p: Pick<SyntheticPerson, 'surname' | 'givenNames'>): st
 /** The person of the shared synthetic vectors (cccd_td1_mrz_synthetic.txt, EF_DG13_cccd_synthetic.bin). */
 export const NGUYEN_VAN_A: SyntheticPerson = {
   synthetic: true,
-  id: '001099012345',
+  id: '001099012345', // SYNTHETIC
   oldId: '168000001',
   surname: 'Nguyễn',
   givenNames: 'Văn A',
@@ -56,7 +56,7 @@ export const NGUYEN_VAN_A: SyntheticPerson = {
 
 export const TRAN_THI_MAU: SyntheticPerson = {
   synthetic: true,
-  id: '001195099001',
+  id: '001195099001', // SYNTHETIC
   surname: 'Trần',
   givenNames: 'Thị Mẫu',
   dateOfBirth: '1995-03-14',
@@ -75,7 +75,7 @@ export const TRAN_THI_MAU: SyntheticPerson = {
 
 export const LE_VAN_THU: SyntheticPerson = {
   synthetic: true,
-  id: '001087099002',
+  id: '001087099002', // SYNTHETIC
   oldId: '168099002',
   surname: 'Lê',
   givenNames: 'Văn Thử',
@@ -94,7 +94,7 @@ export const LE_VAN_THU: SyntheticPerson = {
 
 export const DO_THI_GIA: SyntheticPerson = {
   synthetic: true,
-  id: '001305099003',
+  id: '001305099003', // SYNTHETIC
   surname: 'Đỗ',
   givenNames: 'Thị Giả',
   dateOfBirth: '2005-06-02',

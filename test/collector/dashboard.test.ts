@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runFleet } from '../../sim/fleet.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
+import { CHROMIUM_ARGS } from '../helpers/chromium.js';
 import { eventually, startTestCollector, TEST_TOKEN } from './helpers.js';
 
 const chromiumPath = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
@@ -41,16 +42,7 @@ if (!chromiumPath) {
     // A fresh profile per run; playwright takes it as launchPersistentContext's first argument, not as --user-data-dir.
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
     });
     t.teardown(() => context.close());

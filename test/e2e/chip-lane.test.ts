@@ -76,14 +76,14 @@ for (const [name, faults, reason] of [
   ['an expired card', { expired: true }, 'chip.expired'],
 ] as const) {
   t.test(`${name} is denied with ${reason}`, async (t) => {
-    const person = { ...NGUYEN_VAN_A, id: '001099054321' };
+    const person = { ...NGUYEN_VAN_A, id: '001099054321' }; // synthetic ID
     const d = await present('L2', await makeCard({ person, faults, signingTime }));
     t.match(d, { decision: 'deny', reason, credential: 'chip' });
   });
 }
 
 t.test('a truncated frame is denied with chip.read-failed, and the next card still reads', async (t) => {
-  const card = await makeCard({ person: { ...NGUYEN_VAN_A, id: '001099077777' }, signingTime });
+  const card = await makeCard({ person: { ...NGUYEN_VAN_A, id: '001099077777' }, signingTime }); // synthetic ID
   const d = await present('L2', card, 'truncated-frame');
   t.match(d, { decision: 'deny', reason: 'chip.read-failed', facts: { readError: 'frame.truncated' } });
   await new Promise((r) => setTimeout(r, 2100));
@@ -93,13 +93,13 @@ t.test('a truncated frame is denied with chip.read-failed, and the next card sti
 });
 
 t.test('station: a train ticket bound to another ID is denied; bound to the card holder it opens', async (t) => {
-  const other = await ticket({ kind: 'train', holderId: '001099099999' });
+  const other = await ticket({ kind: 'train', holderId: '001099099999' }); // synthetic ID
   await rig.lane('L1').qr.in!.scan(other);
-  const denied = await present('L1', await makeCard({ person: { ...NGUYEN_VAN_A, id: '001099088888' }, signingTime }));
+  const denied = await present('L1', await makeCard({ person: { ...NGUYEN_VAN_A, id: '001099088888' }, signingTime })); // synthetic ID
   t.match(denied, { decision: 'deny', reason: 'policy.binding-mismatch', credential: 'ticket' });
-  const mine = await ticket({ kind: 'train', holderId: '001099066666' });
+  const mine = await ticket({ kind: 'train', holderId: '001099066666' }); // synthetic ID
   await rig.lane('L1').qr.in!.scan(mine);
-  const allowed = await present('L1', await makeCard({ person: { ...NGUYEN_VAN_A, id: '001099066666' }, signingTime }));
+  const allowed = await present('L1', await makeCard({ person: { ...NGUYEN_VAN_A, id: '001099066666' }, signingTime })); // synthetic ID
   t.match(allowed, { decision: 'allow', credential: 'ticket', facts: { binding: 'match' } });
   await rig.lane('L1').turnstile.pass('in');
 });

@@ -14,22 +14,22 @@ const doc = (version: number, ids: string[], site = 'hn-tamchuc') =>
 
 t.test('a signed list is loaded and checked by keyed hash', async (t) => {
   const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
-  t.match(w.load(doc(2, ['001099012345'])), { ok: true, version: 2, entries: 1 });
-  t.ok(w.isListed(hash('001099012345')));
-  t.notOk(w.isListed(hash('001099054321')));
+  t.match(w.load(doc(2, ['001099012345'])), { ok: true, version: 2, entries: 1 }); // synthetic ID
+  t.ok(w.isListed(hash('001099012345'))); // synthetic ID
+  t.notOk(w.isListed(hash('001099054321'))); // synthetic ID
 });
 
 t.test('an older or equal version never replaces a newer one (a replayed command cannot roll back)', async (t) => {
   const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
-  w.load(doc(5, ['001099012345']));
+  w.load(doc(5, ['001099012345'])); // synthetic ID
   t.match(w.load(doc(4, [])), { ok: false });
   t.match(w.load(doc(5, [])), { ok: false });
-  t.ok(w.isListed(hash('001099012345')));
+  t.ok(w.isListed(hash('001099012345'))); // synthetic ID
 });
 
 t.test('a tampered, foreign-site or garbled list is refused with a reason', async (t) => {
   const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
-  const good = doc(1, ['001099012345']);
+  const good = doc(1, ['001099012345']); // synthetic ID
   const [h, p, s] = good.split('.') as [string, string, string];
   const forged = Buffer.from(JSON.stringify({ version: 9, site: 'hn-tamchuc', issuedAt: 0, hashes: [] })).toString(
     'base64url',
@@ -57,13 +57,13 @@ t.test('gate06 watchlist sign turns ID numbers into a list the gateway accepts',
       'T_SITE_KEY',
     ],
     {
-      input: '001099012345\n035199000123\n',
+      input: '001099012345\n035199000123\n', // synthetic ID
       env: { ...process.env, T_SITE_KEY: SITE_KEY },
       encoding: 'utf8',
     },
   );
   t.equal(r.status, 0, r.stderr);
-  t.notMatch(r.stdout, /001099012345/);
+  t.notMatch(r.stdout, /001099012345/); // synthetic ID
   const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
   t.match(w.load(r.stdout.trim()), { ok: true, version: 7, entries: 2 });
 });

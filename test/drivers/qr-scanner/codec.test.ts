@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { decodeScan } from '../../../drivers/qr-scanner/codec.js';
 
-const CCCD_LIKE = '001099012345||NGUYỄN VĂN MẪU|01011990|Nữ|Số 1, Phủ Lý, Hà Nam|15042021';
+const CCCD_LIKE = '001099012345||NGUYỄN VĂN MẪU|01011990|Nữ|Số 1, Phủ Lý, Hà Nam|15042021'; // synthetic ID
 
 t.test('UTF-8 text with Vietnamese diacritics decodes to the same text', async (t) => {
   t.same(decodeScan(Buffer.from(CCCD_LIKE, 'utf8')), { ok: true, value: CCCD_LIKE });

@@ -7,6 +7,7 @@ import t from 'tap';
 import { maskId } from '../../../gateway/credentials/identity.js';
 import { issueTicket, loadIssuerKey } from '../../../gateway/credentials/ticket-issuer.js';
 import { cccdQrText, seededRandom, syntheticPerson } from '../../../sim/people/population.js';
+import { CHROMIUM_ARGS } from '../../helpers/chromium.js';
 import { type Harness, PASSWORDS, startHarness, until } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
@@ -25,16 +26,7 @@ if (!existsSync(CHROMIUM)) {
     h = await startHarness();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     });
   });
   t.teardown(async () => {

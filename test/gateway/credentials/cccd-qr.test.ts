@@ -14,7 +14,7 @@ t.test('a synthetic QR with an old CMND parses into a claimed (unverified) ident
   const r = parseCccdQr(withOldId, NOW);
   t.ok(r.ok);
   if (!r.ok) return;
-  t.equal(r.value.identity.idNumber, '001099012345');
+  t.equal(r.value.identity.idNumber, '001099012345'); // synthetic ID
   t.equal(r.value.identity.verified, false);
   t.equal(r.value.identity.birthDate, '1999-01-01');
   t.equal(r.value.identity.sex, 'M');
@@ -58,9 +58,9 @@ t.test('dates are real calendar dates', async (t) => {
 });
 
 t.test('the ID encodes century and sex of birth', async (t) => {
-  t.ok(idAgreesWith('001099012345', '1999-01-01', 'M'));
-  t.ok(idAgreesWith('035305000001', '2005-03-01', 'F'));
-  t.notOk(idAgreesWith('035305000001', '1905-03-01', 'F'));
+  t.ok(idAgreesWith('001099012345', '1999-01-01', 'M')); // synthetic ID
+  t.ok(idAgreesWith('035305000001', '2005-03-01', 'F')); // synthetic ID
+  t.notOk(idAgreesWith('035305000001', '1905-03-01', 'F')); // synthetic ID
 });
 
 const QR_REASONS = new Set(REASON_CODES.filter((r) => r.startsWith('qr.')));

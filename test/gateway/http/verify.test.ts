@@ -62,7 +62,7 @@ t.test('a second entry without an exit is denied by anti-passback', async (t) =>
 });
 
 t.test('a CCCD QR with bad fields is denied with its own reason; a good one is allowed', async (t) => {
-  const good = '035199000123||Trần Thị Thử|15021999|Nữ|Xã Thanh Hà, Huyện Thanh Liêm, Hà Nam|10082022';
+  const good = '035199000123||Trần Thị Thử|15021999|Nữ|Xã Thanh Hà, Huyện Thanh Liêm, Hà Nam|10082022'; // synthetic ID
   t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good }))).json(), { decision: 'allow', reason: 'ok' });
   t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('15021999', '31021999') }))).json(), {
     decision: 'deny',
@@ -72,7 +72,7 @@ t.test('a CCCD QR with bad fields is denied with its own reason; a good one is a
     decision: 'deny',
     reason: 'qr.bad-sex',
   });
-  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), {
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), { // synthetic ID
     decision: 'deny',
     reason: 'qr.bad-id',
   });
@@ -81,10 +81,10 @@ t.test('a CCCD QR with bad fields is denied with its own reason; a good one is a
 t.test('the log keeps a masked ID and a keyed hash, never the ID number or the name', async (t) => {
   const rows = h.gateway.core.store.db.prepare("SELECT * FROM events WHERE credential = 'cccd-qr'").all();
   const dump = JSON.stringify(rows);
-  t.notMatch(dump, /035199000123/);
+  t.notMatch(dump, /035199000123/); // synthetic ID
   t.notMatch(dump, /Trần Thị Thử/);
   t.match(dump, /035\*{6}123/);
-  t.notMatch(h.logs.lines.join('\n'), /035199000123|Trần Thị Thử/);
+  t.notMatch(h.logs.lines.join('\n'), /035199000123|Trần Thị Thử/); // synthetic ID
 });
 
 t.test('a malformed body gets 400 with a JSON error', async (t) => {

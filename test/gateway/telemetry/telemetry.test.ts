@@ -166,7 +166,7 @@ t.test('an alarm from the bus is published with no personal data in its detail',
     kind: 'watchlist-hit',
     lane: 'L1',
     ts: clock.now(),
-    detail: { listVersion: 7, note: 'id 001099012345' },
+    detail: { listVersion: 7, note: 'id 001099012345' }, // synthetic ID
   });
   await collector.until(() => collector.on('alarms').length === 1);
   const alarm = GateTopics.alarms.parse(JSON.parse(collector.on('alarms')[0]!.text));

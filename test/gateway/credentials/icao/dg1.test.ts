@@ -24,7 +24,7 @@ t.test('the BSI specimen DG1 (TD3) parses', async (t) => {
 
 t.test('a CCCD DG1 (TD1) yields the 12-digit personal ID', async (t) => {
   const r = parseDg1(build.dg1(CCCD.trim()), NOW);
-  t.equal(r.ok && r.value.personalId, '001099012345');
+  t.equal(r.ok && r.value.personalId, '001099012345'); // synthetic ID
 });
 
 t.test('a DG1 without the 5F1F MRZ element is refused', async (t) => {

@@ -12,7 +12,7 @@ t.test('the synthetic CCCD DG13 yields every field by its number', async (t) => 
   t.match(r.value, {
     version: 1,
     oid: '1.0.10646.1.0.8',
-    personalId: '001099012345',
+    personalId: '001099012345', // synthetic ID
     fullName: 'Nguyễn Văn A',
     dateOfBirth: '01/01/1999',
     sex: 'Nam',
@@ -36,12 +36,12 @@ t.test('fields in another order, some removed and a longer name, still parse by 
     build.dg13([
       [9, build.utf8('Số 1 đường rất dài, Phường Lê Hồng Phong, Thành phố Phủ Lý, Tỉnh Hà Nam')],
       [2, build.utf8('Nguyễn Thị Thanh Hương Giang')],
-      [1, build.printable('035200000001')],
+      [1, build.printable('035200000001')], // synthetic ID
       [13, build.seq(build.utf8('Nguyễn Văn D'))],
     ]),
   );
   if (!r.ok) throw new Error(r.detail);
-  t.equal(r.value.personalId, '035200000001');
+  t.equal(r.value.personalId, '035200000001'); // synthetic ID
   t.equal(r.value.fullName, 'Nguyễn Thị Thanh Hương Giang');
   t.equal(r.value.fatherName, 'Nguyễn Văn D');
   t.equal(r.value.motherName, undefined);
@@ -51,7 +51,7 @@ t.test('fields in another order, some removed and a longer name, still parse by 
 t.test('unknown field numbers are kept raw', async (t) => {
   const r = parseDg13(
     build.dg13([
-      [1, build.printable('001099012345')],
+      [1, build.printable('001099012345')], // synthetic ID
       [21, build.printable('X1')],
     ]),
   );

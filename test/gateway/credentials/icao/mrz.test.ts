@@ -49,7 +49,7 @@ t.test('a CCCD TD1 MRZ yields the 12-digit ID from the optional data and the 9-d
     documentCode: 'ID',
     issuingState: 'VNM',
     documentNumber: '099012345',
-    personalId: '001099012345',
+    personalId: '001099012345', // synthetic ID
     dateOfBirth: '1999-01-01',
     sex: 'M',
     dateOfExpiry: '2039-01-01',

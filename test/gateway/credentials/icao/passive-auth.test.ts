@@ -181,7 +181,7 @@ t.test('bytes that are not an EF.SOD fail with chip.malformed and no other step 
 // Synthetic documents: every algorithm family the standards allow, without special-casing.
 const CARD_DGS = new Map([
   [1, build.dg1('IDVNM0990123459001099012345<<0\n9901018M3901016VNM<<<<<<<<<<<0\nNGUYEN<<VAN<A<<<<<<<<<<<<<<<<<')],
-  [13, build.dg13([[1, build.printable('001099012345')]])],
+  [13, build.dg13([[1, build.printable('001099012345')]])], // synthetic ID
 ]);
 
 function synthetic(opts: {
