@@ -32,7 +32,11 @@ export function writeReport(resultsDir: string, out: string): string {
       '|---|---|---|---|---|',
       `| bare fastify route (mean of the run before and after) | ${n(bareRate, 0)} | ${v.bare[0].latencyP50Ms} | ${v.bare[0].latencyP99Ms} | ${v.bare[0].non2xx + v.bare[1].non2xx} |`,
       `| gate06 POST /v1/verify (an allow unlocks the lane, as a networked reader) | ${n(v.verify.requestsPerSec, 0)} | ${v.verify.latencyP50Ms} | ${v.verify.latencyP99Ms} | ${v.verify.non2xx} |`,
-      ...(v.verifyOnly ? [`| gate06 POST /v1/verify with \`actuate: false\` (a handheld: verify and log only) | ${n(v.verifyOnly.requestsPerSec, 0)} | ${v.verifyOnly.latencyP50Ms} | ${v.verifyOnly.latencyP99Ms} | ${v.verifyOnly.non2xx} |`] : []),
+      ...(v.verifyOnly
+        ? [
+            `| gate06 POST /v1/verify with \`actuate: false\` (a handheld: verify and log only) | ${n(v.verifyOnly.requestsPerSec, 0)} | ${v.verifyOnly.latencyP50Ms} | ${v.verifyOnly.latencyP99Ms} | ${v.verifyOnly.non2xx} |`,
+          ]
+        : []),
       '',
       `Ratio: **${v.ratio}**${v.ratioVerifyOnly !== undefined ? ` (handheld: **${v.ratioVerifyOnly}**)` : ''} against a target of ≥ ${v.targetRatio}: ${verdict(Math.max(v.ratio, v.ratioVerifyOnly ?? 0) >= v.targetRatio)}. Measured ${v.machine?.date ?? ''}.`,
       '',

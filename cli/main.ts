@@ -21,7 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'enroll a person for face identification: gate06 enroll -c FILE ...',
     load: () => import('./enroll.js'),
   },
-  watchlist: { summary: 'sign a watchlist for a site (the IOC side): gate06 watchlist sign ...', load: () => import('./watchlist.js') },
+  watchlist: {
+    summary: 'sign a watchlist for a site (the IOC side): gate06 watchlist sign ...',
+    load: () => import('./watchlist.js'),
+  },
   user: { summary: 'local console accounts: gate06 user add -c FILE ...', load: () => import('./user.js') },
   bench: { summary: 'run the benchmarks and write bench/results + BENCHMARKS.md', load: () => import('./bench.js') },
 };

@@ -42,14 +42,12 @@ export const REASONS = {
   'policy.binding-mismatch': 'ticket bound to another person',
   'policy.binding-unverified': 'ticket bound to an ID but no verified ID was presented',
   'policy.watchlist': 'denied by site policy on a watchlist hit',
-  'policy.lane-busy': 'the lane is still handling the previous person',
   'policy.lane-out-of-service': 'the lane has no working turnstile',
   'policy.unknown-lane': 'no such lane on this gate',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;
 export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
-export const isAllowReason = (r: ReasonCode): boolean => r === 'ok' || r.startsWith('ok.');
 
 /** Errors as values at the edges: parsers of outside bytes return this instead of throwing. */
 export type Result<T, R extends string = ReasonCode> =

@@ -7,7 +7,7 @@ import { parseCccdQr } from '../credentials/cccd-qr.js';
 import { type Identity, keyedIdHash, maskId } from '../credentials/identity.js';
 import { holderBinding, type TicketKeys, type VerifiedTicket, verifyTicket } from '../credentials/ticket.js';
 import type { EventBus } from '../events.js';
-import { isAllowReason, type ReasonCode } from '../reasons.js';
+import type { ReasonCode } from '../reasons.js';
 import type { EventStore } from '../store/event-store.js';
 import type { PersonalVault } from '../store/personal.js';
 import type { StoredEvent } from '../store/types.js';
@@ -351,5 +351,3 @@ export class DecisionService {
     if (grant.subject) this.setPresence.run(grant.subject, grant.zone, grant.previousInside ? 1 : 0, ts);
   }
 }
-
-export const allowed = (o: DecisionOutcome): boolean => isAllowReason(o.reason) && o.decision === 'allow';

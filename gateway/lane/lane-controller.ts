@@ -182,6 +182,14 @@ export class LaneController {
     supporting: CredentialInput[] | undefined,
     receivedAt: number,
   ): Promise<DecisionOutcome> {
+    if (this.links.get('turnstile') === 'down') {
+      // An allow the gate cannot act on would tell the person and the log something untrue: say why instead.
+      return this.deps.decisions.recordFailure(
+        { lane: this.id, direction, credential: credential.kind, source: 'reader', receivedAt },
+        'policy.lane-out-of-service',
+        { device: 'turnstile' },
+      );
+    }
     const outcome = await this.deps.decisions.decide({
       lane: this.id,
       direction,

@@ -149,6 +149,13 @@ if (!hasSocat()) {
     };
     await rig.unplug('L1', 'turnstile');
     await until(async () => (await link()) === 'down', 10_000, 'turnstile link down');
+    await L1.qr.in!.scan(await ticket());
+    await until(
+      async () => (await events('type=decision&decision=deny')).some((e) => e.reason === 'policy.lane-out-of-service'),
+      5000,
+      'out-of-service deny',
+    );
+    t.pass('a credential at a lane whose turnstile is down is denied with policy.lane-out-of-service');
     await rig.replug('L1', 'turnstile');
     await until(async () => (await link()) === 'up', 15_000, 'turnstile link up');
     const opened = unlocked();

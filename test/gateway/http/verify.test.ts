@@ -72,7 +72,8 @@ t.test('a CCCD QR with bad fields is denied with its own reason; a good one is a
     decision: 'deny',
     reason: 'qr.bad-sex',
   });
-  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), { // synthetic ID
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), {
+    // synthetic ID
     decision: 'deny',
     reason: 'qr.bad-id',
   });
