@@ -43,12 +43,20 @@ export async function startDemoServices(opts: {
       await new Promise<void>((r) => server.close(() => r()));
     });
   }
-  const collector: RunningCollector = await startCollector(
-    defaultCollectorConfig({ mqttUrl, sqlitePath: join(opts.dataDir, 'collector.db'), token: DEMO_COLLECTOR_TOKEN }),
-    {
-      log: opts.logger.child({ channel: 'collector' }),
-    },
-  );
+  const collectorConfig = defaultCollectorConfig({
+    mqttUrl,
+    sqlitePath: join(opts.dataDir, 'collector.db'),
+    token: DEMO_COLLECTOR_TOKEN,
+  });
+  // Only the demo's own site: on a shared broker (MQTT_URL) a '+' shared subscription would split the
+  // demo's windows with any other collector in the same share group.
+  collectorConfig.mqtt.sites = [opts.config.site.id];
+  // The demo's collector lives as long as the demo: no session left behind on the broker to take a share
+  // of the next run's messages.
+  collectorConfig.mqtt.sessionExpirySeconds = 0;
+  const collector: RunningCollector = await startCollector(collectorConfig, {
+    log: opts.logger.child({ channel: 'collector' }),
+  });
   stops.unshift(() => collector.stop());
   const site = opts.config.site.id;
   return {
