@@ -72,8 +72,8 @@ t.test('a CCCD QR with bad fields is denied with its own reason; a good one is a
     decision: 'deny',
     reason: 'qr.bad-sex',
   });
-  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: good.replace('035199000123', '03519900012') }))).json(), {
-    // synthetic ID
+  const elevenDigits = good.replace('035199000123', '03519900012'); // synthetic ID
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: elevenDigits }))).json(), {
     decision: 'deny',
     reason: 'qr.bad-id',
   });
