@@ -266,9 +266,11 @@ export class DecisionService {
     const outcome = await store.commitSoon(() => {
       let decision: 'allow' | 'deny' = 'deny';
       let reason: ReasonCode = step.ok ? 'ok' : step.reason;
+      // Read once: the policy checks it and, on an allow, the undo record keeps what it was.
+      let presence: { inside: number; ts: number } | undefined;
       if (step.ok && ctx && lane) {
         const t = step.value.ticket;
-        const presence = ctx.subject
+        presence = ctx.subject
           ? (this.getPresence.get(ctx.subject, lane.zone) as { inside: number; ts: number } | undefined)
           : undefined;
         const fresh = presence && now() - presence.ts < config.policy.antiPassback.resetAfterS * 1000;
@@ -315,10 +317,9 @@ export class DecisionService {
             undo.tid = t.claims.tid;
           }
           if (ctx.subject) {
-            const before = this.getPresence.get(ctx.subject, lane.zone) as { inside: number } | undefined;
             this.setPresence.run(ctx.subject, lane.zone, req.direction === 'in' ? 1 : 0, ev.ts);
             undo.subject = ctx.subject;
-            undo.previousInside = Boolean(before?.inside);
+            undo.previousInside = Boolean(presence?.inside);
           }
           if (identity && this.deps.personal)
             this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
