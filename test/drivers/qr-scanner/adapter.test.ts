@@ -6,6 +6,7 @@ import { SerialQrScanner } from '../../../drivers/qr-scanner/adapter.js';
 import { VirtualQrScanner } from '../../../sim/devices/virtual-qr-scanner.js';
 import { MockSerialPair } from '../../../sim/mock-port.js';
 import { hasSocat, PtyPair, SOCAT_MISSING } from '../../../sim/pty.js';
+import { nextEvent } from '../../helpers/events.js';
 
 const devices = {
   offlineAfterMs: 300,
@@ -15,26 +16,7 @@ const devices = {
   qrInterByteTimeoutMs: 300,
 };
 
-// Generous deadline: it only turns a hang into a failure, it is not a speed requirement.
-function next(
-  emitter: EventEmitter<any>,
-  event: string,
-  match: (...args: any[]) => boolean = () => true,
-): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no matching '${event}' event within 5 s`));
-    }, 5000);
-    const listener = (...args: any[]) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(args);
-    };
-    emitter.on(event, listener);
-  });
-}
+const next = nextEvent;
 
 async function setup(t: { teardown(fn: () => unknown): void }, options: { plugged?: boolean } = {}) {
   const pair = new MockSerialPair('qr');

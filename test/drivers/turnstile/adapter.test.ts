@@ -9,6 +9,7 @@ import { ModbusTurnstile, pulseUnits } from '../../../drivers/turnstile/adapter.
 import { VirtualTurnstile } from '../../../sim/devices/virtual-turnstile.js';
 import { MockSerialPair } from '../../../sim/mock-port.js';
 import { hasSocat, PtyPair, SOCAT_MISSING } from '../../../sim/pty.js';
+import { nextEvent } from '../../helpers/events.js';
 
 const devices = {
   offlineAfterMs: 300,
@@ -20,26 +21,7 @@ const devices = {
 const unlockCoil = { in: 0, out: 1 };
 const inputs = { passageIn: 0, passageOut: 1, alarm: 2, fireAlarm: 3 };
 
-// Generous deadlines: they only turn a hang into a failure; they are not speed requirements.
-function next(
-  emitter: EventEmitter<any>,
-  event: string,
-  match: (...args: any[]) => boolean = () => true,
-): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no matching '${event}' event within 5 s`));
-    }, 5000);
-    const listener = (...args: any[]) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(args);
-    };
-    emitter.on(event, listener);
-  });
-}
+const next = nextEvent;
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
