@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { installJsonErrors } from '../../gateway/http/json-errors.js';
 import { bearerChecker } from './auth.js';
 import { type ApiDeps, registerApiRoutes } from './routes.js';
 
@@ -30,19 +31,7 @@ export async function createCollectorHttp(opts: CollectorHttpOptions): Promise<F
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err.validation) return reply.code(400).send({ error: 'bad-request', message: err.message.slice(0, 500) });
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status < 500)
-      return reply
-        .code(status)
-        .send({ error: status === 413 ? 'payload-too-large' : 'bad-request', message: err.message.slice(0, 300) });
-    req.log.error({ err, url: req.url }, 'internal error');
-    return reply.code(500).send({ error: 'internal', message: 'internal error; see the collector log' });
-  });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  installJsonErrors(app as unknown as FastifyInstance, 'collector');
 
   // Default helmet CSP: script-src 'self', so the dashboard's one script file runs and nothing inline does.
   await app.register(helmet);

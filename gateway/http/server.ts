@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { installJsonErrors } from './json-errors.js';
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
@@ -26,25 +27,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (err.validation) {
-      req.log.warn(
-        { url: req.url.split('?')[0], reason: 'validation', detail: err.message.slice(0, 200) },
-        'bad request',
-      );
-      return reply.code(400).send({ error: 'bad-request', message: err.message.slice(0, 500) });
-    }
-    if (status < 500) {
-      req.log.warn({ url: req.url.split('?')[0], code: err.code, status }, 'request refused');
-      return reply.code(status).send({ error: errorName(status, err.code), message: err.message.slice(0, 300) });
-    }
-    req.log.error({ err, url: req.url.split('?')[0] }, 'internal error');
-    return reply.code(500).send({ error: 'internal', message: 'internal error; see the gateway log' });
-  });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  installJsonErrors(app, 'gateway');
   await app.register(swagger, {
     openapi: {
       info: { title: opts.title, version: opts.version },
@@ -55,16 +38,4 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   return app;
-}
-
-function errorName(status: number, code: string | undefined): string {
-  if (status === 413) return 'payload-too-large';
-  if (status === 415) return 'unsupported-media-type';
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not-found';
-  if (status === 429) return 'too-many-requests';
-  return code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
-    ? 'bad-json'
-    : 'bad-request';
 }
