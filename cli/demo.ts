@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { assembleGateway } from '../gateway/assemble.js';
-import { loadConfig, resolveSecret } from '../gateway/config/load.js';
+import { resolveSecret } from '../gateway/config/load.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 import { issueTicket, loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
 import type { Alarm, DecisionRecord } from '../gateway/events.js';
@@ -17,6 +17,7 @@ import { Crowd } from '../sim/people/crowd.js';
 import { hasSocat } from '../sim/pty.js';
 import { SimRig, type Transport } from '../sim/rig.js';
 import { type DemoServices, startDemoServices } from './demo-services.js';
+import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 demo [--duration S] [--rate N] [--transport pty|mock] [--data-dir DIR] [--port N]
 
@@ -69,13 +70,10 @@ export async function run(argv: string[]): Promise<number> {
     );
     transport = 'mock';
   }
-  const loaded = loadConfig(DEMO_CONFIG);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(`demo config error: ${e}`);
-    return 2;
-  }
+  const config = loadConfigOrReport(DEMO_CONFIG, 'demo config error');
+  if (!config) return 2;
   const dataDir = values['data-dir'] ?? (await mkdtemp(join(tmpdir(), 'gate06-demo-')));
-  const template: GatewayConfig = structuredClone(loaded.config);
+  const template: GatewayConfig = structuredClone(config);
   template.store.path = join(dataDir, 'gateway.db');
   if (values.port) template.http.port = Number(values.port);
 

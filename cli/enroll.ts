@@ -4,10 +4,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { loadConfig, resolveSecret } from '../gateway/config/load.js';
+import { resolveSecret } from '../gateway/config/load.js';
 import { EnrollmentStore, MAX_ENROLL_PHOTOS } from '../gateway/face/enrollment.js';
 import { parseEnrollmentKey } from '../gateway/face/enrollment-crypto.js';
 import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
+import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 enroll -c CONFIG --person REF --consent VERSION --by OPERATOR [--purpose TEXT] [--label TEXT] PHOTO...
        gate06 enroll -c CONFIG --delete REF --by OPERATOR
@@ -75,12 +76,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const loaded = loadConfig(values.config!);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(e);
-    return 2;
-  }
-  const { config } = loaded;
+  const config = loadConfigOrReport(values.config!);
+  if (!config) return 2;
   if (!config.face.enrollmentKey) {
     console.error('face.enrollmentKey: required to enroll, list or delete (a 32-byte key, hex or base64)');
     return 2;

@@ -1,9 +1,9 @@
 // gate06 gateway -c FILE: the edge daemon on a gate box.
 import { parseArgs } from 'node:util';
 import { assembleGateway } from '../gateway/assemble.js';
-import { loadConfig } from '../gateway/config/load.js';
 import { serialDevices } from '../gateway/devices.js';
 import { createLogger } from '../gateway/logger.js';
+import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 gateway -c FILE
 
@@ -34,17 +34,14 @@ export async function run(argv: string[]): Promise<number> {
     console.error('gate06 gateway: -c FILE is required\n\n' + HELP);
     return 2;
   }
-  const loaded = loadConfig(values.config);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(`config error: ${e}`);
-    return 2;
-  }
+  const config = loadConfigOrReport(values.config);
+  if (!config) return 2;
   if (values.check) {
     console.log('config ok');
     return 0;
   }
-  const logger = createLogger(loaded.config.log.level);
-  const gateway = await assembleGateway({ config: loaded.config, logger, devices: serialDevices() });
+  const logger = createLogger(config.log.level);
+  const gateway = await assembleGateway({ config: config, logger, devices: serialDevices() });
   await gateway.start();
   console.log(`gate06 gateway listening on ${gateway.url}`);
   await new Promise<void>((resolve) => {

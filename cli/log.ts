@@ -1,7 +1,7 @@
 // gate06 log verify -c FILE: walks the event log's hash chain and reports the first tampered event.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../gateway/config/load.js';
 import { EventStore } from '../gateway/store/event-store.js';
+import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 log verify (-c CONFIG | --db FILE)
 
@@ -25,12 +25,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   let path = values.db;
   if (!path && values.config) {
-    const loaded = loadConfig(values.config);
-    if (!loaded.ok) {
-      for (const e of loaded.errors) console.error(`config error: ${e}`);
-      return 2;
-    }
-    path = loaded.config.store.path;
+    const config = loadConfigOrReport(values.config);
+    if (!config) return 2;
+    path = config.store.path;
   }
   if (!path) {
     console.error('gate06 log verify: -c CONFIG or --db FILE is required');

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../gateway/config/load.js';
 import { loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
 import { Crowd } from '../sim/people/crowd.js';
 import { hasSocat, SOCAT_MISSING } from '../sim/pty.js';
 import { SimRig } from '../sim/rig.js';
+import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 sim -c GATEWAY_CONFIG [--rate N] [--duration S]
        gate06 sim fleet --help
@@ -49,12 +49,9 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`gate06 sim: ${SOCAT_MISSING}`);
     return 2;
   }
-  const loaded = loadConfig(values.config);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(`config error: ${e}`);
-    return 2;
-  }
-  const rig = await SimRig.start(loaded.config, {
+  const config = loadConfigOrReport(values.config);
+  if (!config) return 2;
+  const rig = await SimRig.start(config, {
     transport: 'pty',
     dir: join(tmpdir(), `gate06-sim-${process.pid}`),
     keepPaths: true,
@@ -64,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     rate > 0
       ? new Crowd({
           rig,
-          site: loaded.config.site.id,
+          site: config.site.id,
           peoplePerMinute: rate,
           keys: {
             issuer: loadIssuerKey(join(ROOT, 'seeds/issuer/demo-issuer.private.jwk.json')),

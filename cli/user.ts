@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { USER_ROLES, UserStore } from '../gateway/auth/users.js';
-import { loadConfig } from '../gateway/config/load.js';
 import { EventStore } from '../gateway/store/event-store.js';
+import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 user <add|passwd|disable|enable|list> -c CONFIG [options]
 
@@ -64,17 +64,14 @@ export async function run(argv: string[]): Promise<number> {
     console.error('gate06 user: -c CONFIG is required');
     return 2;
   }
-  const loaded = loadConfig(values.config);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(`config error: ${e}`);
-    return 2;
-  }
+  const config = loadConfigOrReport(values.config);
+  if (!config) return 2;
   if (verb !== 'list' && !values.name) {
     console.error('gate06 user: --name is required');
     return 2;
   }
   // Opened through the event store so a fresh database gets the same pragmas and migrations as the gateway's.
-  const store = new EventStore({ path: loaded.config.store.path });
+  const store = new EventStore({ path: config.store.path });
   try {
     const users = new UserStore(store.db);
     const name = values.name ?? '';
