@@ -113,6 +113,8 @@ if (!hasSocat()) {
     const opened = unlocked();
     await L1.qr.in!.scan(await ticket());
     t.ok(await opened, 'the scan after the garbage still opened the lane');
+    await until(async () => /qr frame rejected/.test(daemon.output()), 5000, 'the rejection logged');
+    t.match(daemon.output(), /"reason":"frame\.(bad-utf8|control-chars|empty)"/, 'logged with its reason');
     await L1.turnstile.pass('in');
     await settle();
   });
