@@ -107,7 +107,7 @@ export class Gateway {
       config,
       store,
       bus,
-      ticketKeys: jwksReloader(config.tickets.jwksFile, logger),
+      ticketKeys: jwksReloader(config.tickets.jwksFile, config.tickets.rememberVerified, logger),
       siteKey,
       now,
       chip: opts.chip,
@@ -248,7 +248,7 @@ export class Gateway {
 }
 
 /** Issuer keys rotate by kid: the JWKS file is re-read when it changes, checked at most every few seconds. */
-function jwksReloader(file: string, logger: Logger, checkEveryMs = 5000): () => TicketKeys {
+function jwksReloader(file: string, rememberTokens: number, logger: Logger, checkEveryMs = 5000): () => TicketKeys {
   let keys: TicketKeys | null = null;
   let mtime = 0;
   let checkedAt = 0;
@@ -257,7 +257,7 @@ function jwksReloader(file: string, logger: Logger, checkEveryMs = 5000): () => 
     if (keys && m === mtime) return;
     const jwks = JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet;
     if (!Array.isArray(jwks.keys)) throw new Error(`${file}: not a JWKS (no keys array)`);
-    keys = ticketKeys(jwks);
+    keys = ticketKeys(jwks, rememberTokens);
     mtime = m;
     logger.info({ file, kids: jwks.keys.map((k) => k.kid) }, 'ticket issuer keys loaded');
   };

@@ -180,6 +180,8 @@ export const GatewayConfig = z
       .object({
         jwksFile: z.string().min(1),
         clockSkewS: z.number().int().min(0).max(3600).default(60),
+        /** Tokens whose signature was already checked, kept so a repeat presentation skips the Ed25519 check; 0: none. */
+        rememberVerified: z.number().int().min(0).max(1_000_000).default(10_000),
       })
       .strict(),
     chip: z

@@ -48,10 +48,20 @@ export function holderBinding(tid: string, idNumber: string): string {
  * Issuer public keys by kid, imported once. Verification uses node:crypto with these KeyObjects directly:
  * jose's compactVerify goes through WebCrypto (a key import and a thread-pool hop per call), which made
  * it the largest cost of POST /v1/verify (bench/verify-rate.ts); the JWS checks themselves are few.
+ *
+ * It also remembers the tokens whose signature and claims it has already checked. A ticket is shown more
+ * than once (the exit after the entry, a worker's season pass every morning, a re-scan), and an Ed25519
+ * check costs more than the rest of a decision; the signed bytes cannot change, so the verdict cannot
+ * either. Only successes are kept, bounded and oldest first out; the time and site checks still run on
+ * every presentation, and new keys (a JWKS reload) come with an empty memory.
  */
 export class TicketKeys {
   private readonly byKid = new Map<string, KeyObject>();
-  constructor(jwks: JSONWebKeySet) {
+  private readonly verified = new Map<string, VerifiedTicket>();
+  constructor(
+    jwks: JSONWebKeySet,
+    private readonly rememberTokens = DEFAULT_REMEMBERED_TOKENS,
+  ) {
     for (const jwk of jwks.keys) {
       if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.kid !== 'string' || jwk.d !== undefined) continue;
       if (this.byKid.has(jwk.kid)) throw new Error(`JWKS has two keys with kid ${jwk.kid}`);
@@ -64,8 +74,28 @@ export class TicketKeys {
   get kids(): string[] {
     return [...this.byKid.keys()];
   }
+  /** A token this key set has verified before: its signature and claims hold, whatever the clock says. */
+  recall(token: string): VerifiedTicket | undefined {
+    return this.verified.get(token);
+  }
+  remember(token: string, ticket: VerifiedTicket): void {
+    if (this.rememberTokens <= 0) return;
+    if (this.verified.size >= this.rememberTokens) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, ticket);
+  }
 }
-export const ticketKeys = (jwks: JSONWebKeySet): TicketKeys => new TicketKeys(jwks);
+/** About 1 KB each: a few MB covers a day of a busy lane's repeat presentations. */
+export const DEFAULT_REMEMBERED_TOKENS = 10_000;
+export const ticketKeys = (jwks: JSONWebKeySet, rememberTokens?: number): TicketKeys =>
+  new TicketKeys(jwks, rememberTokens);
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
 
 export interface TicketCheck {
   site: string;
@@ -82,6 +112,23 @@ export async function verifyTicket(
   keys: TicketKeys,
   check: TicketCheck,
 ): Promise<Result<VerifiedTicket>> {
+  let ticket = keys.recall(token);
+  if (!ticket) {
+    const checked = checkSignedTicket(token, keys);
+    if (!checked.ok) return checked;
+    ticket = checked.value;
+    keys.remember(token, ticket);
+  }
+  const c = ticket.claims;
+  const nowS = check.now / 1000;
+  if (c.site !== check.site) return fail('ticket.wrong-site');
+  if (nowS + check.clockSkewS < c.nbf) return fail('ticket.not-yet-valid');
+  if (nowS - check.clockSkewS >= c.exp) return fail('ticket.expired');
+  return ok(ticket);
+}
+
+/** Everything about a token that does not depend on the clock or the site: shape, key, signature, claims. */
+function checkSignedTicket(token: string, keys: TicketKeys): Result<VerifiedTicket> {
   if (token.length > MAX_TICKET_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
     return fail('ticket.malformed', 'not a compact JWS');
   }
@@ -110,10 +157,6 @@ export async function verifyTicket(
   }
   const claims = TicketClaims.safeParse(json);
   if (!claims.success) return fail('ticket.bad-claims', claims.error.issues[0]?.path.join('.') ?? 'claims');
-  const c = claims.data;
-  const nowS = check.now / 1000;
-  if (c.site !== check.site) return fail('ticket.wrong-site');
-  if (nowS + check.clockSkewS < c.nbf) return fail('ticket.not-yet-valid');
-  if (nowS - check.clockSkewS >= c.exp) return fail('ticket.expired');
-  return ok({ kid, claims: c });
+  // Frozen: the same object answers every later presentation of this token.
+  return ok(deepFreeze({ kid, claims: claims.data }));
 }

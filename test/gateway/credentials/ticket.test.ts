@@ -92,3 +92,47 @@ t.test('random and mutated tokens never throw and never verify', async () => {
     { numRuns: 800 },
   );
 });
+
+t.test('a token shown again skips the signature check but not the clock or the site', async (t) => {
+  const keySet = ticketKeys(JSON.parse(readFileSync(join(ROOT, 'seeds/issuer/jwks.json'), 'utf8')));
+  const token = await ticket({ tid: 'T-again-1', validForMs: 3600_000 });
+  t.ok((await verifyTicket(token, keySet, check())).ok);
+  t.ok(keySet.recall(token), 'remembered after the first check');
+  const later = await verifyTicket(token, keySet, check(Date.now() + 2 * 3600_000));
+  t.same(later.ok ? null : later.reason, 'ticket.expired');
+  const elsewhere = await verifyTicket(token, keySet, { ...check(), site: 'hn-other' });
+  t.same(elsewhere.ok ? null : elsewhere.reason, 'ticket.wrong-site');
+  const again = await verifyTicket(token, keySet, check());
+  t.ok(again.ok);
+  if (again.ok) t.ok(Object.isFrozen(again.value.claims), 'the remembered claims cannot be changed by a caller');
+});
+
+t.test('only verified tokens are remembered, and only by the key set that verified them', async (t) => {
+  const keySet = ticketKeys(JSON.parse(readFileSync(join(ROOT, 'seeds/issuer/jwks.json'), 'utf8')));
+  const forged = await ticket({}, keys.forger());
+  for (let i = 0; i < 2; i++) {
+    const r = await verifyTicket(forged, keySet, check());
+    t.same(r.ok ? null : r.reason, 'ticket.bad-signature', `forged, presentation ${i + 1}`);
+  }
+  t.notOk(keySet.recall(forged));
+  const token = await ticket();
+  t.ok((await verifyTicket(token, keySet, check())).ok);
+  // The issuer's key is withdrawn from the JWKS: a reload builds a new key set with nothing remembered.
+  const rotated = ticketKeys({ keys: [] });
+  const r = await verifyTicket(token, rotated, check());
+  t.same(r.ok ? null : r.reason, 'ticket.unknown-key');
+});
+
+t.test('the memory of verified tokens is bounded, oldest out first, and can be turned off', async (t) => {
+  const jwksJson = JSON.parse(readFileSync(join(ROOT, 'seeds/issuer/jwks.json'), 'utf8'));
+  const small = ticketKeys(jwksJson, 2);
+  const tokens = await Promise.all([1, 2, 3].map((n) => ticket({ tid: `T-bound-${n}` })));
+  for (const token of tokens) t.ok((await verifyTicket(token, small, check())).ok);
+  t.same(
+    tokens.map((token) => Boolean(small.recall(token))),
+    [false, true, true],
+  );
+  const none = ticketKeys(jwksJson, 0);
+  t.ok((await verifyTicket(tokens[0]!, none, check())).ok);
+  t.notOk(none.recall(tokens[0]!));
+});
