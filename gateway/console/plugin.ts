@@ -1,9 +1,8 @@
-// The operator console as one HTTP plugin for the gateway's composition root: security headers with a strict
-// CSP, console accounts and sessions, the operator, live, and security-staff routes, and the static console
-// itself (served from this folder: no CDN, it works on a box with no internet).
+// The operator console as one HTTP plugin for the gateway's composition root: console accounts and sessions,
+// the operator, live, and security-staff routes, and the static console itself (served from this folder: no
+// CDN, it works on a box with no internet). Its strict CSP comes with the server (http/security-headers.ts).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { LoginThrottle, type ThrottleLimits } from '../auth/login-throttle.js';
@@ -25,30 +24,6 @@ export interface ConsoleOptions {
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
 
-/**
- * The strict policy for everything the gateway serves: scripts, styles and connections from this origin only,
- * no inline script or style, no framing. swagger-ui (/docs) loads its scripts from files too and works under it.
- */
-export const CSP_DIRECTIVES: Record<string, string[]> = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  scriptSrcAttr: ["'none'"],
-  styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
-  fontSrc: ["'self'"],
-  connectSrc: ["'self'"],
-  objectSrc: ["'none'"],
-  baseUri: ["'none'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-};
-
-const kebab = (k: string): string => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-export const cspHeader = (d: Record<string, string[]>): string =>
-  Object.entries(d)
-    .map(([k, v]) => `${kebab(k)} ${v.join(' ')}`)
-    .join('; ');
-
 /** For GatewayOptions.http: `http: [consolePlugin()]`. */
 export function consolePlugin(opts: ConsoleOptions = {}): (app: FastifyInstance, core: GatewayCore) => Promise<void> {
   return (app, core) => registerConsole(app, core, opts);
@@ -59,19 +34,6 @@ export async function registerConsole(
   core: GatewayCore,
   opts: ConsoleOptions = {},
 ): Promise<void> {
-  // useDefaults off: helmet's defaults allow inline styles and add upgrade-insecure-requests, which would
-  // break the console on a plain-HTTP box address.
-  await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
-    crossOriginEmbedderPolicy: false,
-    referrerPolicy: { policy: 'no-referrer' },
-  });
-  // swagger-ui (/docs) sets inline styles from its bundle; scripts stay 'self' only there too.
-  const docsCsp = cspHeader({ ...CSP_DIRECTIVES, styleSrc: ["'self'", "'unsafe-inline'"] });
-  app.addHook('onSend', async (req, reply) => {
-    if (req.url === '/docs' || req.url.startsWith('/docs/')) reply.header('content-security-policy', docsCsp);
-  });
-
   const users = new UserStore(core.store.db, core.now);
   const sessions = new SessionStore(core.store.db, core.now, opts.sessionLimits);
   const throttle = new LoginThrottle(core.now, opts.throttle);

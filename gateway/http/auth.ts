@@ -1,7 +1,7 @@
 // Who is calling: bearer tokens for devices (readers, handhelds) and staff integrations, kept apart so a
 // leaked device token cannot read the log. Sessions for people (console) plug in through `resolvers`.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyRequest, preValidationHookHandler } from 'fastify';
 
 export type Role = 'device' | 'operator' | 'security' | 'admin';
 export interface Principal {
@@ -44,13 +44,8 @@ export class Authenticator {
   }
 
   async identify(req: FastifyRequest): Promise<Principal | null> {
-    const header = req.headers.authorization;
-    if (header?.startsWith('Bearer ')) {
-      const d = digest(header.slice(7).trim());
-      // Compare digests in constant time so the token cannot be guessed byte by byte.
-      for (const t of this.tokens) if (timingSafeEqual(d, t.digest)) return t.principal;
-      return null;
-    }
+    const bearer = this.bearer(req);
+    if (bearer !== undefined) return bearer;
     for (const r of this.resolvers) {
       const p = await r(req);
       if (p) return p;
@@ -58,19 +53,39 @@ export class Authenticator {
     return null;
   }
 
-  /** preHandler: 401 without a valid credential, 403 with one that lacks the role; both logged. */
-  require(...roles: Role[]): preHandlerHookHandler {
-    return async (req: FastifyRequest, reply: FastifyReply) => {
-      const p = req.principal ?? (await this.identify(req));
-      if (!p) {
-        this.onDenied(req, 'unauthenticated');
-        return reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token or session is required' });
-      }
-      req.principal = p;
-      if (!roles.some((r) => hasRole(p, r))) {
-        this.onDenied(req, `role ${p.role} lacks ${roles.join('|')}`);
-        return reply.code(403).send({ error: 'forbidden', message: `requires role ${roles.join(' or ')}` });
-      }
+  /** The device or staff token in the Authorization header: undefined when there is none to check. */
+  private bearer(req: FastifyRequest): Principal | null | undefined {
+    const header = req.headers.authorization;
+    if (!header?.startsWith('Bearer ')) return undefined;
+    const d = digest(header.slice(7).trim());
+    // Compare digests in constant time so the token cannot be guessed byte by byte.
+    for (const t of this.tokens) if (timingSafeEqual(d, t.digest)) return t.principal;
+    return null;
+  }
+
+  /**
+   * preValidation: 401 without a valid credential, 403 with one that lacks the role; both logged. Callback
+   * style, so a bearer token (every device request) is settled without a promise per request.
+   */
+  require(...roles: Role[]): preValidationHookHandler {
+    return (req, reply, done) => {
+      const settle = (p: Principal | null): void => {
+        if (!p) {
+          this.onDenied(req, 'unauthenticated');
+          reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token or session is required' });
+          return;
+        }
+        req.principal = p;
+        if (!roles.some((r) => hasRole(p, r))) {
+          this.onDenied(req, `role ${p.role} lacks ${roles.join('|')}`);
+          reply.code(403).send({ error: 'forbidden', message: `requires role ${roles.join(' or ')}` });
+          return;
+        }
+        done();
+      };
+      const known = req.principal ?? this.bearer(req);
+      if (known !== undefined) settle(known);
+      else this.identify(req).then(settle, done);
     };
   }
 }

@@ -3,9 +3,11 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installJsonErrors } from './json-errors.js';
+import { lazyChildLogger } from './lazy-logger.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
@@ -20,6 +22,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     // Per-request access lines are info-level; at the decision rate of a busy lane they are noise, so the
     // HTTP channel logs from warn up (refused requests log their reason at warn).
     loggerInstance: opts.logger.child({ channel: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    childLoggerFactory: lazyChildLogger,
     // Hostile bodies: no prototype poisoning, bounded parameter length.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -28,6 +31,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installJsonErrors(app, 'gateway');
+  await registerSecurityHeaders(app);
   await app.register(swagger, {
     openapi: {
       info: { title: opts.title, version: opts.version },

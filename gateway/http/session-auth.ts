@@ -80,10 +80,11 @@ export async function registerSessionAuth(
   // A cookie rides along on any request the browser makes, so a state change by cookie needs proof that our
   // own page sent it: the session's CSRF token in a header (which another site cannot read or set), and an
   // Origin, when present, equal to ours. SameSite=Strict is the second fence, not the only one.
-  app.addHook('onRequest', async (req, reply) => {
-    if (!UNSAFE.has(req.method) || req.headers.authorization || req.url.startsWith('/v1/auth/login')) return;
+  // Callback style: every device request passes through here, and returns at the first line.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!UNSAFE.has(req.method) || req.headers.authorization || req.url.startsWith('/v1/auth/login')) return done();
     const s = lookup(req);
-    if (!s) return;
+    if (!s) return done();
     const sent = req.headers[CSRF_HEADER];
     if (!sameOrigin(req) || typeof sent !== 'string' || !sameSecret(sent, s.csrf)) {
       log.warn({ url: req.url.split('?')[0], ip: req.ip, user: s.userName, why: 'csrf' }, 'access denied');
@@ -94,8 +95,10 @@ export async function registerSessionAuth(
         filter: { url: req.url.split('?')[0], why: 'csrf' },
         outcome: 'denied',
       });
-      return reply.code(403).send({ error: 'forbidden', message: 'missing or wrong CSRF token' });
+      reply.code(403).send({ error: 'forbidden', message: 'missing or wrong CSRF token' });
+      return;
     }
+    done();
   });
 
   const isSecure = (req: FastifyRequest): boolean =>

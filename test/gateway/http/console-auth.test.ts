@@ -113,7 +113,7 @@ t.test('an admin switches free passage on with a reason, and it is in the event 
   t.match(requested?.facts, { requested: true, by: 'admin', why: 'lễ hội / festival' });
 });
 
-t.test('every response carries a strict CSP without unsafe-inline, and framing is refused', async (t) => {
+t.test('browser-facing responses carry a strict CSP without unsafe-inline, and framing is refused', async (t) => {
   const res = await fetch(`${h.url}/console/`);
   const csp = res.headers.get('content-security-policy') ?? '';
   t.match(csp, "default-src 'self'");

@@ -162,3 +162,12 @@ t.test('OpenAPI is served at /docs', async (t) => {
   t.ok(spec.paths['/v1/verify']);
   t.ok(spec.paths['/v1/events']);
 });
+
+t.test('the device API answers without browser headers, the rest of the server keeps them', async (t) => {
+  const res = await verify(onL1({ kind: 'ticket', token: await ticket() }));
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('content-security-policy'), null);
+  const docs = await fetch(`${h.url}/docs/`);
+  t.match(docs.headers.get('content-security-policy'), "frame-ancestors 'none'");
+  t.match((await fetch(`${h.url}/healthz`)).headers.get('x-content-type-options'), 'nosniff');
+});
