@@ -82,7 +82,13 @@ export class Gateway {
     const now = opts.now ?? Date.now;
     const bus = new EventBus();
     bus.onListenerError = (err, event) => logger.error({ err, event }, 'event listener failed');
-    const store = new EventStore({ path: config.store.path, walMaxMb: config.store.walMaxMb, now });
+    const store = new EventStore({
+      path: config.store.path,
+      walMaxMb: config.store.walMaxMb,
+      now,
+      backgroundCheckpointMs: 200,
+      onWarning: (message) => logger.warn({ channel: 'store' }, message),
+    });
     const alarms = new AlarmService(store, bus, now);
     const siteKey = resolveSecret(config.site.idHashKey);
     const personal =

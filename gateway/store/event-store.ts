@@ -1,11 +1,12 @@
 // The durable event log: every decision, passage and alarm is committed here before the gate acts on it.
 // WAL mode; a hash chain over the plain columns makes edits show; personal fields (when a site keeps them)
 // live outside the chain, so purging them by retention leaves the chain intact.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
+import { WalCheckpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import type { EventType, NewEvent, StoredEvent } from './types.js';
 
@@ -28,6 +29,13 @@ export interface EventStoreOptions {
   synchronous?: 'normal' | 'full';
   walMaxMb?: number;
   now?: () => number;
+  /**
+   * Checkpoint the WAL on a worker thread every this many ms instead of inside commits (the daemon does;
+   * short-lived CLI commands leave it to SQLite). Ignored for ':memory:'.
+   */
+  backgroundCheckpointMs?: number;
+  /** Where a lost checkpoint worker is reported (SQLite's own autocheckpoint takes over). */
+  onWarning?: (message: string) => void;
 }
 
 interface EventRow {
@@ -69,7 +77,7 @@ export function chainHash(prevHash: string, r: Omit<EventRow, 'prev_hash' | 'has
     r.ref_id,
     r.facts,
   ]);
-  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+  return hash('sha256', `${prevHash}\n${canonical}`, 'hex');
 }
 
 export function rowToEvent(r: EventRow): StoredEvent {
@@ -125,8 +133,16 @@ export class EventStore {
   private readonly appendAlone: Database.Transaction<
     (ev: NewEvent, extra?: (stored: StoredEvent) => void) => StoredEvent
   >;
+  /** One savepoint per queued commit inside the shared transaction; built once, not per item. */
+  private readonly inSavepoint: Database.Transaction<(run: () => unknown) => unknown>;
   private pending: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
+  /**
+   * The chain's tail while a group commit holds the write lock: read once per batch instead of per event.
+   * Null outside a batch, and dropped when a savepoint rolls back, so it never outlives what it describes.
+   */
+  private batchTail: { seq: number; hash: string } | null = null;
+  private readonly checkpointer: WalCheckpointer | null = null;
 
   constructor(opts: EventStoreOptions) {
     this.now = opts.now ?? Date.now;
@@ -142,14 +158,29 @@ export class EventStore {
     this.db.pragma('secure_delete = ON');
     this.db.pragma('busy_timeout = 2000');
     this.walMaxBytes = (opts.walMaxMb ?? 16) * 1024 * 1024;
-    // An unbounded WAL filled SD cards on edge boxes: truncate it back to this size after checkpoints.
-    this.db.pragma(`journal_size_limit = ${this.walMaxBytes}`);
+    // An unbounded WAL filled SD cards on edge boxes. When the WAL starts over it is trimmed to half the bound,
+    // so a WAL that keeps being reused below that size never needs the catch-up checkpoint of boundWal.
+    this.db.pragma(`journal_size_limit = ${Math.floor(this.walMaxBytes / 2)}`);
     migrate(this.db);
+    if (opts.backgroundCheckpointMs && opts.path !== ':memory:') {
+      this.db.pragma('wal_autocheckpoint = 0');
+      const restartAboveBytes = Math.floor(this.walMaxBytes / 2);
+      this.checkpointer = new WalCheckpointer(
+        opts.path,
+        { everyMs: opts.backgroundCheckpointMs, restartAboveBytes },
+        (why) => {
+          this.db.pragma('wal_autocheckpoint = 1000');
+          opts.onWarning?.(`WAL checkpoints back in the writer: ${why}`);
+        },
+      );
+    }
+    // Positional parameters: binding 17 named ones from an object cost more than the insert's own B-tree work.
     this.insert = this.db.prepare(`INSERT INTO events
       (seq, id, boot_id, ts, type, lane, direction, credential, decision, reason, id_hash, id_masked, latency_ms, ref_id, facts, prev_hash, hash)
-      VALUES (@seq, @id, @boot_id, @ts, @type, @lane, @direction, @credential, @decision, @reason, @id_hash, @id_masked, @latency_ms, @ref_id, @facts, @prev_hash, @hash)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.lastRow = this.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.sequenceRow = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+    this.inSavepoint = this.db.transaction((run: () => unknown) => run());
     this.appendAlone = this.db.transaction((ev: NewEvent, extra?: (stored: StoredEvent) => void) =>
       this.insertRow(ev, extra),
     );
@@ -180,11 +211,13 @@ export class EventStore {
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       this.transaction(() => {
+        this.batchTail = this.readTail();
         for (const item of batch) {
           try {
-            results.push({ ok: true, value: this.db.transaction(item.run)() });
+            results.push({ ok: true, value: this.inSavepoint(item.run) });
           } catch (error) {
             results.push({ ok: false, error });
+            this.batchTail = this.readTail();
           }
         }
       });
@@ -192,6 +225,8 @@ export class EventStore {
       // The shared COMMIT itself failed (disk full, I/O error): nothing in the batch is durable.
       for (const item of batch) item.reject(error);
       return;
+    } finally {
+      this.batchTail = null;
     }
     this.afterCommit(batch.length);
     batch.forEach((item, i) => {
@@ -219,7 +254,13 @@ export class EventStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (error) {
+      // Nested in a group commit, this was a savepoint that rolled back: the batch's tail moved back with it.
+      if (this.batchTail) this.batchTail = this.readTail();
+      throw error;
+    }
   }
 
   /**
@@ -235,10 +276,20 @@ export class EventStore {
     return stored;
   }
 
-  private insertRow(ev: NewEvent, extra?: (stored: StoredEvent) => void): StoredEvent {
+  /** The hash the next event links to and the seq it takes (AUTOINCREMENT never reuses one, even after retention). */
+  private readTail(): { seq: number; hash: string } {
     const last = this.lastRow.get() as { seq: number; hash: string } | undefined;
-    const prevHash = last?.hash ?? this.chainAnchor().hash;
-    const seq = this.nextSeq(last?.seq ?? 0);
+    const sequence = this.sequenceRow.get() as { seq: number } | undefined;
+    return {
+      seq: Math.max(last?.seq ?? 0, sequence?.seq ?? 0),
+      hash: last?.hash ?? this.chainAnchor().hash,
+    };
+  }
+
+  private insertRow(ev: NewEvent, extra?: (stored: StoredEvent) => void): StoredEvent {
+    const tail = this.batchTail ?? this.readTail();
+    const prevHash = tail.hash;
+    const seq = tail.seq + 1;
     const row = {
       seq,
       id: this.ulid(),
@@ -257,17 +308,47 @@ export class EventStore {
       facts: JSON.stringify(ev.facts ?? {}),
     };
     const hash = chainHash(prevHash, row);
-    this.insert.run({ ...row, prev_hash: prevHash, hash });
-    const out = rowToEvent({ ...row, prev_hash: prevHash, hash });
+    this.insert.run(
+      row.seq,
+      row.id,
+      row.boot_id,
+      row.ts,
+      row.type,
+      row.lane,
+      row.direction,
+      row.credential,
+      row.decision,
+      row.reason,
+      row.id_hash,
+      row.id_masked,
+      row.latency_ms,
+      row.ref_id,
+      row.facts,
+      prevHash,
+      hash,
+    );
+    if (this.batchTail) this.batchTail = { seq, hash };
+    // Built from what was written rather than read back: no second parse of the facts just serialised.
+    const out: StoredEvent = {
+      id: row.id,
+      seq,
+      bootId: row.boot_id,
+      ts: row.ts,
+      type: ev.type,
+      lane: ev.lane,
+      direction: ev.direction,
+      credential: ev.credential,
+      decision: ev.decision,
+      reason: ev.reason,
+      idHash: ev.idHash,
+      idMasked: ev.idMasked,
+      latencyMs: row.latency_ms,
+      refId: ev.refId,
+      facts: { ...ev.facts },
+    };
     extra?.(out);
     for (const h of this.hooks) h.fn(out);
     return out;
-  }
-
-  /** AUTOINCREMENT never reuses a seq, even after retention deleted the newest rows' predecessors. */
-  private nextSeq(lastSeq: number): number {
-    const row = this.sequenceRow.get() as { seq: number } | undefined;
-    return Math.max(lastSeq, row?.seq ?? 0) + 1;
   }
 
   get(id: string): StoredEvent | null {
@@ -391,7 +472,9 @@ export class EventStore {
   boundWal(): void {
     this.commitsSinceWalCheck = 0;
     const wal = this.walBytes();
-    if (wal > this.walMaxBytes) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (wal <= this.walMaxBytes) return;
+    // The checkpoint worker restarts the WAL from half the bound on; past the bound it has fallen behind.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   walBytes(): number {
@@ -409,6 +492,7 @@ export class EventStore {
   }
 
   close(): void {
+    void this.checkpointer?.stop();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
