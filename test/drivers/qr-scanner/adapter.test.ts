@@ -1,6 +1,5 @@
 // The QR scanner adapter over node-serialport's mock binding, driven by the simulator's VirtualQrScanner.
 
-import type { EventEmitter } from 'node:events';
 import t from 'tap';
 import { SerialQrScanner } from '../../../drivers/qr-scanner/adapter.js';
 import { VirtualQrScanner } from '../../../sim/devices/virtual-qr-scanner.js';

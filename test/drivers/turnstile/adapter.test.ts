@@ -1,7 +1,6 @@
 // The Modbus turnstile adapter against the simulator's VirtualTurnstile, over both transports:
 // node-serialport's mock binding (runs anywhere) and a socat pty pair (skipped without socat).
 
-import type { EventEmitter } from 'node:events';
 import t from 'tap';
 import { DeviceError } from '../../../drivers/device.js';
 import type { ByteChannel, PortOpener } from '../../../drivers/serial/link.js';
