@@ -58,9 +58,31 @@ interface EventRow {
   hash: string;
 }
 
-/** The exact bytes the chain hashes: a fixed field order, so the chain does not depend on JSON key order. */
+/** An event's chained columns in their fixed order: the INSERT's order and the bytes the chain hashes. */
+type ChainedColumns = [
+  seq: number,
+  id: string,
+  bootId: string,
+  ts: number,
+  type: string,
+  lane: string | null,
+  direction: string | null,
+  credential: string | null,
+  decision: string | null,
+  reason: string | null,
+  idHash: string | null,
+  idMasked: string | null,
+  latencyMs: number | null,
+  refId: string | null,
+  facts: string,
+];
+
+/** A fixed field order, so the chain does not depend on JSON key order. */
+const hashColumns = (prevHash: string, columns: ChainedColumns): string =>
+  hash('sha256', `${prevHash}\n${JSON.stringify(columns)}`, 'hex');
+
 export function chainHash(prevHash: string, r: Omit<EventRow, 'prev_hash' | 'hash'>): string {
-  const canonical = JSON.stringify([
+  return hashColumns(prevHash, [
     r.seq,
     r.id,
     r.boot_id,
@@ -77,7 +99,6 @@ export function chainHash(prevHash: string, r: Omit<EventRow, 'prev_hash' | 'has
     r.ref_id,
     r.facts,
   ]);
-  return hash('sha256', `${prevHash}\n${canonical}`, 'hex');
 }
 
 export function rowToEvent(r: EventRow): StoredEvent {
@@ -290,50 +311,12 @@ export class EventStore {
     const tail = this.batchTail ?? this.readTail();
     const prevHash = tail.hash;
     const seq = tail.seq + 1;
-    const row = {
-      seq,
-      id: this.ulid(),
-      boot_id: this.bootId,
-      ts: ev.ts ?? this.now(),
-      type: ev.type,
-      lane: ev.lane,
-      direction: ev.direction,
-      credential: ev.credential,
-      decision: ev.decision,
-      reason: ev.reason,
-      id_hash: ev.idHash,
-      id_masked: ev.idMasked,
-      latency_ms: ev.latencyMs === null ? null : Math.round(ev.latencyMs * 1000) / 1000,
-      ref_id: ev.refId,
-      facts: JSON.stringify(ev.facts ?? {}),
-    };
-    const hash = chainHash(prevHash, row);
-    this.insert.run(
-      row.seq,
-      row.id,
-      row.boot_id,
-      row.ts,
-      row.type,
-      row.lane,
-      row.direction,
-      row.credential,
-      row.decision,
-      row.reason,
-      row.id_hash,
-      row.id_masked,
-      row.latency_ms,
-      row.ref_id,
-      row.facts,
-      prevHash,
-      hash,
-    );
-    if (this.batchTail) this.batchTail = { seq, hash };
-    // Built from what was written rather than read back: no second parse of the facts just serialised.
+    // Built from what is written rather than read back: no second parse of the facts just serialised.
     const out: StoredEvent = {
-      id: row.id,
+      id: this.ulid(),
       seq,
-      bootId: row.boot_id,
-      ts: row.ts,
+      bootId: this.bootId,
+      ts: ev.ts ?? this.now(),
       type: ev.type,
       lane: ev.lane,
       direction: ev.direction,
@@ -342,10 +325,30 @@ export class EventStore {
       reason: ev.reason,
       idHash: ev.idHash,
       idMasked: ev.idMasked,
-      latencyMs: row.latency_ms,
+      latencyMs: ev.latencyMs === null ? null : Math.round(ev.latencyMs * 1000) / 1000,
       refId: ev.refId,
       facts: { ...ev.facts },
     };
+    const columns: ChainedColumns = [
+      seq,
+      out.id,
+      out.bootId,
+      out.ts,
+      out.type,
+      out.lane,
+      out.direction,
+      out.credential,
+      out.decision,
+      out.reason,
+      out.idHash,
+      out.idMasked,
+      out.latencyMs,
+      out.refId,
+      JSON.stringify(ev.facts ?? {}),
+    ];
+    const hash = hashColumns(prevHash, columns);
+    this.insert.run(...columns, prevHash, hash);
+    if (this.batchTail) this.batchTail = { seq, hash };
     extra?.(out);
     for (const h of this.hooks) h.fn(out);
     return out;
