@@ -37,10 +37,15 @@ export function writeReport(resultsDir: string, out: string): string {
             `| gate06 POST /v1/verify with \`actuate: false\` (a handheld: verify and log only) | ${n(v.verifyOnly.requestsPerSec, 0)} | ${v.verifyOnly.latencyP50Ms} | ${v.verifyOnly.latencyP99Ms} | ${v.verifyOnly.non2xx} |`,
           ]
         : []),
+      ...(v.verifyFirstSeen
+        ? [
+            `| gate06 POST /v1/verify, handheld, every ticket shown for the first time (${n(v.firstSeenTickets, 0)} tickets, ${n(v.firstSeenRepeats, 0)} reused) | ${n(v.verifyFirstSeen.requestsPerSec, 0)} | ${v.verifyFirstSeen.latencyP50Ms} | ${v.verifyFirstSeen.latencyP99Ms} | ${v.verifyFirstSeen.non2xx} |`,
+          ]
+        : []),
       '',
-      `Ratio: **${v.ratio}**${v.ratioVerifyOnly !== undefined ? ` (handheld: **${v.ratioVerifyOnly}**)` : ''} against a target of ≥ ${v.targetRatio}: ${verdict(Math.max(v.ratio, v.ratioVerifyOnly ?? 0) >= v.targetRatio)}. Measured ${v.machine?.date ?? ''}.`,
+      `Ratio: **${v.ratio}** (lane-actuating)${v.ratioVerifyOnly !== undefined ? `, **${v.ratioVerifyOnly}** (handheld)` : ''}${v.ratioFirstSeen !== undefined ? `, **${v.ratioFirstSeen}** (first presentations)` : ''}, against a target of ≥ ${v.targetRatio}: ${verdict(Math.min(v.ratio, v.ratioVerifyOnly ?? v.ratio) >= v.targetRatio)}. Measured ${v.machine?.date ?? ''}.`,
       '',
-      'Every verify request checks an Ed25519 signature (about 0.1–0.25 ms of CPU on this box) and commits its decision to SQLite before answering (group commit: decisions arriving together share one transaction). The bare route does neither; its rate is what one core does with HTTP alone.',
+      "Every verify request commits its decision to SQLite before answering (group commit: decisions arriving together share one transaction; the hash chain, use counts and presence in the same transaction). The 2,000 tickets of the first two runs are each shown many times, so after its first check each is recalled from the gateway's memory of verified tokens (`tickets.rememberVerified`) instead of paying the Ed25519 check again (about 0.17 ms of CPU on this box, more than a whole bare request); the clock and site are still checked every time. The last run shows only never-seen tickets. With `actuate` on, every allow also unlocks a simulated lane, and with nobody passing at this rate each unlock times out and logs a second event. The bare route does none of this; its rate is what one core does with HTTP alone.",
       '',
     );
   } else parts.push('Not run yet: `npm run bench -- --only verify`.', '');
