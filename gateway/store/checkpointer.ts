@@ -75,7 +75,8 @@ export class WalCheckpointer {
         this.stats.walFrames = m.walFrames ?? 0;
         this.stats.checkpointed = m.checkpointed ?? 0;
       } else {
-        // Busy (a reader holds the WAL, the writer is mid-commit) is normal: the next run catches up.
+        // A busy checkpoint is not an error (it reports busy and the next run catches up); this is one that
+        // failed outright (I/O, the file gone). Counted for health; the next run tries again.
         this.stats.failures++;
         this.stats.lastError = m.error;
       }
