@@ -157,6 +157,10 @@ export class DecisionService {
       }
     }
 
+    // The keyed hash of the ID, once: it names the face reference, the presence subject, the watchlist
+    // entry and the logged event alike.
+    const idHash = est.identity ? keyedIdHash(this.deps.siteKey, est.identity.idNumber) : null;
+
     // Face, when the lane's policy asks for it for this credential.
     if (side.face.requireFor.includes(req.credential.kind)) {
       if (!this.deps.face)
@@ -166,28 +170,21 @@ export class DecisionService {
           identity: est.identity,
           facts: est.facts,
         });
-      const idHash = est.identity ? keyedIdHash(this.deps.siteKey, est.identity.idNumber) : undefined;
       const face = await this.deps.face.check({
         lane: lane.id,
         direction: req.direction,
         policy: side.face,
         probe: req.face,
-        reference: { photo: est.photo, personRef: idHash },
+        reference: { photo: est.photo, personRef: idHash ?? undefined },
       });
       Object.assign(est.facts, face.facts);
       if (!face.ok)
         return this.commit(req, lane, { ok: false, reason: face.reason, identity: est.identity, facts: est.facts });
     }
 
-    const subject = est.identity
-      ? `id:${keyedIdHash(this.deps.siteKey, est.identity.idNumber)}`
-      : est.ticket
-        ? `tid:${est.ticket.claims.tid}`
-        : null;
-    const watchlistHit = est.identity
-      ? (this.deps.watchlist?.isListed(keyedIdHash(this.deps.siteKey, est.identity.idNumber)) ?? false)
-      : false;
-    return this.commit(req, lane, { ok: true, value: est }, { side, subject, binding, watchlistHit });
+    const subject = idHash ? `id:${idHash}` : est.ticket ? `tid:${est.ticket.claims.tid}` : null;
+    const watchlistHit = idHash ? (this.deps.watchlist?.isListed(idHash) ?? false) : false;
+    return this.commit(req, lane, { ok: true, value: est }, { side, subject, binding, watchlistHit, idHash });
   }
 
   /** A presentation that failed before there was a credential to verify (a chip read cut off, a garbled card): logged as a denial. */
@@ -251,6 +248,7 @@ export class DecisionService {
       subject: string | null;
       binding: 'none' | 'match' | 'mismatch' | 'unverified';
       watchlistHit: boolean;
+      idHash: string | null;
     },
   ): Promise<DecisionOutcome> {
     const { store, config, now } = this.deps;
@@ -260,7 +258,7 @@ export class DecisionService {
       source: req.source,
     };
     if (req.supporting?.length) facts.supporting = req.supporting.map((s) => s.kind).join(',');
-    const idHash = identity ? keyedIdHash(this.deps.siteKey, identity.idNumber) : null;
+    const idHash = ctx ? ctx.idHash : identity ? keyedIdHash(this.deps.siteKey, identity.idNumber) : null;
     let alarms: Array<'anti-passback' | 'watchlist-hit'> = [];
     let undo: UnusedGrant | null = null;
     const outcome = await store.commitSoon(() => {
