@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type GatePayload, topicFor } from '../gateway/telemetry/topics.js';
+import { seededRandom } from './random.js';
 
 export interface FleetOptions {
   mqttUrl: string;
@@ -65,18 +66,6 @@ export interface FleetRun {
   close(mode?: 'graceful' | 'drop' | 'clear'): Promise<void>;
 }
 
-/** mulberry32: a small seeded PRNG so a fleet run is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface SimGate {
   site: string;
   gate: string;
@@ -116,7 +105,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
   const sitesN = Math.max(1, Math.min(o.sites ?? Math.ceil(o.gates / 10), o.gates));
   const prefix = o.sitePrefix ?? `fleet-${randomBytes(3).toString('hex')}`;
   const clientsN = Math.max(1, Math.min(o.clients ?? o.gates, o.gates));
-  const rand = prng(o.seed ?? 6);
+  const rand = seededRandom(o.seed ?? 6);
   const firstWindowStart = o.firstWindowStart ?? Math.floor(Date.now() / 60_000) * 60_000 - windows * windowLengthMs;
   const alarmRate = o.alarmRate ?? 0.01;
   const version = o.protocolVersion ?? 4;

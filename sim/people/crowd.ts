@@ -5,8 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { Direction } from '../../gateway/config/schema.js';
 import { type IssuerKey, issueTicket } from '../../gateway/credentials/ticket-issuer.js';
 import { makeCard, type SyntheticCard } from '../cards/make-card.js';
+import { seededRandom } from '../random.js';
 import type { SimRig } from '../rig.js';
-import { cccdQrText, seededRandom, syntheticPerson } from './population.js';
+import { cccdQrText, syntheticPerson } from './population.js';
 
 export type Presentation =
   | 'ticket-valid'

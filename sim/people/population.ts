@@ -8,18 +8,6 @@ const MIDDLE_F = ['Thị', 'Ngọc', 'Thu', 'Minh', 'Thanh'];
 // "Thử", "Mẫu", "Giả" (test, sample, fake) mark every simulated given name as invented.
 const GIVEN = ['Thử', 'Mẫu', 'Giả', 'Thử Một', 'Mẫu Hai', 'Giả Ba'];
 
-/** mulberry32: a tiny seeded PRNG so a demo crowd is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pick = <T>(rnd: () => number, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
 

@@ -6,7 +6,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import t from 'tap';
 import { maskId } from '../../../gateway/credentials/identity.js';
 import { issueTicket, loadIssuerKey } from '../../../gateway/credentials/ticket-issuer.js';
-import { cccdQrText, seededRandom, syntheticPerson } from '../../../sim/people/population.js';
+import { cccdQrText, syntheticPerson } from '../../../sim/people/population.js';
+import { seededRandom } from '../../../sim/random.js';
 import { CHROMIUM_ARGS } from '../../helpers/chromium.js';
 import { type Harness, PASSWORDS, startHarness, until } from './harness.js';
 

@@ -2,7 +2,8 @@
 // personal fields for the security role only, watchlist hits, and the audit trail of all of it.
 import t from 'tap';
 import { maskId } from '../../../gateway/credentials/identity.js';
-import { cccdQrText, seededRandom, syntheticPerson } from '../../../sim/people/population.js';
+import { cccdQrText, syntheticPerson } from '../../../sim/people/population.js';
+import { seededRandom } from '../../../sim/random.js';
 import { ApiClient, type Harness, PASSWORDS, startHarness } from '../console/harness.js';
 
 const DEVICE = 'Bearer DEMO-device-token-0001';

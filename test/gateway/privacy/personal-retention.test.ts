@@ -4,7 +4,8 @@
 import t from 'tap';
 import { run as logCommand } from '../../../cli/log.js';
 import { countsSince } from '../../../gateway/console/today-counts.js';
-import { cccdQrText, seededRandom, syntheticPerson } from '../../../sim/people/population.js';
+import { cccdQrText, syntheticPerson } from '../../../sim/people/population.js';
+import { seededRandom } from '../../../sim/random.js';
 import { ApiClient, type Harness, PASSWORDS, startHarness, until } from '../console/harness.js';
 
 const DAY = 86400_000;
