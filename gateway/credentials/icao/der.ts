@@ -46,6 +46,7 @@ export const UNIVERSAL = {
   IA5String: 0x16,
   UTCTime: 0x17,
   GeneralizedTime: 0x18,
+  VisibleString: 0x1a,
   BMPString: 0x1e,
 } as const;
 
@@ -224,3 +225,21 @@ export function encodeTlv(tag: number, content: Buffer): Buffer {
 }
 
 export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The text of an ASN.1 string element, or null when the element is not one of the string types. */
+export function stringValue(tlv: Tlv): string | null {
+  const v = value(tlv);
+  switch (tlv.tag) {
+    case UNIVERSAL.UTF8String:
+      return v.toString('utf8');
+    case UNIVERSAL.PrintableString:
+    case UNIVERSAL.IA5String:
+    case UNIVERSAL.T61String:
+    case UNIVERSAL.VisibleString:
+      return v.toString('latin1');
+    case UNIVERSAL.BMPString:
+      return v.length % 2 === 0 ? Buffer.from(v).swap16().toString('utf16le') : null;
+    default:
+      return null;
+  }
+}

@@ -11,9 +11,9 @@ import {
   oid,
   readSingle,
   smallInt,
+  stringValue,
   type Tlv,
   UNIVERSAL,
-  value,
 } from './der.js';
 
 /** The synthetic DG13 is 344 bytes; long addresses and marks stay well under 8 KB. */
@@ -66,16 +66,9 @@ const TEXT_FIELDS: Readonly<Record<number, TextField>> = {
 const MAX_FIELD_NUMBER = 255;
 
 function text(tlv: Tlv, field: number): string {
-  const v = value(tlv);
-  switch (tlv.tag) {
-    case UNIVERSAL.UTF8String:
-      return v.toString('utf8');
-    case UNIVERSAL.PrintableString:
-    case UNIVERSAL.IA5String:
-      return v.toString('latin1');
-    default:
-      throw new DerError(`field ${field} is not a string (tag 0x${tlv.tag.toString(16)})`);
-  }
+  const s = stringValue(tlv);
+  if (s === null) throw new DerError(`field ${field} is not a string (tag 0x${tlv.tag.toString(16)})`);
+  return s;
 }
 
 /** Fields 13 and 14 hold names inside a SEQUENCE; tolerate them written flat after the number. */

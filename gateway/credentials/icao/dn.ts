@@ -2,7 +2,7 @@
 // `openssl x509 -nameopt oneline` show them) and a normalised key for matching issuer to subject.
 // Issuers re-encode names (PrintableString vs UTF8String, case, spacing) between a CSCA and the
 // certificates it signs, so matching on raw bytes alone misses real chains.
-import { children, oid, type Tlv, UNIVERSAL, value } from './der.js';
+import { children, oid, stringValue, type Tlv, value } from './der.js';
 import { DN_ATTRIBUTE_NAMES } from './oids.js';
 
 export interface DistinguishedName {
@@ -11,22 +11,8 @@ export interface DistinguishedName {
   key: string;
 }
 
-function attributeText(tlv: Tlv): string {
-  const v = value(tlv);
-  switch (tlv.tag) {
-    case UNIVERSAL.UTF8String:
-      return v.toString('utf8');
-    case UNIVERSAL.PrintableString:
-    case UNIVERSAL.IA5String:
-    case UNIVERSAL.T61String:
-    case 0x1a: // VisibleString
-      return v.toString('latin1');
-    case UNIVERSAL.BMPString:
-      return v.length % 2 === 0 ? Buffer.from(v).swap16().toString('utf16le') : '#' + v.toString('hex');
-    default:
-      return '#' + v.toString('hex');
-  }
-}
+/** Unknown encodings keep their bytes, as OpenSSL shows them, so two names still compare. */
+const attributeText = (tlv: Tlv): string => stringValue(tlv) ?? `#${value(tlv).toString('hex')}`;
 
 export function readName(tlv: Tlv): DistinguishedName {
   const parts: string[] = [];
