@@ -13,10 +13,10 @@
 // subscriptions to status/health and gets every gate's last status at start; it writes the same rows as its
 // peers, which is harmless (last status wins). Brokers without MQTT 5 (aedes) get plain subscriptions for
 // everything, with a logged note; the upserts keep that correct, only the work is duplicated.
-import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { resolveSecret } from '../gateway/config/load.js';
+import { mqttClientOptions } from '../gateway/mqtt/connection.js';
 import { TOPIC_ROOT } from '../gateway/telemetry/topics.js';
 import type { CollectorConfig } from './config.js';
 import type { CollectorMetrics } from './metrics.js';
@@ -144,15 +144,17 @@ export class Ingest {
 
   private connect(protocolVersion: 4 | 5): Promise<MqttClient> {
     const m = this.opts.mqtt;
-    const opts: IClientOptions = {
-      protocolVersion,
+    const built = mqttClientOptions(m, {
       clientId: m.clientId,
+      protocolVersion,
+      // The broker keeps our QoS 1 backlog across a restart: PUBACK only after the commit needs that.
       clean: false,
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
-      username: m.username,
-      password: m.password ? resolveSecret(m.password).toString('utf8') : undefined,
-      // Bound what the broker may have in flight to us while acks wait on a transaction.
+      resolveSecret,
+    });
+    if (!built.ok) return Promise.reject(new Error(built.error));
+    // Bound what the broker may have in flight to us while acks wait on a transaction.
+    const opts: IClientOptions = {
+      ...built.options,
       properties:
         protocolVersion === 5
           ? {
@@ -161,13 +163,6 @@ export class Ingest {
               maximumPacketSize: m.maxPayloadBytes + 1024,
             }
           : undefined,
-      ...(m.tls
-        ? {
-            ca: m.tls.ca ? readFileSync(m.tls.ca) : undefined,
-            cert: m.tls.cert ? readFileSync(m.tls.cert) : undefined,
-            key: m.tls.key ? readFileSync(m.tls.key) : undefined,
-          }
-        : {}),
     };
     return new Promise((resolve, reject) => {
       const client = mqtt.connect(m.url, opts);
