@@ -2,8 +2,8 @@
 // `config/collector.example.yaml` documents each key; errors name the key (see loadCollectorConfig).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { type LoadResult, parseConfig, readYaml } from '../gateway/config/load.js';
-import { SecretRef } from '../gateway/config/schema.js';
+import { type LoadResult, parseConfig, readYaml, resolveMqttPaths } from '../gateway/config/load.js';
+import { MqttConnection, SecretRef } from '../gateway/config/schema.js';
 
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
 const ResetAt = z.union([z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h)'), z.literal('never')]);
@@ -24,42 +24,35 @@ export type CollectorSite = z.infer<typeof CollectorSite>;
 
 export const CollectorConfig = z
   .object({
-    mqtt: z
-      .object({
-        url: z.string().min(1).default('mqtt://127.0.0.1:1883'),
-        username: z.string().optional(),
-        password: SecretRef.optional(),
-        tls: z
-          .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
-          .strict()
-          .optional(),
-        /** Stable across restarts: with clean:false the broker keeps our QoS 1 backlog under this id. */
-        clientId: z.string().min(1).max(128).default('gate06-collector'),
-        /** MQTT 5 $share for counts and alarms, so several collectors split the load. Brokers without MQTT 5 get plain subscriptions. */
-        sharedSubscription: z.boolean().default(true),
-        shareGroup: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{1,40}$/)
-          .default('collector'),
-        /** Sites to subscribe to; '+' is every site. One collector per group of sites is a valid deployment. */
-        sites: z
-          .array(z.union([SiteId, z.literal('+')]))
-          .min(1)
-          .default(['+']),
-        /** How long the broker keeps our session (and queues QoS 1 messages) while we are away. */
-        sessionExpirySeconds: z
-          .number()
-          .int()
-          .min(0)
-          .default(24 * 3600),
-        /** Messages larger than this are rejected (reason "oversize") before parsing. */
-        maxPayloadBytes: z
-          .number()
-          .int()
-          .min(256)
-          .max(1024 * 1024)
-          .default(64 * 1024),
-      })
+    mqtt: MqttConnection.extend({
+      url: z.string().min(1).default('mqtt://127.0.0.1:1883'),
+      /** Stable across restarts: with clean:false the broker keeps our QoS 1 backlog under this id. */
+      clientId: z.string().min(1).max(128).default('gate06-collector'),
+      /** MQTT 5 $share for counts and alarms, so several collectors split the load. Brokers without MQTT 5 get plain subscriptions. */
+      sharedSubscription: z.boolean().default(true),
+      shareGroup: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,40}$/)
+        .default('collector'),
+      /** Sites to subscribe to; '+' is every site. One collector per group of sites is a valid deployment. */
+      sites: z
+        .array(z.union([SiteId, z.literal('+')]))
+        .min(1)
+        .default(['+']),
+      /** How long the broker keeps our session (and queues QoS 1 messages) while we are away. */
+      sessionExpirySeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(24 * 3600),
+      /** Messages larger than this are rejected (reason "oversize") before parsing. */
+      maxPayloadBytes: z
+        .number()
+        .int()
+        .min(256)
+        .max(1024 * 1024)
+        .default(64 * 1024),
+    })
       .strict()
       .prefault({}),
     storage: z
@@ -149,16 +142,9 @@ function checkSecrets(cfg: CollectorConfig): string[] {
 function resolvePaths(cfg: CollectorConfig, baseDir: string): CollectorConfig {
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const secret = (s: SecretRef | undefined): SecretRef | undefined => (s && 'file' in s ? { file: abs(s.file) } : s);
-  const tls = cfg.mqtt.tls;
   return {
     ...cfg,
-    mqtt: {
-      ...cfg.mqtt,
-      password: secret(cfg.mqtt.password),
-      tls: tls
-        ? { ca: tls.ca && abs(tls.ca), cert: tls.cert && abs(tls.cert), key: tls.key && abs(tls.key) }
-        : undefined,
-    },
+    mqtt: resolveMqttPaths(cfg.mqtt, abs, secret),
     storage: {
       ...cfg.storage,
       sqlitePath: cfg.storage.sqlitePath === ':memory:' ? ':memory:' : abs(cfg.storage.sqlitePath),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { GatewayConfig, type SecretRef } from './schema.js';
+import { GatewayConfig, type MqttConnection, type SecretRef } from './schema.js';
 
 export type LoadResult<T> = { ok: true; config: T } | { ok: false; errors: string[] };
 
@@ -66,15 +66,7 @@ export function resolvePaths(config: GatewayConfig, baseDir: string): GatewayCon
     },
     mqtt: config.mqtt
       ? {
-          ...config.mqtt,
-          password: secret(config.mqtt.password),
-          tls: config.mqtt.tls
-            ? {
-                ca: config.mqtt.tls.ca && abs(config.mqtt.tls.ca),
-                cert: config.mqtt.tls.cert && abs(config.mqtt.tls.cert),
-                key: config.mqtt.tls.key && abs(config.mqtt.tls.key),
-              }
-            : undefined,
+          ...resolveMqttPaths(config.mqtt, abs, secret),
           commandSignerJwksFile: config.mqtt.commandSignerJwksFile && abs(config.mqtt.commandSignerJwksFile),
         }
       : undefined,
@@ -132,4 +124,18 @@ function checkSecrets(cfg: GatewayConfig): string[] {
   if (cfg.store.personal.enabled && !cfg.store.personal.key)
     errors.push('store.personal.key: required when store.personal.enabled is true');
   return errors;
+}
+
+/** The broker connection with its relative paths (TLS files, password file) resolved against `abs`. */
+export function resolveMqttPaths<T extends z.infer<typeof MqttConnection>>(
+  m: T,
+  abs: (p: string) => string,
+  secret: (s: SecretRef | undefined) => SecretRef | undefined,
+): T {
+  const tls = m.tls;
+  return {
+    ...m,
+    password: secret(m.password),
+    tls: tls ? { ca: tls.ca && abs(tls.ca), cert: tls.cert && abs(tls.cert), key: tls.key && abs(tls.key) } : undefined,
+  };
 }

@@ -11,6 +11,17 @@ export const SecretRef = z.union([
 ]);
 export type SecretRef = z.infer<typeof SecretRef>;
 
+/** How to reach an MQTT broker (gateway/mqtt/connection.ts): the gateway's telemetry and the collector alike. */
+export const MqttConnection = z.object({
+  url: z.string().min(1),
+  username: z.string().optional(),
+  password: SecretRef.optional(),
+  tls: z
+    .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+    .strict()
+    .optional(),
+});
+
 export const SerialPortConfig = z
   .object({
     /** Prefer stable paths such as /dev/serial/by-id/usb-...; ttyUSB numbers change across reboots. */
@@ -247,21 +258,13 @@ export const GatewayConfig = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 2 * 1024 * 1024, deviceTokens: [], staffTokens: [] }),
-    mqtt: z
-      .object({
-        url: z.string().min(1),
-        username: z.string().optional(),
-        password: SecretRef.optional(),
-        tls: z
-          .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
-          .strict()
-          .optional(),
-        windowSeconds: z.number().int().min(5).max(3600).default(60),
-        outboxMax: z.number().int().min(10).default(10000),
-        healthIntervalS: z.number().int().min(1).default(30),
-        /** Signs inbound commands; commands are Ed25519 JWS from the IOC. */
-        commandSignerJwksFile: z.string().optional(),
-      })
+    mqtt: MqttConnection.extend({
+      windowSeconds: z.number().int().min(5).max(3600).default(60),
+      outboxMax: z.number().int().min(10).default(10000),
+      healthIntervalS: z.number().int().min(1).default(30),
+      /** Signs inbound commands; commands are Ed25519 JWS from the IOC. */
+      commandSignerJwksFile: z.string().optional(),
+    })
       .strict()
       .optional(),
     face: z
