@@ -1,0 +1,44 @@
+import pino from 'pino';
+import t from 'tap';
+import { CollectorConfig } from '../../../collector/config.js';
+import { Ingest } from '../../../collector/ingest.js';
+import { mqttClientOptions } from '../../../gateway/mqtt/connection.js';
+
+const base = { clientId: 'gate-test', resolveSecret: () => Buffer.from('demo-secret') };
+
+t.test('a TLS file that cannot be read is reported by its key', async (t) => {
+  const r = mqttClientOptions({ url: 'mqtts://broker:8883', tls: { ca: '/nonexistent/ca.pem' } }, base);
+  t.same(r.ok ? null : r.error.split(':')[0], 'mqtt.tls.ca');
+});
+
+t.test('TLS files with a plain mqtt:// URL are refused, not silently ignored', async (t) => {
+  const r = mqttClientOptions(
+    { url: 'mqtt://broker:1883', tls: { ca: 'ca.pem' } },
+    { ...base, readFile: () => Buffer.from('pem') },
+  );
+  t.match(r.ok ? '' : r.error, /^mqtt\.url: TLS files are configured/);
+});
+
+t.test('mqtts checks the broker certificate and the password comes from the secret resolver', async (t) => {
+  const r = mqttClientOptions(
+    { url: 'mqtts://broker:8883', username: 'gate', password: { env: 'GATE06_MQTT_PASSWORD' }, tls: { ca: 'ca.pem' } },
+    { ...base, readFile: () => Buffer.from('pem') },
+  );
+  t.ok(r.ok);
+  if (r.ok) {
+    t.equal(r.options.rejectUnauthorized, true);
+    t.equal(String(r.options.password), 'demo-secret');
+    t.equal(String(r.options.ca), 'pem');
+  }
+});
+
+t.test('the collector connects through the same builder: a missing CA file fails its start by key', async (t) => {
+  const ingest = new Ingest({
+    mqtt: CollectorConfig.shape.mqtt.parse({ url: 'mqtts://127.0.0.1:8883', tls: { ca: '/nonexistent/ca.pem' } }),
+    store: {} as never,
+    metrics: {} as never,
+    log: pino({ level: 'silent' }),
+    batchMax: 10,
+  });
+  await t.rejects(ingest.start(), /mqtt\.tls\.ca: cannot read/);
+});
