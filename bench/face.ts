@@ -10,6 +10,7 @@ import { median } from '../gateway/face/evaluate.js';
 import { FacePipeline } from '../gateway/face/pipeline.js';
 import { TemplateIndex } from '../gateway/face/search.js';
 import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
+import { seededRandom } from '../sim/random.js';
 
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/faces/', import.meta.url));
 
@@ -98,7 +99,7 @@ export async function benchmarkFace(
 
 function benchSearch(n: number, queries = 300): { msMedian: number; msP99: number; cpuMsMedian: number } {
   const index = new TemplateIndex(512, n);
-  const random = seeded(n);
+  const random = seededRandom(n); // reproducible templates without Math.random
   const vector = (): Float32Array => Float32Array.from({ length: 512 }, () => random() - 0.5);
   for (let i = 0; i < n; i++) index.add(`person-${i}`, vector());
   for (let i = 0; i < 20; i++) index.search(vector(), 5); // JIT warm-up
@@ -118,18 +119,6 @@ function benchSearch(n: number, queries = 300): { msMedian: number; msP99: numbe
     msMedian: r2(median(times)),
     msP99: r2(times[Math.floor(times.length * 0.99)]),
     cpuMsMedian: r2(median(cpu)),
-  };
-}
-
-/** mulberry32: reproducible templates without Math.random */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
