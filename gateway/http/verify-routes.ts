@@ -92,16 +92,18 @@ export const verifyRoutes: FastifyPluginAsync<{
     async (req) => {
       const receivedAt = performance.now();
       const b = req.body;
-      const outcome = await opts.decisions.decide({
-        lane: b.lane,
+      const request = {
         direction: b.direction,
         credential: toCredential(b.credential),
         supporting: b.supporting?.map(toCredential),
         face: b.face ? Buffer.from(b.face, 'base64') : undefined,
-        source: 'http',
+        source: 'http' as const,
         receivedAt,
-      });
-      if (b.actuate) opts.lanes.get(b.lane)?.afterDecision(b.direction, outcome);
+      };
+      // Actuating: the lane decides, as for its own readers. Otherwise (and for a lane id this gate does not
+      // have) the decision service alone, which logs the decision and its reason.
+      const lane = b.actuate ? opts.lanes.get(b.lane) : undefined;
+      const outcome = lane ? await lane.decide(request) : await opts.decisions.decide({ ...request, lane: b.lane });
       return { decision: outcome.decision, reason: outcome.reason, eventId: outcome.event.id };
     },
   );

@@ -10,7 +10,13 @@ import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
 import type { EventStore } from '../store/event-store.js';
 import { factEvent } from '../store/types.js';
-import type { CredentialInput, DecisionOutcome, DecisionService, UnusedGrant } from './decision-service.js';
+import type {
+  CredentialInput,
+  DecisionOutcome,
+  DecisionRequest,
+  DecisionService,
+  UnusedGrant,
+} from './decision-service.js';
 import {
   type Grant,
   initialLaneState,
@@ -157,7 +163,13 @@ export class LaneController {
       delete this.held[direction];
       const [primary, supporting] =
         credential.kind === 'ticket' ? [credential, held.credential] : [held.credential, credential];
-      return this.decide(direction, primary, [supporting], held.receivedAt);
+      return this.decide({
+        direction,
+        credential: primary,
+        supporting: [supporting],
+        source: 'reader',
+        receivedAt: held.receivedAt,
+      });
     }
     const waitsForId = credential.kind === 'ticket' && ticketIsBound(credential.token);
     const waitsForTicket =
@@ -173,37 +185,28 @@ export class LaneController {
       );
       return Promise.resolve(null);
     }
-    return this.decide(direction, credential, undefined, receivedAt);
+    return this.decide({ direction, credential, source: 'reader', receivedAt });
   }
 
-  private async decide(
-    direction: Direction,
-    credential: CredentialInput,
-    supporting: CredentialInput[] | undefined,
-    receivedAt: number,
-  ): Promise<DecisionOutcome> {
+  /**
+   * Decide for this lane and act on an allow: the serial readers' path and POST /v1/verify's alike, so a
+   * networked reader on a lane whose turnstile is down is told so, as a serial one is.
+   */
+  async decide(req: Omit<DecisionRequest, 'lane'>): Promise<DecisionOutcome> {
     if (this.links.get('turnstile') === 'down') {
       // An allow the gate cannot act on would tell the person and the log something untrue: say why instead.
       return this.deps.decisions.recordFailure(
-        { lane: this.id, direction, credential: credential.kind, source: 'reader', receivedAt },
+        { ...req, lane: this.id, credential: req.credential.kind },
         'policy.lane-out-of-service',
         { device: 'turnstile' },
       );
     }
-    const outcome = await this.deps.decisions.decide({
-      lane: this.id,
-      direction,
-      credential,
-      supporting,
-      source: 'reader',
-      receivedAt,
-    });
-    this.afterDecision(direction, outcome);
+    const outcome = await this.deps.decisions.decide({ ...req, lane: this.id });
+    this.afterDecision(req.direction, outcome);
     return outcome;
   }
 
-  /** Shared with POST /v1/verify: an allow decision on this lane becomes a grant, whoever made it. */
-  afterDecision(direction: Direction, outcome: DecisionOutcome): void {
+  private afterDecision(direction: Direction, outcome: DecisionOutcome): void {
     // The event log is the record of decisions; this line is for following a lane live at debug level.
     this.deps.logger.debug(
       {
@@ -244,8 +247,8 @@ export class LaneController {
       const h = this.held[d];
       if (h && h.expiresAt <= this.now()) {
         delete this.held[d];
-        void this.decide(d, h.credential, undefined, h.receivedAt).catch((err) =>
-          this.deps.logger.error({ err, lane: this.id }, 'decision failed'),
+        void this.decide({ direction: d, credential: h.credential, source: 'reader', receivedAt: h.receivedAt }).catch(
+          (err) => this.deps.logger.error({ err, lane: this.id }, 'decision failed'),
         );
       }
     }

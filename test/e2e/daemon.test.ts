@@ -10,7 +10,7 @@ import type { StoredEvent } from '../../gateway/store/types.js';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
-import { demoConfig, ROOT, STAFF_TOKEN, sleep, ticket, until } from '../helpers/harness.js';
+import { DEVICE_TOKEN, demoConfig, ROOT, STAFF_TOKEN, sleep, ticket, until } from '../helpers/harness.js';
 
 if (!hasSocat()) {
   t.plan(
@@ -158,6 +158,17 @@ if (!hasSocat()) {
       'out-of-service deny',
     );
     t.pass('a credential at a lane whose turnstile is down is denied with policy.lane-out-of-service');
+    // A networked reader on that lane is told the same; a handheld (no turnstile) still verifies.
+    const verify = async (body: Record<string, unknown>) =>
+      (await (
+        await fetch(`${daemon.url}/v1/verify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVICE_TOKEN}` },
+          body: JSON.stringify({ lane: 'L1', credential: { kind: 'ticket', token: await ticket() }, ...body }),
+        })
+      ).json()) as { decision: string; reason: string };
+    t.match(await verify({}), { decision: 'deny', reason: 'policy.lane-out-of-service' });
+    t.match(await verify({ actuate: false }), { decision: 'allow', reason: 'ok' });
     await rig.replug('L1', 'turnstile');
     await until(async () => (await link()) === 'up', 15_000, 'turnstile link up');
     const opened = unlocked();
