@@ -7,7 +7,7 @@
 // window is never reopened. `window_floor` remembers where the last closed window ended, and a new window
 // starts no earlier than that. When the wall clock steps back, events count into the window that is open
 // (delayed in time, never lost); a window cut short by stop() is followed by one starting at the cut.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { StoredEvent } from '../store/types.js';
 import { countsEvent, emptyTally, tallyEvent, type WindowTally, windowStartFor } from './counts.js';
 import type { Outbox } from './outbox.js';
@@ -45,16 +45,22 @@ export class CountWindows {
     `);
   }
 
-  /** Runs inside the event's own write transaction (EventStore.onCommitInTransaction). */
-  onCommittedEvent(ev: StoredEvent): void {
+  /**
+   * Runs inside the event's own write transaction (EventStore.onCommitInTransaction), on every event.
+   * Returns whether it closed a window into the outbox (then, and only then, there is something to publish).
+   */
+  onCommittedEvent(ev: StoredEvent): { closed: boolean } {
     let open = this.readOpen();
-    if (open && ev.ts < open.end && !countsEvent(ev)) return;
+    if (open && ev.ts < open.end && !countsEvent(ev)) return { closed: false };
+    let closed = false;
     if (open && ev.ts >= open.end) {
       this.close(open, open.end);
       open = null;
+      closed = true;
     }
     open ??= this.windowAt(ev.ts);
     this.writeOpen({ ...open, tally: tallyEvent(open.tally, ev, this.opts.zoneOfLane) });
+    return { closed };
   }
 
   /** Closes the open window if its end has passed and opens the next; call inside a write transaction. */
@@ -110,19 +116,27 @@ export class CountWindows {
     return row?.value ?? 0;
   }
 
+  /** The two statements every event runs, compiled once (init() must have created their table). */
+  private perEvent?: { read: Statement; write: Statement };
+  private get statements(): { read: Statement; write: Statement } {
+    this.perEvent ??= {
+      read: this.db.prepare('SELECT window_start, window_end, tally FROM tel_window WHERE id = 1'),
+      write: this.db.prepare(
+        `INSERT INTO tel_window (id, window_start, window_end, tally) VALUES (1, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET window_start = excluded.window_start, window_end = excluded.window_end, tally = excluded.tally`,
+      ),
+    };
+    return this.perEvent;
+  }
+
   private readOpen(): OpenWindow | null {
-    const row = this.db.prepare('SELECT window_start, window_end, tally FROM tel_window WHERE id = 1').get() as
+    const row = this.statements.read.get() as
       | { window_start: number; window_end: number; tally: string }
       | undefined;
     return row ? { start: row.window_start, end: row.window_end, tally: JSON.parse(row.tally) as WindowTally } : null;
   }
 
   private writeOpen(w: OpenWindow): void {
-    this.db
-      .prepare(
-        `INSERT INTO tel_window (id, window_start, window_end, tally) VALUES (1, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET window_start = excluded.window_start, window_end = excluded.window_end, tally = excluded.tally`,
-      )
-      .run(w.start, w.end, JSON.stringify(w.tally));
+    this.statements.write.run(w.start, w.end, JSON.stringify(w.tally));
   }
 }

@@ -163,10 +163,10 @@ export class Telemetry {
       logger: this.log,
     });
 
-    // Counting runs inside the event's own transaction; publishing waits until that transaction is over.
+    // Counting runs inside the event's own transaction; publishing waits until that transaction is over,
+    // and is only asked for when the event closed a window into the outbox.
     store.onCommitInTransaction(this, (ev) => {
-      this.windows.onCommittedEvent(ev);
-      this.publisher.kick();
+      if (this.windows.onCommittedEvent(ev).closed) this.publisher.kick();
     });
     bus.on(this, 'alarm.raised', (alarm) => this.queueAlarm(alarm));
     bus.on(this, 'device.link', (ev) => this.board.onDeviceLink(ev));
