@@ -1,11 +1,13 @@
 // Personal fields that a site chose to keep (name, full ID): AES-256-GCM at rest with a key from outside the
 // repository and a key id for rotation; never in the hash chain, purged when their retention ends.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { PersonalFields } from './types.js';
 
 export class PersonalVault {
   private readonly key: Buffer;
+  /** Runs inside every decision that keeps fields: compiled once, not per decision. */
+  private readonly insert: Statement;
   constructor(
     private readonly db: Database,
     rawKey: Buffer,
@@ -14,6 +16,7 @@ export class PersonalVault {
   ) {
     // Accept any length of secret material; derive exactly 32 bytes for AES-256.
     this.key = rawKey.length === 32 ? rawKey : createHash('sha256').update(rawKey).digest();
+    this.insert = db.prepare('INSERT INTO event_personal (event_id, key_id, blob, expires_at) VALUES (?, ?, ?, ?)');
   }
 
   /** Call inside the event's transaction so the fields land with their event or not at all. */
@@ -23,9 +26,7 @@ export class PersonalVault {
     cipher.setAAD(Buffer.from(eventId));
     const ct = Buffer.concat([cipher.update(JSON.stringify(fields), 'utf8'), cipher.final()]);
     const blob = Buffer.concat([iv, cipher.getAuthTag(), ct]);
-    this.db
-      .prepare('INSERT INTO event_personal (event_id, key_id, blob, expires_at) VALUES (?, ?, ?, ?)')
-      .run(eventId, this.keyId, blob, now + this.retentionMs);
+    this.insert.run(eventId, this.keyId, blob, now + this.retentionMs);
   }
 
   /** Decrypts one event's fields; the caller audits the read. null when purged or never kept. */
