@@ -93,8 +93,10 @@ t.test('random and mutated tokens never throw and never verify', async () => {
   );
 });
 
+const keySetJson = () => JSON.parse(readFileSync(join(ROOT, 'seeds/issuer/jwks.json'), 'utf8'));
+
 t.test('a token shown again skips the signature check but not the clock or the site', async (t) => {
-  const keySet = ticketKeys(JSON.parse(readFileSync(join(ROOT, 'seeds/issuer/jwks.json'), 'utf8')));
+  const keySet = ticketKeys(keySetJson());
   const token = await ticket({ tid: 'T-again-1', validForMs: 3600_000 });
   t.ok((await verifyTicket(token, keySet, check())).ok);
   t.ok(keySet.recall(token), 'remembered after the first check');
@@ -105,10 +107,16 @@ t.test('a token shown again skips the signature check but not the clock or the s
   const again = await verifyTicket(token, keySet, check());
   t.ok(again.ok);
   if (again.ok) t.ok(Object.isFrozen(again.value.claims), 'the remembered claims cannot be changed by a caller');
+  // What is remembered answers without a signature check: a token with a broken signature that the key set
+  // was told it verified passes, which shows the check is skipped (only verifyTicket itself ever remembers).
+  const broken = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(86)}`;
+  if (again.ok) keySet.remember(broken, again.value);
+  t.ok((await verifyTicket(broken, keySet, check())).ok);
+  t.notOk((await verifyTicket(broken, ticketKeys(keySetJson()), check())).ok, 'a fresh key set checks it');
 });
 
 t.test('only verified tokens are remembered, and only by the key set that verified them', async (t) => {
-  const keySet = ticketKeys(JSON.parse(readFileSync(join(ROOT, 'seeds/issuer/jwks.json'), 'utf8')));
+  const keySet = ticketKeys(keySetJson());
   const forged = await ticket({}, keys.forger());
   for (let i = 0; i < 2; i++) {
     const r = await verifyTicket(forged, keySet, check());
@@ -124,15 +132,14 @@ t.test('only verified tokens are remembered, and only by the key set that verifi
 });
 
 t.test('the memory of verified tokens is bounded, oldest out first, and can be turned off', async (t) => {
-  const jwksJson = JSON.parse(readFileSync(join(ROOT, 'seeds/issuer/jwks.json'), 'utf8'));
-  const small = ticketKeys(jwksJson, 2);
+  const small = ticketKeys(keySetJson(), 2);
   const tokens = await Promise.all([1, 2, 3].map((n) => ticket({ tid: `T-bound-${n}` })));
   for (const token of tokens) t.ok((await verifyTicket(token, small, check())).ok);
   t.same(
     tokens.map((token) => Boolean(small.recall(token))),
     [false, true, true],
   );
-  const none = ticketKeys(jwksJson, 0);
+  const none = ticketKeys(keySetJson(), 0);
   t.ok((await verifyTicket(tokens[0]!, none, check())).ok);
   t.notOk(none.recall(tokens[0]!));
 });
