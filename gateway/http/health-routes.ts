@@ -18,7 +18,7 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
       site: core.config.site.id,
       gate: core.config.gate.id,
       lanes,
-      store: { bytes: core.store.sizeBytes(), walBytes: core.store.walBytes() },
+      store: { bytes: core.store.sizeBytes(), walBytes: core.store.walBytes(), checkpoints: core.store.checkpoints() },
     };
   });
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', security: [] } }, async (_req, reply) => {

@@ -6,7 +6,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
-import { WalCheckpointer } from './checkpointer.js';
+import { type CheckpointStats, WalCheckpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
 import type { EventType, NewEvent, StoredEvent } from './types.js';
 
@@ -478,6 +478,11 @@ export class EventStore {
     if (wal <= this.walMaxBytes) return;
     // The checkpoint worker restarts the WAL from half the bound on; past the bound it has fallen behind.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** The checkpoint worker's record, for /healthz; null when SQLite checkpoints in the writer. */
+  checkpoints(): (CheckpointStats & { running: boolean }) | null {
+    return this.checkpointer ? { ...this.checkpointer.stats, running: this.checkpointer.running } : null;
   }
 
   walBytes(): number {

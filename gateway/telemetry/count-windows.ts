@@ -130,9 +130,7 @@ export class CountWindows {
   }
 
   private readOpen(): OpenWindow | null {
-    const row = this.statements.read.get() as
-      | { window_start: number; window_end: number; tally: string }
-      | undefined;
+    const row = this.statements.read.get() as { window_start: number; window_end: number; tally: string } | undefined;
     return row ? { start: row.window_start, end: row.window_end, tally: JSON.parse(row.tally) as WindowTally } : null;
   }
 

@@ -147,8 +147,13 @@ t.test('GET /v1/events filters and pages, and the read is audited', async (t) =>
 });
 
 t.test('/healthz needs no token and /metrics counts decisions', async (t) => {
-  const health = (await (await fetch(`${h.url}/healthz`)).json()) as { status: string; lanes: unknown[] };
+  const health = (await (await fetch(`${h.url}/healthz`)).json()) as {
+    status: string;
+    lanes: unknown[];
+    store: { checkpoints: { running: boolean } | null };
+  };
   t.equal(health.lanes.length, 2);
+  t.match(health.store.checkpoints, { running: true }, 'WAL checkpoints run on their worker');
   const metrics = await (await fetch(`${h.url}/metrics`)).text();
   t.match(metrics, /gate06_decisions_total\{decision="deny",reason="ticket.expired",credential="ticket"\} 1/);
   t.match(metrics, /gate06_decision_latency_seconds_bucket/);

@@ -152,8 +152,7 @@ t.test('with checkpoints on a worker the WAL stays bounded under steady group co
     largest = Math.max(largest, store.walBytes());
     await new Promise((r) => setTimeout(r, 2));
   }
-  const stats = (store as unknown as { checkpointer: { stats: { runs: number; restarts: number } } }).checkpointer
-    .stats;
+  const stats = store.checkpoints()!;
   t.ok(
     stats.runs > 0 && stats.restarts > 0,
     `the worker checkpointed and restarted the WAL (${JSON.stringify(stats)})`,
@@ -183,6 +182,7 @@ t.test('a lost checkpoint worker is reported and SQLite checkpoints in the write
   ).checkpointer.worker.terminate();
   await new Promise((r) => setTimeout(r, 50));
   t.match(warnings.join('\n'), /WAL checkpoints back in the writer/);
+  t.equal(store.checkpoints()?.running, false, 'health shows the worker gone');
   t.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 1000);
   store.append(decision());
   t.ok(store.verifyChain().ok);
