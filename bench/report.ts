@@ -24,30 +24,57 @@ export function writeReport(resultsDir: string, out: string): string {
   const v = read(resultsDir, 'verify-rate');
   parts.push('## POST /v1/verify against a bare fastify route', '');
   if (v) {
-    const bareRate = (v.bare[0].requestsPerSec + v.bare[1].requestsPerSec) / 2;
+    const cpu = (r: Json) => (typeof r.serverCpuUsPerRequest === 'number' ? String(r.serverCpuUsPerRequest) : '—');
+    const loadCpu = (r: Json) =>
+      typeof r.loadGeneratorCpuUsPerRequest === 'number' ? String(r.loadGeneratorCpuUsPerRequest) : '—';
+    const row = (label: string, r: Json, rate = r.requestsPerSec) =>
+      `| ${label} | ${n(rate, 0)} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.non2xx} | ${cpu(r)} | ${loadCpu(r)} |`;
     parts.push(
       `Command: \`${v.command}\` — both servers in their own processes; the gateway is the real daemon with durable logging (SQLite WAL, hash chain, group commit) on simulated lanes; ${v.connections} connections; valid Ed25519 day tickets, 2,000 distinct.`,
       '',
-      '| server | requests/s | p50 ms | p99 ms | non-2xx |',
-      '|---|---|---|---|---|',
-      `| bare fastify route (mean of the run before and after) | ${n(bareRate, 0)} | ${v.bare[0].latencyP50Ms} | ${v.bare[0].latencyP99Ms} | ${v.bare[0].non2xx + v.bare[1].non2xx} |`,
-      `| gate06 POST /v1/verify (an allow unlocks the lane, as a networked reader) | ${n(v.verify.requestsPerSec, 0)} | ${v.verify.latencyP50Ms} | ${v.verify.latencyP99Ms} | ${v.verify.non2xx} |`,
+      '| server | requests/s | p50 ms | p99 ms | non-2xx | server CPU µs per request | load generator CPU µs per request |',
+      '|---|---|---|---|---|---|---|',
+      row('bare fastify route (first run; the ratio uses the mean of both)', v.bare[0]),
+      row('gate06 POST /v1/verify (an allow unlocks the lane, as a networked reader)', v.verify),
       ...(v.verifyOnly
-        ? [
-            `| gate06 POST /v1/verify with \`actuate: false\` (a handheld: verify and log only) | ${n(v.verifyOnly.requestsPerSec, 0)} | ${v.verifyOnly.latencyP50Ms} | ${v.verifyOnly.latencyP99Ms} | ${v.verifyOnly.non2xx} |`,
-          ]
+        ? [row('gate06 POST /v1/verify with `actuate: false` (a handheld: verify and log only)', v.verifyOnly)]
         : []),
       ...(v.verifyFirstSeen
         ? [
-            `| gate06 POST /v1/verify, handheld, every ticket shown for the first time (${n(v.firstSeenTickets, 0)} tickets, ${n(v.firstSeenRepeats, 0)} reused) | ${n(v.verifyFirstSeen.requestsPerSec, 0)} | ${v.verifyFirstSeen.latencyP50Ms} | ${v.verifyFirstSeen.latencyP99Ms} | ${v.verifyFirstSeen.non2xx} |`,
+            row(
+              `gate06 POST /v1/verify, handheld, every ticket shown for the first time (${n(v.firstSeenTickets, 0)} tickets, ${n(v.firstSeenRepeats, 0)} reused)`,
+              v.verifyFirstSeen,
+            ),
           ]
         : []),
+      row('bare fastify route (second run)', v.bare[1]),
       '',
       `Ratio: **${v.ratio}** (lane-actuating)${v.ratioVerifyOnly !== undefined ? `, **${v.ratioVerifyOnly}** (handheld)` : ''}${v.ratioFirstSeen !== undefined ? `, **${v.ratioFirstSeen}** (first presentations)` : ''}, against a target of ≥ ${v.targetRatio}: ${verdict(Math.min(v.ratio, v.ratioVerifyOnly ?? v.ratio) >= v.targetRatio)}. Measured ${v.machine?.date ?? ''}.`,
       '',
-      "Every verify request commits its decision to SQLite before answering (group commit: decisions arriving together share one transaction; the hash chain, use counts and presence in the same transaction). The 2,000 tickets of the first two runs are each shown many times, so after its first check each is recalled from the gateway's memory of verified tokens (`tickets.rememberVerified`) instead of paying the Ed25519 check again (about 0.17 ms of CPU on this box, more than a whole bare request); the clock and site are still checked every time. The last run shows only never-seen tickets. With `actuate` on, every allow also unlocks a simulated lane, and with nobody passing at this rate each unlock times out and logs a second event. The bare route does none of this; its rate is what one core does with HTTP alone.",
+      "Every verify request commits its decision to SQLite before answering (group commit: decisions arriving together share one transaction; the hash chain, use counts and presence in the same transaction). The 2,000 tickets of the first two runs are each shown many times, so after its first check each is recalled from the gateway's memory of verified tokens (`tickets.rememberVerified`) instead of paying the Ed25519 check again (about 0.17 ms of CPU on this box, more than a whole bare request); the clock and site are still checked every time. The last run shows only never-seen tickets. With `actuate` on, every allow also unlocks a simulated lane, and with nobody passing at this rate each unlock times out and logs a second event. The bare route does none of this.",
+      '',
+      'CPU columns: the server process (all its threads, from /proc) and this benchmark process (autocannon, plus the simulator rig), divided by the requests served. Both share the same 2 cores, so CPU the load generator uses is CPU the server under test cannot have.',
       '',
     );
+    const x = read(resultsDir, 'verify-rate-no-durable-commit');
+    if (x) {
+      const xBare = (x.bare[0].requestsPerSec + x.bare[1].requestsPerSec) / 2;
+      parts.push(
+        '### Experiment: the same run with nothing written to SQLite on the decision path',
+        '',
+        'Command: `bash bench/experiments/no-durable-commit.sh` — applies `bench/experiments/no-durable-commit.patch` (decisions, use counts, presence and timeouts kept in memory only; policy, ticket checks, the chain hash, ids, metrics and HTTP unchanged) to a throw-away worktree and runs the command above there. Not a way to run the gateway: it shows the most any change to durable logging could give on this box.',
+        '',
+        '| server | requests/s | ratio to bare | server CPU µs per request | load generator CPU µs per request |',
+        '|---|---|---|---|---|',
+        `| bare fastify route (mean of the two runs) | ${n(xBare, 0)} | 1 | ${cpu(x.bare[0])} | ${loadCpu(x.bare[0])} |`,
+        `| verify, actuating, no durable commit | ${n(x.verify.requestsPerSec, 0)} | ${x.ratio} | ${cpu(x.verify)} | ${loadCpu(x.verify)} |`,
+        `| verify, handheld, no durable commit | ${n(x.verifyOnly.requestsPerSec, 0)} | ${x.ratioVerifyOnly} | ${cpu(x.verifyOnly)} | ${loadCpu(x.verifyOnly)} |`,
+        `| verify, first presentations, no durable commit | ${n(x.verifyFirstSeen.requestsPerSec, 0)} | ${x.ratioFirstSeen} | ${cpu(x.verifyFirstSeen)} | ${loadCpu(x.verifyFirstSeen)} |`,
+        '',
+        `Measured ${x.machine?.date ?? ''}.`,
+        '',
+      );
+    }
   } else parts.push('Not run yet: `npm run bench -- --only verify`.', '');
 
   const l = read(resultsDir, 'lane-latency');

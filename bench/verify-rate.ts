@@ -1,9 +1,9 @@
 // POST /v1/verify with valid tickets and durable logging, against a bare fastify route, in one run.
 // Both servers run as their own processes; autocannon drives them from this one, bare → verify → bare,
 // and the ratio uses the mean of the two bare runs so drift on a shared box affects both sides alike.
-// Run: node --import tsx bench/verify-rate.ts [--seconds 10] [--connections 10]
+// Run: node --import tsx bench/verify-rate.ts [--seconds 10] [--connections 10] [--result NAME]
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,22 @@ import { startDaemon, writeConfig } from '../test/helpers/daemon.js';
 import { DEVICE_TOKEN, demoConfig, ROOT, ticket } from '../test/helpers/harness.js';
 import { writeResult } from './stats.js';
 
-async function startBare(): Promise<{ url: string; stop: () => void }> {
+/**
+ * CPU time (user + system, all threads) a process has used, in µs, from /proc; null where there is no /proc.
+ * With the rates this says where a run's time goes: a server that uses a whole core per request rate is
+ * CPU-bound, and the load generator's share is CPU the server under test cannot have on a 2-core box.
+ */
+function processCpuUs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticksPerSecond = 100; // USER_HZ, 100 on every Linux this runs on
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond;
+  } catch {
+    return null;
+  }
+}
+
+async function startBare(): Promise<{ url: string; pid: number | undefined; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -26,11 +41,13 @@ async function startBare(): Promise<{ url: string; stop: () => void }> {
       if (m) resolve(m[1]!);
     });
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
-async function load(url: string, bodies: string[], seconds: number, connections: number) {
+async function load(url: string, pid: number | undefined, bodies: string[], seconds: number, connections: number) {
   let i = 0;
+  const serverCpu0 = processCpuUs(pid);
+  const loadCpu0 = process.cpuUsage();
   const r = await autocannon({
     url: `${url}/v1/verify`,
     method: 'POST',
@@ -39,15 +56,25 @@ async function load(url: string, bodies: string[], seconds: number, connections:
     headers: { 'content-type': 'application/json', authorization: `Bearer ${DEVICE_TOKEN}` },
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
   });
+  const serverCpu1 = processCpuUs(pid);
+  const loadCpu = process.cpuUsage(loadCpu0);
+  const perRequest = (us: number) => Math.round(us / Math.max(1, r.requests.total));
   return {
     requestsPerSec: r.requests.average,
     total: r.requests.total,
+    serverCpuUsPerRequest: serverCpu0 === null || serverCpu1 === null ? null : perRequest(serverCpu1 - serverCpu0),
+    serverCpuShare:
+      serverCpu0 === null || serverCpu1 === null ? null : round3((serverCpu1 - serverCpu0) / (seconds * 1e6)),
+    // This process: autocannon and the simulator rig (idle unless lanes actuate).
+    loadGeneratorCpuUsPerRequest: perRequest(loadCpu.user + loadCpu.system),
     non2xx: r.non2xx,
     errors: r.errors,
     latencyP50Ms: r.latency.p50,
     latencyP99Ms: r.latency.p99,
   };
 }
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export async function verifyRate(seconds: number, connections: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'gate06-bench-verify-'));
@@ -77,15 +104,15 @@ export async function verifyRate(seconds: number, connections: number): Promise<
     JSON.stringify({ lane: n % 2 ? 'L1' : 'L2', credential: { kind: 'ticket', token }, actuate: false }),
   );
   try {
-    await load(daemon.url, bodies, 2, connections); // warm-up: JIT, prepared statements
-    await load(bare.url, bodies, 2, connections);
-    const bare1 = await load(bare.url, bodies, seconds, connections);
-    const verify = await load(daemon.url, bodies, seconds, connections);
-    const verifyOnly = await load(daemon.url, handheld, seconds, connections);
-    const verifyFirstSeen = await load(daemon.url, firstSeenBodies, seconds, connections);
-    const bare2 = await load(bare.url, bodies, seconds, connections);
+    await load(daemon.url, daemon.child.pid, bodies, 2, connections); // warm-up: JIT, prepared statements
+    await load(bare.url, bare.pid, bodies, 2, connections);
+    const bare1 = await load(bare.url, bare.pid, bodies, seconds, connections);
+    const verify = await load(daemon.url, daemon.child.pid, bodies, seconds, connections);
+    const verifyOnly = await load(daemon.url, daemon.child.pid, handheld, seconds, connections);
+    const verifyFirstSeen = await load(daemon.url, daemon.child.pid, firstSeenBodies, seconds, connections);
+    const bare2 = await load(bare.url, bare.pid, bodies, seconds, connections);
     const bareRate = (bare1.requestsPerSec + bare2.requestsPerSec) / 2;
-    const ratio = (r: { requestsPerSec: number }) => Math.round((r.requestsPerSec / bareRate) * 1000) / 1000;
+    const ratio = (r: { requestsPerSec: number }) => round3(r.requestsPerSec / bareRate);
     return {
       seconds,
       connections,
@@ -110,12 +137,17 @@ export async function verifyRate(seconds: number, connections: number): Promise<
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } },
+    options: {
+      seconds: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '10' },
+      // bench/experiments/*.sh run this from a patched tree and keep their result under another name.
+      result: { type: 'string', default: 'verify-rate' },
+    },
   });
   const result = await verifyRate(Number(values.seconds), Number(values.connections));
   console.log(JSON.stringify(result));
-  writeResult('verify-rate', {
-    command: `node --import tsx bench/verify-rate.ts --seconds ${values.seconds} --connections ${values.connections}`,
+  writeResult(values.result, {
+    command: `node --import tsx bench/verify-rate.ts --seconds ${values.seconds} --connections ${values.connections}${values.result === 'verify-rate' ? '' : ` --result ${values.result}`}`,
     ...result,
   });
 }
