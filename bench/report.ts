@@ -56,22 +56,41 @@ export function writeReport(resultsDir: string, out: string): string {
       'CPU columns: the server process (all its threads, from /proc) and this benchmark process (autocannon, plus the simulator rig), divided by the requests served. Both share the same 2 cores, so CPU the load generator uses is CPU the server under test cannot have.',
       '',
     );
+    const meanOf = (runs: Json[], key: string) => {
+      const xs = runs.map((r) => r[key]).filter((y): y is number => typeof y === 'number');
+      return xs.length ? String(Math.round(xs.reduce((a, b) => a + b, 0) / xs.length)) : '—';
+    };
     const x = read(resultsDir, 'verify-rate-no-durable-commit');
     if (x) {
       const xBare = (x.bare[0].requestsPerSec + x.bare[1].requestsPerSec) / 2;
       parts.push(
         '### Experiment: the same run with nothing written to SQLite on the decision path',
         '',
-        'Command: `bash bench/experiments/no-durable-commit.sh` — applies `bench/experiments/no-durable-commit.patch` (decisions, use counts, presence and timeouts kept in memory only; policy, ticket checks, the chain hash, ids, metrics and HTTP unchanged) to a throw-away worktree and runs the command above there. Not a way to run the gateway: it shows the most any change to durable logging could give on this box.',
+        'Command: `bash bench/experiments/no-durable-commit.sh` — applies `bench/experiments/no-durable-commit.patch` (the decision path touches SQLite not at all: no use-count or presence lookups, taken as none, no event insert, no COMMIT, nothing written on a timeout; the ticket checks, policy, event ids, chain hash, bus, metrics and HTTP are unchanged) to a throw-away worktree and runs the command above there. Not a way to run the gateway: it shows the most any change to durable logging could give on this box.',
         '',
         '| server | requests/s | ratio to bare | server CPU µs per request | load generator CPU µs per request |',
         '|---|---|---|---|---|',
-        `| bare fastify route (mean of the two runs) | ${n(xBare, 0)} | 1 | ${cpu(x.bare[0])} | ${loadCpu(x.bare[0])} |`,
+        `| bare fastify route (mean of the two runs) | ${n(xBare, 0)} | 1 | ${meanOf(x.bare, 'serverCpuUsPerRequest')} | ${meanOf(x.bare, 'loadGeneratorCpuUsPerRequest')} |`,
         `| verify, actuating, no durable commit | ${n(x.verify.requestsPerSec, 0)} | ${x.ratio} | ${cpu(x.verify)} | ${loadCpu(x.verify)} |`,
         `| verify, handheld, no durable commit | ${n(x.verifyOnly.requestsPerSec, 0)} | ${x.ratioVerifyOnly} | ${cpu(x.verifyOnly)} | ${loadCpu(x.verifyOnly)} |`,
         `| verify, first presentations, no durable commit | ${n(x.verifyFirstSeen.requestsPerSec, 0)} | ${x.ratioFirstSeen} | ${cpu(x.verifyFirstSeen)} | ${loadCpu(x.verifyFirstSeen)} |`,
         '',
         `Measured ${x.machine?.date ?? ''}.`,
+        '',
+      );
+      const share = (r: Json) =>
+        typeof r.serverCpuShare === 'number' ? `${Math.round(r.serverCpuShare * 100)} %` : '—';
+      const gap = (a: Json, b: Json) =>
+        typeof a.serverCpuUsPerRequest === 'number' && typeof b.serverCpuUsPerRequest === 'number'
+          ? String(a.serverCpuUsPerRequest - b.serverCpuUsPerRequest)
+          : '—';
+      parts.push(
+        '### What limits the ratio',
+        '',
+        `- The daemon is CPU-bound on one core: it used ${share(v.verifyOnly)} of a core in the handheld run above (${share(x.verifyOnly)} without durable commits), while the bare server, at ${share(v.bare[0])}, waits on the load generator.`,
+        `- Durable logging costs about ${gap(v.verifyOnly, x.verifyOnly)} µs of daemon CPU per handheld request (the two handheld rows, from runs minutes apart on a box whose speed drifts; compare the ratios, not the absolute numbers).`,
+        `- Everything else a verify does (auth, body validation, the ticket check or its recall, policy, event id and chain hash, metrics, the bus, fastify's hooks) costs about ${x.verifyOnly.serverCpuUsPerRequest ?? '—'} µs against the bare route's ${meanOf(x.bare, 'serverCpuUsPerRequest')} µs${x.ratioVerifyOnly < v.targetRatio ? `: with no durable work at all the handheld ratio was ${x.ratioVerifyOnly}, still below ${v.targetRatio}` : ''}.`,
+        "- A writer thread could take the durable part off the daemon's core, but on this 2-core box its CPU would come from the core the load generator needs (the last column).",
         '',
       );
     }
