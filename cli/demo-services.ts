@@ -54,9 +54,9 @@ export async function startDemoServices(opts: {
   // The demo's collector lives as long as the demo: no session left behind on the broker to take a share
   // of the next run's messages.
   collectorConfig.mqtt.sessionExpirySeconds = 0;
-  const collector: RunningCollector = await startCollector(collectorConfig, {
-    log: opts.logger.child({ channel: 'collector' }),
-  });
+  // The collector names its own channels (collector:mqtt, collector:http); a channel bound here as well
+  // would print the key twice in every JSON line.
+  const collector: RunningCollector = await startCollector(collectorConfig, { log: opts.logger });
   stops.unshift(() => collector.stop());
   const site = opts.config.site.id;
   return {
