@@ -53,6 +53,7 @@ export interface LaneControllerDeps {
   bus: EventBus;
   alarms: AlarmService;
   devices: LaneDevices;
+  /** Bound to this lane (`lane` and `channel`) by the composition root, so its lines do not repeat them. */
   logger: Logger;
   now?: () => number;
   /** How long a bound ticket waits for the holder's ID card (or the reverse). */
@@ -86,14 +87,14 @@ export class LaneController {
     for (const d of ['in', 'out'] as const) {
       devices.qr[d]?.on('scan', (text) => this.present(d, classifyScan(text), performance.now()));
       devices.qr[d]?.on('rejected', (reason, bytes) =>
-        this.deps.logger.warn({ lane: this.id, direction: d, reason, bytes }, 'qr frame rejected'),
+        this.deps.logger.warn({ direction: d, reason, bytes }, 'qr frame rejected'),
       );
       devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', state, reason));
       devices.chip[d]?.on('card', (read) =>
         this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
       );
       devices.chip[d]?.on('readError', (error, detail) => {
-        this.deps.logger.warn({ lane: this.id, direction: d, error, detail: detail.slice(0, 120) }, 'chip read failed');
+        this.deps.logger.warn({ direction: d, error, detail: detail.slice(0, 120) }, 'chip read failed');
         // The person is standing at the lane with a card that did not read: log it as a denial so the operator
         // sees why. A noisy line can produce bursts of bad frames; one denial per side every 2 s is enough.
         const now = this.now();
@@ -105,7 +106,7 @@ export class LaneController {
             'chip.read-failed',
             { readError: error },
           )
-          .catch((err) => this.deps.logger.error({ err, lane: this.id }, 'could not log the failed read'));
+          .catch((err) => this.deps.logger.error({ err }, 'could not log the failed read'));
       });
       devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', state, reason));
     }
@@ -180,7 +181,7 @@ export class LaneController {
     if (waitsForId || waitsForTicket) {
       this.held[direction] = { credential, receivedAt, expiresAt: this.now() + (this.deps.pairingWindowMs ?? 20000) };
       this.deps.logger.info(
-        { lane: this.id, direction, waitingFor: waitsForId ? 'id-card' : 'ticket' },
+        { direction, waitingFor: waitsForId ? 'id-card' : 'ticket' },
         'credential held for pairing',
       );
       return Promise.resolve(null);
@@ -210,7 +211,6 @@ export class LaneController {
     // The event log is the record of decisions; this line is for following a lane live at debug level.
     this.deps.logger.debug(
       {
-        lane: this.id,
         direction,
         decision: outcome.decision,
         reason: outcome.reason,
@@ -248,7 +248,7 @@ export class LaneController {
       if (h && h.expiresAt <= this.now()) {
         delete this.held[d];
         void this.decide({ direction: d, credential: h.credential, source: 'reader', receivedAt: h.receivedAt }).catch(
-          (err) => this.deps.logger.error({ err, lane: this.id }, 'decision failed'),
+          (err) => this.deps.logger.error({ err }, 'decision failed'),
         );
       }
     }
@@ -273,7 +273,7 @@ export class LaneController {
         const ms = this.deps.config.turnstile.unlockPulseMs;
         devices.turnstile.pulseUnlock(fx.direction, ms).catch((err: Error) => {
           // The decision stands in the log; the gate stays locked. Operators see the device alarm.
-          logger.error({ lane: this.id, direction: fx.direction, err: err.message }, 'unlock pulse failed');
+          logger.error({ direction: fx.direction, err: err.message }, 'unlock pulse failed');
         });
         break;
       }
@@ -332,7 +332,7 @@ export class LaneController {
               ts,
             }),
           )
-          .catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'could not log a timed-out grant'));
+          .catch((err: Error) => logger.error({ err: err.message }, 'could not log a timed-out grant'));
         break;
       }
       case 'alarm':
@@ -348,7 +348,7 @@ export class LaneController {
         );
         devices.turnstile
           .setFreePassage(fx.open)
-          .catch((err: Error) => logger.error({ lane: this.id, err: err.message }, 'free passage switch failed'));
+          .catch((err: Error) => logger.error({ err: err.message }, 'free passage switch failed'));
         break;
     }
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ROOT } from '../helpers/harness.js';
+import { topLevelKeys } from '../helpers/json-keys.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gate06-demo-test-'));
 const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -71,23 +72,6 @@ t.test('no raw ID number or name in the databases, WAL files or logs of a demo r
   t.notMatch(run.stderr, name, 'logs: no name');
   t.ok(existsSync(join(dataDir, 'gateway.db')));
 });
-
-/** The keys of a JSON object's top level, in order and with repeats (JSON.parse keeps only the last). */
-function topLevelKeys(json: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
-  for (let i = 0; i < json.length; i++) {
-    const c = json[i];
-    if (c === '"') {
-      let end = i + 1;
-      while (json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
-      if (depth === 1 && json[end + 1] === ':') keys.push(JSON.parse(json.slice(i, end + 1)) as string);
-      i = end;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
-  }
-  return keys;
-}
 
 t.test('every JSON log line of a demo run names each key once (a log shipper keeps only one of two)', async (t) => {
   const jsonLines = run.stderr.split('\n').filter((l) => l.startsWith('{'));

@@ -11,6 +11,7 @@ import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
 import { DEVICE_TOKEN, demoConfig, ROOT, STAFF_TOKEN, sleep, ticket, until } from '../helpers/harness.js';
+import { topLevelKeys } from '../helpers/json-keys.js';
 
 if (!hasSocat()) {
   t.plan(
@@ -115,6 +116,16 @@ if (!hasSocat()) {
     t.ok(await opened, 'the scan after the garbage still opened the lane');
     await until(async () => /qr frame rejected/.test(daemon.output()), 5000, 'the rejection logged');
     t.match(daemon.output(), /"reason":"frame\.(bad-utf8|control-chars|empty)"/, 'logged with its reason');
+    const rejection = daemon
+      .output()
+      .split('\n')
+      .find((l) => l.includes('qr frame rejected'))!;
+    t.match(JSON.parse(rejection), { lane: 'L1', channel: 'lane' }, 'the line names its lane');
+    t.same(
+      topLevelKeys(rejection).filter((k) => k === 'lane'),
+      ['lane'],
+      'once: the lane logger is bound to it',
+    );
     await L1.turnstile.pass('in');
     await settle();
   });
