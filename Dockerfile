@@ -3,6 +3,9 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm 10 (Node 20's) does not read package.json's allowScripts, so onnxruntime-node's install script would
+# fetch GPU binaries from NuGet; the gateway runs inference on the CPU build that ships in the package.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
