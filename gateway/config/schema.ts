@@ -96,9 +96,12 @@ export const TurnstileConfig = z
   .strict();
 export type TurnstileConfig = z.infer<typeof TurnstileConfig>;
 
+/** A lane id, as configured and as every API that names a lane accepts it. */
+export const LaneId = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, - and _ only (1-32)');
+
 export const LaneConfig = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, - and _ only (1-32)'),
+    id: LaneId,
     /** The zone this lane leads into (direction in) and out of (direction out). */
     zone: z.string().min(1),
     entry: LaneSide.optional(),

@@ -4,13 +4,14 @@
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { LaneId } from '../config/schema.js';
 import { countsSince, startOfLocalDay } from '../console/today-counts.js';
 import type { DecisionRecord } from '../events.js';
 import type { GatewayCore } from '../gateway.js';
 import type { StoredEvent } from '../store/types.js';
 
 const ErrorReply = z.object({ error: z.string(), message: z.string() });
-const LaneParam = z.object({ lane: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }).strict();
+const LaneParam = z.object({ lane: LaneId }).strict();
 /** A reason someone else can understand later: at least a few words' worth, bounded. */
 const Reason = z.string().trim().min(3).max(200);
 

@@ -2,6 +2,7 @@
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { LaneId } from '../config/schema.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Authenticator } from './auth.js';
@@ -13,7 +14,7 @@ export const EventsQuery = z
   .object({
     from: Time.optional(),
     to: Time.optional(),
-    lane: z.string().max(32).optional(),
+    lane: LaneId.optional(),
     decision: z.enum(['allow', 'deny']).optional(),
     credential: z.enum(['ticket', 'cccd-qr', 'chip']).optional(),
     type: z

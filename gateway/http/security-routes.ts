@@ -6,6 +6,7 @@
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { LaneId } from '../config/schema.js';
 import { toCsv } from '../console/csv.js';
 import { keyedIdHash } from '../credentials/identity.js';
 import type { GatewayCore } from '../gateway.js';
@@ -20,10 +21,7 @@ export const SearchFilter = z
   .object({
     from: Time.optional(),
     to: Time.optional(),
-    lane: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,32}$/)
-      .optional(),
+    lane: LaneId.optional(),
     direction: z.enum(['in', 'out']).optional(),
     decision: z.enum(['allow', 'deny']).optional(),
     reason: z

@@ -4,6 +4,7 @@
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { LaneId } from '../config/schema.js';
 import { MAX_QR_LENGTH } from '../credentials/cccd-qr.js';
 import { MAX_TICKET_LENGTH } from '../credentials/ticket.js';
 import type { CredentialInput, DecisionService } from '../lane/decision-service.js';
@@ -33,7 +34,7 @@ const Credential = z.discriminatedUnion('kind', [
 ]);
 export const VerifyBody = z
   .object({
-    lane: z.string().min(1).max(32),
+    lane: LaneId,
     direction: z.enum(['in', 'out']).default('in'),
     credential: Credential,
     /** An ID card shown with a bound ticket (station), checked for the same person. */

@@ -74,6 +74,9 @@ export function countsEvent(ev: StoredEvent): boolean {
 /**
  * Adds one committed event to a window. Returns a new tally (the input is not changed).
  * A passage counts once in its lane (in/out, credential, category) and once in its lane's zone.
+ * `zoneOfLane` knows this gate's lanes only: an event for any other lane id (a denial logged as
+ * policy.unknown-lane for a lane a device named wrongly) stays in the log but is not counted, so the IOC
+ * never sees a lane the gate does not have, nor a window the collector must refuse for it.
  */
 export function tallyEvent(
   tally: WindowTally,
@@ -81,6 +84,8 @@ export function tallyEvent(
   zoneOfLane: (lane: string) => string | undefined,
 ): WindowTally {
   if (!countsEvent(ev) || ev.lane === null) return tally;
+  const zone = zoneOfLane(ev.lane);
+  if (zone === undefined) return tally;
   const next: WindowTally = structuredClone(tally);
   const lane = (next.lanes[ev.lane] ??= emptyLane());
   if (ev.type === 'decision') {
@@ -99,8 +104,7 @@ export function tallyEvent(
   if (typeof ageBand === 'string' && AGE_BANDS.has(ageBand)) bump(lane.byCategory.ageBand, ageBand as AgeBand);
   const sex = ev.facts.sex;
   if (sex === 'M' || sex === 'F') bump(lane.byCategory.sex, sex);
-  const zone = zoneOfLane(ev.lane);
-  if (zone !== undefined) (next.zones[zone] ??= { in: 0, out: 0 })[dir] += 1;
+  (next.zones[zone] ??= { in: 0, out: 0 })[dir] += 1;
   return next;
 }
 
