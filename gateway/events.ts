@@ -63,7 +63,11 @@ export interface GatewayEvents {
   'device.link': { lane: string; device: DeviceKind; state: LinkState; reason?: string; ts: number };
   'lane.state': { lane: string; state: string; freePassage: boolean; degraded: boolean; ts: number };
   'fire.mode': { active: boolean; ts: number };
+  /** Bad outside input refused (a garbled frame, an invalid body, a forged command); `reason` is a fixed code. */
+  'input.rejected': { source: RejectedInputSource; reason: string };
 }
+
+export type RejectedInputSource = 'http' | 'qr-scanner' | 'chip-reader' | 'mqtt-command';
 
 type Listener<T> = (payload: T) => void;
 

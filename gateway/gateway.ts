@@ -101,8 +101,10 @@ export class Gateway {
           )
         : undefined;
     const auth = new Authenticator();
-    auth.onDenied = (req, why) =>
+    auth.onDenied = (req, why) => {
       logger.warn({ channel: 'auth', url: req.url.split('?')[0], ip: req.ip, why }, 'access denied');
+      bus.emit('input.rejected', { source: 'http', reason: req.principal ? 'forbidden' : 'unauthorized' });
+    };
     config.http.deviceTokens.forEach((ref, i) =>
       auth.addToken(resolveSecret(ref), { kind: 'token', role: 'device', name: `device-token-${i}` }),
     );
@@ -203,6 +205,7 @@ export class Gateway {
       logger,
       title: 'gate06 gateway',
       version: VERSION,
+      onRefused: (error) => core.bus.emit('input.rejected', { source: 'http', reason: error }),
     });
     await this.app.register(healthRoutes, { core, version: VERSION });
     await this.app.register(verifyRoutes, { decisions: core.decisions, lanes: core.lanes, auth: core.auth });

@@ -55,5 +55,6 @@ export class GatewayMetrics {
     bus.on(this, 'device.link', (l) =>
       this.deviceLink.set({ lane: l.lane, device: l.device }, l.state === 'up' ? 1 : 0),
     );
+    bus.on(this, 'input.rejected', (r) => this.rejectedInput.inc({ source: r.source, reason: r.reason }));
   }
 }

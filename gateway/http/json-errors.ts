@@ -2,7 +2,11 @@
 // that fits, the reason logged, never a stack trace.
 import type { FastifyError, FastifyInstance } from 'fastify';
 
-export function installJsonErrors(app: FastifyInstance, service: string): void {
+/**
+ * `onRefused` hears the `error` name of every 4xx sent (a fixed set of codes, fit for a metric label);
+ * `not-found` included, since probing for routes is outside input too.
+ */
+export function installJsonErrors(app: FastifyInstance, service: string, onRefused?: (error: string) => void): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (err.validation) {
@@ -10,18 +14,22 @@ export function installJsonErrors(app: FastifyInstance, service: string): void {
         { url: req.url.split('?')[0], reason: 'validation', detail: err.message.slice(0, 200) },
         'bad request',
       );
+      onRefused?.('bad-request');
       return reply.code(400).send({ error: 'bad-request', message: err.message.slice(0, 500) });
     }
     if (status < 500) {
+      const error = errorName(status, err.code);
       req.log.warn({ url: req.url.split('?')[0], code: err.code, status }, 'request refused');
-      return reply.code(status).send({ error: errorName(status, err.code), message: err.message.slice(0, 300) });
+      onRefused?.(error);
+      return reply.code(status).send({ error, message: err.message.slice(0, 300) });
     }
     req.log.error({ err, url: req.url.split('?')[0] }, 'internal error');
     return reply.code(500).send({ error: 'internal', message: `internal error; see the ${service} log` });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    onRefused?.('not-found');
+    return reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
 }
 
 function errorName(status: number, code: string | undefined): string {

@@ -14,6 +14,8 @@ export interface HttpServerOptions {
   logger: Logger;
   title: string;
   version: string;
+  /** Hears each refused request by its error name (for gate06_rejected_input_total). */
+  onRefused?: (error: string) => void;
 }
 
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
@@ -30,7 +32,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  installJsonErrors(app, 'gateway');
+  installJsonErrors(app, 'gateway', opts.onRefused);
   await registerSecurityHeaders(app);
   await app.register(swagger, {
     openapi: {

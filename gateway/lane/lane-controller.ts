@@ -86,15 +86,17 @@ export class LaneController {
     t.on('link', (state, reason) => this.onLink('turnstile', state, reason));
     for (const d of ['in', 'out'] as const) {
       devices.qr[d]?.on('scan', (text) => this.present(d, classifyScan(text), performance.now()));
-      devices.qr[d]?.on('rejected', (reason, bytes) =>
-        this.deps.logger.warn({ direction: d, reason, bytes }, 'qr frame rejected'),
-      );
+      devices.qr[d]?.on('rejected', (reason, bytes) => {
+        this.deps.logger.warn({ direction: d, reason, bytes }, 'qr frame rejected');
+        this.deps.bus.emit('input.rejected', { source: 'qr-scanner', reason });
+      });
       devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', state, reason));
       devices.chip[d]?.on('card', (read) =>
         this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
       );
       devices.chip[d]?.on('readError', (error, detail) => {
         this.deps.logger.warn({ direction: d, error, detail: detail.slice(0, 120) }, 'chip read failed');
+        this.deps.bus.emit('input.rejected', { source: 'chip-reader', reason: error });
         // The person is standing at the lane with a card that did not read: log it as a denial so the operator
         // sees why. A noisy line can produce bursts of bad frames; one denial per side every 2 s is enough.
         const now = this.now();

@@ -53,6 +53,8 @@ export interface CommandInboxOptions {
   now?: () => number;
   /** The parsed JWKS of the IOC's command signer; commands must be signed when given. */
   signerJwks?: JSONWebKeySet;
+  /** Hears each command refused, by its fixed reason code. */
+  onRefused?: (reason: CommandRejection) => void;
 }
 
 type Decoded = { ok: true; json: string } | { ok: false; reason: CommandRejection };
@@ -99,7 +101,11 @@ export class CommandInbox {
     // Log the verdict and the id only: a command body may hold a watchlist.
     const log = { verb: outcome.verb, cmdId: outcome.id, outcome: outcome.ok ? 'accepted' : outcome.reason };
     if (outcome.ok) this.opts.logger.info(log, 'command accepted');
-    else this.opts.logger.warn(log, 'command ignored');
+    else {
+      this.opts.logger.warn(log, 'command ignored');
+      // A handler that failed is our fault, not the sender's: not counted as refused input.
+      if (outcome.reason !== 'cmd.handler-failed') this.opts.onRefused?.(outcome.reason);
+    }
     return outcome;
   }
 

@@ -130,6 +130,7 @@ export class Telemetry {
       logger: this.log,
       now: this.now,
       signerJwks,
+      onRefused: (reason) => bus.emit('input.rejected', { source: 'mqtt-command', reason }),
       handlers: {
         ...this.deps.handlers,
         resend: this.deps.handlers.resend ?? ((cmd) => void this.resendSince(cmd.since)),

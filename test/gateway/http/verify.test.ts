@@ -104,18 +104,21 @@ t.test('a malformed body gets 400 with a JSON error', async (t) => {
   t.match(await res.json(), { error: String, message: String });
 });
 
-t.test('a lane id that no lane could have is refused with 400; a well-formed unknown one is a logged denial', async (t) => {
-  for (const lane of ['L 1', '<script>\n', 'L1;DROP', 'x'.repeat(33), '']) {
-    const res = await verify({ lane, credential: { kind: 'ticket', token: 'a.b.c' } });
-    t.equal(res.status, 400, JSON.stringify(lane));
-    t.match(await res.json(), { error: 'bad-request', message: /lane/ });
-  }
-  const res = await verify({ lane: 'L9', credential: { kind: 'ticket', token: 'a.b.c' }, actuate: false });
-  t.equal(res.status, 200);
-  const body = (await res.json()) as { decision: string; reason: string; eventId: string };
-  t.match(body, { decision: 'deny', reason: 'policy.unknown-lane' });
-  t.equal(h.gateway.core.store.get(body.eventId)?.lane, 'L9', 'logged under the lane the device named');
-});
+t.test(
+  'a lane id that no lane could have is refused with 400; a well-formed unknown one is a logged denial',
+  async (t) => {
+    for (const lane of ['L 1', '<script>\n', 'L1;DROP', 'x'.repeat(33), '']) {
+      const res = await verify({ lane, credential: { kind: 'ticket', token: 'a.b.c' } });
+      t.equal(res.status, 400, JSON.stringify(lane));
+      t.match(await res.json(), { error: 'bad-request', message: /lane/ });
+    }
+    const res = await verify({ lane: 'L9', credential: { kind: 'ticket', token: 'a.b.c' }, actuate: false });
+    t.equal(res.status, 200);
+    const body = (await res.json()) as { decision: string; reason: string; eventId: string };
+    t.match(body, { decision: 'deny', reason: 'policy.unknown-lane' });
+    t.equal(h.gateway.core.store.get(body.eventId)?.lane, 'L9', 'logged under the lane the device named');
+  },
+);
 
 t.test('a prototype-poisoning body is refused', async (t) => {
   const res = await verify(
@@ -171,6 +174,9 @@ t.test('/healthz needs no token and /metrics counts decisions', async (t) => {
   t.match(metrics, /gate06_decisions_total\{decision="deny",reason="ticket.expired",credential="ticket"\} 1/);
   t.match(metrics, /gate06_decision_latency_seconds_bucket/);
   t.match(metrics, /gate06_device_link_up/);
+  // The tests above sent malformed and oversize bodies, no token and the wrong token's role.
+  for (const reason of ['bad-request', 'payload-too-large', 'unauthorized', 'forbidden'])
+    t.match(metrics, new RegExp(`gate06_rejected_input_total\\{source="http",reason="${reason}"\\} [1-9]`), reason);
 });
 
 t.test('OpenAPI is served at /docs', async (t) => {

@@ -18,6 +18,7 @@ function setUp(
   const tmp = opts.dbPath ? null : tempDir();
   const db = new Database(opts.dbPath ?? join(tmp!.dir, 'cmd.db'));
   const calls: Array<{ verb: string; id: string }> = [];
+  const refused: string[] = [];
   const handlers: CommandHandlers = {
     'free-passage': (c) => void calls.push({ verb: 'free-passage', id: c.id }),
     resend: (c) => void calls.push({ verb: 'resend', id: c.id }),
@@ -31,13 +32,14 @@ function setUp(
     logger: silentLogger,
     now: clock.now,
     signerJwks: opts.signerJwks as never,
+    onRefused: (reason) => void refused.push(reason),
   });
   inbox.init();
   t.teardown(() => {
     db.close();
     tmp?.cleanup();
   });
-  return { clock, inbox, calls, db };
+  return { clock, inbox, calls, db, refused };
 }
 
 const freePassage = (clock: FakeClock, over: Record<string, unknown> = {}) =>
@@ -53,17 +55,19 @@ const freePassage = (clock: FakeClock, over: Record<string, unknown> = {}) =>
   );
 
 t.test('a valid command runs its handler once', async (t) => {
-  const { clock, inbox, calls } = setUp(t);
+  const { clock, inbox, calls, refused } = setUp(t);
   const out = await inbox.receive(topic('free-passage'), freePassage(clock), false);
   t.same(out, { ok: true, verb: 'free-passage', id: 'cmd-00000001' });
   t.same(calls, [{ verb: 'free-passage', id: 'cmd-00000001' }]);
+  t.same(refused, [], 'nothing counted as refused');
 });
 
-t.test('an expired command does nothing', async (t) => {
-  const { clock, inbox, calls } = setUp(t);
+t.test('an expired command does nothing and is counted as refused input', async (t) => {
+  const { clock, inbox, calls, refused } = setUp(t);
   const out = await inbox.receive(topic('free-passage'), freePassage(clock, { expiresAt: clock.now() - 1 }), false);
   t.match(out, { ok: false, reason: 'cmd.expired' });
   t.same(calls, []);
+  t.same(refused, ['cmd.expired']);
 });
 
 t.test('a repeated command does nothing', async (t) => {
