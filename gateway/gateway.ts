@@ -211,13 +211,15 @@ export class Gateway {
     await this.app.register(verifyRoutes, { decisions: core.decisions, lanes: core.lanes, auth: core.auth });
     await this.app.register(eventsRoutes, { store: core.store, audit: core.audit, auth: core.auth });
     for (const plugin of opts.http ?? []) await plugin(this.app, core);
-    for (const lane of core.lanes.values()) {
-      await lane.start();
-      this.started.push({ name: `lane ${lane.id}`, start: async () => {}, stop: () => lane.stop() });
-    }
+    // Features before lanes: telemetry must already hear the device links, lane states and alarms a lane
+    // reports as it opens its ports (a reader missing at boot), and count every event from the first one.
     for (const f of this.features) {
       await f.start();
       this.started.push(f);
+    }
+    for (const lane of core.lanes.values()) {
+      await lane.start();
+      this.started.push({ name: `lane ${lane.id}`, start: async () => {}, stop: () => lane.stop() });
     }
     await this.app.listen({ host: config.http.host, port: config.http.port });
     this.runRetention();
@@ -240,7 +242,10 @@ export class Gateway {
     }
   }
 
-  /** Stops in reverse: HTTP first (no new decisions), features (telemetry flushes), lanes, then the store. */
+  /**
+   * Stops in reverse: HTTP first (no new decisions), then the lanes (no new scans), then the features
+   * (telemetry closes its last window with every event in it, and flushes), then the store.
+   */
   async stop(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await this.app?.close();
