@@ -146,6 +146,24 @@ if (!hasSocat()) {
     },
   );
 
+  t.test('stopped while people pass and the broker is down, then restarted: no count lost', async (t) => {
+    const broker: OutageBroker = await startOutageBroker();
+    t.teardown(() => broker.stop());
+    const run = await startRun(t, broker.url);
+    const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
+    t.teardown(() => collector.dispose());
+    await sleep(6000);
+    await broker.takeDown();
+    await sleep(500);
+    // The shutdown waits for the outbox in vain while the crowd keeps walking through.
+    await run.daemon.stop();
+    await run.crowd.stop();
+    await broker.bringUp();
+    run.daemon = await startDaemon(run.configFile);
+    await sleep(6000);
+    await finishAndCompare(t, run, collector);
+  });
+
   t.test('a broker outage mid-run delays counts but loses and doubles none', async (t) => {
     const broker: OutageBroker = await startOutageBroker();
     t.teardown(() => broker.stop());

@@ -127,7 +127,11 @@ if (!hasSocat()) {
       'once: the lane logger is bound to it',
     );
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
-    t.match(metrics, /gate06_rejected_input_total\{source="qr-scanner",reason="frame\.[a-z0-9-]+"\} [1-9]/, 'and counted');
+    t.match(
+      metrics,
+      /gate06_rejected_input_total\{source="qr-scanner",reason="frame\.[a-z0-9-]+"\} [1-9]/,
+      'and counted',
+    );
     await L1.turnstile.pass('in');
     await settle();
   });
