@@ -60,7 +60,8 @@ export interface GatewayEvents {
   'passage.timeout': { lane: string; direction: Direction; decisionId: string; ts: number };
   'alarm.raised': Alarm;
   'alarm.acknowledged': { id: string; by: string; ts: number };
-  'device.link': { lane: string; device: DeviceKind; state: LinkState; reason?: string; ts: number };
+  /** `side` for a lane's per-direction devices (entry and exit readers), absent for the lane's turnstile. */
+  'device.link': { lane: string; device: DeviceKind; side?: Direction; state: LinkState; reason?: string; ts: number };
   'lane.state': { lane: string; state: string; freePassage: boolean; degraded: boolean; ts: number };
   'fire.mode': { active: boolean; ts: number };
   /** Bad outside input refused (a garbled frame, an invalid body, a forged command); `reason` is a fixed code. */

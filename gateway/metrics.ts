@@ -32,7 +32,7 @@ export class GatewayMetrics {
   readonly deviceLink = new Gauge({
     name: 'gate06_device_link_up',
     help: '1 when the device link is up',
-    labelNames: ['lane', 'device'] as const,
+    labelNames: ['lane', 'device', 'side'] as const,
     registers: [this.registry],
   });
   readonly rejectedInput = new Counter({
@@ -53,7 +53,7 @@ export class GatewayMetrics {
     );
     bus.on(this, 'alarm.raised', (a) => this.alarms.inc({ kind: a.kind }));
     bus.on(this, 'device.link', (l) =>
-      this.deviceLink.set({ lane: l.lane, device: l.device }, l.state === 'up' ? 1 : 0),
+      this.deviceLink.set({ lane: l.lane, device: l.device, side: l.side ?? '' }, l.state === 'up' ? 1 : 0),
     );
     bus.on(this, 'input.rejected', (r) => this.rejectedInput.inc({ source: r.source, reason: r.reason }));
   }

@@ -83,14 +83,14 @@ export class LaneController {
     t.on('alarm', (active) => {
       if (active) this.deps.alarms.raise('turnstile-alarm', this.id);
     });
-    t.on('link', (state, reason) => this.onLink('turnstile', state, reason));
+    t.on('link', (state, reason) => this.onLink('turnstile', undefined, state, reason));
     for (const d of ['in', 'out'] as const) {
       devices.qr[d]?.on('scan', (text) => this.present(d, classifyScan(text), performance.now()));
       devices.qr[d]?.on('rejected', (reason, bytes) => {
         this.deps.logger.warn({ direction: d, reason, bytes }, 'qr frame rejected');
         this.deps.bus.emit('input.rejected', { source: 'qr-scanner', reason });
       });
-      devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', state, reason));
+      devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', d, state, reason));
       devices.chip[d]?.on('card', (read) =>
         this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
       );
@@ -110,7 +110,7 @@ export class LaneController {
           )
           .catch((err) => this.deps.logger.error({ err }, 'could not log the failed read'));
       });
-      devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', state, reason));
+      devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', d, state, reason));
     }
     this.tick = setInterval(() => this.onTick(), this.deps.tickMs ?? 100);
     this.tick.unref();
@@ -355,13 +355,23 @@ export class LaneController {
     }
   }
 
-  private onLink(device: DeviceKind, state: LinkState, reason?: string): void {
-    const before = this.links.get(device);
-    this.links.set(device, state);
-    this.deps.bus.emit('device.link', { lane: this.id, device, state, reason, ts: this.now() });
+  /** One slot per device and side: the exit reader being up must not hide a dead entry reader. */
+  private onLink(device: DeviceKind, side: Direction | undefined, state: LinkState, reason?: string): void {
+    const key = linkKey(device, side);
+    const before = this.links.get(key);
+    this.links.set(key, state);
+    this.deps.bus.emit('device.link', {
+      lane: this.id,
+      device,
+      ...(side ? { side } : {}),
+      state,
+      reason,
+      ts: this.now(),
+    });
     if (state === 'down' && before !== 'down')
       this.deps.alarms.raise('device-offline', this.id, {
         device,
+        ...(side ? { side } : {}),
         ...(reason ? { reason: reason.slice(0, 100) } : {}),
       });
     this.publishState();
@@ -398,3 +408,6 @@ function ticketIsBound(token: string): boolean {
     return false;
   }
 }
+
+/** A lane's link slot: `turnstile`, or a reader with its side (`qr-scanner:in`), as /healthz shows them. */
+export const linkKey = (device: DeviceKind, side?: Direction): string => (side ? `${device}:${side}` : device);

@@ -1,17 +1,18 @@
 // What the retained `health` topic says about a gate, built from plain inputs (pure), plus the two small
 // trackers that feed it: device links and lane states from the event bus, and wall-clock jumps.
-import type { DeviceKind, GatewayEvents, LinkState } from '../events.js';
+import type { GatewayEvents } from '../events.js';
 import type { GatePayload } from './topics.js';
 
 export type HealthPayload = GatePayload<'health'>;
 
 /** Latest link state per (lane, device) and latest state per lane, as the bus reported them. */
 export class LinkBoard {
-  private readonly devices = new Map<string, { lane: string; device: DeviceKind; state: LinkState }>();
+  private readonly devices = new Map<string, HealthPayload['devices'][number]>();
   private readonly lanes = new Map<string, { lane: string; degraded: boolean; freePassage: boolean }>();
 
   onDeviceLink(ev: GatewayEvents['device.link']): void {
-    this.devices.set(`${ev.lane}\u0000${ev.device}`, { lane: ev.lane, device: ev.device, state: ev.state });
+    const { lane, device, side, state } = ev;
+    this.devices.set(`${lane}\u0000${device}\u0000${side ?? ''}`, { lane, device, ...(side ? { side } : {}), state });
   }
 
   onLaneState(ev: GatewayEvents['lane.state']): void {
@@ -19,7 +20,8 @@ export class LinkBoard {
   }
 
   deviceList(): HealthPayload['devices'] {
-    return [...this.devices.values()].sort((a, b) => (a.lane + a.device < b.lane + b.device ? -1 : 1));
+    const key = (d: HealthPayload['devices'][number]) => `${d.lane}\u0000${d.device}\u0000${d.side ?? ''}`;
+    return [...this.devices.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
   }
 
   laneList(): HealthPayload['lanes'] {

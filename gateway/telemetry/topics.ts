@@ -94,6 +94,8 @@ export const HealthPayload = z
         .object({
           lane: Id,
           device: z.enum(['qr-scanner', 'chip-reader', 'turnstile', 'camera']),
+          /** Entry (in) or exit (out) reader; absent for the lane's turnstile. */
+          side: z.enum(['in', 'out']).optional(),
           state: z.enum(['up', 'down']),
         })
         .strict(),

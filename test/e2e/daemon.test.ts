@@ -137,18 +137,24 @@ if (!hasSocat()) {
   });
 
   t.test('a scanner unplugged and replugged comes back without a restart', async (t) => {
-    const link = async () => {
+    const lane = async () => {
       const h = (await (await fetch(`${daemon.url}/healthz`)).json()) as {
-        lanes: Array<{ lane: string; links: Record<string, string> }>;
+        lanes: Array<{ lane: string; degraded: boolean; links: Record<string, string> }>;
       };
-      return h.lanes.find((l) => l.lane === 'L1')!.links['qr-scanner'];
+      return h.lanes.find((l) => l.lane === 'L1')!;
     };
+    const link = async () => (await lane()).links['qr-scanner:in'];
     await rig.unplug('L1', 'qr-in');
     await until(async () => (await link()) === 'down', 10_000, 'scanner link down');
     t.equal(await link(), 'down');
+    // The exit scanner of the same lane is still there: it has its own slot and must not hide the dead one.
+    t.equal((await lane()).links['qr-scanner:out'], 'up', 'the exit scanner is shown up beside it');
+    t.equal((await lane()).degraded, true, 'the lane is degraded');
     t.ok(
-      (await events('type=alarm')).some((e) => e.facts.kind === 'device-offline'),
-      'device-offline alarm',
+      (await events('type=alarm')).some(
+        (e) => e.facts.kind === 'device-offline' && e.facts.device === 'qr-scanner' && e.facts.side === 'in',
+      ),
+      'device-offline alarm naming the entry scanner',
     );
     await rig.replug('L1', 'qr-in');
     await until(async () => (await link()) === 'up', 15_000, 'scanner link up');

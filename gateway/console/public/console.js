@@ -353,7 +353,7 @@ function connectLive() {
   on('link', (k) => {
     const l = state.lanes.get(k.lane);
     if (!l) return;
-    l.links = { ...l.links, [k.device]: k.state };
+    l.links = { ...l.links, [k.side ? `${k.device}:${k.side}` : k.device]: k.state };
     renderLanes();
   });
   on('fire', (f) => {
