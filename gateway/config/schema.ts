@@ -265,6 +265,11 @@ export const GatewayConfig = z
       windowSeconds: z.number().int().min(5).max(3600).default(60),
       outboxMax: z.number().int().min(10).default(10000),
       healthIntervalS: z.number().int().min(1).default(30),
+      /**
+       * Counts by nationality, age band and sex are published for a lane and window only when each non-empty
+       * cell has at least this many people; otherwise that breakdown is sent as `withheld` (1: everything shown).
+       */
+      categoryMinCount: z.number().int().min(1).max(100).default(3),
       /** Signs inbound commands; commands are Ed25519 JWS from the IOC. */
       commandSignerJwksFile: z.string().optional(),
     })

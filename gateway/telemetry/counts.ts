@@ -119,6 +119,50 @@ const byKey = <T>(rec: Record<string, T>): Array<[string, T]> =>
 const fullRecord = <K extends string>(keys: readonly K[], rec: Partial<Record<K, number>>): Record<K, number> =>
   Object.fromEntries(keys.map((k) => [k, rec[k] ?? 0])) as Record<K, number>;
 
+export type CategoryCounts = NonNullable<CountsPayload['lanes'][number]['byCategory']>;
+type Withheld = NonNullable<CategoryCounts['withheld']>;
+const NOTHING_WITHHELD: Withheld = { nationality: 0, ageBand: 0, sex: 0 };
+
+/** What the IOC may see of a window's categories (Decree 13: a category cell must not single a person out). */
+export interface CountsDisclosure {
+  /** A breakdown (nationality, age band, sex) is shown for a lane and window only if each non-empty cell has at least this many people. */
+  categoryMinCount: number;
+}
+
+const small = (n: number, min: number): boolean => n > 0 && n < min;
+
+/**
+ * Withholds each breakdown of a lane's categories that has a cell below the minimum: its cells move into
+ * `withheld`, so every total still adds up. Idempotent, and a merge of two windows can run it again.
+ */
+export function withholdSmallCells(c: CategoryCounts, { categoryMinCount: min }: CountsDisclosure): CategoryCounts {
+  const out: CategoryCounts = {
+    ...c,
+    ageBand: { ...c.ageBand },
+    sex: { ...c.sex },
+    withheld: { ...(c.withheld ?? NOTHING_WITHHELD) },
+  };
+  const w = out.withheld!;
+  if (small(out.domestic, min) || small(out.foreign, min)) {
+    w.nationality += out.domestic + out.foreign;
+    out.domestic = 0;
+    out.foreign = 0;
+  }
+  if (AGE_BAND_LIST.some((b) => small(out.ageBand[b] ?? 0, min))) {
+    for (const b of AGE_BAND_LIST) {
+      w.ageBand += out.ageBand[b] ?? 0;
+      out.ageBand[b] = 0;
+    }
+  }
+  if (SEX_LIST.some((s) => small(out.sex[s] ?? 0, min))) {
+    for (const s of SEX_LIST) {
+      w.sex += out.sex[s] ?? 0;
+      out.sex[s] = 0;
+    }
+  }
+  return out;
+}
+
 export interface WindowIdentity {
   site: string;
   gate: string;
@@ -128,8 +172,12 @@ export interface WindowIdentity {
   windowEnd: number;
 }
 
-/** A closed window as published. Lanes and zones that saw nothing are left out: absent means zero. */
-export function toCountsPayload(id: WindowIdentity, tally: WindowTally): CountsPayload {
+/**
+ * A closed window as published. Lanes and zones that saw nothing are left out: absent means zero. Category
+ * cells below the disclosure minimum are withheld (see withholdSmallCells); in, out, denied and credentials
+ * are exact.
+ */
+export function toCountsPayload(id: WindowIdentity, tally: WindowTally, disclosure: CountsDisclosure): CountsPayload {
   return {
     schema: 1,
     site: id.site,
@@ -145,13 +193,16 @@ export function toCountsPayload(id: WindowIdentity, tally: WindowTally): CountsP
       out: l.out,
       denied: l.denied,
       byCredential: fullRecord(VIA_LIST, l.byCredential),
-      byCategory: {
-        domestic: l.byCategory.domestic,
-        foreign: l.byCategory.foreign,
-        unknown: l.byCategory.unknown,
-        ageBand: fullRecord(AGE_BAND_LIST, l.byCategory.ageBand),
-        sex: fullRecord(SEX_LIST, l.byCategory.sex),
-      },
+      byCategory: withholdSmallCells(
+        {
+          domestic: l.byCategory.domestic,
+          foreign: l.byCategory.foreign,
+          unknown: l.byCategory.unknown,
+          ageBand: fullRecord(AGE_BAND_LIST, l.byCategory.ageBand),
+          sex: fullRecord(SEX_LIST, l.byCategory.sex),
+        },
+        disclosure,
+      ),
     })),
   };
 }
@@ -208,7 +259,32 @@ export function addTallies(a: WindowTally, b: WindowTally): WindowTally {
  * moves to the later end, and every count adds up. Used when the outbox is full (resolution is lost, totals
  * are not) and to join runs of empty windows queued during an outage.
  */
-export function mergeCounts(earlier: CountsPayload, later: CountsPayload): CountsPayload {
+export function mergeCounts(earlier: CountsPayload, later: CountsPayload, disclosure: CountsDisclosure): CountsPayload {
   const tally = addTallies(tallyOfPayload(earlier), tallyOfPayload(later));
-  return toCountsPayload({ ...earlier, windowEnd: Math.max(earlier.windowEnd, later.windowEnd) }, tally);
+  const merged = toCountsPayload(
+    { ...earlier, windowEnd: Math.max(earlier.windowEnd, later.windowEnd) },
+    tally,
+    disclosure,
+  );
+  // What either part withheld stays withheld: it is added back, and the merged cells are checked again.
+  const withheldIn = (p: CountsPayload, lane: string): Withheld =>
+    p.lanes.find((l) => l.lane === lane)?.byCategory?.withheld ?? NOTHING_WITHHELD;
+  for (const l of merged.lanes) {
+    const a = withheldIn(earlier, l.lane);
+    const b = withheldIn(later, l.lane);
+    const c = l.byCategory!;
+    const w = c.withheld ?? NOTHING_WITHHELD;
+    l.byCategory = withholdSmallCells(
+      {
+        ...c,
+        withheld: {
+          nationality: w.nationality + a.nationality + b.nationality,
+          ageBand: w.ageBand + a.ageBand + b.ageBand,
+          sex: w.sex + a.sex + b.sex,
+        },
+      },
+      disclosure,
+    );
+  }
+  return merged;
 }

@@ -8,7 +8,14 @@
 //   - at 100 % a new alarm is not queued (it stays in the local event log); the drop is counted and logged.
 // Runs of empty windows queued during an outage are folded the same way, so a week offline costs one row.
 import type { Database } from 'better-sqlite3';
-import { type CountsPayload, isEmptyTally, mergeCounts, toCountsPayload, type WindowTally } from './counts.js';
+import {
+  type CountsDisclosure,
+  type CountsPayload,
+  isEmptyTally,
+  mergeCounts,
+  toCountsPayload,
+  type WindowTally,
+} from './counts.js';
 import type { GatePayload } from './topics.js';
 
 export type OutboxTopic = 'counts' | 'alarms';
@@ -46,6 +53,7 @@ export class Outbox {
   constructor(
     private readonly db: Database,
     readonly capacity: number,
+    private readonly disclosure: CountsDisclosure,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -79,14 +87,18 @@ export class Outbox {
     const joinsEmptyRun = empty && newest?.empty === 1 && newest.window_end === w.windowStart;
     if (newest && (full || joinsEmptyRun)) {
       const earlier = JSON.parse(newest.payload) as CountsPayload;
-      const merged = mergeCounts(earlier, toCountsPayload({ ...w, seq: earlier.seq }, w.tally));
+      const merged = mergeCounts(
+        earlier,
+        toCountsPayload({ ...w, seq: earlier.seq }, w.tally, this.disclosure),
+        this.disclosure,
+      );
       this.db
         .prepare('UPDATE tel_outbox SET payload = ?, rev = rev + 1, empty = ?, window_end = ? WHERE id = ?')
         .run(JSON.stringify(merged), empty && newest.empty === 1 ? 1 : 0, merged.windowEnd, newest.id);
       return { queued: 'merged', intoSeq: earlier.seq };
     }
     const seq = this.nextCountsSeq();
-    const payload = toCountsPayload({ ...w, seq }, w.tally);
+    const payload = toCountsPayload({ ...w, seq }, w.tally, this.disclosure);
     this.db
       .prepare(
         "INSERT INTO tel_outbox (topic, payload, empty, window_start, window_end, created_at) VALUES ('counts', ?, ?, ?, ?, ?)",

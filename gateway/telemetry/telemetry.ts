@@ -115,7 +115,7 @@ export class Telemetry {
       }
     }
     const zoneOfLane = new Map(config.gate.lanes.map((l) => [l.id, l.zone]));
-    this.outbox = new Outbox(store.db, mqttCfg.outboxMax, this.now);
+    this.outbox = new Outbox(store.db, mqttCfg.outboxMax, { categoryMinCount: mqttCfg.categoryMinCount }, this.now);
     this.windows = new CountWindows(store.db, this.outbox, {
       site: config.site.id,
       gate: config.gate.id,

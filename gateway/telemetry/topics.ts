@@ -25,6 +25,19 @@ export const CategoryCounts = z
     /** age band ('0-17', '18-39', '40-59', '60+') → count */
     ageBand: z.partialRecord(z.enum(['0-17', '18-39', '40-59', '60+']), z.number().int().nonnegative()).default({}),
     sex: z.partialRecord(z.enum(['M', 'F']), z.number().int().nonnegative()).default({}),
+    /**
+     * Passages whose nationality, age band or sex is not shown because a cell of that breakdown, in this lane
+     * and window, held fewer people than mqtt.categoryMinCount: a cell of one beside a lane and a minute
+     * would single a person out. The breakdown's other cells are withheld with it, so none can be derived.
+     */
+    withheld: z
+      .object({
+        nationality: z.number().int().nonnegative(),
+        ageBand: z.number().int().nonnegative(),
+        sex: z.number().int().nonnegative(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

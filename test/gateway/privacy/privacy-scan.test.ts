@@ -44,7 +44,10 @@ async function telemetryFeature(
     const offset = { ms: 0 };
     const make = (core: import('../../../gateway/gateway.js').GatewayCore): Feature => {
       const tel = new Telemetry({
-        config: { ...core.config, mqtt: { url: broker.url, windowSeconds: 5, outboxMax: 1000, healthIntervalS: 1 } },
+        config: {
+          ...core.config,
+          mqtt: { url: broker.url, windowSeconds: 5, outboxMax: 1000, healthIntervalS: 1, categoryMinCount: 3 },
+        },
         store: core.store,
         bus: core.bus,
         logger: core.logger,

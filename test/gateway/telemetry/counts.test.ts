@@ -4,6 +4,7 @@ import type { StoredEvent } from '../../../gateway/store/types.js';
 import {
   emptyTally,
   mergeCounts,
+  type CountsPayload as Published,
   tallyEvent,
   toCountsPayload,
   type WindowTally,
@@ -13,6 +14,8 @@ import { CountsPayload } from '../../../gateway/telemetry/topics.js';
 
 const zoneOf = (lane: string): string | undefined => ({ L1: 'main', L2: 'museum' })[lane];
 const id = { site: 's', gate: 'g', bootId: 'b', seq: 1, windowStart: 0, windowEnd: 60_000 };
+/** Every category cell shown: the exactness properties below hold cell by cell. */
+const SHOW_ALL = { categoryMinCount: 1 };
 
 const event = fc.record({
   type: fc.constantFrom('passage', 'decision', 'timeout', 'alarm'),
@@ -57,7 +60,7 @@ t.test(
     fc.assert(
       fc.property(fc.array(event, { maxLength: 200 }), (gens) => {
         const evs = gens.map(toStored);
-        const p = toCountsPayload(id, tallyAll(evs));
+        const p = toCountsPayload(id, tallyAll(evs), SHOW_ALL);
         const passages = evs.filter((e) => e.type === 'passage' && e.lane !== null && e.direction !== null);
         if (p.lanes.some((l) => l.lane !== 'L1' && l.lane !== 'L2')) return false;
         for (const lane of ['L1', 'L2']) {
@@ -90,7 +93,8 @@ t.test('the payload is a function of the counts alone (same counts, same bytes)'
       const evs = gens.map(toStored);
       const reversed = [...evs].reverse();
       return (
-        JSON.stringify(toCountsPayload(id, tallyAll(evs))) === JSON.stringify(toCountsPayload(id, tallyAll(reversed)))
+        JSON.stringify(toCountsPayload(id, tallyAll(evs), SHOW_ALL)) ===
+        JSON.stringify(toCountsPayload(id, tallyAll(reversed), SHOW_ALL))
       );
     }),
   );
@@ -101,13 +105,97 @@ t.test('merging two windows keeps the earlier start and seq and adds every count
     fc.property(fc.array(event, { maxLength: 60 }), fc.array(event, { maxLength: 60 }), (a, b) => {
       const ea = a.map(toStored);
       const eb = b.map((g, i) => toStored(g, i + 1000));
-      const pa = toCountsPayload(id, tallyAll(ea));
-      const pb = toCountsPayload({ ...id, seq: 2, windowStart: 60_000, windowEnd: 120_000 }, tallyAll(eb));
-      const merged = mergeCounts(pa, pb);
-      const whole = toCountsPayload({ ...id, windowEnd: 120_000 }, tallyAll([...ea, ...eb]));
+      const pa = toCountsPayload(id, tallyAll(ea), SHOW_ALL);
+      const pb = toCountsPayload({ ...id, seq: 2, windowStart: 60_000, windowEnd: 120_000 }, tallyAll(eb), SHOW_ALL);
+      const merged = mergeCounts(pa, pb, SHOW_ALL);
+      const whole = toCountsPayload({ ...id, windowEnd: 120_000 }, tallyAll([...ea, ...eb]), SHOW_ALL);
       return JSON.stringify(merged) === JSON.stringify(whole);
     }),
   );
+});
+
+/** What a lane's categories must say of these events when cells below `min` are withheld. */
+function disclosureHolds(p: Published, evs: StoredEvent[], min: number): boolean {
+  for (const l of p.lanes) {
+    const c = l.byCategory!;
+    const w = c.withheld!;
+    const mine = evs.filter((e) => e.type === 'passage' && e.lane === l.lane && e.direction !== null);
+    const cells = [c.domestic, c.foreign, ...Object.values(c.ageBand), ...Object.values(c.sex)];
+    if (cells.some((n) => n !== undefined && n > 0 && n < min)) return false;
+    const nationalityKnown = mine.filter((e) => typeof e.facts.nationality === 'string' && e.facts.nationality !== '');
+    const bandKnown = mine.filter((e) => ['0-17', '18-39', '40-59', '60+'].includes(String(e.facts.ageBand)));
+    const sexKnown = mine.filter((e) => e.facts.sex === 'M' || e.facts.sex === 'F');
+    const bands = Object.values(c.ageBand).reduce((a, b) => a + (b ?? 0), 0);
+    const sexes = Object.values(c.sex).reduce((a, b) => a + (b ?? 0), 0);
+    if (c.domestic + c.foreign + w.nationality !== nationalityKnown.length) return false;
+    if (c.unknown !== mine.length - nationalityKnown.length) return false;
+    if (bands + w.ageBand !== bandKnown.length || sexes + w.sex !== sexKnown.length) return false;
+  }
+  return true;
+}
+
+t.test(
+  'no category cell below the minimum is published; withheld cells keep every total, in, out and denied exact',
+  async (_t) => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 120 }), fc.integer({ min: 1, max: 6 }), (gens, min) => {
+        const evs = gens.map(toStored);
+        const shown = toCountsPayload(id, tallyAll(evs), { categoryMinCount: min });
+        const all = toCountsPayload(id, tallyAll(evs), SHOW_ALL);
+        const exact = (q: Published) => JSON.stringify(q.lanes.map(({ byCategory: _c, ...rest }) => rest));
+        return (
+          disclosureHolds(shown, evs, min) && exact(shown) === exact(all) && CountsPayload.safeParse(shown).success
+        );
+      }),
+    );
+  },
+);
+
+t.test('merged windows (a full outbox) withhold what either part withheld, and keep totals', async (_t) => {
+  fc.assert(
+    fc.property(
+      fc.array(event, { maxLength: 60 }),
+      fc.array(event, { maxLength: 60 }),
+      fc.integer({ min: 1, max: 6 }),
+      (a, b, min) => {
+        const ea = a.map(toStored);
+        const eb = b.map((g, i) => toStored(g, i + 1000));
+        const disclosure = { categoryMinCount: min };
+        const pa = toCountsPayload(id, tallyAll(ea), disclosure);
+        const pb = toCountsPayload(
+          { ...id, seq: 2, windowStart: 60_000, windowEnd: 120_000 },
+          tallyAll(eb),
+          disclosure,
+        );
+        return disclosureHolds(mergeCounts(pa, pb, disclosure), [...ea, ...eb], min);
+      },
+    ),
+  );
+});
+
+t.test('one woman over 60 from Viet Nam in a window: her lane shows a passage, not who passed', async (t) => {
+  const ev = toStored(
+    {
+      type: 'passage',
+      lane: 'L2',
+      direction: 'in',
+      decision: null,
+      via: 'chip',
+      nationality: 'VNM',
+      ageBand: '60+',
+      sex: 'F',
+    },
+    1,
+  );
+  const l = toCountsPayload(id, tallyAll([ev]), { categoryMinCount: 3 }).lanes[0]!;
+  t.match(l, { lane: 'L2', in: 1, byCredential: { chip: 1 } });
+  t.match(l.byCategory, {
+    domestic: 0,
+    foreign: 0,
+    ageBand: { '60+': 0 },
+    sex: { F: 0 },
+    withheld: { nationality: 1, ageBand: 1, sex: 1 },
+  });
 });
 
 t.test('windows align to wall-clock multiples of their length', async (t) => {

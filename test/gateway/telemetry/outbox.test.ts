@@ -10,7 +10,7 @@ function setUp(t: { teardown: (fn: () => unknown) => void }, capacity = 100) {
   const clock = new FakeClock();
   const { dir, cleanup } = tempDir();
   const store = openStore(join(dir, 'gw.db'), clock);
-  const outbox = new Outbox(store.db, capacity, clock.now);
+  const outbox = new Outbox(store.db, capacity, { categoryMinCount: 1 }, clock.now);
   const windows = new CountWindows(store.db, outbox, {
     site: 's',
     gate: 'g',

@@ -18,10 +18,14 @@ import {
 
 const MINUTE = 60_000;
 
-async function setUp(t: { teardown: (fn: () => unknown) => void }, url: string, opts: { outboxMax?: number } = {}) {
+async function setUp(
+  t: { teardown: (fn: () => unknown) => void },
+  url: string,
+  opts: { outboxMax?: number; categoryMinCount?: number } = {},
+) {
   const clock = new FakeClock();
   const { dir, cleanup } = tempDir();
-  const config = gateConfig({ url, outboxMax: opts.outboxMax });
+  const config = gateConfig({ url, outboxMax: opts.outboxMax, categoryMinCount: opts.categoryMinCount });
   const store = openStore(join(dir, 'gw.db'), clock);
   const collector = await Collector.connect(url, config.site.id, config.gate.id, { persistent: true });
   const telemetry = newTelemetry({ config, store }, clock);
@@ -36,10 +40,11 @@ async function setUp(t: { teardown: (fn: () => unknown) => void }, url: string, 
   return { clock, config, store, collector, telemetry };
 }
 
-t.test('a closed window is published once with exact per-lane, per-zone and category counts', async (t) => {
+/** Four passages and a denial on two lanes, then the window closes: the payload the IOC receives. */
+async function oneWindow(t: Parameters<typeof setUp>[0], opts: { categoryMinCount?: number }) {
   const broker = await startTestBroker();
   t.teardown(() => broker.stop());
-  const { clock, store, collector, telemetry } = await setUp(t, broker.url);
+  const { clock, store, collector, telemetry } = await setUp(t, broker.url, opts);
   pass(store, 'L1', 'in', { via: 'ticket', nationality: 'VNM', ageBand: '18-39', sex: 'F' });
   pass(store, 'L1', 'in', { via: 'chip', nationality: 'KOR' });
   pass(store, 'L1', 'out', { via: 'free-passage' });
@@ -49,7 +54,26 @@ t.test('a closed window is published once with exact per-lane, per-zone and cate
   telemetry.tick();
   await collector.until(() => collector.counts().length === 1);
   const [w] = collector.counts();
-  const p = CountsPayload.parse(w!.payload);
+  return CountsPayload.parse(w!.payload);
+}
+
+t.test('by default a category cell of fewer than 3 people is withheld; in, out and denied stay exact', async (t) => {
+  const p = await oneWindow(t, {});
+  const l1 = p.lanes.find((l) => l.lane === 'L1')!;
+  t.match(l1, { in: 2, out: 1, denied: 0, byCredential: { ticket: 1, chip: 1, 'free-passage': 1 } });
+  t.match(l1.byCategory, {
+    domestic: 0,
+    foreign: 0,
+    unknown: 1,
+    ageBand: { '18-39': 0 },
+    sex: { F: 0 },
+    withheld: { nationality: 2, ageBand: 1, sex: 1 },
+  });
+});
+
+t.test('a closed window is published once with exact per-lane, per-zone and category counts', async (t) => {
+  // A site whose DPO allows every cell (categoryMinCount 1): the category counts are exact too.
+  const p = await oneWindow(t, { categoryMinCount: 1 });
   t.equal(p.seq, 1);
   t.equal(p.windowEnd - p.windowStart, MINUTE);
   const l1 = p.lanes.find((l) => l.lane === 'L1')!;
