@@ -8,7 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { installJsonErrors } from '../../gateway/http/json-errors.js';
+import { earlyErrorOptions, installJsonErrors } from '../../gateway/http/json-errors.js';
 import { bearerChecker } from './auth.js';
 import { type ApiDeps, registerApiRoutes } from './routes.js';
 
@@ -21,10 +21,12 @@ export interface CollectorHttpOptions extends ApiDeps {
 const DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
 
 export async function createCollectorHttp(opts: CollectorHttpOptions): Promise<FastifyInstance> {
+  // warn: the dashboard polls every few seconds, and a log line per request would drown the log.
+  const log = opts.logger.child({ channel: 'collector:http' }, { level: 'warn' });
   const app = Fastify({
     bodyLimit: opts.bodyLimitBytes,
-    // warn: the dashboard polls every few seconds, and a log line per request would drown the log.
-    loggerInstance: opts.logger.child({ channel: 'collector:http' }, { level: 'warn' }) as never,
+    loggerInstance: log as never,
+    ...earlyErrorOptions(log),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200 },

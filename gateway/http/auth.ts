@@ -56,7 +56,8 @@ export class Authenticator {
   /** The device or staff token in the Authorization header: undefined when there is none to check. */
   private bearer(req: FastifyRequest): Principal | null | undefined {
     const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer ')) return undefined;
+    // The scheme name is case-insensitive (RFC 9110 §11.1): "bearer x" is the same credential.
+    if (!header || header.length < 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
     const d = digest(header.slice(7).trim());
     // Compare digests in constant time so the token cannot be guessed byte by byte.
     for (const t of this.tokens) if (timingSafeEqual(d, t.digest)) return t.principal;
@@ -72,7 +73,10 @@ export class Authenticator {
       const settle = (p: Principal | null): void => {
         if (!p) {
           this.onDenied(req, 'unauthenticated');
-          reply.code(401).send({ error: 'unauthorized', message: 'a valid bearer token or session is required' });
+          reply
+            .code(401)
+            .header('www-authenticate', 'Bearer realm="gate06"')
+            .send({ error: 'unauthorized', message: 'a valid bearer token or session is required' });
           return;
         }
         req.principal = p;

@@ -6,14 +6,12 @@ import { LaneId } from '../config/schema.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Authenticator } from './auth.js';
+import { forwardRange, QueryTime } from './time-range.js';
 
-const Time = z
-  .union([z.coerce.number().int().nonnegative(), z.iso.datetime({ offset: true })])
-  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 export const EventsQuery = z
   .object({
-    from: Time.optional(),
-    to: Time.optional(),
+    from: QueryTime.optional(),
+    to: QueryTime.optional(),
     lane: LaneId.optional(),
     decision: z.enum(['allow', 'deny']).optional(),
     credential: z.enum(['ticket', 'cccd-qr', 'chip']).optional(),
@@ -28,7 +26,10 @@ export const EventsQuery = z
       .optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
-  .strict();
+  .strict()
+  .superRefine(forwardRange);
+
+const ErrorReply = z.object({ error: z.string(), message: z.string() });
 
 export const EventView = z.object({
   id: z.string(),
@@ -60,10 +61,17 @@ export const eventsRoutes: FastifyPluginAsync<{ store: EventStore; audit: AuditL
       schema: {
         summary: 'Search the entry log (security role); newest first, paged by cursor',
         querystring: EventsQuery,
-        response: { 200: z.object({ events: z.array(EventView), nextCursor: z.string().nullable() }) },
+        response: {
+          200: z.object({ events: z.array(EventView), nextCursor: z.string().nullable() }),
+          400: ErrorReply,
+          401: ErrorReply,
+          403: ErrorReply,
+        },
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      // Masked IDs and keyed hashes: no browser or proxy keeps a copy of a page of the log.
+      reply.header('cache-control', 'no-store');
       const q = req.query;
       const events = opts.store.query({ ...q, beforeSeq: q.cursor ? Number(q.cursor) : undefined, limit: q.limit });
       const { cursor: _c, ...filter } = q;

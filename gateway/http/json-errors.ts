@@ -1,6 +1,46 @@
 // JSON errors for every HTTP server of the project (gateway and collector): `{ error, message }` with a 4xx
 // that fits, the reason logged, never a stack trace.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+
+/**
+ * Fastify options for what fails before any route or hook runs, answered in the same `{ error, message }`
+ * shape and logged: a URL fastify cannot decode, and what Node's HTTP parser refuses (headers too large,
+ * a malformed request line). Pass to Fastify() beside installJsonErrors.
+ */
+export function earlyErrorOptions(
+  log: Logger,
+  onRefused?: (error: string) => void,
+): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> {
+  return {
+    frameworkErrors: (err, req, reply) => {
+      req.log.warn({ code: err.code, reason: err.message.slice(0, 200) }, 'request refused');
+      onRefused?.('bad-request');
+      void (reply as FastifyReply).code(400).send({ error: 'bad-request', message: err.message.slice(0, 300) });
+    },
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooLarge ? 431 : 400;
+      const error = tooLarge ? 'headers-too-large' : 'bad-request';
+      log.warn({ code: err.code, ip: socket.remoteAddress }, 'request refused by the HTTP parser');
+      onRefused?.(error);
+      const body = JSON.stringify({
+        error,
+        message: tooLarge ? 'request headers are too large' : 'the request is not valid HTTP',
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `connection: close\r\n\r\n${body}`,
+      );
+    },
+  };
+}
 
 /**
  * `onRefused` hears the `error` name of every 4xx sent (a fixed set of codes, fit for a metric label);
@@ -21,7 +61,7 @@ export function installJsonErrors(app: FastifyInstance, service: string, onRefus
       const error = errorName(status, err.code);
       req.log.warn({ url: req.url.split('?')[0], code: err.code, status }, 'request refused');
       onRefused?.(error);
-      return reply.code(status).send({ error, message: err.message.slice(0, 300) });
+      return reply.code(status).send({ error, message: CLEARER[error] ?? err.message.slice(0, 300) });
     }
     req.log.error({ err, url: req.url.split('?')[0] }, 'internal error');
     return reply.code(500).send({ error: 'internal', message: `internal error; see the ${service} log` });
@@ -31,6 +71,12 @@ export function installJsonErrors(app: FastifyInstance, service: string, onRefus
     return reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 }
+
+/** Where fastify's own wording does not tell a client what to change. */
+const CLEARER: Record<string, string> = {
+  'unsupported-media-type': 'send the body as JSON, with content-type: application/json',
+  'bad-json': 'the body is not valid JSON, or it has a __proto__ or constructor key, which is refused',
+};
 
 function errorName(status: number, code: string | undefined): string {
   if (status === 413) return 'payload-too-large';

@@ -12,15 +12,12 @@ import { keyedIdHash } from '../credentials/identity.js';
 import type { GatewayCore } from '../gateway.js';
 import type { EventQuery, EventStore } from '../store/event-store.js';
 import type { StoredEvent } from '../store/types.js';
-
-const Time = z
-  .union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })])
-  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
+import { BodyTime, forwardRange } from './time-range.js';
 
 export const SearchFilter = z
   .object({
-    from: Time.optional(),
-    to: Time.optional(),
+    from: BodyTime.optional(),
+    to: BodyTime.optional(),
     lane: LaneId.optional(),
     direction: z.enum(['in', 'out']).optional(),
     decision: z.enum(['allow', 'deny']).optional(),
@@ -47,12 +44,16 @@ const SearchBody = SearchFilter.extend({
     .regex(/^\d{1,15}$/)
     .optional(),
   limit: z.number().int().min(1).max(200).default(50),
-}).strict();
+})
+  .strict()
+  .superRefine(forwardRange);
 
 export const EXPORT_MAX_ROWS = 10_000;
 const ExportBody = SearchFilter.extend({
   limit: z.number().int().min(1).max(EXPORT_MAX_ROWS).default(EXPORT_MAX_ROWS),
-}).strict();
+})
+  .strict()
+  .superRefine(forwardRange);
 
 /** The filter as the audit log keeps it: the ID number replaced, never the number itself. */
 export function auditedFilter(f: SearchFilter): Record<string, unknown> {

@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { installJsonErrors } from './json-errors.js';
+import { earlyErrorOptions, installJsonErrors } from './json-errors.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -19,17 +19,21 @@ export interface HttpServerOptions {
 }
 
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  // Per-request access lines are info-level; at the decision rate of a busy lane they are noise, so the
+  // HTTP channel logs from warn up (refused requests log their reason at warn).
+  const log = opts.logger.child({ channel: 'http' }, { level: 'warn' });
   const app = Fastify({
     bodyLimit: opts.bodyLimitBytes,
-    // Per-request access lines are info-level; at the decision rate of a busy lane they are noise, so the
-    // HTTP channel logs from warn up (refused requests log their reason at warn).
-    loggerInstance: opts.logger.child({ channel: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    loggerInstance: log as FastifyBaseLogger,
+    ...earlyErrorOptions(log, opts.onRefused),
     childLoggerFactory: lazyChildLogger,
     // Hostile bodies: no prototype poisoning, bounded parameter length.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200 },
   });
+  // Every body this API takes is JSON: a text/plain one is a 415 that says so, not a schema error about a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installJsonErrors(app, 'gateway', opts.onRefused);

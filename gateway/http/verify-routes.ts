@@ -87,7 +87,14 @@ export const verifyRoutes: FastifyPluginAsync<{
       schema: {
         summary: 'Verify a credential at a lane and log the decision',
         body: VerifyBody,
-        response: { 200: VerifyReply, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 413: ErrorReply },
+        response: {
+          200: VerifyReply,
+          400: ErrorReply,
+          401: ErrorReply,
+          403: ErrorReply,
+          413: ErrorReply,
+          415: ErrorReply,
+        },
       },
     },
     async (req) => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import t from 'tap';
 import { DEVICE_TOKEN, keys, STAFF_TOKEN, startHarness, ticket } from '../../helpers/harness.js';
 
@@ -120,13 +121,53 @@ t.test(
   },
 );
 
-t.test('a prototype-poisoning body is refused', async (t) => {
+/** One raw HTTP/1.1 exchange: what a client that fetch() would correct for us sends. */
+async function rawHttp(url: string, request: string): Promise<string> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), '127.0.0.1');
+  let out = '';
+  socket.on('data', (d) => (out += d));
+  socket.write(request);
+  await new Promise((r) => socket.once('close', r));
+  return out;
+}
+
+t.test('a URL fastify cannot decode, and headers past the limit, get the same JSON errors, logged', async (t) => {
+  const badUrl = await rawHttp(h.url, 'GET /v1/ev%ents HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+  t.match(badUrl, /^HTTP\/1\.1 400/);
+  t.match(badUrl, /"error":"bad-request"/);
+  const bigHeader = await rawHttp(
+    h.url,
+    `GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\nconnection: close\r\n\r\n`,
+  );
+  t.match(bigHeader, /^HTTP\/1\.1 431/);
+  t.match(bigHeader, /"error":"headers-too-large"/);
+  t.ok(
+    h.logs.lines.some((l) => l.includes('request refused by the HTTP parser')),
+    'the parser refusal is logged',
+  );
+});
+
+t.test('a prototype-poisoning body is refused, and the message says why', async (t) => {
   const res = await verify(
     null,
     DEVICE_TOKEN,
     '{"lane":"L1","credential":{"kind":"ticket","token":"a.b.c"},"__proto__":{"admin":true}}',
   );
   t.equal(res.status, 400);
+  t.match(await res.json(), { error: 'bad-json', message: /__proto__/ });
+});
+
+t.test('a body that is not JSON gets 415 naming application/json, whatever its type says', async (t) => {
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
+    const res = await fetch(`${h.url}/v1/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEVICE_TOKEN}`, 'content-type': type },
+      body: JSON.stringify(onL1({ kind: 'ticket', token: 'a.b.c' })),
+    });
+    t.equal(res.status, 415, type);
+    t.match(await res.json(), { error: 'unsupported-media-type', message: /application\/json/ }, type);
+  }
 });
 
 t.test('an oversize body gets 413', async (t) => {
@@ -144,7 +185,30 @@ t.test('no token gets 401, a staff token cannot verify (403), a device token can
   t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), 'wrong-token')).status, 401);
   t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), STAFF_TOKEN)).status, 403);
   t.equal((await fetch(`${h.url}/v1/events`, { headers: { authorization: `Bearer ${DEVICE_TOKEN}` } })).status, 403);
-  t.equal((await fetch(`${h.url}/v1/events`)).status, 401);
+  const anonymous = await fetch(`${h.url}/v1/events`);
+  t.equal(anonymous.status, 401);
+  t.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="gate06"', 'a 401 says which scheme it wants');
+});
+
+t.test('the bearer scheme name is case-insensitive', async (t) => {
+  const res = await fetch(`${h.url}/v1/events?limit=1`, { headers: { authorization: `bearer ${STAFF_TOKEN}` } });
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('cache-control'), 'no-store', 'a page of the log is never cached');
+});
+
+t.test('GET /v1/events refuses times it would misread, and a range that runs backwards', async (t) => {
+  const get = (q: string) => fetch(`${h.url}/v1/events?${q}`, { headers: { authorization: `Bearer ${STAFF_TOKEN}` } });
+  for (const [q, message] of [
+    ['from=1795916419', /looks like epoch seconds/],
+    ['from=', /epoch milliseconds, or an ISO 8601 time/],
+    ['to=yesterday', /epoch milliseconds, or an ISO 8601 time/],
+    ['from=1795916419000&to=1795916418000', /from is after to/],
+  ] as const) {
+    const res = await get(q);
+    t.equal(res.status, 400, q);
+    t.match(await res.json(), { error: 'bad-request', message }, q);
+  }
+  t.equal((await get('from=0&to=2026-11-28T08:00:00%2B07:00')).status, 200, 'from 0 and an ISO time are fine');
 });
 
 t.test('GET /v1/events filters and pages, and the read is audited', async (t) => {
@@ -182,9 +246,17 @@ t.test('/healthz needs no token and /metrics counts decisions', async (t) => {
 t.test('OpenAPI is served at /docs', async (t) => {
   const res = await fetch(`${h.url}/docs/json`);
   t.equal(res.status, 200);
-  const spec = (await res.json()) as { paths: Record<string, unknown> };
-  t.ok(spec.paths['/v1/verify']);
-  t.ok(spec.paths['/v1/events']);
+  const spec = (await res.json()) as {
+    paths: Record<
+      string,
+      Record<string, { responses: Record<string, unknown>; parameters?: Array<{ name: string; description?: string }> }>
+    >;
+  };
+  // The documented answers are the ones the tests above get.
+  t.same(Object.keys(spec.paths['/v1/verify']!.post!.responses).sort(), ['200', '400', '401', '403', '413', '415']);
+  t.same(Object.keys(spec.paths['/v1/events']!.get!.responses).sort(), ['200', '400', '401', '403']);
+  const from = spec.paths['/v1/events']!.get!.parameters?.find((p) => p.name === 'from');
+  t.match(from?.description, /epoch milliseconds/, 'from says what unit it takes');
 });
 
 t.test('the device API answers without browser headers, the rest of the server keeps them', async (t) => {
