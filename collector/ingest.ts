@@ -16,7 +16,7 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { resolveSecret } from '../gateway/config/load.js';
-import { mqttClientOptions } from '../gateway/mqtt/connection.js';
+import { logErrorsQuietly, mqttClientOptions } from '../gateway/mqtt/connection.js';
 import { TOPIC_ROOT } from '../gateway/telemetry/topics.js';
 import type { CollectorConfig } from './config.js';
 import type { CollectorMetrics } from './metrics.js';
@@ -94,7 +94,7 @@ export class Ingest {
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.qos, packet.messageId));
     client.on('connect', () => (this.status.connected = true));
     client.on('close', () => (this.status.connected = false));
-    client.on('error', (err) => this.opts.log.warn({ err: err.message }, 'mqtt error'));
+    logErrorsQuietly(client, this.opts.log);
     this.status.connected = true;
 
     // sharedSubscriptionAvailable absent means available (MQTT 5 §3.2.2.3.15).

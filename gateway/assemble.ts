@@ -21,6 +21,7 @@ import { FacePipeline } from './face/pipeline.js';
 import { loadThresholds } from './face/thresholds.js';
 import { type Feature, Gateway, type GatewayCore, type GatewayOptions, VERSION } from './gateway.js';
 import { enrollmentRoutes } from './http/enrollment-routes.js';
+import { CommandRefused } from './telemetry/commands.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { Watchlist } from './watchlist.js';
 
@@ -138,13 +139,13 @@ function telemetryFeature(core: GatewayCore, watchlist: Watchlist | undefined): 
     handlers: {
       'free-passage': (cmd) => {
         if (!core.setFreePassage(cmd.lane, cmd.on, 'ioc-command', cmd.reason))
-          core.logger.warn({ lane: cmd.lane }, 'free-passage command for an unknown lane');
+          throw new CommandRefused(`no lane ${cmd.lane} on this gate`);
       },
       watchlist: (cmd) => {
-        if (!watchlist) return core.logger.warn('watchlist command ignored: no watchlist.signerJwksFile configured');
+        if (!watchlist) throw new CommandRefused('no watchlist.signerJwksFile configured on this gate');
         const r = watchlist.load(cmd.jws);
-        if (r.ok) core.logger.info({ version: r.version, entries: r.entries }, 'watchlist updated by the IOC');
-        else core.logger.warn({ reason: r.reason }, 'watchlist command refused');
+        if (!r.ok) throw new CommandRefused(`watchlist not loaded: ${r.reason}`);
+        core.logger.info({ version: r.version, entries: r.entries }, 'watchlist updated by the IOC');
       },
     },
   });

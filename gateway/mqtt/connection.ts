@@ -6,6 +6,7 @@
 // broker used by `gate06 demo` and tests speaks 3.1.1 only. The collector asks for 5 for shared subscriptions.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
 import type { SecretRef } from '../config/schema.js';
 
 export interface MqttConnectionSettings {
@@ -83,4 +84,26 @@ export function connectMqtt(
   const built = mqttClientOptions(settings, opts);
   if (!built.ok) return built;
   return { ok: true, client: mqtt.connect(built.url, built.options) };
+}
+
+/**
+ * Logs a client's errors without flooding the log during an outage: mqtt.js reports ECONNREFUSED on every
+ * reconnect attempt (every couple of seconds), so the same message is logged once, then again at most every
+ * `everyMs` with how often it recurred, and the outage's end is logged on the next connect.
+ */
+export function logErrorsQuietly(client: MqttClient, log: Logger, everyMs = 60_000, now = Date.now): void {
+  let last: { message: string; at: number; repeats: number } | null = null;
+  client.on('error', (err) => {
+    const t = now();
+    if (last && last.message === err.message && t - last.at < everyMs) {
+      last.repeats += 1;
+      return;
+    }
+    log.warn({ err: err.message, ...(last?.repeats ? { repeatedBefore: last.repeats } : {}) }, 'mqtt error');
+    last = { message: err.message, at: t, repeats: 0 };
+  });
+  client.on('connect', () => {
+    if (last) log.info({ lastError: last.message, repeated: last.repeats }, 'mqtt reconnected after errors');
+    last = null;
+  });
 }

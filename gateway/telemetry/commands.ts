@@ -32,10 +32,17 @@ export type CommandRejection =
   | 'cmd.expired'
   | 'cmd.expiry-too-far'
   | 'cmd.repeated'
+  | 'cmd.refused'
   | 'cmd.handler-failed';
 export type CommandOutcome =
   | { ok: true; verb: CommandVerb; id: string }
   | { ok: false; reason: CommandRejection; verb?: CommandVerb; id?: string };
+
+/**
+ * Thrown by a handler that understood a valid command and will not carry it out (a lane this gate does not
+ * have, a watchlist that does not verify): the sender's fault, so the outcome is cmd.refused, not accepted.
+ */
+export class CommandRefused extends Error {}
 
 /** The watchlist JWS is the largest legitimate body (4 MiB in the topic map); anything past this is refused unread. */
 export const MAX_COMMAND_BYTES = 4 * 1024 * 1024 + 64 * 1024;
@@ -72,6 +79,7 @@ export class CommandInbox {
     'cmd.expired': 0,
     'cmd.expiry-too-far': 0,
     'cmd.repeated': 0,
+    'cmd.refused': 0,
     'cmd.handler-failed': 0,
   };
   private readonly now: () => number;
@@ -99,7 +107,13 @@ export class CommandInbox {
     const outcome = await this.evaluate(topic, body, retained);
     this.counts[outcome.ok ? 'accepted' : outcome.reason] += 1;
     // Log the verdict and the id only: a command body may hold a watchlist.
-    const log = { verb: outcome.verb, cmdId: outcome.id, outcome: outcome.ok ? 'accepted' : outcome.reason };
+    // The topic's last level too: a probe on cmd/open-door should show what it tried (bounded, it is outside input).
+    const log = {
+      verb: outcome.verb ?? topic.split('/').pop()?.slice(0, 40),
+      cmdId: outcome.id,
+      outcome: outcome.ok ? 'accepted' : outcome.reason,
+      ...(retained ? { retained } : {}),
+    };
     if (outcome.ok) this.opts.logger.info(log, 'command accepted');
     else {
       this.opts.logger.warn(log, 'command ignored');
@@ -144,6 +158,10 @@ export class CommandInbox {
     try {
       await (this.opts.handlers[verb] as (c: typeof cmd) => void | Promise<void>)(cmd);
     } catch (err) {
+      if (err instanceof CommandRefused) {
+        this.opts.logger.warn({ verb, cmdId: cmd.id, why: err.message }, 'command refused by its handler');
+        return { ok: false, reason: 'cmd.refused', verb, id: cmd.id };
+      }
       this.opts.logger.error({ verb, cmdId: cmd.id, err: (err as Error)?.message }, 'command handler failed');
       return { ok: false, reason: 'cmd.handler-failed', verb, id: cmd.id };
     }

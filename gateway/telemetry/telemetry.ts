@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
-import { connectMqtt } from '../mqtt/connection.js';
+import { connectMqtt, logErrorsQuietly } from '../mqtt/connection.js';
 import type { StoredEvent } from '../store/types.js';
 import { type CommandHandlers, CommandInbox } from './commands.js';
 import { CountWindows } from './count-windows.js';
@@ -184,7 +184,7 @@ export class Telemetry {
       void this.publishHealth();
     });
     client.on('close', () => this.log.debug('mqtt connection closed'));
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    logErrorsQuietly(client, this.log);
     client.on('message', (topic, body, packet) => void this.inbox.receive(topic, body, packet.retain));
     client.subscribe(this.inbox.subscription(), { qos: 1 }, (err) => {
       if (err) this.log.warn({ err: err.message }, 'command subscription failed');

@@ -1,8 +1,10 @@
-import pino from 'pino';
+import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import pino, { type Logger } from 'pino';
 import t from 'tap';
 import { CollectorConfig } from '../../../collector/config.js';
 import { Ingest } from '../../../collector/ingest.js';
-import { mqttClientOptions } from '../../../gateway/mqtt/connection.js';
+import { logErrorsQuietly, mqttClientOptions } from '../../../gateway/mqtt/connection.js';
 
 const base = { clientId: 'gate-test', resolveSecret: () => Buffer.from('demo-secret') };
 
@@ -41,4 +43,26 @@ t.test('the collector connects through the same builder: a missing CA file fails
     batchMax: 10,
   });
   await t.rejects(ingest.start(), /mqtt\.tls\.ca: cannot read/);
+});
+
+t.test('an outage logs its error once a minute, not on every reconnect attempt, and its end once', async (t) => {
+  const emitter = new EventEmitter();
+  const client = emitter as unknown as MqttClient;
+  const lines: Array<{ level: string; obj: Record<string, unknown> }> = [];
+  const log = {
+    warn: (obj: Record<string, unknown>) => lines.push({ level: 'warn', obj }),
+    info: (obj: Record<string, unknown>) => lines.push({ level: 'info', obj }),
+  } as unknown as Logger;
+  let clock = 0;
+  logErrorsQuietly(client, log, 60_000, () => clock);
+  const refused = new Error('connect ECONNREFUSED 127.0.0.1:1883');
+  for (; clock < 100_000; clock += 2000) emitter.emit('error', refused);
+  t.equal(lines.length, 2, 'first at 0 s, again after a minute');
+  t.match(lines[1], { level: 'warn', obj: { err: refused.message, repeatedBefore: 29 } });
+  emitter.emit('error', new Error('something else'));
+  t.equal(lines.length, 3, 'a different error is logged at once');
+  emitter.emit('connect');
+  t.match(lines[3], { level: 'info', obj: { lastError: 'something else' } });
+  emitter.emit('connect');
+  t.equal(lines.length, 4, 'a connect with no errors before it logs nothing here');
 });

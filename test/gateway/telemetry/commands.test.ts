@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import t from 'tap';
-import { type CommandHandlers, CommandInbox } from '../../../gateway/telemetry/commands.js';
+import { type CommandHandlers, CommandInbox, CommandRefused } from '../../../gateway/telemetry/commands.js';
 import { FakeClock, silentLogger, tempDir } from './fixtures/gate.js';
 
 const SITE = 'site-a';
@@ -152,6 +152,40 @@ t.test('a handler that throws is reported, not thrown', async (t) => {
     ok: false,
     reason: 'cmd.handler-failed',
   });
+});
+
+t.test('a valid command its handler will not carry out (an unknown lane) is refused, not accepted', async (t) => {
+  const tmp = tempDir();
+  const db = new Database(join(tmp.dir, 'cmd.db'));
+  t.teardown(() => {
+    db.close();
+    tmp.cleanup();
+  });
+  const clock = new FakeClock();
+  const refused: string[] = [];
+  const inbox = new CommandInbox({
+    db,
+    site: SITE,
+    gate: GATE,
+    logger: silentLogger,
+    now: clock.now,
+    onRefused: (reason) => void refused.push(reason),
+    handlers: {
+      'free-passage': (c) => {
+        throw new CommandRefused(`no lane ${c.lane} on this gate`);
+      },
+      resend: () => {},
+      watchlist: () => {},
+    },
+  });
+  inbox.init();
+  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-lane-L9', lane: 'L9' }), false), {
+    ok: false,
+    reason: 'cmd.refused',
+  });
+  t.same(refused, ['cmd.refused'], 'counted as refused input');
+  t.equal(inbox.counts['cmd.refused'], 1);
+  t.equal(inbox.counts.accepted, 0);
 });
 
 t.test('arbitrary bytes on a command topic never throw and never run a handler', async (t) => {
