@@ -12,7 +12,8 @@ import type { GatewayConfig } from '../gateway/config/schema.js';
 export const DEMO_COLLECTOR_TOKEN = 'DEMO-ioc-token-0001';
 
 export interface CollectorSummary {
-  windows: number;
+  /** Rows of the collector's per-lane daily totals below (one per lane and day), not count windows. */
+  laneDays: number;
   lanes: Record<string, { in: number; out: number; denied: number }>;
   gates: Array<{ gate: string; state: string }>;
   alarms: number;
@@ -82,7 +83,7 @@ export async function startDemoServices(opts: {
       }
       const gates = (await collector.store.gates(site)).map((g) => ({ gate: g.gate, state: g.state }));
       const alarms = (await collector.store.alarms({ site, limit: 10_000 })).length;
-      return { windows: cells.length, lanes, gates, alarms };
+      return { laneDays: cells.length, lanes, gates, alarms };
     },
     stop: async () => {
       for (const s of stops) await s().catch(() => {});

@@ -167,7 +167,9 @@ export class Telemetry {
     // Counting runs inside the event's own transaction; publishing waits until that transaction is over,
     // and is only asked for when the event closed a window into the outbox.
     store.onCommitInTransaction(this, (ev) => {
-      if (this.windows.onCommittedEvent(ev).closed) this.publisher.kick();
+      if (!this.windows.onCommittedEvent(ev).closed) return;
+      this.counters.windowsClosed += 1;
+      this.publisher.kick();
     });
     bus.on(this, 'alarm.raised', (alarm) => this.queueAlarm(alarm));
     bus.on(this, 'device.link', (ev) => this.board.onDeviceLink(ev));
