@@ -270,6 +270,12 @@ export const GatewayConfig = z
        * cell has at least this many people; otherwise that breakdown is sent as `withheld` (1: everything shown).
        */
       categoryMinCount: z.number().int().min(1).max(100).default(3),
+      /**
+       * 5 (with a broker that speaks it, such as Mosquitto 2): the gateway tells the broker the largest packet
+       * it takes, so an oversized command is dropped by the broker instead of read into the box's memory.
+       * 4 (MQTT 3.1.1, the default): works with every broker, the demo's embedded one included.
+       */
+      protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
       /** Signs inbound commands; commands are Ed25519 JWS from the IOC. */
       commandSignerJwksFile: z.string().optional(),
     })

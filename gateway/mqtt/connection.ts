@@ -22,6 +22,8 @@ export interface ConnectOptions {
   protocolVersion?: 4 | 5;
   /** clean session: true for the gateway, whose durability is its own outbox (nothing stale is replayed) */
   clean?: boolean;
+  /** MQTT 5 only: the largest packet this client accepts; the broker drops larger ones for it (§3.1.2.11.4). */
+  maximumPacketSize?: number;
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
   keepaliveS?: number;
@@ -44,6 +46,8 @@ export function mqttClientOptions(settings: MqttConnectionSettings, opts: Connec
     keepalive: opts.keepaliveS ?? 30,
     will: opts.will,
   };
+  if (options.protocolVersion === 5 && opts.maximumPacketSize)
+    options.properties = { ...options.properties, maximumPacketSize: opts.maximumPacketSize };
   if (settings.username !== undefined) options.username = settings.username;
   if (settings.password !== undefined) {
     if (!opts.resolveSecret) return { ok: false, error: 'mqtt.password: no secret resolver was given' };

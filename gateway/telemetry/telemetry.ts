@@ -20,7 +20,7 @@ import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
 import { connectMqtt, logErrorsQuietly } from '../mqtt/connection.js';
 import type { StoredEvent } from '../store/types.js';
-import { type CommandHandlers, CommandInbox } from './commands.js';
+import { type CommandHandlers, CommandInbox, MAX_COMMAND_BYTES } from './commands.js';
 import { CountWindows } from './count-windows.js';
 import { buildHealth, ClockWatch, LinkBoard } from './health.js';
 import { Outbox } from './outbox.js';
@@ -146,6 +146,9 @@ export class Telemetry {
     const connected = connectMqtt(mqttCfg, {
       clientId: `gate06-${config.site.id}-${config.gate.id}`,
       resolveSecret: this.deps.resolveSecret,
+      protocolVersion: mqttCfg.protocolVersion,
+      // The largest command (a watchlist) and its MQTT framing: anything larger never reaches this box.
+      maximumPacketSize: MAX_COMMAND_BYTES + 1024,
       reconnectPeriodMs: this.deps.reconnectPeriodMs,
       will: {
         topic: this.topic('status'),

@@ -23,7 +23,14 @@ else
     const dir = mkdtempSync(join(tmpdir(), 'gate06-boot-'));
     const config = demoConfig((c) => {
       c.site.id = site;
-      c.mqtt = { url: broker.url, windowSeconds: 5, outboxMax: 1000, healthIntervalS: 2, categoryMinCount: 3 };
+      c.mqtt = {
+        url: broker.url,
+        windowSeconds: 5,
+        outboxMax: 1000,
+        healthIntervalS: 2,
+        categoryMinCount: 3,
+        protocolVersion: 4,
+      };
       c.devices.offlineAfterMs = 300;
     });
     const rig = await SimRig.start(config, { transport: 'pty', dir: join(dir, 'tty') });

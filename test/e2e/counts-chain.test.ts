@@ -50,7 +50,14 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'gate06-chain-'));
   const config = demoConfig((c) => {
     c.site.id = site;
-    c.mqtt = { url: brokerUrl, windowSeconds: 5, outboxMax: 1000, healthIntervalS: 5, categoryMinCount: 3 };
+    c.mqtt = {
+      url: brokerUrl,
+      windowSeconds: 5,
+      outboxMax: 1000,
+      healthIntervalS: 5,
+      categoryMinCount: 3,
+      protocolVersion: 4,
+    };
     delete c.chip;
     c.gate.lanes[1]!.entry!.accepts = ['ticket', 'cccd-qr'];
     delete c.gate.lanes[1]!.entry!.chipReader;

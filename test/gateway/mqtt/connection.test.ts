@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import t from 'tap';
 import { CollectorConfig } from '../../../collector/config.js';
@@ -65,4 +65,38 @@ t.test('an outage logs its error once a minute, not on every reconnect attempt, 
   t.match(lines[3], { level: 'info', obj: { lastError: 'something else' } });
   emitter.emit('connect');
   t.equal(lines.length, 4, 'a connect with no errors before it logs nothing here');
+});
+
+t.test('with MQTT 5 the client announces the largest packet it takes; 3.1.1 has no such field', async (t) => {
+  const v5 = mqttClientOptions({ url: 'mqtt://broker:1883' }, { ...base, protocolVersion: 5, maximumPacketSize: 4096 });
+  t.match(v5.ok && v5.options, { protocolVersion: 5, properties: { maximumPacketSize: 4096 } });
+  const v4 = mqttClientOptions({ url: 'mqtt://broker:1883' }, { ...base, maximumPacketSize: 4096 });
+  t.equal(v4.ok && v4.options.properties, undefined);
+});
+
+t.test('a broker that speaks MQTT 5 drops a packet larger than the client announced', async (t) => {
+  const url = process.env.MQTT_URL;
+  if (!url) {
+    t.pass('skipped: needs a real MQTT 5 broker in MQTT_URL (the embedded one speaks 3.1.1)');
+    return;
+  }
+  const built = mqttClientOptions(
+    { url },
+    { ...base, clientId: `gate-max-${process.pid}`, protocolVersion: 5, maximumPacketSize: 2048 },
+  );
+  if (!built.ok) throw new Error(built.error);
+  const small = await mqtt.connectAsync(built.url, built.options);
+  const sender = await mqtt.connectAsync(url, { clientId: `sender-${process.pid}` });
+  t.teardown(async () => {
+    await small.endAsync();
+    await sender.endAsync();
+  });
+  const topic = `gate06-test/${process.pid}/cmd/resend`;
+  const got: number[] = [];
+  small.on('message', (_topic, body) => got.push(body.length));
+  await small.subscribeAsync(topic, { qos: 1 });
+  await sender.publishAsync(topic, Buffer.alloc(10_000, 0x41), { qos: 1 });
+  await sender.publishAsync(topic, Buffer.from('{"small":true}'), { qos: 1 });
+  for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.same(got, [14], 'only the message that fits arrived');
 });

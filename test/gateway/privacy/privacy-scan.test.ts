@@ -46,7 +46,14 @@ async function telemetryFeature(
       const tel = new Telemetry({
         config: {
           ...core.config,
-          mqtt: { url: broker.url, windowSeconds: 5, outboxMax: 1000, healthIntervalS: 1, categoryMinCount: 3 },
+          mqtt: {
+            url: broker.url,
+            windowSeconds: 5,
+            outboxMax: 1000,
+            healthIntervalS: 1,
+            categoryMinCount: 3,
+            protocolVersion: 4,
+          },
         },
         store: core.store,
         bus: core.bus,
