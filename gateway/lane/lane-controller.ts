@@ -368,6 +368,11 @@ export class LaneController {
       reason,
       ts: this.now(),
     });
+    // The operator's first question in the log is when a device went and came back: one line each.
+    if (state === 'down' && before !== 'down')
+      this.deps.logger.warn({ device, ...(side ? { side } : {}), reason }, 'device link down');
+    if (state === 'up' && before === 'down')
+      this.deps.logger.info({ device, ...(side ? { side } : {}) }, 'device link back up');
     if (state === 'down' && before !== 'down')
       this.deps.alarms.raise('device-offline', this.id, {
         device,

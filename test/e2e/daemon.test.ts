@@ -156,6 +156,7 @@ if (!hasSocat()) {
       ),
       'device-offline alarm naming the entry scanner',
     );
+    t.match(daemon.output(), /"device":"qr-scanner","side":"in".*"msg":"device link down"/, 'the loss is in the log');
     await rig.replug('L1', 'qr-in');
     await until(async () => (await link()) === 'up', 15_000, 'scanner link up');
     const opened = unlocked();
