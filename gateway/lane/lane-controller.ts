@@ -369,16 +369,16 @@ export class LaneController {
       ts: this.now(),
     });
     // The operator's first question in the log is when a device went and came back: one line each.
-    if (state === 'down' && before !== 'down')
+    if (state === 'down' && before !== 'down') {
       this.deps.logger.warn({ device, ...(side ? { side } : {}), reason }, 'device link down');
-    if (state === 'up' && before === 'down')
-      this.deps.logger.info({ device, ...(side ? { side } : {}) }, 'device link back up');
-    if (state === 'down' && before !== 'down')
       this.deps.alarms.raise('device-offline', this.id, {
         device,
         ...(side ? { side } : {}),
         ...(reason ? { reason: reason.slice(0, 100) } : {}),
       });
+    } else if (state === 'up' && before === 'down') {
+      this.deps.logger.info({ device, ...(side ? { side } : {}) }, 'device link back up');
+    }
     this.publishState();
   }
 
@@ -415,4 +415,4 @@ function ticketIsBound(token: string): boolean {
 }
 
 /** A lane's link slot: `turnstile`, or a reader with its side (`qr-scanner:in`), as /healthz shows them. */
-export const linkKey = (device: DeviceKind, side?: Direction): string => (side ? `${device}:${side}` : device);
+const linkKey = (device: DeviceKind, side?: Direction): string => (side ? `${device}:${side}` : device);
