@@ -88,6 +88,18 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
 }
 
 /** Stops the people, then the daemon gracefully (it closes its open window and flushes), and compares. */
+/** A broker (stopped at teardown), the daemon on a simulated crowd, and a collector listening to it. */
+async function startChain(
+  t: Test,
+  broker: TestBroker | OutageBroker,
+): Promise<{ run: Run; collector: Awaited<ReturnType<typeof startTestCollector>> }> {
+  t.teardown(() => broker.stop());
+  const run = await startRun(t, broker.url);
+  const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
+  t.teardown(() => collector.dispose());
+  return { run, collector };
+}
+
 async function finishAndCompare(
   t: Test,
   run: Run,
@@ -142,11 +154,8 @@ if (!hasSocat()) {
   t.test(
     'after a run the collector totals per lane equal the gateway event log, and no payload has personal data',
     async (t) => {
-      const broker: TestBroker = await startTestBroker();
-      t.teardown(() => broker.stop());
-      const run = await startRun(t, broker.url);
-      const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
-      t.teardown(() => collector.dispose());
+      const broker = await startTestBroker();
+      const { run, collector } = await startChain(t, broker);
       await sleep(12_000);
       await finishAndCompare(t, run, collector);
       scanForPersonalData(t, run.payloads);
@@ -154,11 +163,8 @@ if (!hasSocat()) {
   );
 
   t.test('stopped while people pass and the broker is down, then restarted: no count lost', async (t) => {
-    const broker: OutageBroker = await startOutageBroker();
-    t.teardown(() => broker.stop());
-    const run = await startRun(t, broker.url);
-    const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
-    t.teardown(() => collector.dispose());
+    const broker = await startOutageBroker();
+    const { run, collector } = await startChain(t, broker);
     await sleep(6000);
     await broker.takeDown();
     await sleep(500);
@@ -172,11 +178,8 @@ if (!hasSocat()) {
   });
 
   t.test('a broker outage mid-run delays counts but loses and doubles none', async (t) => {
-    const broker: OutageBroker = await startOutageBroker();
-    t.teardown(() => broker.stop());
-    const run = await startRun(t, broker.url);
-    const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
-    t.teardown(() => collector.dispose());
+    const broker = await startOutageBroker();
+    const { run, collector } = await startChain(t, broker);
     await sleep(6000);
     await broker.takeDown();
     await sleep(8000);
@@ -186,11 +189,8 @@ if (!hasSocat()) {
   });
 
   t.test('kill -9 of the daemon and a restart lose and double no count', async (t) => {
-    const broker: TestBroker = await startTestBroker();
-    t.teardown(() => broker.stop());
-    const run = await startRun(t, broker.url);
-    const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
-    t.teardown(() => collector.dispose());
+    const broker = await startTestBroker();
+    const { run, collector } = await startChain(t, broker);
     await sleep(7000);
     await run.daemon.kill9();
     await sleep(1500);

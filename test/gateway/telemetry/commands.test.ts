@@ -12,7 +12,7 @@ const topic = (verb: string): string => `gate06/v1/${SITE}/${GATE}/cmd/${verb}`;
 
 function setUp(
   t: { teardown: (fn: () => unknown) => void },
-  opts: { dbPath?: string; signerJwks?: { keys: object[] } } = {},
+  opts: { dbPath?: string; signerJwks?: { keys: object[] }; handlers?: Partial<CommandHandlers> } = {},
 ) {
   const clock = new FakeClock();
   const tmp = opts.dbPath ? null : tempDir();
@@ -23,6 +23,7 @@ function setUp(
     'free-passage': (c) => void calls.push({ verb: 'free-passage', id: c.id }),
     resend: (c) => void calls.push({ verb: 'resend', id: c.id }),
     watchlist: (c) => void calls.push({ verb: 'watchlist', id: c.id }),
+    ...opts.handlers,
   };
   const inbox = new CommandInbox({
     db,
@@ -132,53 +133,29 @@ t.test('a command expiring more than 24 h ahead is refused (the id table stays b
   t.match(out, { ok: false, reason: 'cmd.expiry-too-far' });
 });
 
-t.test('a handler that throws is reported, not thrown', async (t) => {
-  const { clock, db } = setUp(t);
-  const inbox = new CommandInbox({
-    db,
-    site: SITE,
-    gate: GATE,
-    logger: silentLogger,
-    now: clock.now,
+t.test('a handler that throws is reported, not thrown, and not counted against the sender', async (t) => {
+  const { clock, inbox, refused } = setUp(t, {
     handlers: {
       'free-passage': () => {
         throw new Error('lane busy');
       },
-      resend: () => {},
-      watchlist: () => {},
     },
   });
   t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-throws-1' }), false), {
     ok: false,
     reason: 'cmd.handler-failed',
   });
+  t.same(refused, []);
 });
 
 t.test('a valid command its handler will not carry out (an unknown lane) is refused, not accepted', async (t) => {
-  const tmp = tempDir();
-  const db = new Database(join(tmp.dir, 'cmd.db'));
-  t.teardown(() => {
-    db.close();
-    tmp.cleanup();
-  });
-  const clock = new FakeClock();
-  const refused: string[] = [];
-  const inbox = new CommandInbox({
-    db,
-    site: SITE,
-    gate: GATE,
-    logger: silentLogger,
-    now: clock.now,
-    onRefused: (reason) => void refused.push(reason),
+  const { clock, inbox, refused } = setUp(t, {
     handlers: {
       'free-passage': (c) => {
         throw new CommandRefused(`no lane ${c.lane} on this gate`);
       },
-      resend: () => {},
-      watchlist: () => {},
     },
   });
-  inbox.init();
   t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-lane-L9', lane: 'L9' }), false), {
     ok: false,
     reason: 'cmd.refused',
