@@ -19,6 +19,8 @@ export interface CategoryTally {
   unknown: number;
   ageBand: Partial<Record<AgeBand, number>>;
   sex: Partial<Record<'M' | 'F', number>>;
+  /** Only in a tally read back from a published window (tallyOfPayload): what it had already withheld. */
+  withheld?: Withheld;
 }
 
 export interface LaneTally {
@@ -200,6 +202,7 @@ export function toCountsPayload(id: WindowIdentity, tally: WindowTally, disclosu
           unknown: l.byCategory.unknown,
           ageBand: fullRecord(AGE_BAND_LIST, l.byCategory.ageBand),
           sex: fullRecord(SEX_LIST, l.byCategory.sex),
+          withheld: l.byCategory.withheld ?? NOTHING_WITHHELD,
         },
         disclosure,
       ),
@@ -226,6 +229,7 @@ export function tallyOfPayload(p: CountsPayload): WindowTally {
         unknown: l.byCategory?.unknown ?? 0,
         ageBand: nonZero(l.byCategory?.ageBand),
         sex: nonZero(l.byCategory?.sex),
+        ...(l.byCategory?.withheld ? { withheld: { ...l.byCategory.withheld } } : {}),
       },
     };
   }
@@ -250,6 +254,12 @@ export function addTallies(a: WindowTally, b: WindowTally): WindowTally {
     into.byCategory.unknown += l.byCategory.unknown;
     for (const [k, v] of Object.entries(l.byCategory.ageBand)) bump(into.byCategory.ageBand, k as AgeBand, v);
     for (const [k, v] of Object.entries(l.byCategory.sex)) bump(into.byCategory.sex, k as 'M' | 'F', v);
+    if (l.byCategory.withheld) {
+      const w = (into.byCategory.withheld ??= { ...NOTHING_WITHHELD });
+      w.nationality += l.byCategory.withheld.nationality;
+      w.ageBand += l.byCategory.withheld.ageBand;
+      w.sex += l.byCategory.withheld.sex;
+    }
   }
   return out;
 }
@@ -260,31 +270,7 @@ export function addTallies(a: WindowTally, b: WindowTally): WindowTally {
  * are not) and to join runs of empty windows queued during an outage.
  */
 export function mergeCounts(earlier: CountsPayload, later: CountsPayload, disclosure: CountsDisclosure): CountsPayload {
+  // What either part withheld is in its tally and stays withheld; the summed cells are checked again.
   const tally = addTallies(tallyOfPayload(earlier), tallyOfPayload(later));
-  const merged = toCountsPayload(
-    { ...earlier, windowEnd: Math.max(earlier.windowEnd, later.windowEnd) },
-    tally,
-    disclosure,
-  );
-  // What either part withheld stays withheld: it is added back, and the merged cells are checked again.
-  const withheldIn = (p: CountsPayload, lane: string): Withheld =>
-    p.lanes.find((l) => l.lane === lane)?.byCategory?.withheld ?? NOTHING_WITHHELD;
-  for (const l of merged.lanes) {
-    const a = withheldIn(earlier, l.lane);
-    const b = withheldIn(later, l.lane);
-    const c = l.byCategory!;
-    const w = c.withheld ?? NOTHING_WITHHELD;
-    l.byCategory = withholdSmallCells(
-      {
-        ...c,
-        withheld: {
-          nationality: w.nationality + a.nationality + b.nationality,
-          ageBand: w.ageBand + a.ageBand + b.ageBand,
-          sex: w.sex + a.sex + b.sex,
-        },
-      },
-      disclosure,
-    );
-  }
-  return merged;
+  return toCountsPayload({ ...earlier, windowEnd: Math.max(earlier.windowEnd, later.windowEnd) }, tally, disclosure);
 }
