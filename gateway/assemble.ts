@@ -21,7 +21,7 @@ import { FacePipeline } from './face/pipeline.js';
 import { loadThresholds } from './face/thresholds.js';
 import { type Feature, Gateway, type GatewayCore, type GatewayOptions, VERSION } from './gateway.js';
 import { enrollmentRoutes } from './http/enrollment-routes.js';
-import { CommandRefused } from './telemetry/commands.js';
+import { type CommandHandlers, CommandRefused } from './telemetry/commands.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { Watchlist } from './watchlist.js';
 
@@ -128,6 +128,28 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
   });
 }
 
+/**
+ * What the IOC's commands do on this gate. A valid command that names a lane the gate does not have, or brings
+ * a watchlist that does not verify, is refused (cmd.refused), never reported as carried out.
+ */
+export function iocCommandHandlers(
+  core: Pick<GatewayCore, 'setFreePassage' | 'logger'>,
+  watchlist: Pick<Watchlist, 'load'> | undefined,
+): Omit<CommandHandlers, 'resend'> {
+  return {
+    'free-passage': (cmd) => {
+      if (!core.setFreePassage(cmd.lane, cmd.on, 'ioc-command', cmd.reason))
+        throw new CommandRefused(`no lane ${cmd.lane} on this gate`);
+    },
+    watchlist: (cmd) => {
+      if (!watchlist) throw new CommandRefused('no watchlist.signerJwksFile configured on this gate');
+      const r = watchlist.load(cmd.jws);
+      if (!r.ok) throw new CommandRefused(`watchlist not loaded: ${r.reason}`);
+      core.logger.info({ version: r.version, entries: r.entries }, 'watchlist updated by the IOC');
+    },
+  };
+}
+
 function telemetryFeature(core: GatewayCore, watchlist: Watchlist | undefined): Feature {
   const telemetry = new Telemetry({
     config: core.config,
@@ -136,18 +158,7 @@ function telemetryFeature(core: GatewayCore, watchlist: Watchlist | undefined): 
     logger: core.logger,
     version: VERSION,
     resolveSecret,
-    handlers: {
-      'free-passage': (cmd) => {
-        if (!core.setFreePassage(cmd.lane, cmd.on, 'ioc-command', cmd.reason))
-          throw new CommandRefused(`no lane ${cmd.lane} on this gate`);
-      },
-      watchlist: (cmd) => {
-        if (!watchlist) throw new CommandRefused('no watchlist.signerJwksFile configured on this gate');
-        const r = watchlist.load(cmd.jws);
-        if (!r.ok) throw new CommandRefused(`watchlist not loaded: ${r.reason}`);
-        core.logger.info({ version: r.version, entries: r.entries }, 'watchlist updated by the IOC');
-      },
-    },
+    handlers: iocCommandHandlers(core, watchlist),
   });
   const gauges = new Gauge({
     name: 'gate06_telemetry',

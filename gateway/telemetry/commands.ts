@@ -42,7 +42,9 @@ export type CommandOutcome =
  * Thrown by a handler that understood a valid command and will not carry it out (a lane this gate does not
  * have, a watchlist that does not verify): the sender's fault, so the outcome is cmd.refused, not accepted.
  */
-export class CommandRefused extends Error {}
+export class CommandRefused extends Error {
+  override readonly name = 'CommandRefused';
+}
 
 /** The watchlist JWS is the largest legitimate body (4 MiB in the topic map); anything past this is refused unread. */
 export const MAX_COMMAND_BYTES = 4 * 1024 * 1024 + 64 * 1024;

@@ -74,29 +74,30 @@ t.test('with MQTT 5 the client announces the largest packet it takes; 3.1.1 has 
   t.equal(v4.ok && v4.options.properties, undefined);
 });
 
-t.test('a broker that speaks MQTT 5 drops a packet larger than the client announced', async (t) => {
-  const url = process.env.MQTT_URL;
-  if (!url) {
-    t.pass('skipped: needs a real MQTT 5 broker in MQTT_URL (the embedded one speaks 3.1.1)');
-    return;
-  }
-  const built = mqttClientOptions(
-    { url },
-    { ...base, clientId: `gate-max-${process.pid}`, protocolVersion: 5, maximumPacketSize: 2048 },
-  );
-  if (!built.ok) throw new Error(built.error);
-  const small = await mqtt.connectAsync(built.url, built.options);
-  const sender = await mqtt.connectAsync(url, { clientId: `sender-${process.pid}` });
-  t.teardown(async () => {
-    await small.endAsync();
-    await sender.endAsync();
-  });
-  const topic = `gate06-test/${process.pid}/cmd/resend`;
-  const got: number[] = [];
-  small.on('message', (_topic, body) => got.push(body.length));
-  await small.subscribeAsync(topic, { qos: 1 });
-  await sender.publishAsync(topic, Buffer.alloc(10_000, 0x41), { qos: 1 });
-  await sender.publishAsync(topic, Buffer.from('{"small":true}'), { qos: 1 });
-  for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-  t.same(got, [14], 'only the message that fits arrived');
-});
+const realBroker = process.env.MQTT_URL;
+t.test(
+  'a broker that speaks MQTT 5 drops a packet larger than the client announced',
+  { skip: realBroker ? false : 'needs a real MQTT 5 broker in MQTT_URL (the embedded one speaks 3.1.1)' },
+  async (t) => {
+    const url = realBroker!;
+    const built = mqttClientOptions(
+      { url },
+      { ...base, clientId: `gate-max-${process.pid}`, protocolVersion: 5, maximumPacketSize: 2048 },
+    );
+    if (!built.ok) throw new Error(built.error);
+    const small = await mqtt.connectAsync(built.url, built.options);
+    const sender = await mqtt.connectAsync(url, { clientId: `sender-${process.pid}` });
+    t.teardown(async () => {
+      await small.endAsync();
+      await sender.endAsync();
+    });
+    const topic = `gate06-test/${process.pid}/cmd/resend`;
+    const got: number[] = [];
+    small.on('message', (_topic, body) => got.push(body.length));
+    await small.subscribeAsync(topic, { qos: 1 });
+    await sender.publishAsync(topic, Buffer.alloc(10_000, 0x41), { qos: 1 });
+    await sender.publishAsync(topic, Buffer.from('{"small":true}'), { qos: 1 });
+    for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    t.same(got, [14], 'only the message that fits arrived');
+  },
+);

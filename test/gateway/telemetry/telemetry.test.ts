@@ -87,6 +87,19 @@ t.test('a closed window is published once with exact per-lane, per-zone and cate
   ]);
 });
 
+t.test('the first event after a window ends closes it, publishes it and counts it as closed', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const { clock, store, collector, telemetry } = await setUp(t, broker.url);
+  pass(store, 'L1', 'in', { via: 'ticket' });
+  clock.advance(MINUTE);
+  pass(store, 'L1', 'out', { via: 'ticket' }); // no tick in between: this commit closes the first window
+  await collector.until(() => collector.counts().length === 1);
+  const p = CountsPayload.parse(collector.counts()[0]!.payload);
+  t.match(p.lanes, [{ lane: 'L1', in: 1, out: 0 }]);
+  t.equal(telemetry.stats().windowsClosed, 1);
+});
+
 t.test('an empty window is published as a zero heartbeat with no lanes', async (t) => {
   const broker = await startTestBroker();
   t.teardown(() => broker.stop());
