@@ -10,7 +10,14 @@ const base = { id: 'cmd-00000001', expiresAt: Date.now() + 60_000 };
 t.test('free passage on a lane this gate has is carried out; on any other lane it is refused', async (t) => {
   const switched: string[] = [];
   const handlers = iocCommandHandlers(
-    { logger, setFreePassage: (lane: string) => (lane === 'L1' ? (switched.push(lane), true) : false) },
+    {
+      logger,
+      setFreePassage: (lane: string) => {
+        if (lane !== 'L1') return false;
+        switched.push(lane);
+        return true;
+      },
+    },
     undefined,
   );
   await handlers['free-passage']({ ...base, lane: 'L1', on: true, reason: 'evacuation drill' });
@@ -26,10 +33,11 @@ t.test('a watchlist is refused when the gate has no signer for it, or when it do
   t.throws(() => noSigner.watchlist({ ...base, jws: 'a.b.c' }), CommandRefused);
   const loaded: string[] = [];
   const withSigner = iocCommandHandlers({ logger, setFreePassage: () => true }, {
-    load: (jws: string) =>
-      jws === 'good'
-        ? (loaded.push(jws), { ok: true, version: 2, entries: 1 })
-        : { ok: false, reason: 'bad-signature' },
+    load: (jws: string) => {
+      if (jws !== 'good') return { ok: false, reason: 'bad-signature' };
+      loaded.push(jws);
+      return { ok: true, version: 2, entries: 1 };
+    },
   } as never);
   t.throws(() => withSigner.watchlist({ ...base, jws: 'forged' }), CommandRefused);
   await withSigner.watchlist({ ...base, jws: 'good' });
