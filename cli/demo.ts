@@ -141,6 +141,10 @@ export async function run(argv: string[]): Promise<number> {
   );
   print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${staffToken}'`);
   print(`# the IOC dashboard: ${services.collectorUrl}/ (token ${services.collectorToken})`);
+  if (services.mqttUrl)
+    print(
+      `# an IOC command (signed with the DEMO IOC key; the gate refuses unsigned ones): node bin/gate06.mjs cmd send --verb free-passage --site ${template.site.id} --gate ${template.gate.id} --lane L1 --key seeds/ioc/demo-ioc.private.jwk.json --url ${services.mqttUrl}`,
+    );
 
   const crowd = new Crowd({
     rig,

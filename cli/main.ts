@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'sign a watchlist for a site (the IOC side): gate06 watchlist sign ...',
     load: () => import('./watchlist.js'),
   },
+  cmd: {
+    summary: 'send a signed IOC command to a gate: gate06 cmd send --verb V --site S --gate G --key F ...',
+    load: () => import('./cmd.js'),
+  },
   user: { summary: 'local console accounts: gate06 user add -c FILE ...', load: () => import('./user.js') },
   bench: { summary: 'run the benchmarks and write bench/results + BENCHMARKS.md', load: () => import('./bench.js') },
 };

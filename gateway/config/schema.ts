@@ -276,8 +276,28 @@ export const GatewayConfig = z
        * 4 (MQTT 3.1.1, the default): works with every broker, the demo's embedded one included.
        */
       protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
-      /** Signs inbound commands; commands are Ed25519 JWS from the IOC. */
+      /**
+       * The IOC's public JWKS: inbound commands must be Ed25519 JWS signed by one of its keys. Without it (and
+       * without insecureUnsignedCommands) the gate takes no IOC commands at all; it still publishes telemetry.
+       */
       commandSignerJwksFile: z.string().optional(),
+      /**
+       * true: unsigned commands are obeyed, so anyone who can publish to the broker can put lanes into free
+       * passage (issue #11, finding 1). For a closed lab broker only; warned about at every start and in health.
+       */
+      insecureUnsignedCommands: z.boolean().default(false),
+      /**
+       * Commands per minute per verb (token bucket, burst = the same number). Far above what an IOC sends in
+       * honest use; they bound what a leaked key or a runaway IOC script can do to a gate.
+       */
+      commandRateLimits: z
+        .object({
+          'free-passage': z.number().int().min(1).max(600).default(20),
+          resend: z.number().int().min(1).max(600).default(4),
+          watchlist: z.number().int().min(1).max(600).default(6),
+        })
+        .strict()
+        .prefault({}),
     })
       .strict()
       .optional(),
@@ -298,6 +318,13 @@ export const GatewayConfig = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.mqtt?.insecureUnsignedCommands && cfg.mqtt.commandSignerJwksFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mqtt', 'insecureUnsignedCommands'],
+        message: 'contradicts mqtt.commandSignerJwksFile: with a signer, commands must be signed; remove one of them',
+      });
+    }
     const zones = new Set(cfg.site.zones.map((z) => z.id));
     const laneIds = new Set<string>();
     cfg.gate.lanes.forEach((lane, i) => {

@@ -40,23 +40,59 @@ export function idAgreesWith(id: string, birthDate: string, sex: 'M' | 'F'): boo
   return year >= century && year < century + 100 && id.slice(4, 6) === birthDate.slice(2, 4) && expectSex === sex;
 }
 
+/**
+ * A holder's name as printed: letters and combining marks (Vietnamese diacritics, in NFC mostly precomposed),
+ * single ASCII spaces, and the apostrophe, hyphen and dot of some transliterated names. Nothing invisible:
+ * control and format characters (U+200B zero-width space, U+202E and the other bidi controls, U+FEFF) and
+ * other default-ignorable code points (U+3164 Hangul filler is a "letter") let a QR show one name and log
+ * another, or none at all (issue #11, finding 9). At least one visible letter.
+ */
+export function isPrintedName(name: string): boolean {
+  return (
+    name.length > 0 &&
+    name.length <= 100 &&
+    /^[\p{L}\p{M}' .-]+$/u.test(name) &&
+    !/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(name) &&
+    /\p{L}/u.test(name)
+  );
+}
+
+/** What the 8th field some layouts add holds: the card's expiry ("Có giá trị đến"), or nothing. */
+const NO_EXPIRY = 'Không thời hạn'; // printed on cards of holders aged 60 and over (never expires)
+
 export function parseCccdQr(text: string, now: number): Result<CccdQr> {
   if (text.length > MAX_QR_LENGTH) return fail('qr.malformed', 'longer than a CCCD QR can be');
   const fields = text.normalize('NFC').split('|');
-  // Real cards carry 7 fields; one parser saw an 8th (expiry). Fewer is a different or broken layout.
-  if (fields.length < 7 || fields.length > 9) return fail('qr.malformed', `${fields.length} fields, expected 7`);
-  const [id, oldId, name, dob, sexText, , issued] = fields as [string, string, string, string, string, string, string];
+  // Real cards carry 7 fields (notes/domain.md §1). One parser maps an 8th, the expiry date; that variant is
+  // accepted when its 8th field is empty, a real date or the no-expiry wording, and nothing else: extra
+  // free-form fields are where forged text hides. Fewer than 7 is a different or broken layout.
+  if (fields.length !== 7 && fields.length !== 8) return fail('qr.malformed', `${fields.length} fields, expected 7`);
+  const [id, oldId, name, dob, sexText, , issued, expiry] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   if (!/^\d{12}$/.test(id) || !PROVINCE_CODES.has(id.slice(0, 3)))
     return fail('qr.bad-id', 'not a 12-digit ID with a known province code');
   if (oldId !== '' && !/^\d{9}$/.test(oldId)) return fail('qr.bad-old-id');
-  const trimmedName = name.trim();
-  if (trimmedName.length === 0 || trimmedName.length > 100 || /[\d\p{Cc}]/u.test(trimmedName))
-    return fail('qr.bad-name');
+  // Only ASCII spaces are trimmed: anything else around the name is a reason to refuse, not to tidy up.
+  const trimmedName = name.replace(/^ +| +$/g, '');
+  if (!isPrintedName(trimmedName)) return fail('qr.bad-name');
   const birthDate = parseDdMmYyyy(dob);
   const issuedOn = parseDdMmYyyy(issued);
   const today = new Date(now).toISOString().slice(0, 10);
   if (!birthDate || birthDate > today) return fail('qr.bad-date', 'date of birth');
   if (!issuedOn || issuedOn > today || issuedOn < birthDate) return fail('qr.bad-date', 'date of issue');
+  if (expiry !== undefined && expiry !== '' && expiry !== NO_EXPIRY) {
+    const expiresOn = parseDdMmYyyy(expiry);
+    if (!expiresOn) return fail('qr.malformed', '8th field is neither empty nor an expiry date');
+    if (expiresOn < issuedOn) return fail('qr.bad-date', 'expiry before the date of issue');
+  }
   const sex = sexText === 'Nam' ? 'M' : sexText === 'Nữ' ? 'F' : null;
   if (!sex) return fail('qr.bad-sex');
   if (!idAgreesWith(id, birthDate, sex)) return fail('qr.bad-id', 'ID does not agree with the date of birth and sex');

@@ -6,14 +6,19 @@
 // reconnect must never replay anything (field incident: an old face match re-sent after a reconnect opened a
 // door). The id is recorded before the handler runs: a crash mid-handler does not run it again.
 //
-// Signatures (optional, when mqtt.commandSignerJwksFile is set): the message body is then a compact JWS
-// (alg EdDSA, Ed25519, `kid` naming a key of that JWKS) whose payload is the command JSON, and whose protected
-// header carries `"topic"` equal to the topic it was published on, so a command signed for one gate or verb
-// cannot be replayed on another. Unsigned bodies are refused while a signer is configured.
+// Signatures are required (issue #11, finding 1: anyone who could publish to the broker put every lane into
+// free passage). The body is a compact JWS (alg EdDSA, Ed25519, `kid` naming a key of the IOC's JWKS) whose
+// payload is the command JSON, and whose protected header carries `"topic"` equal to the topic it was
+// published on, so a command signed for one gate or verb cannot be replayed on another. Every verb is signed,
+// resend and watchlist included (an unsigned resend {since:0} made a gate republish all it kept).
+// A gate with no signer configured takes no commands at all (cmd.no-signer); only an explicit
+// mqtt.insecureUnsignedCommands makes it obey plain JSON.
 
+import { performance } from 'node:perf_hooks';
 import type { Database } from 'better-sqlite3';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
+import { CommandBudget } from './command-budget.js';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from './topics.js';
 
 export type CommandVerb = CommandTopic extends `cmd/${infer V}` ? V : never;
@@ -27,11 +32,13 @@ export type CommandRejection =
   | 'cmd.too-large'
   | 'cmd.not-json'
   | 'cmd.invalid'
+  | 'cmd.no-signer'
   | 'cmd.unsigned'
   | 'cmd.bad-signature'
   | 'cmd.expired'
   | 'cmd.expiry-too-far'
   | 'cmd.repeated'
+  | 'cmd.rate-limited'
   | 'cmd.refused'
   | 'cmd.handler-failed';
 export type CommandOutcome =
@@ -51,7 +58,19 @@ export const MAX_COMMAND_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 /** Remembering ids until expiry bounds the table only if expiry is bounded too. */
 export const MAX_COMMAND_TTL_MS = 24 * 3600 * 1000;
 
-const COMMAND_VERBS: readonly CommandVerb[] = ['free-passage', 'resend', 'watchlist'];
+export const COMMAND_VERBS: readonly CommandVerb[] = ['free-passage', 'resend', 'watchlist'];
+
+/**
+ * How this gate treats command signatures: `signed` needs a JWS by a key of the IOC's JWKS; `disabled` (no
+ * signer configured) refuses every command; `insecure-unsigned` obeys plain JSON (explicit opt-in only).
+ */
+export type CommandSigning =
+  | { mode: 'signed'; jwks: JSONWebKeySet }
+  | { mode: 'insecure-unsigned' }
+  | { mode: 'disabled' };
+
+/** Commands per minute per verb; the defaults live in the config schema (mqtt.commandRateLimits). */
+export type CommandRateLimits = Record<CommandVerb, number>;
 
 export interface CommandInboxOptions {
   db: Database;
@@ -60,8 +79,10 @@ export interface CommandInboxOptions {
   handlers: CommandHandlers;
   logger: Logger;
   now?: () => number;
-  /** The parsed JWKS of the IOC's command signer; commands must be signed when given. */
-  signerJwks?: JSONWebKeySet;
+  /** Monotonic ms for the rate budgets (default performance.now). */
+  mono?: () => number;
+  signing: CommandSigning;
+  rateLimits: CommandRateLimits;
   /** Hears each command refused, by its fixed reason code. */
   onRefused?: (reason: CommandRejection) => void;
 }
@@ -76,20 +97,34 @@ export class CommandInbox {
     'cmd.too-large': 0,
     'cmd.not-json': 0,
     'cmd.invalid': 0,
+    'cmd.no-signer': 0,
     'cmd.unsigned': 0,
     'cmd.bad-signature': 0,
     'cmd.expired': 0,
     'cmd.expiry-too-far': 0,
     'cmd.repeated': 0,
+    'cmd.rate-limited': 0,
     'cmd.refused': 0,
     'cmd.handler-failed': 0,
   };
   private readonly now: () => number;
   private readonly keys: ReturnType<typeof createLocalJWKSet> | null;
+  private readonly budgets: Record<CommandVerb, CommandBudget>;
 
   constructor(private readonly opts: CommandInboxOptions) {
     this.now = opts.now ?? Date.now;
-    this.keys = opts.signerJwks ? createLocalJWKSet(opts.signerJwks) : null;
+    this.keys = opts.signing.mode === 'signed' ? createLocalJWKSet(opts.signing.jwks) : null;
+    const mono = opts.mono ?? (() => performance.now());
+    this.budgets = {
+      'free-passage': new CommandBudget(opts.rateLimits['free-passage'], mono),
+      resend: new CommandBudget(opts.rateLimits.resend, mono),
+      watchlist: new CommandBudget(opts.rateLimits.watchlist, mono),
+    };
+  }
+
+  /** How signatures are treated here, for logs and health. */
+  get signingMode(): CommandSigning['mode'] {
+    return this.opts.signing.mode;
   }
 
   init(): void {
@@ -138,6 +173,8 @@ export class CommandInbox {
     }
     const verb = parsed.suffix.slice(4) as CommandVerb;
     if (!COMMAND_VERBS.includes(verb)) return { ok: false, reason: 'cmd.wrong-topic' };
+    // Refused before its body is read: with no signer there is nothing this gate could accept.
+    if (this.opts.signing.mode === 'disabled') return { ok: false, reason: 'cmd.no-signer', verb };
     if (body.length > MAX_COMMAND_BYTES) return { ok: false, reason: 'cmd.too-large', verb };
 
     const decoded = await this.decode(topic, body);
@@ -155,7 +192,14 @@ export class CommandInbox {
     const now = this.now();
     if (cmd.expiresAt <= now) return { ok: false, reason: 'cmd.expired', verb, id: cmd.id };
     if (cmd.expiresAt > now + MAX_COMMAND_TTL_MS) return { ok: false, reason: 'cmd.expiry-too-far', verb, id: cmd.id };
-    if (!this.remember(cmd.id, cmd.expiresAt, now)) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
+    if (this.known(cmd.id, now)) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
+    // The budget is spent only here, by a command that is signed, valid, current and new. Were it checked
+    // before the signature, a flood of unsigned or forged messages from anyone on the broker would use up the
+    // honest IOC's budget and lock it out; before the id check, one captured signed command replayed in a loop
+    // would. A rate-limited id is not remembered, so the IOC may send the same command again later.
+    if (!this.budgets[verb].take()) return { ok: false, reason: 'cmd.rate-limited', verb, id: cmd.id };
+    // No await since known(): nothing else ran in between, so the insert cannot find the id there.
+    if (!this.remember(cmd.id, cmd.expiresAt)) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
 
     try {
       await (this.opts.handlers[verb] as (c: typeof cmd) => void | Promise<void>)(cmd);
@@ -172,7 +216,8 @@ export class CommandInbox {
 
   private async decode(topic: string, body: Buffer): Promise<Decoded> {
     const text = body.toString('utf8');
-    if (!this.keys) return { ok: true, json: text };
+    if (this.opts.signing.mode === 'insecure-unsigned') return { ok: true, json: text };
+    if (!this.keys) return { ok: false, reason: 'cmd.no-signer' };
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text)) return { ok: false, reason: 'cmd.unsigned' };
     try {
       const { payload, protectedHeader } = await compactVerify(text, this.keys, { algorithms: ['EdDSA', 'Ed25519'] });
@@ -183,17 +228,18 @@ export class CommandInbox {
     }
   }
 
-  /** Records the id; false if it is already known. Expired ids are forgotten here, so the table stays small. */
-  private remember(id: string, expiresAt: number, now: number): boolean {
+  /** True when the id was seen before. Expired ids are forgotten here, so the table stays small. */
+  private known(id: string, now: number): boolean {
     const db = this.opts.db;
-    return db
-      .transaction(() => {
-        db.prepare('DELETE FROM tel_cmd_seen WHERE expires_at < ?').run(now);
-        return (
-          db.prepare('INSERT OR IGNORE INTO tel_cmd_seen (id, expires_at) VALUES (?, ?)').run(id, expiresAt).changes ===
-          1
-        );
-      })
-      .immediate();
+    db.prepare('DELETE FROM tel_cmd_seen WHERE expires_at < ?').run(now);
+    return db.prepare('SELECT 1 FROM tel_cmd_seen WHERE id = ?').get(id) !== undefined;
+  }
+
+  /** Records the id; false if it is already known. */
+  private remember(id: string, expiresAt: number): boolean {
+    return (
+      this.opts.db.prepare('INSERT OR IGNORE INTO tel_cmd_seen (id, expires_at) VALUES (?, ?)').run(id, expiresAt)
+        .changes === 1
+    );
   }
 }

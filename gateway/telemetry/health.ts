@@ -62,6 +62,7 @@ export interface HealthInputs {
   diskFreeBytes: number | undefined;
   dbBytes: number;
   clockJumps: number;
+  commandSigning?: HealthPayload['commandSigning'];
 }
 
 export function buildHealth(i: HealthInputs): HealthPayload {
@@ -75,5 +76,6 @@ export function buildHealth(i: HealthInputs): HealthPayload {
     ...(i.diskFreeBytes === undefined ? {} : { diskFreeBytes: i.diskFreeBytes }),
     dbBytes: i.dbBytes,
     clock: { jumps: i.clockJumps },
+    ...(i.commandSigning ? { commandSigning: i.commandSigning } : {}),
   };
 }

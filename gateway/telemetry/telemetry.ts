@@ -20,7 +20,7 @@ import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
 import { connectMqtt, logErrorsQuietly } from '../mqtt/connection.js';
 import type { StoredEvent } from '../store/types.js';
-import { type CommandHandlers, CommandInbox, MAX_COMMAND_BYTES } from './commands.js';
+import { type CommandHandlers, CommandInbox, type CommandSigning, MAX_COMMAND_BYTES } from './commands.js';
 import { CountWindows } from './count-windows.js';
 import { buildHealth, ClockWatch, LinkBoard } from './health.js';
 import { Outbox } from './outbox.js';
@@ -68,6 +68,8 @@ export interface TelemetryStats {
   alarmsDropped: number;
   alarmsInvalid: number;
   clockJumps: number;
+  /** 1 while mqtt.insecureUnsignedCommands is on: a gauge an IOC can alert on. */
+  unsignedCommandsObeyed: number;
   commands: Record<string, number>;
 }
 
@@ -106,14 +108,9 @@ export class Telemetry {
     const { config, store, bus } = this.deps;
     const mqttCfg = config.mqtt;
     if (!mqttCfg) return { ok: false, error: 'mqtt: section missing, telemetry is off' };
-    let signerJwks: JSONWebKeySet | undefined;
-    if (mqttCfg.commandSignerJwksFile) {
-      try {
-        signerJwks = JSON.parse(readFileSync(mqttCfg.commandSignerJwksFile, 'utf8')) as JSONWebKeySet;
-      } catch (err) {
-        return { ok: false, error: `mqtt.commandSignerJwksFile: ${(err as Error).message}` };
-      }
-    }
+    const signing = commandSigningFrom(mqttCfg);
+    if (!signing.ok) return { ok: false, error: signing.error };
+    this.announceCommandSigning(signing.value);
     const zoneOfLane = new Map(config.gate.lanes.map((l) => [l.id, l.zone]));
     this.outbox = new Outbox(store.db, mqttCfg.outboxMax, { categoryMinCount: mqttCfg.categoryMinCount }, this.now);
     this.windows = new CountWindows(store.db, this.outbox, {
@@ -129,7 +126,9 @@ export class Telemetry {
       gate: config.gate.id,
       logger: this.log,
       now: this.now,
-      signerJwks,
+      mono: this.mono,
+      signing: signing.value,
+      rateLimits: mqttCfg.commandRateLimits,
       onRefused: (reason) => bus.emit('input.rejected', { source: 'mqtt-command', reason }),
       handlers: {
         ...this.deps.handlers,
@@ -233,6 +232,20 @@ export class Telemetry {
     this.log.info('telemetry stopped');
   }
 
+  /** Says at every start how this gate treats IOC commands: the two unsafe-looking states must not go unseen. */
+  private announceCommandSigning(signing: CommandSigning): void {
+    if (signing.mode === 'signed')
+      this.log.info({ kids: signing.jwks.keys.map((k) => k.kid ?? null) }, 'IOC commands must be signed');
+    else if (signing.mode === 'disabled')
+      this.log.warn(
+        'IOC commands are disabled until a signer JWKS is configured (mqtt.commandSignerJwksFile); telemetry still runs',
+      );
+    else
+      this.log.warn(
+        'mqtt.insecureUnsignedCommands is true: unsigned IOC commands are obeyed, so anyone who can publish to the broker can open lanes',
+      );
+  }
+
   /** Unsent rows in the outbox. */
   outboxDepth(): number {
     return this.outbox.depth();
@@ -255,6 +268,7 @@ export class Telemetry {
       ...this.publisher.stats,
       ...this.counters,
       clockJumps: this.clockWatch.jumps,
+      unsignedCommandsObeyed: this.inbox.signingMode === 'insecure-unsigned' ? 1 : 0,
       commands: { ...this.inbox.counts },
     };
   }
@@ -335,9 +349,32 @@ export class Telemetry {
         diskFreeBytes: this.diskFreeBytes,
         dbBytes: this.deps.store.sizeBytes(),
         clockJumps: this.clockWatch.jumps,
+        commandSigning: this.inbox.signingMode,
       }),
     );
   }
+}
+
+/**
+ * Reads the IOC's command-signing JWKS, when configured. A file that is named but unreadable, or holds no
+ * Ed25519 key, stops telemetry from starting: the site meant commands to be signed, and a gate that silently
+ * took none (or any) would hide that.
+ */
+export function commandSigningFrom(
+  mqttCfg: Pick<NonNullable<GatewayConfig['mqtt']>, 'commandSignerJwksFile' | 'insecureUnsignedCommands'>,
+): { ok: true; value: CommandSigning } | { ok: false; error: string } {
+  const file = mqttCfg.commandSignerJwksFile;
+  if (!file) return { ok: true, value: { mode: mqttCfg.insecureUnsignedCommands ? 'insecure-unsigned' : 'disabled' } };
+  let jwks: JSONWebKeySet;
+  try {
+    jwks = JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet;
+  } catch (err) {
+    return { ok: false, error: `mqtt.commandSignerJwksFile: ${(err as Error).message}` };
+  }
+  const keys = Array.isArray(jwks?.keys) ? jwks.keys : [];
+  if (!keys.some((k) => k?.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string'))
+    return { ok: false, error: `mqtt.commandSignerJwksFile: ${file} holds no Ed25519 public key` };
+  return { ok: true, value: { mode: 'signed', jwks } };
 }
 
 /** Defence in depth: alarm detail must never carry an ID number; a long digit run is dropped, not sent. */

@@ -117,6 +117,11 @@ export const HealthPayload = z
     diskFreeBytes: z.number().nonnegative().optional(),
     dbBytes: z.number().nonnegative(),
     clock: z.object({ synced: z.boolean().optional(), jumps: z.number().int().nonnegative() }).strict(),
+    /**
+     * How the gate treats IOC commands: `signed` (the default once a signer JWKS is configured), `disabled`
+     * (no signer: every command refused) or `insecure-unsigned` (explicitly opted in; the IOC should chase it).
+     */
+    commandSigning: z.enum(['signed', 'disabled', 'insecure-unsigned']).optional(),
   })
   .strict();
 

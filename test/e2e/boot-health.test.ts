@@ -30,6 +30,8 @@ else
         healthIntervalS: 2,
         categoryMinCount: 3,
         protocolVersion: 4,
+        insecureUnsignedCommands: false,
+        commandRateLimits: { 'free-passage': 20, resend: 4, watchlist: 6 },
       };
       c.devices.offlineAfterMs = 300;
     });

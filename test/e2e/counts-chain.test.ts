@@ -57,6 +57,8 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
       healthIntervalS: 5,
       categoryMinCount: 3,
       protocolVersion: 4,
+      insecureUnsignedCommands: false,
+      commandRateLimits: { 'free-passage': 20, resend: 4, watchlist: 6 },
     };
     delete c.chip;
     c.gate.lanes[1]!.entry!.accepts = ['ticket', 'cccd-qr'];

@@ -1,8 +1,22 @@
 // The IOC's commands as the assembled gateway carries them out: refused, not "accepted", when they cannot be.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import pino from 'pino';
-import t from 'tap';
-import { iocCommandHandlers } from '../../gateway/assemble.js';
+import t, { type Test } from 'tap';
+import { assembleGateway, iocCommandHandlers } from '../../gateway/assemble.js';
+import { loadConfig } from '../../gateway/config/load.js';
+import type { GatewayConfig } from '../../gateway/config/schema.js';
+import type { Gateway } from '../../gateway/gateway.js';
+import { createLogger } from '../../gateway/logger.js';
 import { CommandRefused } from '../../gateway/telemetry/commands.js';
+import { loadCommandSigningKey, signCommand } from '../../gateway/telemetry/sign-command.js';
+import { SimRig } from '../../sim/rig.js';
+import { startTestBroker, uniqueId } from '../helpers/broker.js';
+import { LogCapture, until } from '../helpers/harness.js';
 
 const logger = pino({ level: 'silent' });
 const base = { id: 'cmd-00000001', expiresAt: Date.now() + 60_000 };
@@ -42,4 +56,169 @@ t.test('a watchlist is refused when the gate has no signer for it, or when it do
   t.throws(() => withSigner.watchlist({ ...base, jws: 'forged' }), CommandRefused);
   await withSigner.watchlist({ ...base, jws: 'good' });
   t.same(loaded, ['good']);
+});
+
+// ---- The demo config end to end (issue #11, finding 1): commands over a real broker to an assembled gateway.
+
+const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
+const DEMO_IOC_KEY = join(ROOT_DIR, 'seeds/ioc/demo-ioc.private.jwk.json');
+
+interface DemoGate {
+  gateway: Gateway;
+  site: string;
+  gate: string;
+  logs: LogCapture;
+  /** Publishes a body on cmd/{verb}; resolves with the inbox's verdict (accepted, or the rejection reason). */
+  command(verb: string, body: string): Promise<string>;
+  topic(verb: string): string;
+  health(): Promise<Record<string, unknown>>;
+  counts: Array<{ seq: number }>;
+}
+
+/** The demo's gateway.yaml as `gate06 demo` runs it, on the test broker, with its own site id. */
+async function startDemoGate(
+  t: Test,
+  mutate: (mqtt: NonNullable<GatewayConfig['mqtt']>) => void = () => {},
+): Promise<DemoGate> {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const loaded = loadConfig(join(ROOT_DIR, 'seeds/demo/gateway.yaml'));
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const config = structuredClone(loaded.config);
+  const dir = mkdtempSync(join(tmpdir(), 'gate06-ioc-'));
+  config.site.id = uniqueId('ioc');
+  config.store.path = join(dir, 'gateway.db');
+  config.http.port = 0;
+  config.mqtt!.url = broker.url;
+  config.mqtt!.windowSeconds = 5;
+  mutate(config.mqtt!);
+  const rig = await SimRig.start(config, { transport: 'mock', dir: join(dir, 'tty') });
+  const logs = new LogCapture();
+  const gateway = await assembleGateway({
+    config: rig.config,
+    logger: createLogger('info', logs),
+    devices: rig.devices,
+  });
+  const site = config.site.id;
+  const gate = config.gate.id;
+  const topic = (verb: string) => `gate06/v1/${site}/${gate}/cmd/${verb}`;
+  const ioc = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('ioc') });
+  const healths: Array<Record<string, unknown>> = [];
+  const counts: Array<{ seq: number }> = [];
+  ioc.on('message', (tp, body) => {
+    if (tp.endsWith('/health')) healths.push(JSON.parse(body.toString()));
+    if (tp.endsWith('/counts')) counts.push(JSON.parse(body.toString()));
+  });
+  await ioc.subscribeAsync([`gate06/v1/${site}/${gate}/health`, `gate06/v1/${site}/${gate}/counts`], { qos: 1 });
+  await gateway.start();
+  t.teardown(async () => {
+    await ioc.endAsync(true);
+    await gateway.stop();
+    await rig.stop();
+  });
+  // The inbox logs one line per command with its verdict; the test waits for that line, not for time to pass.
+  const verdicts = (): string[] =>
+    logs.lines
+      .map((l) => JSON.parse(l) as { cmdId?: string; outcome?: string })
+      .flatMap((l) => (l.outcome ? [`${l.cmdId ?? ''} ${l.outcome}`] : []));
+  // Health goes out once the gateway is connected; its command subscription was sent before it, on the same
+  // connection, so commands published from here on reach it.
+  await until(() => healths.length > 0, 15_000, 'the gateway online');
+  let sent = 0;
+  return {
+    gateway,
+    site,
+    gate,
+    logs,
+    topic,
+    counts,
+    async command(verb, body) {
+      sent += 1;
+      await ioc.publishAsync(topic(verb), body, { qos: 1 });
+      await until(() => verdicts().length >= sent, 15_000, `the verdict on command ${sent}`);
+      return verdicts()[sent - 1]!.split(' ')[1]!;
+    },
+    async health() {
+      await until(() => healths.length > 0, 15_000, 'retained health');
+      return healths[healths.length - 1]!;
+    },
+  };
+}
+
+const freePassageOn = (lane: string, id: string) =>
+  ({ id, expiresAt: Date.now() + 60_000, lane, on: true, reason: 'evacuation drill' }) as const;
+const lanesInFreePassage = (g: DemoGate) => [...g.gateway.core.lanes.values()].filter((l) => l.freePassage).length;
+
+t.test('on the demo config only a command signed by the IOC key for this topic opens a lane', async (t) => {
+  const g = await startDemoGate(t);
+  const signer = loadCommandSigningKey(DEMO_IOC_KEY);
+  const stranger = { kid: signer.kid, key: generateKeyPairSync('ed25519').privateKey };
+  const fp = g.topic('free-passage');
+  const otherGate = `gate06/v1/${g.site}/gate-zz/cmd/free-passage`;
+  t.equal(await g.command('free-passage', JSON.stringify(freePassageOn('L1', 'cmd-unsigned-01'))), 'cmd.unsigned');
+  t.equal(
+    await g.command('free-passage', signCommand(stranger, fp, freePassageOn('L1', 'cmd-stranger-01'))),
+    'cmd.bad-signature',
+    'signed by another Ed25519 key under the IOC kid',
+  );
+  t.equal(
+    await g.command('free-passage', signCommand(signer, otherGate, freePassageOn('L1', 'cmd-othergate-1'))),
+    'cmd.bad-signature',
+    'signed by the IOC key for another gate',
+  );
+  t.equal(
+    await g.command('free-passage', signCommand(signer, g.topic('resend'), freePassageOn('L1', 'cmd-otherverb-1'))),
+    'cmd.bad-signature',
+    'signed by the IOC key for another verb',
+  );
+  t.equal(lanesInFreePassage(g), 0, 'no lane went into free passage');
+  t.equal(await g.command('free-passage', signCommand(signer, fp, freePassageOn('L1', 'cmd-signed-0001'))), 'accepted');
+  t.ok(g.gateway.core.lanes.get('L1')!.freePassage, 'the rightly signed command opened L1');
+  t.equal(lanesInFreePassage(g), 1);
+  t.equal((await g.health()).commandSigning, 'signed');
+});
+
+t.test('on the demo config an unsigned resend {since:0} republishes nothing; a signed one does', async (t) => {
+  const g = await startDemoGate(t);
+  const signer = loadCommandSigningKey(DEMO_IOC_KEY);
+  await until(() => g.counts.length > 0, 20_000, 'a first window delivered');
+  const resend = (id: string) => ({ id, expiresAt: Date.now() + 60_000, since: 0 });
+  t.equal(await g.command('resend', JSON.stringify(resend('cmd-resend-unsigned'))), 'cmd.unsigned');
+  const requeued = () => g.logs.lines.filter((l) => l.includes('windows queued again'));
+  t.same(requeued(), [], 'nothing was queued again');
+  const before = g.counts.length;
+  t.equal(await g.command('resend', signCommand(signer, g.topic('resend'), resend('cmd-resend-signed1'))), 'accepted');
+  t.equal(requeued().length, 1);
+  const firstSeq = g.counts[0]!.seq;
+  await until(() => g.counts.slice(before).some((c) => c.seq === firstSeq), 15_000, 'the first window again');
+  t.pass('the signed resend republished the kept windows');
+});
+
+t.test('with mqtt.insecureUnsignedCommands an unsigned command opens a lane, after a warning at start', async (t) => {
+  const g = await startDemoGate(t, (m) => {
+    delete m.commandSignerJwksFile;
+    m.insecureUnsignedCommands = true;
+  });
+  const warning = g.logs.lines.find((l) => l.includes('insecureUnsignedCommands is true'));
+  t.ok(warning, 'the start logged a warning');
+  t.equal((JSON.parse(warning ?? '{}') as { level?: number }).level, 40, 'at warn level');
+  t.equal(await g.command('free-passage', JSON.stringify(freePassageOn('L2', 'cmd-insecure-01'))), 'accepted');
+  t.ok(g.gateway.core.lanes.get('L2')!.freePassage);
+  t.equal((await g.health()).commandSigning, 'insecure-unsigned');
+});
+
+t.test('with neither a signer nor the insecure flag the gate takes no command and says so at start', async (t) => {
+  const g = await startDemoGate(t, (m) => {
+    delete m.commandSignerJwksFile;
+  });
+  t.ok(g.logs.lines.some((l) => l.includes('IOC commands are disabled until a signer JWKS is configured')));
+  const signer = loadCommandSigningKey(DEMO_IOC_KEY);
+  const fp = g.topic('free-passage');
+  t.equal(await g.command('free-passage', JSON.stringify(freePassageOn('L1', 'cmd-nosigner-01'))), 'cmd.no-signer');
+  t.equal(
+    await g.command('free-passage', signCommand(signer, fp, freePassageOn('L1', 'cmd-nosigner-02'))),
+    'cmd.no-signer',
+  );
+  t.equal(lanesInFreePassage(g), 0);
+  t.equal((await g.health()).commandSigning, 'disabled');
 });

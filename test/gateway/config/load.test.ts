@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadConfig } from '../../../gateway/config/load.js';
@@ -72,4 +72,22 @@ t.test('broken YAML and a missing file are clear errors', async (t) => {
   if (!r.ok) t.match(r.errors[0], /^\(yaml\) line/);
   const missing = loadConfig(join(t.testdir(), 'nope.yaml'));
   t.equal(missing.ok, false);
+});
+
+t.test('insecureUnsignedCommands together with a command signer is one error naming the flag', async (t) => {
+  const demo = readFileSync(join(ROOT, 'seeds/demo/gateway.yaml'), 'utf8');
+  t.match(demo, /commandSignerJwksFile:/, 'the demo trusts a command signer');
+  const dir = t.testdir();
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(
+    file,
+    demo
+      .replace('commandSignerJwksFile:', 'insecureUnsignedCommands: true\n  commandSignerJwksFile:')
+      .replaceAll('../', `${join(ROOT, 'seeds')}/`),
+  );
+  const r = loadConfig(file);
+  t.equal(r.ok, false);
+  if (r.ok) return;
+  t.equal(r.errors.length, 1, r.errors.join('\n'));
+  t.match(r.errors[0], /^mqtt\.insecureUnsignedCommands: /);
 });

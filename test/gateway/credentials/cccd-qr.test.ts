@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t from 'tap';
-import { idAgreesWith, parseCccdQr, parseDdMmYyyy } from '../../../gateway/credentials/cccd-qr.js';
+import { idAgreesWith, isPrintedName, parseCccdQr, parseDdMmYyyy } from '../../../gateway/credentials/cccd-qr.js';
 import { REASON_CODES } from '../../../gateway/reasons.js';
 
 const NOW = Date.parse('2026-11-28T10:00:00Z');
@@ -69,7 +69,7 @@ t.test('random text never throws and is never accepted by accident', async () =>
   fc.assert(
     fc.property(fc.string({ maxLength: 300 }), (s) => {
       const r = parseCccdQr(s, NOW);
-      return r.ok ? s.split('|').length >= 7 : QR_REASONS.has(r.reason);
+      return r.ok ? [7, 8].includes(s.split('|').length) : QR_REASONS.has(r.reason);
     }),
     { numRuns: 2000 },
   );
@@ -92,5 +92,134 @@ t.test('mutated valid QRs either parse to a consistent identity or fail with a q
       },
     ),
     { numRuns: 3000 },
+  );
+});
+
+// ---- Issue #11, finding 9: invisible names and extra fields.
+
+const nameOf = (text: string) => {
+  const r = parseCccdQr(text, NOW);
+  return r.ok ? r.value.identity.name : undefined;
+};
+
+for (const [what, name] of [
+  ['only a zero-width space (U+200B)', '\u200B'],
+  ['a right-to-left override (U+202E) inside', 'Nguyễn \u202EA nǍV'],
+  ['a bidi isolate (U+2066 … U+2069)', '\u2066Nguyễn Văn A\u2069'],
+  ['a byte-order mark (U+FEFF) in front', '\uFEFFNguyễn Văn A'],
+  ['a soft hyphen (U+00AD)', 'Nguy\u00ADễn Văn A'],
+  ['only a Hangul filler (U+3164, an invisible "letter")', '\u3164'],
+  ['a tab (control character)', 'Nguyễn\tVăn A'],
+  ['a no-break space', 'Nguyễn\u00A0Văn A'],
+  ['no letter at all', "- ' ."],
+  ['only combining marks', '\u0301\u0303'],
+] as const) {
+  t.test(`a name of ${what} is rejected with qr.bad-name`, async (t) => {
+    const r = parseCccdQr(withField(2, name), NOW);
+    t.equal(r.ok, false);
+    if (!r.ok) t.equal(r.reason, 'qr.bad-name');
+  });
+}
+
+t.test('a name typed in decomposed form (NFD) is accepted and handed on in NFC', async (t) => {
+  const nfd = 'Nguyễn Văn A'.normalize('NFD');
+  t.not(nfd, 'Nguyễn Văn A');
+  t.equal(nameOf(withField(2, nfd)), 'Nguyễn Văn A'.normalize('NFC'));
+});
+
+t.test('names with a hyphen, an apostrophe or surrounding spaces are still accepted', async (t) => {
+  t.equal(nameOf(withField(2, "H'Hen Niê")), "H'Hen Niê");
+  t.equal(nameOf(withField(2, '  Trần Thị B ')), 'Trần Thị B');
+});
+
+t.test(
+  'extra fields: an 8th that is empty, an expiry date or "Không thời hạn" is accepted, nothing else',
+  async (t) => {
+    for (const eighth of ['', '01072046', 'Không thời hạn'])
+      t.ok(parseCccdQr(`${withOldId}|${eighth}`, NOW).ok, eighth);
+    t.same(parseCccdQr(`${withOldId}|hello`, NOW), {
+      ok: false,
+      reason: 'qr.malformed',
+      detail: '8th field is neither empty nor an expiry date',
+    });
+    t.match(parseCccdQr(`${withOldId}|01012020`, NOW), { ok: false, reason: 'qr.bad-date' }, 'expiry before issue');
+    t.same(parseCccdQr(`${withOldId}||`, NOW), { ok: false, reason: 'qr.malformed', detail: '9 fields, expected 7' });
+    t.match(parseCccdQr(`${withOldId}|01072046|Nguyễn Văn B`, NOW), { ok: false, reason: 'qr.malformed' });
+  },
+);
+
+/** Characters a name must never carry: controls, format (bidi, zero-width, BOM) and other default-ignorables. */
+const invisibleChar = fc
+  .integer({ min: 0, max: 0x10ffff })
+  .map((cp) => String.fromCodePoint(cp))
+  .filter((c) => /^[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]$/u.test(c));
+const knownInvisibles = fc.constantFrom(
+  '\u0000',
+  '\u001F',
+  '\u007F',
+  '\u0085',
+  '\u00AD',
+  '\u061C',
+  '\u180E',
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u200E',
+  '\u200F',
+  '\u202A',
+  '\u202B',
+  '\u202C',
+  '\u202D',
+  '\u202E',
+  '\u2060',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u3164',
+  '\uFE0F',
+  '\uFEFF',
+  '\u{E0001}',
+);
+
+t.test('an invisible or control character anywhere in the name makes the QR qr.bad-name', async () => {
+  const name = 'Nguyễn Văn A';
+  fc.assert(
+    fc.property(fc.oneof(invisibleChar, knownInvisibles), fc.integer({ min: 0, max: name.length }), (c, at) => {
+      const r = parseCccdQr(withField(2, name.slice(0, at) + c + name.slice(at)), NOW);
+      return !r.ok && r.reason === 'qr.bad-name';
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+t.test('whatever name field is given, an accepted name is NFC, visible and has a letter', async () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 5 }), (a, b) => {
+      const r = parseCccdQr(withField(2, a.replaceAll('|', '') + b.replaceAll('|', '')), NOW);
+      if (!r.ok) return r.reason === 'qr.bad-name';
+      const n = r.value.identity.name!;
+      return n === n.normalize('NFC') && isPrintedName(n) && !/[\p{Cc}\p{Cf}]/u.test(n) && /\p{L}/u.test(n);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+t.test('any QR with more than 8 fields, or an 8th field that is no date, is qr.malformed', async () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.string({ maxLength: 12 }).map((f) => f.replaceAll('|', '')),
+        { minLength: 1, maxLength: 4 },
+      ),
+      (extra) => {
+        const r = parseCccdQr([withOldId, ...extra].join('|'), NOW);
+        if (extra.length > 1) return !r.ok && r.reason === 'qr.malformed';
+        const [eighth] = extra as [string];
+        const dated = parseDdMmYyyy(eighth) !== null;
+        return r.ok ? eighth === '' || dated || eighth === 'Không thời hạn' : dated || r.reason === 'qr.malformed';
+      },
+    ),
+    { numRuns: 2000 },
   );
 });

@@ -53,6 +53,8 @@ async function telemetryFeature(
             healthIntervalS: 1,
             categoryMinCount: 3,
             protocolVersion: 4,
+            insecureUnsignedCommands: false,
+            commandRateLimits: { 'free-passage': 20, resend: 4, watchlist: 6 },
           },
         },
         store: core.store,

@@ -1,18 +1,37 @@
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import t from 'tap';
-import { type CommandHandlers, CommandInbox, CommandRefused } from '../../../gateway/telemetry/commands.js';
+import {
+  type CommandHandlers,
+  CommandInbox,
+  CommandRefused,
+  type CommandSigning,
+} from '../../../gateway/telemetry/commands.js';
 import { FakeClock, silentLogger, tempDir } from './fixtures/gate.js';
 
 const SITE = 'site-a';
 const GATE = 'gate-1';
 const topic = (verb: string): string => `gate06/v1/${SITE}/${GATE}/cmd/${verb}`;
 
+// The IOC's key for these tests, and a stranger's key of the same kind.
+const ioc = generateKeyPairSync('ed25519');
+const stranger = generateKeyPairSync('ed25519');
+const IOC_JWKS = { keys: [{ ...ioc.publicKey.export({ format: 'jwk' }), kid: 'ioc-1', alg: 'EdDSA' }] };
+const SIGNED: CommandSigning = { mode: 'signed', jwks: IOC_JWKS as never };
+const LIMITS = { 'free-passage': 20, resend: 4, watchlist: 6 };
+
+/** A compact JWS over raw payload bytes, as the IOC makes it (header: alg, kid, topic). */
+function seal(forTopic: string, payload: Buffer, key: KeyObject = ioc.privateKey, kid = 'ioc-1'): Buffer {
+  const h = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid, topic: forTopic })).toString('base64url');
+  const p = payload.toString('base64url');
+  return Buffer.from(`${h}.${p}.${sign(null, Buffer.from(`${h}.${p}`), key).toString('base64url')}`);
+}
+
 function setUp(
   t: { teardown: (fn: () => unknown) => void },
-  opts: { dbPath?: string; signerJwks?: { keys: object[] }; handlers?: Partial<CommandHandlers> } = {},
+  opts: { dbPath?: string; signing?: CommandSigning; handlers?: Partial<CommandHandlers> } = {},
 ) {
   const clock = new FakeClock();
   const tmp = opts.dbPath ? null : tempDir();
@@ -32,7 +51,9 @@ function setUp(
     handlers,
     logger: silentLogger,
     now: clock.now,
-    signerJwks: opts.signerJwks as never,
+    mono: clock.mono,
+    signing: opts.signing ?? SIGNED,
+    rateLimits: LIMITS,
     onRefused: (reason) => void refused.push(reason),
   });
   inbox.init();
@@ -40,7 +61,10 @@ function setUp(
     db.close();
     tmp?.cleanup();
   });
-  return { clock, inbox, calls, db, refused };
+  /** Delivers `payload` on cmd/{verb}, signed by the IOC for that topic. */
+  const send = (verb: string, payload: Buffer, retained = false) =>
+    inbox.receive(topic(verb), seal(topic(verb), payload), retained);
+  return { clock, inbox, calls, db, refused, send };
 }
 
 const freePassage = (clock: FakeClock, over: Record<string, unknown> = {}) =>
@@ -56,25 +80,25 @@ const freePassage = (clock: FakeClock, over: Record<string, unknown> = {}) =>
   );
 
 t.test('a valid command runs its handler once', async (t) => {
-  const { clock, inbox, calls, refused } = setUp(t);
-  const out = await inbox.receive(topic('free-passage'), freePassage(clock), false);
+  const { clock, calls, refused, send } = setUp(t);
+  const out = await send('free-passage', freePassage(clock), false);
   t.same(out, { ok: true, verb: 'free-passage', id: 'cmd-00000001' });
   t.same(calls, [{ verb: 'free-passage', id: 'cmd-00000001' }]);
   t.same(refused, [], 'nothing counted as refused');
 });
 
 t.test('an expired command does nothing and is counted as refused input', async (t) => {
-  const { clock, inbox, calls, refused } = setUp(t);
-  const out = await inbox.receive(topic('free-passage'), freePassage(clock, { expiresAt: clock.now() - 1 }), false);
+  const { clock, calls, refused, send } = setUp(t);
+  const out = await send('free-passage', freePassage(clock, { expiresAt: clock.now() - 1 }), false);
   t.match(out, { ok: false, reason: 'cmd.expired' });
   t.same(calls, []);
   t.same(refused, ['cmd.expired']);
 });
 
 t.test('a repeated command does nothing', async (t) => {
-  const { clock, inbox, calls } = setUp(t);
-  await inbox.receive(topic('free-passage'), freePassage(clock), false);
-  const again = await inbox.receive(topic('free-passage'), freePassage(clock), false);
+  const { clock, calls, send } = setUp(t);
+  await send('free-passage', freePassage(clock), false);
+  const again = await send('free-passage', freePassage(clock), false);
   t.match(again, { ok: false, reason: 'cmd.repeated' });
   t.equal(calls.length, 1);
 });
@@ -84,64 +108,59 @@ t.test('a command repeated after a restart does nothing (ids are remembered in S
   t.teardown(cleanup);
   const dbPath = join(dir, 'cmd.db');
   const first = setUp({ teardown: () => {} }, { dbPath });
-  await first.inbox.receive(topic('free-passage'), freePassage(first.clock), false);
+  await first.send('free-passage', freePassage(first.clock), false);
   first.db.close();
   const second = setUp(t, { dbPath });
-  const again = await second.inbox.receive(topic('free-passage'), freePassage(second.clock), false);
+  const again = await second.send('free-passage', freePassage(second.clock), false);
   t.match(again, { ok: false, reason: 'cmd.repeated' });
   t.same(second.calls, []);
 });
 
 t.test('a retained command is ignored, so a reconnect never replays one', async (t) => {
-  const { clock, inbox, calls } = setUp(t);
-  t.match(await inbox.receive(topic('free-passage'), freePassage(clock), true), { ok: false, reason: 'cmd.retained' });
+  const { clock, calls, send } = setUp(t);
+  t.match(await send('free-passage', freePassage(clock), true), { ok: false, reason: 'cmd.retained' });
   t.same(calls, []);
 });
 
 t.test('a malformed command is rejected and counted', async (t) => {
-  const { clock, inbox, calls } = setUp(t);
-  t.match(await inbox.receive(topic('free-passage'), Buffer.from('{not json'), false), {
+  const { clock, inbox, calls, send } = setUp(t);
+  t.match(await send('free-passage', Buffer.from('{not json'), false), {
     ok: false,
     reason: 'cmd.not-json',
   });
-  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { lane: 'bad lane!' }), false), {
+  t.match(await send('free-passage', freePassage(clock, { lane: 'bad lane!' }), false), {
     ok: false,
     reason: 'cmd.invalid',
   });
-  t.match(await inbox.receive(topic('resend'), freePassage(clock), false), { ok: false, reason: 'cmd.invalid' });
+  t.match(await send('resend', freePassage(clock), false), { ok: false, reason: 'cmd.invalid' });
   t.equal(inbox.counts['cmd.not-json'], 1);
   t.equal(inbox.counts['cmd.invalid'], 2);
   t.same(calls, []);
 });
 
 t.test('a command for another gate or an unknown verb is rejected', async (t) => {
-  const { clock, inbox, calls } = setUp(t);
-  t.match(await inbox.receive(`gate06/v1/${SITE}/other/cmd/free-passage`, freePassage(clock), false), {
-    reason: 'cmd.wrong-topic',
-  });
-  t.match(await inbox.receive(topic('self-destruct'), freePassage(clock), false), { reason: 'cmd.wrong-topic' });
+  const { clock, inbox, calls, send } = setUp(t);
+  const otherGate = `gate06/v1/${SITE}/other/cmd/free-passage`;
+  t.match(await inbox.receive(otherGate, seal(otherGate, freePassage(clock)), false), { reason: 'cmd.wrong-topic' });
+  t.match(await send('self-destruct', freePassage(clock), false), { reason: 'cmd.wrong-topic' });
   t.same(calls, []);
 });
 
 t.test('a command expiring more than 24 h ahead is refused (the id table stays bounded)', async (t) => {
-  const { clock, inbox } = setUp(t);
-  const out = await inbox.receive(
-    topic('free-passage'),
-    freePassage(clock, { expiresAt: clock.now() + 25 * 3600_000 }),
-    false,
-  );
+  const { clock, send } = setUp(t);
+  const out = await send('free-passage', freePassage(clock, { expiresAt: clock.now() + 25 * 3600_000 }), false);
   t.match(out, { ok: false, reason: 'cmd.expiry-too-far' });
 });
 
 t.test('a handler that throws is reported, not thrown, and not counted against the sender', async (t) => {
-  const { clock, inbox, refused } = setUp(t, {
+  const { clock, refused, send } = setUp(t, {
     handlers: {
       'free-passage': () => {
         throw new Error('lane busy');
       },
     },
   });
-  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-throws-1' }), false), {
+  t.match(await send('free-passage', freePassage(clock, { id: 'cmd-throws-1' }), false), {
     ok: false,
     reason: 'cmd.handler-failed',
   });
@@ -149,14 +168,14 @@ t.test('a handler that throws is reported, not thrown, and not counted against t
 });
 
 t.test('a valid command its handler will not carry out (an unknown lane) is refused, not accepted', async (t) => {
-  const { clock, inbox, refused } = setUp(t, {
+  const { clock, inbox, refused, send } = setUp(t, {
     handlers: {
       'free-passage': (c) => {
         throw new CommandRefused(`no lane ${c.lane} on this gate`);
       },
     },
   });
-  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-lane-L9', lane: 'L9' }), false), {
+  t.match(await send('free-passage', freePassage(clock, { id: 'cmd-lane-L9', lane: 'L9' }), false), {
     ok: false,
     reason: 'cmd.refused',
   });
@@ -165,7 +184,7 @@ t.test('a valid command its handler will not carry out (an unknown lane) is refu
   t.equal(inbox.counts.accepted, 0);
 });
 
-t.test('arbitrary bytes on a command topic never throw and never run a handler', async (t) => {
+t.test('arbitrary bytes on a command topic never throw and never run a handler, signed or not', async (t) => {
   const { inbox, calls } = setUp(t);
   await fc.assert(
     fc.asyncProperty(
@@ -174,8 +193,9 @@ t.test('arbitrary bytes on a command topic never throw and never run a handler',
         fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
         fc.json().map((j) => Buffer.from(j)),
       ),
-      async (verb, body) => {
-        const out = await inbox.receive(topic(verb), body, false);
+      fc.boolean(),
+      async (verb, body, signed) => {
+        const out = await inbox.receive(topic(verb), signed ? seal(topic(verb), body) : body, false);
         return out.ok === false;
       },
     ),
@@ -184,20 +204,97 @@ t.test('arbitrary bytes on a command topic never throw and never run a handler',
   t.same(calls, []);
 });
 
-t.test('with a signer configured, a signed command runs and an unsigned or re-targeted one does not', async (t) => {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'ioc-1', alg: 'EdDSA' };
-  const { clock, inbox, calls } = setUp(t, { signerJwks: { keys: [jwk] } });
-  const sign = (body: Buffer, forTopic: string) =>
-    new CompactSign(body).setProtectedHeader({ alg: 'EdDSA', kid: 'ioc-1', topic: forTopic }).sign(privateKey);
+t.test('an unsigned command is refused on every verb, resend and watchlist included', async (t) => {
+  const { clock, inbox, calls, refused } = setUp(t);
+  const plain = {
+    'free-passage': freePassage(clock, { id: 'cmd-plain-fp' }),
+    resend: Buffer.from(JSON.stringify({ id: 'cmd-plain-rs', expiresAt: clock.now() + 60_000, since: 0 })),
+    watchlist: Buffer.from(JSON.stringify({ id: 'cmd-plain-wl', expiresAt: clock.now() + 60_000, jws: 'a.b.c' })),
+  };
+  for (const [verb, body] of Object.entries(plain))
+    t.match(await inbox.receive(topic(verb), body, false), { ok: false, reason: 'cmd.unsigned', verb });
+  t.same(calls, []);
+  t.same(refused, ['cmd.unsigned', 'cmd.unsigned', 'cmd.unsigned']);
+});
+
+t.test('a command signed by another key, or for another gate or verb, is refused as cmd.bad-signature', async (t) => {
+  const { clock, inbox, calls } = setUp(t);
   const body = freePassage(clock, { id: 'cmd-signed-1' });
-  t.match(await inbox.receive(topic('free-passage'), body, false), { ok: false, reason: 'cmd.unsigned' });
-  const otherGate = await sign(body, `gate06/v1/${SITE}/other/cmd/free-passage`);
-  t.match(await inbox.receive(topic('free-passage'), Buffer.from(otherGate), false), {
-    ok: false,
-    reason: 'cmd.bad-signature',
-  });
-  const good = await sign(body, topic('free-passage'));
-  t.match(await inbox.receive(topic('free-passage'), Buffer.from(good), false), { ok: true });
+  const fp = topic('free-passage');
+  for (const [what, sealed] of [
+    ['a stranger key under the IOC kid', seal(fp, body, stranger.privateKey)],
+    ['another gate', seal(`gate06/v1/${SITE}/other/cmd/free-passage`, body)],
+    ['another verb', seal(topic('resend'), body)],
+    ['an unknown kid', seal(fp, body, stranger.privateKey, 'stranger-1')],
+  ] as const) {
+    t.match(await inbox.receive(fp, sealed, false), { ok: false, reason: 'cmd.bad-signature' }, what);
+  }
+  t.same(calls, []);
+  t.match(await inbox.receive(fp, seal(fp, body), false), { ok: true }, 'the same command, rightly signed, runs');
   t.same(calls, [{ verb: 'free-passage', id: 'cmd-signed-1' }]);
+});
+
+t.test('with no signer configured every command is refused as cmd.no-signer, signed or not', async (t) => {
+  const { clock, inbox, calls, refused, send } = setUp(t, { signing: { mode: 'disabled' } });
+  t.match(await send('free-passage', freePassage(clock, { id: 'cmd-nosigner-1' })), {
+    ok: false,
+    reason: 'cmd.no-signer',
+  });
+  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-nosigner-2' }), false), {
+    ok: false,
+    reason: 'cmd.no-signer',
+  });
+  t.same(calls, []);
+  t.same(refused, ['cmd.no-signer', 'cmd.no-signer']);
+  t.equal(inbox.signingMode, 'disabled');
+});
+
+t.test('with insecureUnsignedCommands an unsigned command runs', async (t) => {
+  const { clock, inbox, calls } = setUp(t, { signing: { mode: 'insecure-unsigned' } });
+  t.match(await inbox.receive(topic('free-passage'), freePassage(clock, { id: 'cmd-insecure-1' }), false), {
+    ok: true,
+  });
+  t.same(calls, [{ verb: 'free-passage', id: 'cmd-insecure-1' }]);
+});
+
+const fpCommand = (clock: FakeClock, n: number) =>
+  freePassage(clock, { id: `cmd-flood-${String(n).padStart(6, '0')}` });
+
+t.test('signed free-passage commands beyond 20 a minute are refused as cmd.rate-limited', async (t) => {
+  const { clock, inbox, calls, refused, send } = setUp(t);
+  for (let i = 0; i < 20; i++) t.match(await send('free-passage', fpCommand(clock, i)), { ok: true });
+  t.match(await send('free-passage', fpCommand(clock, 20)), { ok: false, reason: 'cmd.rate-limited' });
+  t.match(await send('free-passage', fpCommand(clock, 21)), { ok: false, reason: 'cmd.rate-limited' });
+  t.equal(calls.length, 20);
+  t.equal(inbox.counts['cmd.rate-limited'], 2);
+  t.same(refused, ['cmd.rate-limited', 'cmd.rate-limited'], 'counted as refused input like the other reasons');
+  clock.advance(3_000); // 20 a minute refill one every 3 s
+  t.match(await send('free-passage', fpCommand(clock, 20)), { ok: true }, 'a rate-limited id may be sent again');
+  t.match(await send('free-passage', fpCommand(clock, 22)), { ok: false, reason: 'cmd.rate-limited' });
+});
+
+t.test('each verb has its own budget', async (t) => {
+  const { clock, send } = setUp(t);
+  const resend = (n: number) =>
+    Buffer.from(JSON.stringify({ id: `cmd-resend-${n}-xx`, expiresAt: clock.now() + 60_000, since: 0 }));
+  for (let i = 0; i < 4; i++) t.match(await send('resend', resend(i)), { ok: true });
+  t.match(await send('resend', resend(4)), { ok: false, reason: 'cmd.rate-limited' });
+  t.match(await send('free-passage', fpCommand(clock, 0)), { ok: true }, 'free passage still has its budget');
+});
+
+t.test('an unsigned or forged flood, or one signed command replayed, does not use up the IOC budget', async (t) => {
+  const { clock, inbox, calls, send } = setUp(t);
+  const fp = topic('free-passage');
+  for (let i = 0; i < 200; i++) {
+    await inbox.receive(fp, fpCommand(clock, 1000 + i), false);
+    await inbox.receive(fp, seal(fp, fpCommand(clock, 2000 + i), stranger.privateKey), false);
+  }
+  t.match(await send('free-passage', fpCommand(clock, 0)), { ok: true });
+  for (let i = 0; i < 200; i++) await send('free-passage', fpCommand(clock, 0));
+  t.equal(inbox.counts['cmd.unsigned'], 200);
+  t.equal(inbox.counts['cmd.bad-signature'], 200);
+  t.equal(inbox.counts['cmd.repeated'], 200);
+  t.equal(inbox.counts['cmd.rate-limited'], 0);
+  for (let i = 1; i < 20; i++) t.match(await send('free-passage', fpCommand(clock, i)), { ok: true });
+  t.equal(calls.length, 20, 'the IOC still had its whole budget of 20');
 });

@@ -262,3 +262,22 @@ t.test('no published payload carries an ID number', async (t) => {
     t.notMatch(m.text, /\*{3}/, `${m.topic} has no masked ID`);
   }
 });
+
+t.test('the command signer JWKS decides the signing mode; a broken one stops telemetry, naming the key', async (t) => {
+  const { commandSigningFrom } = await import('../../../gateway/telemetry/telemetry.js');
+  const dir = t.testdir({
+    'rsa.jwks.json': JSON.stringify({ keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'r1' }] }),
+    'not-json.jwks.json': '{',
+  });
+  t.same(commandSigningFrom({ insecureUnsignedCommands: false }), { ok: true, value: { mode: 'disabled' } });
+  t.same(commandSigningFrom({ insecureUnsignedCommands: true }), { ok: true, value: { mode: 'insecure-unsigned' } });
+  const demo = commandSigningFrom({
+    commandSignerJwksFile: join(import.meta.dirname, '../../../seeds/ioc/jwks.json'),
+    insecureUnsignedCommands: false,
+  });
+  t.equal(demo.ok && demo.value.mode, 'signed');
+  for (const f of ['rsa.jwks.json', 'not-json.jwks.json', 'missing.jwks.json']) {
+    const r = commandSigningFrom({ commandSignerJwksFile: join(dir, f), insecureUnsignedCommands: false });
+    t.match(r, { ok: false, error: /^mqtt\.commandSignerJwksFile: / }, f);
+  }
+});
