@@ -278,6 +278,12 @@ export const GatewayConfig = z
       protocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
       /** Signs inbound commands; commands are Ed25519 JWS from the IOC. */
       commandSignerJwksFile: z.string().optional(),
+      /**
+       * This gate's Ed25519 private key (PKCS#8 PEM or JWK) for signing everything it publishes (docs/mqtt/README.md,
+       * "Signed publications"). The collector refuses what is unsigned; without a key the gate publishes unsigned
+       * and warns at start.
+       */
+      signingKey: SecretRef.optional(),
     })
       .strict()
       .optional(),
