@@ -22,7 +22,7 @@ import { CollectorConfig } from '../collector/config.js';
 import { startCollector } from '../collector/main.js';
 import { dropPostgresSchema, openPostgresStore } from '../collector/storage/postgres.js';
 import type { CollectorStore } from '../collector/storage/types.js';
-import { type FleetOptions, type FleetSummary, runFleet } from '../sim/fleet.js';
+import { type FleetOptions, type FleetSummary, fleetKeysJwks, runFleet } from '../sim/fleet.js';
 
 // The fleet runs in a child process (this file, re-entered), as gate boxes are other machines: on the 2-core
 // box a fleet of 1,000 clients in the collector's own event loop measured the fleet, not the consumer.
@@ -154,6 +154,13 @@ async function bareSubscriber(url: string): Promise<Result> {
   };
 }
 
+/** The registry of the fleet's gate keys (every message is signed; the collector verifies each one). */
+function writeFleetKeys(dir: string, prefix: string): string {
+  const file = join(dir, 'gate-keys.json');
+  writeFileSync(file, JSON.stringify(fleetKeysJwks({ gates: GATES, sitePrefix: prefix })));
+  return file;
+}
+
 async function collector(url: string, storage: 'sqlite' | 'postgres'): Promise<Result> {
   const prefix = `bc${storage[0]}${runId}`;
   const dir = mkdtempSync(join(tmpdir(), 'gate06-bench-'));
@@ -170,6 +177,7 @@ async function collector(url: string, storage: 'sqlite' | 'postgres'): Promise<R
     },
     storage: { sqlitePath: join(dir, 'bench.db') },
     http: { port: 0, apiToken: { demo: 'bench-token-0123456789' } },
+    gates: { keysFile: writeFleetKeys(dir, prefix) },
   });
   const c = await startCollector(cfg, { log: pino({ level: 'warn' }), store, env: {} });
   try {

@@ -31,6 +31,8 @@ export async function startDemoServices(opts: {
   dataDir: string;
   logger: Logger;
   config: GatewayConfig;
+  /** the registry holding the demo gate's DEMO key (seeds/demo/gate-keys/jwks.json) */
+  gateKeysFile: string;
 }): Promise<DemoServices> {
   const stops: Array<() => Promise<void>> = [];
   let mqttUrl = process.env.MQTT_URL;
@@ -48,6 +50,7 @@ export async function startDemoServices(opts: {
     mqttUrl,
     sqlitePath: join(opts.dataDir, 'collector.db'),
     token: DEMO_COLLECTOR_TOKEN,
+    keysFile: opts.gateKeysFile,
   });
   // Only the demo's own site: on a shared broker (MQTT_URL) a '+' shared subscription would split the
   // demo's windows with any other collector in the same share group.

@@ -34,6 +34,7 @@ SUMMARY {json} before exiting 0. Everything uses DEMO keys and SYNTHETIC people.
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DEMO_CONFIG = join(ROOT, 'seeds/demo/gateway.yaml');
+const DEMO_GATE_KEYS = join(ROOT, 'seeds/demo/gate-keys/jwks.json');
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -79,7 +80,12 @@ export async function run(argv: string[]): Promise<number> {
 
   // Logs go to stderr so that stdout carries only READY, the decision lines and SUMMARY.
   const logger = createLogger(process.env.GATE06_LOG_LEVEL ?? template.log.level, pino.destination(2));
-  const services: DemoServices = await startDemoServices({ dataDir, logger, config: template });
+  const services: DemoServices = await startDemoServices({
+    dataDir,
+    logger,
+    config: template,
+    gateKeysFile: DEMO_GATE_KEYS,
+  });
   if (template.mqtt && services.mqttUrl) template.mqtt.url = services.mqttUrl;
 
   const rig = await SimRig.start(template, { transport, dir: join(dataDir, 'tty') });

@@ -1,6 +1,7 @@
 // `gate06 sim fleet --gates N ...`: simulated gate boxes publishing to a broker; prints a summary JSON.
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runFleet } from '../sim/fleet.js';
+import { fleetKeysJwks, runFleet } from '../sim/fleet.js';
 
 const HELP = `Usage: gate06 sim fleet --gates N [options]
 
@@ -8,6 +9,10 @@ Runs N simulated gate boxes as MQTT clients (one connection per gate unless --cl
 publishes a retained online status with a last will, W per-minute count windows (25-40 people a minute a
 lane), the odd alarm and a retained health report, then prints a summary JSON: messages sent and totals per
 lane, for comparison with what the collector stored.
+
+Every gate signs what it publishes with its own DEMO key derived from --key-seed and its name; a collector
+accepts them only with the matching registry: --keys-out FILE writes it (a JWKS for gates.keysFile) before
+anything is published, so the collector can be started (or restarted) with it. Set --site-prefix for that.
 
 Options:
   --gates N          number of gates (required)
@@ -20,6 +25,9 @@ Options:
   --clients C        MQTT connections (default: one per gate)
   --alarm-rate R     chance of an alarm per gate and window (default 0.01)
   --seed N           PRNG seed (default 6)
+  --key-seed S       derive the gates' DEMO signing keys from S (default gate06-fleet-DEMO)
+  --keys-out FILE    write the collector's registry of the gates' public keys (JWKS) to FILE
+  --keys-only        with --keys-out: write the registry and exit without connecting
   --end MODE         graceful (retained offline, default) | drop (sockets cut: wills fire) | clear (delete retained) | keep (stay connected until Ctrl-C)
   --per-lane         include totals per lane in the summary (large for big fleets)
   -h, --help         this text`;
@@ -41,6 +49,9 @@ export async function run(argv: string[]): Promise<number> {
         clients: { type: 'string' },
         'alarm-rate': { type: 'string' },
         seed: { type: 'string' },
+        'key-seed': { type: 'string' },
+        'keys-out': { type: 'string' },
+        'keys-only': { type: 'boolean' },
         end: { type: 'string' },
         'per-lane': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -81,11 +92,24 @@ export async function run(argv: string[]): Promise<number> {
         clients: num('clients', 1, 100_000),
         alarmRate: num('alarm-rate', 0, 1),
         seed: num('seed', 0, 2 ** 32),
+        keySeed: v['key-seed'] as string | undefined,
       },
     };
+    if (v['keys-out'] !== undefined && v['site-prefix'] === undefined)
+      throw new RangeError('--keys-out: needs --site-prefix (the key ids name the sites)');
+    if (v['keys-only'] && v['keys-out'] === undefined) throw new RangeError('--keys-only: needs --keys-out');
   } catch (err) {
     console.error((err as Error).message);
     return 2;
+  }
+  if (v['keys-out'] !== undefined) {
+    try {
+      writeFileSync(v['keys-out'] as string, `${JSON.stringify(fleetKeysJwks(opts.fleet), null, 2)}\n`);
+    } catch (err) {
+      console.error(`--keys-out: ${(err as Error).message}`);
+      return 1;
+    }
+    if (v['keys-only']) return 0;
   }
   let fleet: Awaited<ReturnType<typeof runFleet>>;
   try {

@@ -88,6 +88,20 @@ export const CollectorConfig = z
       .object({
         /** A gate is shown offline after this much silence even without a last will (a half-open link sends no will). */
         offlineAfterS: z.number().int().min(10).default(180),
+        /**
+         * The gates' public keys: a JWKS whose Ed25519 keys have kid "site/gate". A message that does not verify
+         * with the key of the gate its topic names is refused, so a gate missing here is refused entirely.
+         */
+        keysFile: z.string().optional(),
+        /** The physical bound on a lane: people (in, out or denied) per second of a window; a turnstile does ~1. */
+        maxPersonsPerSecond: z.number().positive().max(100).default(2),
+        /** How far ahead of the collector's clock a gate's timestamps may be (gate clocks drift and jump). */
+        maxClockSkewS: z.number().int().min(0).max(86_400).default(300),
+        /**
+         * The oldest window start taken: a gate's outbox holds days of windows across an outage (10,000 rows is a
+         * week of minutes, and empty runs fold into one row), so 31 days covers any outage the outbox survives.
+         */
+        maxWindowAgeDays: z.number().int().min(1).max(3650).default(31),
       })
       .strict()
       .prefault({}),
@@ -100,7 +114,7 @@ export type CollectorConfig = z.infer<typeof CollectorConfig>;
 
 /** What `gate06 demo` and the tests start from: SQLite under var/, a demo token, every site. */
 export function defaultCollectorConfig(
-  overrides: { mqttUrl?: string; sqlitePath?: string; token?: string } = {},
+  overrides: { mqttUrl?: string; sqlitePath?: string; token?: string; keysFile?: string } = {},
 ): CollectorConfig {
   return CollectorConfig.parse({
     mqtt: {
@@ -109,6 +123,7 @@ export function defaultCollectorConfig(
     },
     storage: { sqlitePath: overrides.sqlitePath ?? 'var/collector-demo.db' },
     http: { port: 0, apiToken: { demo: overrides.token ?? 'demo-ioc-token-change-me' } },
+    gates: overrides.keysFile ? { keysFile: overrides.keysFile } : {},
   });
 }
 
@@ -150,6 +165,7 @@ function resolvePaths(cfg: CollectorConfig, baseDir: string): CollectorConfig {
       sqlitePath: cfg.storage.sqlitePath === ':memory:' ? ':memory:' : abs(cfg.storage.sqlitePath),
     },
     http: { ...cfg.http, apiToken: secret(cfg.http.apiToken)! },
+    gates: { ...cfg.gates, keysFile: cfg.gates.keysFile && abs(cfg.gates.keysFile) },
   };
 }
 

@@ -21,9 +21,10 @@ import { TOPIC_ROOT } from '../gateway/telemetry/topics.js';
 import type { CollectorConfig } from './config.js';
 import type { CollectorMetrics } from './metrics.js';
 import { type AckToken, PubackGate } from './puback-gate.js';
+import { StatusLedger } from './status-ledger.js';
 import { foldBatch } from './storage/batch.js';
 import type { CollectorStore } from './storage/types.js';
-import { type IngestRecord, validateMessage } from './validate.js';
+import { type IngestPolicy, type IngestRecord, type RejectReason, validateMessage } from './validate.js';
 
 export interface IngestOptions {
   mqtt: CollectorConfig['mqtt'];
@@ -31,6 +32,8 @@ export interface IngestOptions {
   metrics: CollectorMetrics;
   log: Logger;
   batchMax: number;
+  /** the gates' keys and the bounds every message is held to (validate.ts) */
+  policy: IngestPolicy;
   now?: () => number;
 }
 
@@ -59,6 +62,7 @@ export class Ingest {
   private idleWaiters: (() => void)[] = [];
   private readonly lastLog = new Map<string, number>();
   private readonly now: () => number;
+  private readonly statuses = new StatusLedger();
   readonly status: IngestStatus = {
     connected: false,
     protocolVersion: null,
@@ -76,6 +80,8 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
+    if (this.opts.policy.keys.size === 0)
+      this.opts.log.warn('no gate keys registered (gates.keysFile): every gate message will be refused');
     let client: MqttClient;
     try {
       client = await this.connect(5);
@@ -114,6 +120,8 @@ export class Ingest {
       }
       for (const kind of ['status', 'health'] as const) topics.push(`${TOPIC_ROOT}/${site}/+/${kind}`);
     }
+    // Before the first message: the retained statuses arrive right after the subscription.
+    this.statuses.seed(await this.opts.store.gates());
     await client.subscribeAsync(topics, { qos: 1 });
     this.status.subscriptions = topics;
     this.opts.log.info({ topics, protocolVersion: this.status.protocolVersion }, 'collector subscribed');
@@ -189,22 +197,35 @@ export class Ingest {
       this.opts.metrics.messages.inc({ topic: topic.split('/').pop() ?? 'unknown', result: 'ignored' });
       return;
     }
-    const v = validateMessage(topic, payload, receivedAt, this.opts.mqtt.maxPayloadBytes);
+    const v = validateMessage(topic, payload, receivedAt, this.opts.policy);
     if (!v.ok) {
-      this.status.rejected++;
-      const kind = topic.split('/').pop() ?? 'unknown';
-      this.opts.metrics.messages.inc({
-        topic: ['counts', 'alarms', 'status', 'health'].includes(kind) ? kind : 'unknown',
-        result: 'rejected',
-      });
-      this.opts.metrics.rejected.inc({ reason: v.reason });
-      this.logSampled(v.reason, { topic: v.topic, reason: v.reason, detail: v.detail });
-      return; // its ack goes out unheld: a bad message never becomes good on redelivery
+      this.reject(topic, v.reason, v.detail);
+      return;
+    }
+    if (v.record.kind === 'status') {
+      const fresh = this.statuses.judge(v.record.site, v.record.gate, v.record.payload);
+      if (!fresh.ok) {
+        this.reject(topic, fresh.reason, fresh.detail ?? fresh.reason);
+        return;
+      }
     }
     const ack = qos > 0 && messageId !== undefined && this.gate ? this.gate.hold(messageId) : null;
     this.queue.push({ record: v.record, ack });
     this.opts.metrics.pending.set(this.queue.length);
     this.scheduleFlush();
+  }
+
+  /** Counted and logged (sampled), never stored; its ack goes out unheld: a bad message never becomes good on redelivery. */
+  private reject(topic: string, reason: RejectReason, detail: string): void {
+    this.status.rejected++;
+    const kind = topic.split('/').pop() ?? 'unknown';
+    this.opts.metrics.messages.inc({
+      topic: ['counts', 'alarms', 'status', 'health'].includes(kind) ? kind : 'unknown',
+      result: 'rejected',
+    });
+    this.opts.metrics.rejected.inc({ reason });
+    // The topic names only a site and gate (no personal data); the detail is ours, never the payload's text.
+    this.logSampled(reason, { topic: topic.slice(0, 200), reason, detail });
   }
 
   /** One log line per reason per 10 s: a flood of bad messages must not flood the disk; the counter has the total. */

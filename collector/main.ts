@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { resolveSecret } from '../gateway/config/load.js';
 import { type CollectorConfig, chooseStorage } from './config.js';
+import { loadGateKeys } from './gate-keys.js';
 import { createCollectorHttp } from './http/server.js';
 import { Ingest } from './ingest.js';
 import { type CollectorMetrics, createCollectorMetrics } from './metrics.js';
@@ -29,6 +30,8 @@ export interface StartOptions {
 
 export async function startCollector(cfg: CollectorConfig, opts: StartOptions = {}): Promise<RunningCollector> {
   const log = opts.log ?? pino({ name: 'gate06:collector' });
+  const keys = loadGateKeys(cfg.gates.keysFile);
+  if (!keys.ok) throw new Error(keys.detail);
   const store = opts.store ?? (await openStore(chooseStorage(cfg, opts.env)));
   const metrics = createCollectorMetrics({ defaultMetrics: opts.defaultMetrics });
   const ingest = new Ingest({
@@ -37,6 +40,13 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
     metrics,
     log: log.child({ channel: 'collector:mqtt' }),
     batchMax: cfg.storage.batchMax,
+    policy: {
+      maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
+      keys: keys.value,
+      maxPersonsPerSecond: cfg.gates.maxPersonsPerSecond,
+      maxClockSkewMs: cfg.gates.maxClockSkewS * 1000,
+      maxWindowAgeMs: cfg.gates.maxWindowAgeDays * 86_400_000,
+    },
   });
   try {
     await ingest.start();

@@ -1,9 +1,31 @@
 // Turns one raw MQTT message into a typed ingest record, or a rejection with a reason code.
 // Pure: no I/O, no clock beyond the receivedAt it is given. Every reason is counted in /metrics.
+//
+// Nothing from the broker is trusted as such (issue #11, finding 5): a message must carry the signature of
+// the gate its topic names (publication-signature.ts), and every value must fit what a lane can physically
+// do and a sane clock, so neither a stranger on the broker nor a broken gate can move an IOC total.
+import {
+  type GateKeyRegistry,
+  type SignatureRejection,
+  verifyPublication,
+} from '../gateway/telemetry/publication-signature.js';
 import { type GatePayload, GateTopics, parseTopic } from '../gateway/telemetry/topics.js';
 
 /** The closed set of reasons a message is refused; shared by the log, the metric label and the tests. */
-export const REJECT_REASONS = ['topic', 'oversize', 'json', 'schema', 'identity-mismatch'] as const;
+export const REJECT_REASONS = [
+  'topic',
+  'oversize',
+  'unsigned',
+  'bad-signature',
+  'unknown-gate',
+  'wrong-topic',
+  'json',
+  'schema',
+  'identity-mismatch',
+  'clock',
+  'implausible',
+  'status-replay',
+] as const satisfies readonly (SignatureRejection | string)[];
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 interface Base {
@@ -22,23 +44,29 @@ export type Validated =
   | { ok: true; record: IngestRecord }
   | { ok: false; reason: RejectReason; detail: string; topic: string };
 
+/** What a message is held against: the gates' keys and the physical and clock bounds (collector config `gates`). */
+export interface IngestPolicy {
+  maxPayloadBytes: number;
+  keys: GateKeyRegistry;
+  maxPersonsPerSecond: number;
+  maxClockSkewMs: number;
+  maxWindowAgeMs: number;
+}
+
 const INGEST_KINDS = new Set<string>(['counts', 'alarms', 'status', 'health']);
 
-export function validateMessage(
-  topic: string,
-  payload: Buffer,
-  receivedAt: number,
-  maxPayloadBytes: number,
-): Validated {
+export function validateMessage(topic: string, payload: Buffer, receivedAt: number, policy: IngestPolicy): Validated {
   const t = parseTopic(topic);
   if (!t || !INGEST_KINDS.has(t.suffix))
     return { ok: false, reason: 'topic', detail: 'not a gate telemetry topic', topic };
-  if (payload.length > maxPayloadBytes) {
-    return { ok: false, reason: 'oversize', detail: `${payload.length} bytes > ${maxPayloadBytes}`, topic };
+  if (payload.length > policy.maxPayloadBytes) {
+    return { ok: false, reason: 'oversize', detail: `${payload.length} bytes > ${policy.maxPayloadBytes}`, topic };
   }
+  const signed = verifyPublication(topic, payload, policy.keys);
+  if (!signed.ok) return { ok: false, reason: signed.reason, detail: signed.detail ?? signed.reason, topic };
   let json: unknown;
   try {
-    json = JSON.parse(payload.toString('utf8'));
+    json = JSON.parse(signed.value.payload.toString('utf8'));
   } catch {
     return { ok: false, reason: 'json', detail: 'payload is not JSON', topic };
   }
@@ -48,16 +76,87 @@ export function validateMessage(
     const where = first?.path.length ? first.path.join('.') : '(root)';
     return { ok: false, reason: 'schema', detail: `${where}: ${first?.message ?? 'invalid'}`, topic };
   }
-  const base = { site: t.site, gate: t.gate, receivedAt };
-  const data = parsed.data as Record<string, unknown>;
+  const record = { site: t.site, gate: t.gate, receivedAt, kind: t.suffix, payload: parsed.data } as IngestRecord;
   // A gate may only speak for itself: a payload naming another site or gate is refused, not re-filed.
-  if (t.suffix === 'counts' && (data.site !== t.site || data.gate !== t.gate)) {
+  if (record.kind === 'counts' && (record.payload.site !== t.site || record.payload.gate !== t.gate)) {
     return {
       ok: false,
       reason: 'identity-mismatch',
-      detail: `payload ${data.site}/${data.gate} on topic ${t.site}/${t.gate}`,
+      detail: `payload ${record.payload.site}/${record.payload.gate} on topic ${t.site}/${t.gate}`,
       topic,
     };
   }
-  return { ok: true, record: { ...base, kind: t.suffix, payload: parsed.data } as IngestRecord };
+  const bounded = checkBounds(record, policy);
+  return bounded ? { ok: false, ...bounded, topic } : { ok: true, record };
+}
+
+type BoundsRejection = { reason: 'clock' | 'implausible'; detail: string };
+
+/** null when every value is one a real gate could send at receivedAt. */
+export function checkBounds(r: IngestRecord, policy: IngestPolicy): BoundsRejection | null {
+  const latest = r.receivedAt + policy.maxClockSkewMs;
+  const earliest = r.receivedAt - policy.maxWindowAgeMs;
+  const when = (at: number, what: string): BoundsRejection | null =>
+    at > latest
+      ? { reason: 'clock', detail: `${what} ${at} is ${Math.round((at - r.receivedAt) / 1000)} s in the future` }
+      : at < earliest
+        ? { reason: 'clock', detail: `${what} ${at} is older than the backlog taken` }
+        : null;
+  switch (r.kind) {
+    case 'counts': {
+      const p = r.payload;
+      // windowEnd bounds the start as well (end > start), and a window still open cannot have been sent.
+      const late = when(p.windowStart, 'windowStart') ?? when(p.windowEnd, 'windowEnd');
+      if (late) return late;
+      // A folded window (outbox.ts) spans several minutes and may carry their people: the bound scales with it.
+      const perLane = Math.floor((policy.maxPersonsPerSecond * (p.windowEnd - p.windowStart)) / 1000);
+      const over = (n: number, what: string): BoundsRejection | null =>
+        n > perLane ? { reason: 'implausible', detail: `${what} ${n} > ${perLane} for this window length` } : null;
+      for (const l of p.lanes) {
+        const bad =
+          over(l.in + l.out, `lane ${l.lane} in+out`) ??
+          over(l.denied, `lane ${l.lane} denied`) ??
+          firstOver(Object.values(l.byCredential), (n) => over(n, `lane ${l.lane} byCredential`)) ??
+          (l.byCategory ? firstOver(categoryNumbers(l.byCategory), (n) => over(n, `lane ${l.lane} byCategory`)) : null);
+        if (bad) return bad;
+      }
+      const perZone = perLane * Math.max(1, p.lanes.length);
+      for (const z of p.zones) {
+        if (z.in + z.out > perZone)
+          return { reason: 'implausible', detail: `zone ${z.zone} in+out ${z.in + z.out} > ${perZone} for its lanes` };
+      }
+      return null;
+    }
+    case 'alarms':
+      return when(r.payload.ts, 'ts');
+    case 'status':
+      // A retained online status may be days old (the gate has been up since): only the future is refused.
+      return r.payload.ts !== undefined && r.payload.ts > latest ? when(r.payload.ts, 'ts') : null;
+    case 'health': {
+      const p = r.payload;
+      if (p.ts > latest) return when(p.ts, 'ts');
+      if (p.outbox.depth > p.outbox.capacity)
+        return { reason: 'implausible', detail: `outbox depth ${p.outbox.depth} > capacity ${p.outbox.capacity}` };
+      return null;
+    }
+  }
+}
+
+function firstOver(values: readonly (number | undefined)[], check: (n: number) => BoundsRejection | null) {
+  for (const v of values) {
+    const bad = v === undefined ? null : check(v);
+    if (bad) return bad;
+  }
+  return null;
+}
+
+function categoryNumbers(c: NonNullable<GatePayload<'counts'>['lanes'][number]['byCategory']>): (number | undefined)[] {
+  return [
+    c.domestic,
+    c.foreign,
+    c.unknown,
+    ...Object.values(c.ageBand),
+    ...Object.values(c.sex),
+    ...Object.values(c.withheld ?? {}),
+  ];
 }

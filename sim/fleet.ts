@@ -6,8 +6,14 @@
 // will. 1,000 connections from one process worked against both Mosquitto 2 and embedded aedes on the 2-core
 // development box (bench/collector.ts). `clients` below the gate count makes each connection publish for
 // several gates (fewer sockets, but then only the connection's first gate has a last will).
-import { randomBytes } from 'node:crypto';
+//
+// Every gate signs what it publishes (docs/mqtt/README.md, "Signed publications") with its own Ed25519 key.
+// The keys are DEMO keys derived from the fleet's seed and the gate's name (fleetSigningKey), so a collector
+// started before the fleet, or in another process, gets the matching registry from fleetKeysJwks with the
+// same options. Anyone who knows the seed can derive them: never a way to make keys for real gates.
+import { createHash, createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
+import { createPublicationSigner, gatePublicJwk } from '../gateway/telemetry/publication-signature.js';
 import { type GatePayload, topicFor } from '../gateway/telemetry/topics.js';
 import { seededRandom } from './random.js';
 
@@ -30,6 +36,8 @@ export interface FleetOptions {
   /** chance per gate and window of an alarm */
   alarmRate?: number;
   seed?: number;
+  /** the gates' DEMO signing keys are derived from this (default "gate06-fleet-DEMO") */
+  keySeed?: string;
   /** MQTT 3.1.1 by default: every broker speaks it (aedes has no MQTT 5) */
   protocolVersion?: 4 | 5;
   /** Called after each round (statuses, each window, health) is acknowledged by the broker, with the number of
@@ -62,6 +70,8 @@ export interface FleetSummary {
 
 export interface FleetRun {
   summary: FleetSummary;
+  /** the registry a collector needs for this fleet (kid site/gate), as for gates.keysFile */
+  jwks: { keys: Record<string, unknown>[] };
   /** graceful: publish retained offline and disconnect; drop: cut the sockets so the broker sends the wills; clear: also delete the retained status/health */
   close(mode?: 'graceful' | 'drop' | 'clear'): Promise<void>;
 }
@@ -71,6 +81,38 @@ interface SimGate {
   gate: string;
   bootId: string;
   seq: number;
+  /** one link (MQTT connection) per run: the fleet does not reconnect with a new will */
+  link: string;
+  sign: (topic: string, json: string) => string;
+}
+
+const DEFAULT_KEY_SEED = 'gate06-fleet-DEMO';
+// PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): the fixed DER prefix, then the seed.
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** A simulated gate's DEMO signing key: Ed25519 from sha256(seed, site, gate), the same in every process. */
+export function fleetSigningKey(site: string, gate: string, keySeed = DEFAULT_KEY_SEED): KeyObject {
+  const seed = createHash('sha256').update(`${keySeed}\u0000${site}/${gate}`).digest();
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+/** Site and gate names of a fleet; needs sitePrefix to be the same as the run's. */
+export function fleetLayout(o: Pick<FleetOptions, 'gates' | 'sites' | 'sitePrefix'>): { site: string; gate: string }[] {
+  const sitesN = Math.max(1, Math.min(o.sites ?? Math.ceil(o.gates / 10), o.gates));
+  const prefix = o.sitePrefix ?? `fleet-${randomBytes(3).toString('hex')}`;
+  return Array.from({ length: o.gates }, (_, i) => ({
+    site: `${prefix}-s${i % sitesN}`,
+    gate: `g${String(i).padStart(4, '0')}`,
+  }));
+}
+
+/** The collector's registry for a fleet run with these options (set sitePrefix, or use FleetRun.jwks). */
+export function fleetKeysJwks(o: Pick<FleetOptions, 'gates' | 'sites' | 'sitePrefix' | 'keySeed'>): {
+  keys: Record<string, unknown>[];
+} {
+  return {
+    keys: fleetLayout(o).map(({ site, gate }) => gatePublicJwk(site, gate, fleetSigningKey(site, gate, o.keySeed))),
+  };
 }
 
 const ALARM_KINDS = ['forced-passage', 'tailgating', 'door-held', 'anti-passback'] as const;
@@ -102,20 +144,26 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
   const lanesPerGate = o.lanesPerGate ?? 2;
   const windows = o.windows ?? 5;
   const windowLengthMs = o.windowLengthMs ?? 60_000;
-  const sitesN = Math.max(1, Math.min(o.sites ?? Math.ceil(o.gates / 10), o.gates));
   const prefix = o.sitePrefix ?? `fleet-${randomBytes(3).toString('hex')}`;
+  const layout = fleetLayout({ ...o, sitePrefix: prefix });
   const clientsN = Math.max(1, Math.min(o.clients ?? o.gates, o.gates));
   const rand = seededRandom(o.seed ?? 6);
   const firstWindowStart = o.firstWindowStart ?? Math.floor(Date.now() / 60_000) * 60_000 - windows * windowLengthMs;
   const alarmRate = o.alarmRate ?? 0.01;
   const version = o.protocolVersion ?? 4;
 
-  const gates: SimGate[] = Array.from({ length: o.gates }, (_, i) => ({
-    site: `${prefix}-s${i % sitesN}`,
-    gate: `g${String(i).padStart(4, '0')}`,
-    bootId: randomBytes(6).toString('hex'),
-    seq: 1,
-  }));
+  const gates: SimGate[] = layout.map(({ site, gate }) => {
+    const signer = createPublicationSigner(site, gate, fleetSigningKey(site, gate, o.keySeed));
+    return {
+      site,
+      gate,
+      bootId: randomBytes(6).toString('hex'),
+      seq: 1,
+      link: randomBytes(6).toString('hex'),
+      sign: signer.sign,
+    };
+  });
+  const jwks = fleetKeysJwks({ ...o, sitePrefix: prefix });
   const owner = (i: number): number => i % clientsN;
   const summary: FleetSummary = {
     gates: o.gates,
@@ -138,6 +186,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
     const wave = [];
     for (let k = c; k < Math.min(c + 100, clientsN); k++) {
       const g = gates[k]!; // client k's first gate is gate k
+      const willTopic = topicFor(g.site, g.gate, 'status');
       wave.push(
         mqtt.connectAsync(o.mqttUrl, {
           protocolVersion: version,
@@ -146,8 +195,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
           reconnectPeriod: 1000,
           connectTimeout: 30_000,
           will: {
-            topic: topicFor(g.site, g.gate, 'status'),
-            payload: Buffer.from(JSON.stringify({ state: 'offline' })),
+            topic: willTopic,
+            payload: Buffer.from(
+              g.sign(willTopic, JSON.stringify({ state: 'offline', bootId: g.bootId, link: g.link, ts: Date.now() })),
+            ),
             qos: 1,
             retain: true,
           },
@@ -159,14 +210,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
 
   const started = Date.now();
   const publish = (i: number, topic: string, payload: object, retain = false): Promise<unknown> =>
-    clients[owner(i)]!.publishAsync(topic, JSON.stringify(payload), { qos: 1, retain });
+    clients[owner(i)]!.publishAsync(topic, gates[i]!.sign(topic, JSON.stringify(payload)), { qos: 1, retain });
 
   await Promise.all(
     gates.map((g, i) =>
       publish(
         i,
         topicFor(g.site, g.gate, 'status'),
-        { state: 'online', bootId: g.bootId, version: 'fleet-sim', ts: Date.now() },
+        { state: 'online', bootId: g.bootId, version: 'fleet-sim', ts: Date.now(), link: g.link },
         true,
       ),
     ),
@@ -256,6 +307,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
 
   return {
     summary,
+    jwks,
     async close(mode = 'graceful') {
       if (mode === 'drop') {
         // As a power cut would: no DISCONNECT, so the broker publishes each connection's last will.
@@ -264,7 +316,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
         return;
       }
       await Promise.all(
-        gates.map((g, i) => publish(i, topicFor(g.site, g.gate, 'status'), { state: 'offline', ts: Date.now() }, true)),
+        gates.map((g, i) =>
+          publish(
+            i,
+            topicFor(g.site, g.gate, 'status'),
+            { state: 'offline', bootId: g.bootId, link: g.link, ts: Date.now() },
+            true,
+          ),
+        ),
       );
       if (mode === 'clear') {
         // Empty retained payloads delete the retained messages, so test runs leave nothing behind on a shared broker.

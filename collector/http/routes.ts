@@ -164,8 +164,9 @@ export async function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): Pr
       for (const site of ids) {
         const rule = resetRuleFor(site, deps.sites);
         const since = lastResetAt(t, rule.resetAt, deps.utcOffsetMinutes);
-        const lanes = await deps.store.laneTotals(site, since);
-        const zones = await deps.store.zoneTotals(site, since);
+        // Up to now: a window dated in the future (stored before ingest bounded dates) must not count every day.
+        const lanes = await deps.store.laneTotals(site, since, t);
+        const zones = await deps.store.zoneTotals(site, since, t);
         sites.push({
           site,
           kind: rule.kind,

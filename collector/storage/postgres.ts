@@ -164,17 +164,17 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
       );
       return r.rows;
     },
-    async laneTotals(site, since): Promise<InOut> {
+    async laneTotals(site, since, until = Number.MAX_SAFE_INTEGER): Promise<InOut> {
       const r = await pool.query(
-        `SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM ${s}.lane_counts WHERE site = $1 AND window_start >= $2`,
-        [site, since],
+        `SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM ${s}.lane_counts WHERE site = $1 AND window_start >= $2 AND window_start < $3`,
+        [site, since, until],
       );
       return r.rows[0] as InOut;
     },
-    async zoneTotals(site, since) {
+    async zoneTotals(site, since, until = Number.MAX_SAFE_INTEGER) {
       const r = await pool.query(
-        `SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM ${s}.zone_counts WHERE site = $1 AND window_start >= $2 GROUP BY zone ORDER BY zone`,
-        [site, since],
+        `SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM ${s}.zone_counts WHERE site = $1 AND window_start >= $2 AND window_start < $3 GROUP BY zone ORDER BY zone`,
+        [site, since, until],
       );
       return r.rows;
     },

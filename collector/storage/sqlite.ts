@@ -67,10 +67,13 @@ export function openSqliteStore(path: string): CollectorStore {
     for (const r of b.alarms) insAlarm.run(r);
   });
 
+  // total(), not sum(): SQLite's sum() raises "integer overflow" past 2^63, and one bad row would then make every
+  // query over its site fail (finding 5: /v1/occupancy answered 500). total() is a double that never raises;
+  // ingest bounds each value (validate.ts), so stored totals stay far below 2^53 where a double is exact.
   // CAST: better-sqlite3 binds JS numbers as REAL, which would make this division fractional instead of a floor.
   const cells =
     db.prepare(`SELECT ((window_start + CAST(@off AS INTEGER)) / CAST(@b AS INTEGER)) * CAST(@b AS INTEGER) - CAST(@off AS INTEGER) AS bucketStart, site, gate, lane,
-      sum(n_in) AS "in", sum(n_out) AS "out", sum(denied) AS denied
+      total(n_in) AS "in", total(n_out) AS "out", total(denied) AS denied
     FROM lane_counts
     WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site) AND (@gate IS NULL OR gate = @gate)
     GROUP BY bucketStart, site, gate, lane ORDER BY bucketStart, site, gate, lane`);
@@ -78,10 +81,10 @@ export function openSqliteStore(path: string): CollectorStore {
     `SELECT site, count(*) AS gates, max(last_seen) AS lastSeen FROM gates GROUP BY site ORDER BY site`,
   );
   const laneTotals = db.prepare(
-    `SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM lane_counts WHERE site = ? AND window_start >= ?`,
+    `SELECT total(n_in) AS "in", total(n_out) AS "out" FROM lane_counts WHERE site = ? AND window_start >= ? AND window_start < ?`,
   );
   const zoneTotals = db.prepare(
-    `SELECT zone, sum(n_in) AS "in", sum(n_out) AS "out" FROM zone_counts WHERE site = ? AND window_start >= ? GROUP BY zone ORDER BY zone`,
+    `SELECT zone, total(n_in) AS "in", total(n_out) AS "out" FROM zone_counts WHERE site = ? AND window_start >= ? AND window_start < ? GROUP BY zone ORDER BY zone`,
   );
   const gates =
     db.prepare(`SELECT site, gate, state, boot_id AS bootId, version, status_at AS statusAt, last_seen AS lastSeen,
@@ -109,11 +112,11 @@ export function openSqliteStore(path: string): CollectorStore {
     async sites() {
       return sites.all() as { site: string; gates: number; lastSeen: number | null }[];
     },
-    async laneTotals(site, since) {
-      return laneTotals.get(site, since) as InOut;
+    async laneTotals(site, since, until = Number.MAX_SAFE_INTEGER) {
+      return laneTotals.get(site, since, until) as InOut;
     },
-    async zoneTotals(site, since) {
-      return zoneTotals.all(site, since) as (InOut & { zone: string })[];
+    async zoneTotals(site, since, until = Number.MAX_SAFE_INTEGER) {
+      return zoneTotals.all(site, since, until) as (InOut & { zone: string })[];
     },
     async gates(site?: string): Promise<GateRow[]> {
       return (gates.all({ site: site ?? null }) as (GateRow & { health: string | null })[]).map((g) => ({

@@ -73,10 +73,10 @@ export interface CollectorStore {
   countsCells(q: CountsQuery): Promise<CountsCell[]>;
   /** Every site with a gate row, with its number of gates. */
   sites(): Promise<{ site: string; gates: number; lastSeen: number | null }[]>;
-  /** Lane totals for a site over window starts ≥ since. */
-  laneTotals(site: string, since: number): Promise<InOut>;
-  /** Zone totals for a site over window starts ≥ since. */
-  zoneTotals(site: string, since: number): Promise<(InOut & { zone: string })[]>;
+  /** Lane totals for a site over window starts in [since, until) (until: now, so no future-dated window counts). */
+  laneTotals(site: string, since: number, until?: number): Promise<InOut>;
+  /** Zone totals for a site over window starts in [since, until). */
+  zoneTotals(site: string, since: number, until?: number): Promise<(InOut & { zone: string })[]>;
   gates(site?: string): Promise<GateRow[]>;
   alarms(q: AlarmQuery): Promise<AlarmRow[]>;
   close(): Promise<void>;

@@ -68,6 +68,7 @@ export function resolvePaths(config: GatewayConfig, baseDir: string): GatewayCon
       ? {
           ...resolveMqttPaths(config.mqtt, abs, secret),
           commandSignerJwksFile: config.mqtt.commandSignerJwksFile && abs(config.mqtt.commandSignerJwksFile),
+          signingKey: secret(config.mqtt.signingKey),
         }
       : undefined,
     face: {
@@ -120,6 +121,7 @@ function checkSecrets(cfg: GatewayConfig): string[] {
   cfg.http.staffTokens.forEach((r, i) => check(`http.staffTokens.${i}`, r));
   check('store.personal.key', cfg.store.personal.key);
   check('mqtt.password', cfg.mqtt?.password);
+  check('mqtt.signingKey', cfg.mqtt?.signingKey);
   check('face.enrollmentKey', cfg.face.enrollmentKey);
   if (cfg.store.personal.enabled && !cfg.store.personal.key)
     errors.push('store.personal.key: required when store.personal.enabled is true');

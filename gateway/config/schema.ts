@@ -298,6 +298,12 @@ export const GatewayConfig = z
         })
         .strict()
         .prefault({}),
+      /**
+       * This gate's Ed25519 private key (PKCS#8 PEM or JWK) for signing everything it publishes (docs/mqtt/README.md,
+       * "Signed publications"). The collector refuses what is unsigned; without a key the gate publishes unsigned
+       * and warns at start.
+       */
+      signingKey: SecretRef.optional(),
     })
       .strict()
       .optional(),

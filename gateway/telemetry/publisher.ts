@@ -18,6 +18,8 @@ export interface PublisherOptions {
   maxInFlight?: number;
   /** Wait before trying a row again after mqtt.js refused it outright (not a disconnect). */
   retryAfterMs?: number;
+  /** Turns a row's JSON into the body sent on `topic` (the gate's signature, publication-signature.ts); default as is. */
+  encode?: (topic: string, payload: string) => string;
 }
 
 export interface PublisherStats {
@@ -103,7 +105,10 @@ export class OutboxPublisher {
     if (rows.length === 0 && this.inFlight.size === 0) this.releaseIdleWaiters();
     for (const row of rows.slice(0, room)) {
       this.inFlight.set(row.id, row.rev);
-      this.opts.client.publishAsync(this.opts.topicOf(row.topic), row.payload, { qos: 1, retain: false }).then(
+      const topic = this.opts.topicOf(row.topic);
+      // Signed when sent, not when queued: a row merged into while unsent is signed once, with its final content.
+      const body = this.opts.encode ? this.opts.encode(topic, row.payload) : row.payload;
+      this.opts.client.publishAsync(topic, body, { qos: 1, retain: false }).then(
         () => {
           this.inFlight.delete(row.id);
           if (this.opts.outbox.markSent(row.id, row.rev)) this.stats.published += 1;

@@ -8,6 +8,7 @@
 // liveness signal for charts. At 1000 gates that is ~17 small messages/s for a broker, which is nothing; during
 // an outage runs of empty windows are folded into one outbox row (see outbox.ts), so they cost no capacity.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -16,6 +17,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
+import { resolveSecret as resolveConfiguredSecret } from '../config/load.js';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
 import { connectMqtt, logErrorsQuietly } from '../mqtt/connection.js';
@@ -24,6 +26,7 @@ import { type CommandHandlers, CommandInbox, type CommandSigning, MAX_COMMAND_BY
 import { CountWindows } from './count-windows.js';
 import { buildHealth, ClockWatch, LinkBoard } from './health.js';
 import { Outbox } from './outbox.js';
+import { createPublicationSigner, type PublicationSigner, parseSigningKey } from './publication-signature.js';
 import { OutboxPublisher } from './publisher.js';
 import { AlarmPayload, type GateTopic, topicFor } from './topics.js';
 
@@ -93,6 +96,9 @@ export class Telemetry {
   private readonly now: () => number;
   private readonly mono: () => number;
   private readonly log: Logger;
+  private signer: PublicationSigner | null = null;
+  /** The current MQTT connection of this boot: named in the online status and in the last will set for it. */
+  private link = newLink();
 
   constructor(private readonly deps: TelemetryDeps) {
     this.now = deps.clock?.now ?? Date.now;
@@ -111,6 +117,21 @@ export class Telemetry {
     const signing = commandSigningFrom(mqttCfg);
     if (!signing.ok) return { ok: false, error: signing.error };
     this.announceCommandSigning(signing.value);
+    if (mqttCfg.signingKey) {
+      let bytes: Buffer;
+      try {
+        bytes = (this.deps.resolveSecret ?? resolveConfiguredSecret)(mqttCfg.signingKey);
+      } catch (err) {
+        return { ok: false, error: `mqtt.signingKey: ${(err as Error).message}` };
+      }
+      const key = parseSigningKey(bytes);
+      if (!key.ok) return { ok: false, error: `mqtt.signingKey: ${key.detail}` };
+      this.signer = createPublicationSigner(config.site.id, config.gate.id, key.value);
+    } else {
+      this.log.warn(
+        'mqtt.signingKey is not set: publishing unsigned, and a collector that checks signatures refuses it all',
+      );
+    }
     const zoneOfLane = new Map(config.gate.lanes.map((l) => [l.id, l.zone]));
     this.outbox = new Outbox(store.db, mqttCfg.outboxMax, { categoryMinCount: mqttCfg.categoryMinCount }, this.now);
     this.windows = new CountWindows(store.db, this.outbox, {
@@ -149,12 +170,7 @@ export class Telemetry {
       // The largest command (a watchlist) and its MQTT framing: anything larger never reaches this box.
       maximumPacketSize: MAX_COMMAND_BYTES + 1024,
       reconnectPeriodMs: this.deps.reconnectPeriodMs,
-      will: {
-        topic: this.topic('status'),
-        payload: Buffer.from(JSON.stringify({ state: 'offline' })),
-        qos: 1,
-        retain: true,
-      },
+      will: this.lastWill(),
     });
     if (!connected.ok) return connected;
     const client = connected.client;
@@ -164,6 +180,7 @@ export class Telemetry {
       outbox: this.outbox,
       topicOf: (s) => this.topic(s),
       logger: this.log,
+      encode: (topic, payload) => this.encode(topic, payload),
     });
 
     // Counting runs inside the event's own transaction; publishing waits until that transaction is over,
@@ -177,6 +194,12 @@ export class Telemetry {
     bus.on(this, 'device.link', (ev) => this.board.onDeviceLink(ev));
     bus.on(this, 'lane.state', (ev) => this.board.onLaneState(ev));
 
+    // mqtt.js builds each CONNECT from client.options.will and emits 'reconnect' just before it: every
+    // connection gets a will naming its own link, so a will captured from an earlier connection stays harmless.
+    client.on('reconnect', () => {
+      this.link = newLink();
+      client.options.will = this.lastWill();
+    });
     client.on('connect', () => {
       this.log.info('mqtt connected');
       this.publishRetained('status', {
@@ -184,6 +207,7 @@ export class Telemetry {
         bootId: store.bootId,
         version: this.deps.version,
         ts: this.now(),
+        link: this.link,
       });
       void this.publishHealth();
     });
@@ -223,7 +247,14 @@ export class Telemetry {
     this.publisher.stop();
     if (client.connected) {
       await withTimeout(
-        client.publishAsync(this.topic('status'), JSON.stringify({ state: 'offline' }), { qos: 1, retain: true }),
+        client.publishAsync(
+          this.topic('status'),
+          this.encode(this.topic('status'), JSON.stringify(this.offlineStatus())),
+          {
+            qos: 1,
+            retain: true,
+          },
+        ),
         1000,
       );
       await withTimeout(client.endAsync(), 1000);
@@ -322,8 +353,29 @@ export class Telemetry {
     this.publisher.kick();
   }
 
+  /** The offline status for the current link: what the last will says, and what a graceful stop says. */
+  private offlineStatus(): { state: 'offline'; bootId: string; link: string; ts: number } {
+    return { state: 'offline', bootId: this.deps.store.bootId, link: this.link, ts: this.now() };
+  }
+
+  private lastWill(): { topic: string; payload: Buffer; qos: 1; retain: true } {
+    const topic = this.topic('status');
+    return {
+      topic,
+      payload: Buffer.from(this.encode(topic, JSON.stringify(this.offlineStatus()))),
+      qos: 1,
+      retain: true,
+    };
+  }
+
+  /** The body for `topic`: signed with this gate's key when one is configured. */
+  private encode(topic: string, json: string): string {
+    return this.signer ? this.signer.sign(topic, json) : json;
+  }
+
   private publishRetained(suffix: 'status' | 'health', payload: unknown): void {
-    this.client?.publish(this.topic(suffix), JSON.stringify(payload), { qos: 1, retain: true }, (err) => {
+    const topic = this.topic(suffix);
+    this.client?.publish(topic, this.encode(topic, JSON.stringify(payload)), { qos: 1, retain: true }, (err) => {
       if (err) this.log.debug({ err: err.message, suffix }, 'retained publish failed');
     });
   }
@@ -385,6 +437,8 @@ function stripIdLikeDetail(alarm: Alarm): Alarm {
   );
   return { ...alarm, detail };
 }
+
+const newLink = (): string => randomBytes(6).toString('hex');
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,11 @@ export const StatusPayload = z
     bootId: z.string().max(64).optional(),
     version: z.string().max(40).optional(),
     ts: Ms.optional(),
+    /**
+     * One MQTT connection of this boot (new on every reconnect). The last will carries the link it was set for,
+     * so the collector honours an offline will only for the connection that is online now, never a replayed one.
+     */
+    link: z.string().max(32).optional(),
   })
   .strict();
 

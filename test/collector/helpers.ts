@@ -1,6 +1,6 @@
 // Shared by the collector tests: a collector on port 0 with a temp SQLite file, subscribed only to the test's
 // own sites (tests share one broker), and a way to wait until it has stored what was published.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -17,13 +17,17 @@ export async function startTestCollector(o: {
   store?: CollectorStore;
   offlineAfterS?: number;
   configSites?: CollectorConfig['sites'];
+  /** the registry of gate keys (JWKS, kid site/gate); without it every gate message is refused */
+  gateKeys?: { keys: object[] };
 }): Promise<RunningCollector & { dir: string; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'gate06-collector-'));
+  const keysFile = join(dir, 'gate-keys.json');
+  writeFileSync(keysFile, JSON.stringify(o.gateKeys ?? { keys: [] }));
   const cfg = CollectorConfig.parse({
     mqtt: { url: o.mqttUrl, clientId: o.clientId, sites: o.sites, sessionExpirySeconds: 30 },
     storage: { sqlitePath: join(dir, 'collector.db') },
     http: { port: 0, apiToken: { demo: TEST_TOKEN } },
-    gates: { offlineAfterS: o.offlineAfterS ?? 180 },
+    gates: { offlineAfterS: o.offlineAfterS ?? 180, keysFile },
     sites: o.configSites ?? [],
   });
   const c = await startCollector(cfg, { log: pino({ level: 'silent' }), store: o.store, env: {} });

@@ -1,9 +1,10 @@
 import mqtt from 'mqtt';
 import t from 'tap';
 import { topicFor } from '../../gateway/telemetry/topics.js';
-import { runFleet } from '../../sim/fleet.js';
+import { fleetKeysJwks, runFleet } from '../../sim/fleet.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { eventually, startTestCollector } from './helpers.js';
+import { registryOf, testGateKey } from './signing.js';
 
 const broker = await startTestBroker();
 t.teardown(() => broker.stop());
@@ -25,9 +26,15 @@ async function storedTotals(c: Awaited<ReturnType<typeof startTestCollector>>, s
 t.test('every window a fleet publishes is stored once, with the totals the fleet sent', async (t) => {
   const prefix = uniqueId('ing');
   const sites = [`${prefix}-s0`, `${prefix}-s1`];
-  const c = await startTestCollector({ mqttUrl: broker.url, sites, clientId: uniqueId('col') });
+  const fleet = { mqttUrl: broker.url, gates: 6, sites: 2, windows: 4, sitePrefix: prefix };
+  const c = await startTestCollector({
+    mqttUrl: broker.url,
+    sites,
+    clientId: uniqueId('col'),
+    gateKeys: fleetKeysJwks(fleet),
+  });
   t.teardown(() => c.dispose());
-  const run = await runFleet({ mqttUrl: broker.url, gates: 6, sites: 2, windows: 4, sitePrefix: prefix });
+  const run = await runFleet(fleet);
   t.teardown(() => run.close('clear'));
   const want = run.summary.totals;
   const sum = async () => {
@@ -41,11 +48,17 @@ t.test('every window a fleet publishes is stored once, with the totals the fleet
 
 t.test('a redelivered counts window overwrites the stored one and never adds to it', async (t) => {
   const site = uniqueId('redo');
-  const c = await startTestCollector({ mqttUrl: broker.url, sites: [site], clientId: uniqueId('col') });
+  const g1 = testGateKey(site, 'g1');
+  const c = await startTestCollector({
+    mqttUrl: broker.url,
+    sites: [site],
+    clientId: uniqueId('col'),
+    gateKeys: registryOf(g1),
+  });
   t.teardown(() => c.dispose());
   const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('pub') });
   t.teardown(() => pub.endAsync());
-  const ws = 1_700_000_040_000;
+  const ws = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
   const msg = {
     schema: 1,
     site,
@@ -64,7 +77,8 @@ t.test('a redelivered counts window overwrites the stored one and never adds to 
       },
     ],
   };
-  for (let i = 0; i < 3; i++) await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify(msg), { qos: 1 });
+  const topic = topicFor(site, 'g1', 'counts');
+  for (let i = 0; i < 3; i++) await pub.publishAsync(topic, g1.sign(topic, msg), { qos: 1 });
   await eventually(
     () => c.ingest.drained().then(() => c.ingest.status.stored),
     (n) => n >= 3,
@@ -78,11 +92,17 @@ t.test('a redelivered counts window overwrites the stored one and never adds to 
 
 t.test('a bad message is rejected and counted by reason, and the good one after it is still stored', async (t) => {
   const site = uniqueId('bad');
-  const c = await startTestCollector({ mqttUrl: broker.url, sites: [site], clientId: uniqueId('col') });
+  const g1 = testGateKey(site, 'g1');
+  const c = await startTestCollector({
+    mqttUrl: broker.url,
+    sites: [site],
+    clientId: uniqueId('col'),
+    gateKeys: registryOf(g1),
+  });
   t.teardown(() => c.dispose());
   const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('pub') });
   t.teardown(() => pub.endAsync());
-  const ws = 1_700_000_040_000;
+  const ws = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
   const good = {
     schema: 1,
     site,
@@ -101,16 +121,19 @@ t.test('a bad message is rejected and counted by reason, and the good one after 
       },
     ],
   };
-  await pub.publishAsync(topicFor(site, 'g1', 'counts'), '{not json', { qos: 1 });
-  await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify({ ...good, lanes: 'x' }), { qos: 1 });
-  await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify({ ...good, gate: 'g9' }), { qos: 1 });
-  await pub.publishAsync(topicFor(site, 'g1', 'counts'), JSON.stringify(good), { qos: 1 });
+  const topic = topicFor(site, 'g1', 'counts');
+  await pub.publishAsync(topic, JSON.stringify(good), { qos: 1 });
+  await pub.publishAsync(topic, g1.sign(topic, '{not json'), { qos: 1 });
+  await pub.publishAsync(topic, g1.sign(topic, { ...good, lanes: 'x' }), { qos: 1 });
+  await pub.publishAsync(topic, g1.sign(topic, { ...good, gate: 'g9' }), { qos: 1 });
+  await pub.publishAsync(topic, g1.sign(topic, good), { qos: 1 });
   await eventually(
     async () => c.ingest.status.stored,
     (n) => n >= 1,
   );
-  t.equal(c.ingest.status.rejected, 3);
+  t.equal(c.ingest.status.rejected, 4);
   const metrics = await c.metrics.registry.metrics();
+  t.match(metrics, /gate06_collector_rejected_total\{reason="unsigned"\} 1/);
   t.match(metrics, /gate06_collector_rejected_total\{reason="json"\} 1/);
   t.match(metrics, /gate06_collector_rejected_total\{reason="schema"\} 1/);
   t.match(metrics, /gate06_collector_rejected_total\{reason="identity-mismatch"\} 1/);
@@ -123,9 +146,15 @@ t.test('a bad message is rejected and counted by reason, and the good one after 
 
 t.test('gate status follows the retained status and turns offline on the last will', async (t) => {
   const prefix = uniqueId('will');
-  const c = await startTestCollector({ mqttUrl: broker.url, sites: [`${prefix}-s0`], clientId: uniqueId('col') });
+  const fleet = { mqttUrl: broker.url, gates: 2, sites: 1, windows: 1, sitePrefix: prefix };
+  const c = await startTestCollector({
+    mqttUrl: broker.url,
+    sites: [`${prefix}-s0`],
+    clientId: uniqueId('col'),
+    gateKeys: fleetKeysJwks(fleet),
+  });
   t.teardown(() => c.dispose());
-  const run = await runFleet({ mqttUrl: broker.url, gates: 2, sites: 1, windows: 1, sitePrefix: prefix });
+  const run = await runFleet(fleet);
   const gates = () => c.store.gates(`${prefix}-s0`);
   await eventually(gates, (g) => g.length === 2 && g.every((x) => x.state === 'online'));
   await run.close('drop');
@@ -153,14 +182,28 @@ t.test('two collectors sharing one subscription store every window exactly once'
   // One database, two ingest instances: what two collector processes in front of one PostgreSQL do.
   const shared = openSqliteStore(join(dir, 'shared.db'));
   const noClose = { ...shared, close: async () => {} };
-  const a = await startTestCollector({ mqttUrl: broker.url, sites, clientId: uniqueId('colA'), store: noClose });
-  const b = await startTestCollector({ mqttUrl: broker.url, sites, clientId: uniqueId('colB'), store: noClose });
+  const fleet = { mqttUrl: broker.url, gates: 10, sites: 1, windows: 5, sitePrefix: prefix };
+  const gateKeys = fleetKeysJwks(fleet);
+  const a = await startTestCollector({
+    mqttUrl: broker.url,
+    sites,
+    clientId: uniqueId('colA'),
+    store: noClose,
+    gateKeys,
+  });
+  const b = await startTestCollector({
+    mqttUrl: broker.url,
+    sites,
+    clientId: uniqueId('colB'),
+    store: noClose,
+    gateKeys,
+  });
   t.teardown(async () => {
     await a.dispose();
     await b.dispose();
     await shared.close();
   });
-  const run = await runFleet({ mqttUrl: broker.url, gates: 10, sites: 1, windows: 5, sitePrefix: prefix });
+  const run = await runFleet(fleet);
   t.teardown(() => run.close('clear'));
   const want = run.summary.totals;
   const got = await eventually(

@@ -1,46 +1,202 @@
+import fc from 'fast-check';
 import t from 'tap';
-import { validateMessage } from '../../collector/validate.js';
+import { type IngestPolicy, validateMessage } from '../../collector/validate.js';
+import { gateKeyRegistryFromJwks } from '../../gateway/telemetry/publication-signature.js';
 import { countsPayload } from './fixtures.js';
+import { registryOf, testGateKey } from './signing.js';
 
 const topic = 'gate06/v1/site-a/g1/counts';
-const buf = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+const NOW = 1_780_000_000_000;
+const WS = NOW - 120_000; // a window that closed a minute ago
+const g1 = testGateKey('site-a', 'g1');
+const g2 = testGateKey('site-a', 'g2');
+const stranger = testGateKey('site-a', 'g1'); // same name, a key the collector never registered
+const keys = gateKeyRegistryFromJwks(registryOf(g1, g2));
+if (!keys.ok) throw new Error(keys.detail);
+const policy: IngestPolicy = {
+  maxPayloadBytes: 65536,
+  keys: keys.value,
+  maxPersonsPerSecond: 2,
+  maxClockSkewMs: 300_000,
+  maxWindowAgeMs: 31 * 86_400_000,
+};
+const signed = (v: unknown, on = topic, by = g1) => Buffer.from(by.sign(on, v));
+const check = (body: Buffer, on = topic, p = policy) => validateMessage(on, body, NOW, p);
+const lane = (n: number) => [{ lane: 'L1', in: n, out: 0 }];
 
-t.test('a valid counts message becomes a counts record for its site and gate', async (t) => {
-  const v = validateMessage(
-    topic,
-    buf(countsPayload('site-a', 'g1', 60_000, [{ lane: 'L1', in: 1, out: 0 }])),
-    5,
-    65536,
-  );
+t.test('a counts message signed by its gate becomes a counts record for its site and gate', async (t) => {
+  const v = check(signed(countsPayload('site-a', 'g1', WS, lane(1))));
   t.ok(v.ok);
-  if (v.ok) t.match(v.record, { kind: 'counts', site: 'site-a', gate: 'g1', receivedAt: 5 });
+  if (v.ok) t.match(v.record, { kind: 'counts', site: 'site-a', gate: 'g1', receivedAt: NOW });
 });
 
-t.test('malformed JSON is rejected with reason json', async (t) => {
-  t.match(validateMessage(topic, buf('{"schema":1,'), 0, 65536), { ok: false, reason: 'json' });
+t.test('an unsigned window is refused with reason unsigned', async (t) => {
+  t.match(check(Buffer.from(JSON.stringify(countsPayload('site-a', 'g1', WS, lane(1))))), {
+    ok: false,
+    reason: 'unsigned',
+  });
+});
+
+t.test('a window signed by a key the collector does not know for that gate is refused: bad-signature', async (t) => {
+  t.match(check(signed(countsPayload('site-a', 'g1', WS, lane(1)), topic, stranger)), {
+    ok: false,
+    reason: 'bad-signature',
+  });
+});
+
+t.test('a window for a gate that has no registered key is refused: unknown-gate', async (t) => {
+  const inventedTopic = 'gate06/v1/site-a/g77/counts';
+  const invented = testGateKey('site-a', 'g77');
+  t.match(check(signed(countsPayload('site-a', 'g77', WS, lane(1)), inventedTopic, invented), inventedTopic), {
+    ok: false,
+    reason: 'unknown-gate',
+  });
+});
+
+t.test("gate A's key cannot vouch for gate B's topic, whatever kid or topic it claims", async (t) => {
+  const bTopic = 'gate06/v1/site-a/g2/counts';
+  const forged = countsPayload('site-a', 'g2', WS, lane(0));
+  t.match(check(signed(forged, bTopic, g1), bTopic), { ok: false, reason: 'wrong-topic' });
+  // g1's signature made for g1's own topic, replayed on g2's topic
+  t.match(check(signed(forged, topic, g1), bTopic), { ok: false, reason: 'wrong-topic' });
+  // a header claiming kid site-a/g2 but signed with g1's key
+  const [, p] = g1.sign(bTopic, JSON.stringify(forged)).split('.');
+  const h = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'site-a/g2', topic: bTopic })).toString('base64url');
+  const g1Sig = g1.sign(bTopic, JSON.stringify(forged)).split('.')[2];
+  t.match(check(Buffer.from(`${h}.${p}.${g1Sig}`), bTopic), { ok: false, reason: 'bad-signature' });
+});
+
+t.test("a gate's own status signature does not make a counts message (the topic is signed)", async (t) => {
+  const statusTopic = 'gate06/v1/site-a/g1/status';
+  t.match(check(signed(countsPayload('site-a', 'g1', WS, lane(1)), statusTopic)), { ok: false, reason: 'wrong-topic' });
+});
+
+t.test('malformed JSON inside a valid signature is rejected with reason json', async (t) => {
+  t.match(check(signed('{"schema":1,')), { ok: false, reason: 'json' });
 });
 
 t.test('a payload that does not match the topic schema is rejected with reason schema naming the field', async (t) => {
-  const bad = { ...countsPayload('site-a', 'g1', 60_000, []), seq: -1 };
-  t.match(validateMessage(topic, buf(bad), 0, 65536), { ok: false, reason: 'schema', detail: /^seq:/ });
+  const bad = { ...countsPayload('site-a', 'g1', WS, []), seq: -1 };
+  t.match(check(signed(bad)), { ok: false, reason: 'schema', detail: /^seq:/ });
 });
 
 t.test('a counts payload naming another gate than its topic is rejected with reason identity-mismatch', async (t) => {
-  t.match(validateMessage(topic, buf(countsPayload('site-a', 'g2', 60_000, [])), 0, 65536), {
-    ok: false,
-    reason: 'identity-mismatch',
-  });
-  t.match(validateMessage(topic, buf(countsPayload('site-b', 'g1', 60_000, [])), 0, 65536), {
-    ok: false,
-    reason: 'identity-mismatch',
-  });
+  t.match(check(signed(countsPayload('site-a', 'g2', WS, []))), { ok: false, reason: 'identity-mismatch' });
+  t.match(check(signed(countsPayload('site-b', 'g1', WS, []))), { ok: false, reason: 'identity-mismatch' });
 });
 
 t.test('a payload over the size limit is rejected with reason oversize before it is parsed', async (t) => {
-  t.match(validateMessage(topic, Buffer.alloc(2000, 0x20), 0, 1024), { ok: false, reason: 'oversize' });
+  t.match(check(Buffer.alloc(2000, 0x20), topic, { ...policy, maxPayloadBytes: 1024 }), {
+    ok: false,
+    reason: 'oversize',
+  });
 });
 
 t.test('a topic outside the gate telemetry map is rejected with reason topic', async (t) => {
-  t.match(validateMessage('gate06/v1/site-a/g1/cmd/resend', buf({}), 0, 65536), { ok: false, reason: 'topic' });
-  t.match(validateMessage('other/thing', buf({}), 0, 65536), { ok: false, reason: 'topic' });
+  t.match(check(signed({}, 'gate06/v1/site-a/g1/cmd/resend'), 'gate06/v1/site-a/g1/cmd/resend'), {
+    ok: false,
+    reason: 'topic',
+  });
+  t.match(check(Buffer.from('{}'), 'other/thing'), { ok: false, reason: 'topic' });
+});
+
+t.test('a window dated in the future (2100) is refused with reason clock', async (t) => {
+  const y2100 = Date.UTC(2100, 0, 1);
+  t.match(check(signed(countsPayload('site-a', 'g1', y2100, lane(1)))), { ok: false, reason: 'clock' });
+  // within the skew tolerance it is taken: gate clocks run a little ahead
+  t.ok(check(signed(countsPayload('site-a', 'g1', NOW + 60_000, lane(1)))).ok, 'ends 2 min ahead: within 5 min');
+  t.match(check(signed(countsPayload('site-a', 'g1', NOW + 300_000, lane(1)))), { ok: false, reason: 'clock' });
+});
+
+t.test('a window older than the backlog taken is refused with reason clock', async (t) => {
+  t.match(check(signed(countsPayload('site-a', 'g1', NOW - 32 * 86_400_000, lane(1)))), {
+    ok: false,
+    reason: 'clock',
+  });
+  t.ok(check(signed(countsPayload('site-a', 'g1', NOW - 30 * 86_400_000, lane(1)))).ok, '30 days ago is taken');
+});
+
+t.test('more people than a lane can pass in the window is refused with reason implausible', async (t) => {
+  t.ok(check(signed(countsPayload('site-a', 'g1', WS, lane(120)))).ok, '2 a second for 60 s is the limit');
+  t.match(check(signed(countsPayload('site-a', 'g1', WS, lane(121)))), { ok: false, reason: 'implausible' });
+  t.match(check(signed(countsPayload('site-a', 'g1', WS, lane(Number.MAX_SAFE_INTEGER)))), {
+    ok: false,
+    reason: 'implausible',
+  });
+  const deniedFlood = countsPayload('site-a', 'g1', WS, [{ lane: 'L1', in: 0, out: 0, denied: 10_000 }]);
+  t.match(check(signed(deniedFlood)), { ok: false, reason: 'implausible' });
+  const zoneFlood = { ...countsPayload('site-a', 'g1', WS, lane(1)), zones: [{ zone: 'z', in: 1e6, out: 0 }] };
+  t.match(check(signed(zoneFlood)), { ok: false, reason: 'implausible' });
+});
+
+t.test('a folded window spanning an outage may carry the people of its whole span', async (t) => {
+  const start = NOW - 3_600_000;
+  const folded = { ...countsPayload('site-a', 'g1', start, lane(5000)), windowEnd: NOW - 60_000 };
+  t.ok(check(signed(folded)).ok);
+});
+
+t.test('an alarm dated in the future is refused; one from now is taken', async (t) => {
+  const at = 'gate06/v1/site-a/g1/alarms';
+  const alarm = (ts: number) => signed({ id: 'a1', kind: 'fire-alarm', lane: null, ts }, at);
+  t.match(check(alarm(Date.UTC(2100, 0, 1)), at), { ok: false, reason: 'clock' });
+  t.ok(check(alarm(NOW), at).ok);
+});
+
+t.test('fast-check: arbitrary bytes on any gate topic never throw and are never accepted', async (t) => {
+  const topics = ['counts', 'alarms', 'status', 'health', 'cmd/resend', 'x'].map((s) => `gate06/v1/site-a/g1/${s}`);
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(fc.constantFrom(...topics, 'gate06/v1/+/#', ''), fc.uint8Array({ maxLength: 2048 }), (tp, bytes) => {
+        const v = validateMessage(tp, Buffer.from(bytes), NOW, policy);
+        return v.ok === false;
+      }),
+      { numRuns: 2000 },
+    ),
+  );
+});
+
+t.test('fast-check: arbitrary JSON, even signed by the real gate, never throws and never breaks a bound', async (t) => {
+  const suffixes = ['counts', 'alarms', 'status', 'health'] as const;
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(fc.constantFrom(...suffixes), fc.jsonValue(), fc.boolean(), (suffix, json, sign) => {
+        const tp = `gate06/v1/site-a/g1/${suffix}`;
+        const body = sign ? signed(json, tp) : Buffer.from(JSON.stringify(json) ?? 'null');
+        const v = validateMessage(tp, body, NOW, policy);
+        if (!sign) return v.ok === false;
+        return v.ok === false || v.record.kind === suffix;
+      }),
+      { numRuns: 1000 },
+    ),
+  );
+});
+
+t.test('fast-check: any counts window that is accepted fits the physical and clock bounds', async (t) => {
+  const laneArb = fc.record({
+    lane: fc.constantFrom('L1', 'L2'),
+    in: fc.oneof(fc.nat(200), fc.constant(Number.MAX_SAFE_INTEGER)),
+    out: fc.nat(200),
+    denied: fc.nat(200),
+  });
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: NOW - 40 * 86_400_000, max: NOW + 86_400_000 }), fc.constant(Date.UTC(2100, 0, 1))),
+        fc.integer({ min: 1_000, max: 7_200_000 }),
+        fc.array(laneArb, { maxLength: 4 }),
+        (start, length, lanes) => {
+          const p = { ...countsPayload('site-a', 'g1', start, lanes), windowEnd: start + length };
+          const v = check(signed(p));
+          if (!v.ok || v.record.kind !== 'counts') return true;
+          const cap = (2 * length) / 1000;
+          return (
+            p.windowEnd <= NOW + policy.maxClockSkewMs &&
+            p.windowStart >= NOW - policy.maxWindowAgeMs &&
+            p.lanes.every((l) => l.in + l.out <= cap && l.denied <= cap)
+          );
+        },
+      ),
+      { numRuns: 1000 },
+    ),
+  );
 });

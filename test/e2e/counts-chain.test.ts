@@ -11,6 +11,7 @@ import { Crowd } from '../../sim/people/crowd.js';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { startTestCollector } from '../collector/helpers.js';
+import { registryOf, type TestGateKey, testGateKey } from '../collector/signing.js';
 import { type OutageBroker, startOutageBroker, startTestBroker, type TestBroker, uniqueId } from '../helpers/broker.js';
 import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
 import { demoConfig, keys, sleep } from '../helpers/harness.js';
@@ -43,10 +44,13 @@ interface Run {
   daemon: Daemon;
   crowd: Crowd;
   payloads: string[];
+  /** the gate's signing key; the collector's registry holds its public half */
+  gateKey: TestGateKey;
 }
 
 async function startRun(t: Test, brokerUrl: string): Promise<Run> {
   const site = uniqueId('e2e');
+  const gateKey = testGateKey(site, 'gate-a');
   const dir = mkdtempSync(join(tmpdir(), 'gate06-chain-'));
   const config = demoConfig((c) => {
     c.site.id = site;
@@ -59,6 +63,7 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
       protocolVersion: 4,
       insecureUnsignedCommands: false,
       commandRateLimits: { 'free-passage': 20, resend: 4, watchlist: 6 },
+      signingKey: { demo: gateKey.privateJwk },
     };
     delete c.chip;
     c.gate.lanes[1]!.entry!.accepts = ['ticket', 'cccd-qr'];
@@ -68,7 +73,8 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
   const configFile = writeConfig(rig.config, dir);
   const payloads: string[] = [];
   const spy = await mqtt.connectAsync(brokerUrl, { clientId: uniqueId('spy'), reconnectPeriod: 200 });
-  spy.on('message', (_topic, payload) => payloads.push(payload.toString('utf8')));
+  // The gate's bodies are compact JWS: scan the JSON inside them, not its base64.
+  spy.on('message', (_topic, payload) => payloads.push(jwsPayloadText(payload.toString('utf8'))));
   await spy.subscribeAsync(`gate06/v1/${site}/#`, { qos: 1 });
   const daemon = await startDaemon(configFile);
   const crowd = new Crowd({
@@ -85,7 +91,7 @@ async function startRun(t: Test, brokerUrl: string): Promise<Run> {
     await rig.stop();
     await spy.endAsync();
   });
-  const run: Run = { site, rig, configFile, dbPath: rig.config.store.path, daemon, crowd, payloads };
+  const run: Run = { site, rig, configFile, dbPath: rig.config.store.path, daemon, crowd, payloads, gateKey };
   return run;
 }
 
@@ -97,7 +103,12 @@ async function startChain(
 ): Promise<{ run: Run; collector: Awaited<ReturnType<typeof startTestCollector>> }> {
   t.teardown(() => broker.stop());
   const run = await startRun(t, broker.url);
-  const collector = await startTestCollector({ mqttUrl: broker.url, sites: [run.site], clientId: uniqueId('col') });
+  const collector = await startTestCollector({
+    mqttUrl: broker.url,
+    sites: [run.site],
+    clientId: uniqueId('col'),
+    gateKeys: registryOf(run.gateKey),
+  });
   t.teardown(() => collector.dispose());
   return { run, collector };
 }
@@ -200,4 +211,10 @@ if (!hasSocat()) {
     await sleep(7000);
     await finishAndCompare(t, run, collector);
   });
+}
+
+/** The JSON inside a compact JWS (what the gate signed); anything else as it came. */
+function jwsPayloadText(body: string): string {
+  const parts = body.split('.');
+  return parts.length === 3 ? Buffer.from(parts[1]!, 'base64url').toString('utf8') : body;
 }

@@ -129,12 +129,12 @@ t.test('status is online and retained on connect, and offline and retained after
   });
   await telemetry.stop();
   await collector.until(() => collector.on('status').length === 2);
-  t.same(JSON.parse(collector.on('status')[1]!.text), { state: 'offline' });
+  t.match(JSON.parse(collector.on('status')[1]!.text), { state: 'offline', bootId: store.bootId });
   // a late subscriber sees the retained offline state
   const late = await Collector.connect(broker.url, config.site.id, config.gate.id);
   await late.until(() => late.on('status').length === 1);
   t.equal(late.on('status')[0]!.retain, true);
-  t.same(JSON.parse(late.on('status')[0]!.text), { state: 'offline' });
+  t.match(JSON.parse(late.on('status')[0]!.text), { state: 'offline', bootId: store.bootId });
   await late.close();
   await collector.close();
   store.close();

@@ -1,0 +1,52 @@
+// Which status messages may change a gate's online/offline state. Signatures (validate.ts) prove a status
+// came from the gate, but not that it is current: a gate's last will is signed once, at connect time, and
+// anyone who saw an old signed status on the broker can publish it again. So:
+// - an online status counts only if it is not older (by the gate's own ts) than the online status in force,
+//   and never for a link (one MQTT connection, topics.ts) that has already gone offline;
+// - an offline status (a graceful stop or the last will) counts only for the bootId and link online now.
+// Held in memory, seeded from the stored gate rows at start (bootId only: links are not stored); the broker
+// hands a restarted collector every gate's retained status first, which is the latest one.
+
+import { fail, ok, type Result } from '../gateway/reasons.js';
+import type { GatePayload } from '../gateway/telemetry/topics.js';
+import type { GateRow } from './storage/types.js';
+
+interface InForce {
+  state: 'online' | 'offline' | 'unknown';
+  bootId: string | null;
+  link: string | null;
+  /** the gate's ts of the online status in force */
+  ts: number;
+}
+
+export class StatusLedger {
+  private readonly gates = new Map<string, InForce>();
+
+  seed(rows: readonly GateRow[]): void {
+    for (const r of rows) this.gates.set(key(r.site, r.gate), { state: r.state, bootId: r.bootId, link: null, ts: 0 });
+  }
+
+  /** Accepts (and records) or refuses one verified status message. */
+  judge(site: string, gate: string, p: GatePayload<'status'>): Result<void, 'status-replay'> {
+    const k = key(site, gate);
+    const now = this.gates.get(k);
+    if (p.state === 'online') {
+      if (p.bootId === undefined || p.ts === undefined)
+        return fail('status-replay', 'an online status must carry bootId and ts');
+      if (now && p.ts < now.ts) return fail('status-replay', 'older than the online status in force');
+      if (now?.state === 'offline' && p.link !== undefined && p.link === now.link && p.bootId === now.bootId)
+        return fail('status-replay', 'this link already went offline');
+      this.gates.set(k, { state: 'online', bootId: p.bootId, link: p.link ?? null, ts: p.ts });
+      return ok(undefined);
+    }
+    if (p.bootId === undefined) return fail('status-replay', 'an offline status must name its bootId');
+    if (now && now.state !== 'unknown') {
+      if (p.bootId !== now.bootId) return fail('status-replay', 'offline for a boot that is not the one in force');
+      if (now.link !== null && p.link !== now.link) return fail('status-replay', 'offline for an earlier connection');
+    }
+    this.gates.set(k, { state: 'offline', bootId: p.bootId, link: p.link ?? now?.link ?? null, ts: now?.ts ?? 0 });
+    return ok(undefined);
+  }
+}
+
+const key = (site: string, gate: string): string => `${site}/${gate}`;
