@@ -291,8 +291,10 @@ export class PcscTransport extends EventEmitter<PcscReaderEvents> implements Pcs
     }
     const response = Uint8Array.from(Buffer.from(message.data, 'base64'));
     if (response.length < 2) {
-      this.refuse(`a response of ${response.length} bytes has no status word`);
-      waiting.reject(new CardChannelError('the reader returned a response without SW1 SW2'));
+      // Seen through pcscd + vpcd when the card leaves mid-exchange: the transmit "succeeds" with no bytes.
+      // A card in the field always answers SW1 SW2, so the exchange is lost: present the card again.
+      this.lastError = `a response of ${response.length} bytes has no status word: the card left mid-exchange`;
+      waiting.reject(new CardChannelError(this.lastError, { removed: true }));
       return;
     }
     waiting.resolve(response);
