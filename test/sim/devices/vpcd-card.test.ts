@@ -7,7 +7,8 @@ import { VpcdCard } from '../../../sim/devices/vpcd-card.js';
 import { VpcdDeframer } from '../../../sim/devices/vpcd-framing.js';
 import { EchoCard } from '../../drivers/chip-pcsc/pcsc/test-cards.js';
 
-const WAIT = { signal: AbortSignal.timeout(20_000) };
+/** A fresh 20 s bound for each wait. */
+const wait = () => ({ signal: AbortSignal.timeout(20_000) });
 
 /** Plays vpcd: accepts the card, sends framed requests, reads framed answers. */
 class FakeVpcd {
@@ -65,7 +66,7 @@ t.test('the card answers the ATR request and APDUs, and ignores power controls',
   const behaviour = new EchoCard();
   const card = new VpcdCard(behaviour, { port });
   t.teardown(() => card.remove());
-  const accepted = once(vpcd.server, 'connection', WAIT);
+  const accepted = once(vpcd.server, 'connection', wait());
   await card.insert();
   await accepted;
   vpcd.send([1]); // power on: no answer expected
@@ -82,10 +83,10 @@ t.test('an unknown control is refused with a reason and the card keeps answering
   t.teardown(() => vpcd.close());
   const card = new VpcdCard(new EchoCard(), { port });
   t.teardown(() => card.remove());
-  const accepted = once(vpcd.server, 'connection', WAIT);
+  const accepted = once(vpcd.server, 'connection', wait());
   await card.insert();
   await accepted;
-  const refused = once(card, 'refused', WAIT);
+  const refused = once(card, 'refused', wait());
   vpcd.send([9]);
   t.match((await refused)[0], /vpcd.unknown-control/);
   vpcd.send([4]);
@@ -97,10 +98,10 @@ t.test('remove() closes the connection, which is how vpcd sees the card leave', 
   const port = await vpcd.listen();
   t.teardown(() => vpcd.close());
   const card = new VpcdCard(new EchoCard(), { port });
-  const accepted = once(vpcd.server, 'connection', WAIT);
+  const accepted = once(vpcd.server, 'connection', wait());
   await card.insert();
   await accepted;
-  const closed = once(vpcd.socket!, 'close', WAIT);
+  const closed = once(vpcd.socket!, 'close', wait());
   card.remove();
   await closed;
   t.equal(card.isConnected, false);
@@ -112,10 +113,10 @@ t.test('an inserted card reconnects when vpcd drops it (pcscd restarting)', asyn
   t.teardown(() => vpcd.close());
   const card = new VpcdCard(new EchoCard(), { port, retryMs: 20 });
   t.teardown(() => card.remove());
-  let accepted = once(vpcd.server, 'connection', WAIT);
+  let accepted = once(vpcd.server, 'connection', wait());
   await card.insert();
   await accepted;
-  accepted = once(vpcd.server, 'connection', WAIT);
+  accepted = once(vpcd.server, 'connection', wait());
   vpcd.socket!.destroy();
   await accepted;
   vpcd.send([4]);
@@ -129,7 +130,7 @@ t.test('insert() waits for vpcd to listen when pcscd starts after the card', asy
   const card = new VpcdCard(new EchoCard(), { port, retryMs: 20 });
   t.teardown(() => card.remove());
   const inserted = card.insert();
-  await once(card, 'disconnected', WAIT); // the first attempt is refused
+  await once(card, 'disconnected', wait()); // the first attempt is refused
   const vpcd = new FakeVpcd();
   await vpcd.listen(port);
   t.teardown(() => vpcd.close());

@@ -4,7 +4,7 @@
 // after another in this one file.
 import { once } from 'node:events';
 import t from 'tap';
-import { CardChannelError } from '../../../../drivers/chip-pcsc/card-channel.js';
+import { type CardBehaviour, CardChannelError } from '../../../../drivers/chip-pcsc/card-channel.js';
 import { PCSC_NOT_INSTALLED, type PresentedCard } from '../../../../drivers/chip-pcsc/pcsc/index.js';
 import { PcscTransport } from '../../../../drivers/chip-pcsc/pcsc/transport.js';
 import { VpcdCard } from '../../../../sim/devices/vpcd-card.js';
@@ -13,7 +13,8 @@ import { EchoCard, EXTENDED_LENGTH_ATR, OneFileCard, SHORT_ONLY_ATR } from './te
 
 const skip = pcscSkipReason();
 if (skip) t.comment(skip);
-const EVENT_WAIT = { signal: AbortSignal.timeout(30_000) };
+/** A fresh 30 s bound for each wait (one shared signal would expire for the whole file). */
+const eventWait = () => ({ signal: AbortSignal.timeout(30_000) });
 const SELECT_FILE = Uint8Array.from([0x00, 0xa4, 0x02, 0x0c, 0x02, 0x01, 0x1e]);
 /** READ BINARY from offset 0 with extended Le = 1000 (00 03 E8). */
 const READ_1000_EXTENDED = Uint8Array.from([0x00, 0xb0, 0x00, 0x00, 0x00, 0x03, 0xe8]);
@@ -28,18 +29,29 @@ t.teardown(() => {
   process.off('unhandledRejection', onUnhandled);
 });
 
-function newTransport(t: Tap.Test): PcscTransport {
+/**
+ * A transport on the first vpcd slot and a card for it. Teardown takes the card out and waits until pcscd
+ * has seen it go: pcscd polls presence, and a card of the next test connecting before that poll would be
+ * taken for the old one still in the field, then reported removed.
+ */
+function rig(t: Tap.Test, behaviour: CardBehaviour): { transport: PcscTransport; vpcd: VpcdCard } {
   const transport = new PcscTransport({
     reader: '/^Virtual PCD 00 00$/',
     restart: { initialMs: 50, maxMs: 500 },
     transmitTimeoutMs: 20_000,
   });
-  t.teardown(() => transport.stop());
-  return transport;
+  const vpcd = new VpcdCard(behaviour);
+  t.teardown(async () => {
+    const gone = transport.card ? once(transport, 'cardRemoved', eventWait()).catch(() => {}) : undefined;
+    vpcd.remove();
+    await gone;
+    await transport.stop();
+  });
+  return { transport, vpcd };
 }
 
 async function nextCard(transport: PcscTransport): Promise<PresentedCard> {
-  const [card] = (await once(transport, 'cardInserted', EVENT_WAIT)) as [PresentedCard];
+  const [card] = (await once(transport, 'cardInserted', eventWait())) as [PresentedCard];
   return card;
 }
 
@@ -54,10 +66,8 @@ async function rejection(promise: Promise<unknown>): Promise<CardChannelError> {
 }
 
 t.test('the reader is found by pattern and a presented card comes with its ATR', { skip }, async (t) => {
-  const transport = newTransport(t);
-  const vpcd = new VpcdCard(new OneFileCard(EXTENDED_LENGTH_ATR, FILE));
-  t.teardown(() => vpcd.remove());
-  const attached = once(transport, 'readerAttached', EVENT_WAIT);
+  const { transport, vpcd } = rig(t, new OneFileCard(EXTENDED_LENGTH_ATR, FILE));
+  const attached = once(transport, 'readerAttached', eventWait());
   const inserted = nextCard(transport);
   await transport.start();
   t.same(await attached, [VPCD_READER_NAME]);
@@ -71,9 +81,7 @@ t.test('the reader is found by pattern and a presented card comes with its ATR',
 });
 
 t.test('APDUs round-trip, including a 1000-byte extended-length response', { skip }, async (t) => {
-  const transport = newTransport(t);
-  const vpcd = new VpcdCard(new OneFileCard(EXTENDED_LENGTH_ATR, FILE));
-  t.teardown(() => vpcd.remove());
+  const { transport, vpcd } = rig(t, new OneFileCard(EXTENDED_LENGTH_ATR, FILE));
   const inserted = nextCard(transport);
   await transport.start();
   await vpcd.insert();
@@ -89,9 +97,7 @@ t.test('APDUs round-trip, including a 1000-byte extended-length response', { ski
 });
 
 t.test('a card whose ATR does not offer extended length gets a short-APDU channel', { skip }, async (t) => {
-  const transport = newTransport(t);
-  const vpcd = new VpcdCard(new EchoCard(SHORT_ONLY_ATR));
-  t.teardown(() => vpcd.remove());
+  const { transport, vpcd } = rig(t, new EchoCard(SHORT_ONLY_ATR));
   const inserted = nextCard(transport);
   await transport.start();
   await vpcd.insert();
@@ -99,16 +105,14 @@ t.test('a card whose ATR does not offer extended length gets a short-APDU channe
 });
 
 t.test('a card pulled mid-exchange rejects the transmit with removed, and a new insert works', { skip }, async (t) => {
-  const transport = newTransport(t);
-  let vpcd: VpcdCard | undefined;
-  const behaviour = new OneFileCard(EXTENDED_LENGTH_ATR, FILE, () => vpcd?.remove());
-  vpcd = new VpcdCard(behaviour);
-  t.teardown(() => vpcd?.remove());
+  let pull = (): void => {};
+  const { transport, vpcd } = rig(t, new OneFileCard(EXTENDED_LENGTH_ATR, FILE, () => pull()));
+  pull = () => vpcd.remove();
   let inserted = nextCard(transport);
   await transport.start();
   await vpcd.insert();
   const first = await inserted;
-  const removed = once(transport, 'cardRemoved', EVENT_WAIT);
+  const removed = once(transport, 'cardRemoved', eventWait());
   const pulled = await rejection(first.channel.transmit(Uint8Array.from([0x00, 0xee, 0x00, 0x00])));
   t.equal(pulled.flags.removed, true, `rejected with removed: ${pulled.message}`);
   await removed;
@@ -125,9 +129,7 @@ t.test('a card pulled mid-exchange rejects the transmit with removed, and a new 
 });
 
 t.test('a killed child: reader reported down, child restarted, card readable again', { skip }, async (t) => {
-  const transport = newTransport(t);
-  const vpcd = new VpcdCard(new EchoCard());
-  t.teardown(() => vpcd.remove());
+  const { transport, vpcd } = rig(t, new EchoCard());
   const links: string[] = [];
   transport.on('link', (state) => links.push(state));
   let inserted = nextCard(transport);
@@ -137,7 +139,7 @@ t.test('a killed child: reader reported down, child restarted, card readable aga
   const pid = transport.childPid;
   t.ok(pid, 'a child process runs');
 
-  const down = once(transport, 'link', EVENT_WAIT);
+  const down = once(transport, 'link', eventWait());
   inserted = nextCard(transport);
   const inFlight = rejection(first.channel.transmit(Uint8Array.from([0x00, 0x01, 0x02, 0x03])));
   process.kill(pid!, 'SIGKILL');
@@ -157,7 +159,7 @@ t.test('a killed child: reader reported down, child restarted, card readable aga
 t.test('without the smartcard package the reader is down with a clear message', async (t) => {
   const transport = new PcscTransport({ reader: 'Any Reader', smartcardModule: 'smartcard-not-installed-here' });
   t.teardown(() => transport.stop());
-  const down = once(transport, 'link', EVENT_WAIT);
+  const down = once(transport, 'link', eventWait());
   await transport.start();
   const [state, reason] = await down;
   t.equal(state, 'down');
@@ -169,7 +171,7 @@ t.test('without the smartcard package the reader is down with a clear message', 
 t.test('a reader selector that is not a valid regex leaves the reader down with the reason', async (t) => {
   const transport = new PcscTransport({ reader: '/ACS (ACR1252/' });
   t.teardown(() => transport.stop());
-  const down = once(transport, 'link', EVENT_WAIT);
+  const down = once(transport, 'link', eventWait());
   await transport.start();
   const [state, reason] = await down;
   t.equal(state, 'down');
