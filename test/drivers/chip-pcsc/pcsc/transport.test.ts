@@ -3,7 +3,7 @@
 // install) where pcscd + vpcd are not there. vpcd has one card slot on port 35963, so these tests run one
 // after another in this one file.
 import { once } from 'node:events';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { type CardBehaviour, CardChannelError } from '../../../../drivers/chip-pcsc/card-channel.js';
 import { PCSC_NOT_INSTALLED, type PresentedCard } from '../../../../drivers/chip-pcsc/pcsc/index.js';
 import { PcscTransport } from '../../../../drivers/chip-pcsc/pcsc/transport.js';
@@ -34,7 +34,7 @@ t.teardown(() => {
  * has seen it go: pcscd polls presence, and a card of the next test connecting before that poll would be
  * taken for the old one still in the field, then reported removed.
  */
-function rig(t: Tap.Test, behaviour: CardBehaviour): { transport: PcscTransport; vpcd: VpcdCard } {
+function rig(t: Test, behaviour: CardBehaviour): { transport: PcscTransport; vpcd: VpcdCard } {
   const transport = new PcscTransport({
     reader: '/^Virtual PCD 00 00$/',
     restart: { initialMs: 50, maxMs: 500 },
