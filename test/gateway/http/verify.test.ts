@@ -223,7 +223,7 @@ t.test('GET /v1/events filters and pages, and the read is audited', async (t) =>
   const next = await get(`decision=deny&type=decision&limit=3&cursor=${denied.nextCursor}`);
   t.ok(next.events[0]!.seq < denied.events[2]!.seq);
   const audit = h.gateway.core.audit.list({ limit: 5 });
-  t.match(audit[0], { actor: 'staff-token-0', action: 'events.search', rows: next.events.length });
+  t.match(audit[0], { actor: 'integration-token-0', action: 'events.search', rows: next.events.length });
 });
 
 t.test('/healthz needs no token and /metrics counts decisions', async (t) => {
