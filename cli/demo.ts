@@ -122,13 +122,15 @@ export async function run(argv: string[]): Promise<number> {
     validForMs: 24 * 3600_000,
   });
   const deviceToken = resolveSecret(template.http.deviceTokens[0]!).toString();
-  const staffToken = resolveSecret(template.http.staffTokens[0]!).toString();
+  const integrationToken = resolveSecret(template.http.integrationTokens[0]!).toString();
   const ready = {
     gatewayUrl: gateway.url,
     consoleUrl: `${gateway.url}/`,
     docsUrl: `${gateway.url}/docs`,
     deviceToken,
-    staffToken,
+    integrationToken,
+    /** The integration token under its former name, for scripts written against earlier demos. */
+    staffToken: integrationToken,
     lanes: [...gateway.core.lanes.keys()],
     tryTicket,
     transport,
@@ -145,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
   print(
     `# try it: curl -s -X POST ${gateway.url}/v1/verify -H 'authorization: Bearer ${deviceToken}' -H 'content-type: application/json' -d '{"lane":"L1","credential":{"kind":"ticket","token":"${tryTicket}"}}'`,
   );
-  print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${staffToken}'`);
+  print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${integrationToken}'`);
   print(`# the IOC dashboard: ${services.collectorUrl}/ (token ${services.collectorToken})`);
   if (services.mqttUrl)
     print(

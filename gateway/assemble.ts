@@ -124,7 +124,12 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
   };
   options.http!.push(async (app, core) => {
     if (enrollment)
-      await app.register(enrollmentRoutes, { enrollment, pipeline, authorize: () => core.auth.require('admin') });
+      await app.register(enrollmentRoutes, {
+        enrollment,
+        pipeline,
+        authorize: () => core.auth.require('admin'),
+        bodyLimit: core.config.http.bodyLimitBytes,
+      });
   });
 }
 

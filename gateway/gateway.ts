@@ -108,8 +108,15 @@ export class Gateway {
     config.http.deviceTokens.forEach((ref, i) =>
       auth.addToken(resolveSecret(ref), { kind: 'token', role: 'device', name: `device-token-${i}` }),
     );
+    // Integration tokens read the log and export it, nothing more. `staffTokens` is their former name, kept
+    // working (same role, same audit names as before) so existing configs load; it warns at every start.
+    config.http.integrationTokens.forEach((ref, i) =>
+      auth.addToken(resolveSecret(ref), { kind: 'token', role: 'integration', name: `integration-token-${i}` }),
+    );
+    if (config.http.staffTokens.length > 0)
+      logger.warn({ channel: 'auth' }, 'http.staffTokens is deprecated: rename it to http.integrationTokens');
     config.http.staffTokens.forEach((ref, i) =>
-      auth.addToken(resolveSecret(ref), { kind: 'token', role: 'security', name: `staff-token-${i}` }),
+      auth.addToken(resolveSecret(ref), { kind: 'token', role: 'integration', name: `staff-token-${i}` }),
     );
     const decisions = new DecisionService({
       config,
@@ -201,14 +208,19 @@ export class Gateway {
     const { config, logger } = core;
     for (const make of opts.features ?? []) this.features.push(await make(core));
     this.app = await createHttpServer({
-      bodyLimitBytes: config.http.bodyLimitBytes,
+      limits: config.http,
       logger,
       title: 'gate06 gateway',
       version: VERSION,
       onRefused: (error) => core.bus.emit('input.rejected', { source: 'http', reason: error }),
     });
     await this.app.register(healthRoutes, { core, version: VERSION });
-    await this.app.register(verifyRoutes, { decisions: core.decisions, lanes: core.lanes, auth: core.auth });
+    await this.app.register(verifyRoutes, {
+      decisions: core.decisions,
+      lanes: core.lanes,
+      auth: core.auth,
+      bodyLimit: config.http.bodyLimitBytes,
+    });
     await this.app.register(eventsRoutes, { store: core.store, audit: core.audit, auth: core.auth });
     for (const plugin of opts.http ?? []) await plugin(this.app, core);
     // Features before lanes: telemetry must already hear the device links, lane states and alarms a lane

@@ -1,43 +1,87 @@
-// Failed logins per account name: after `maxFailures` within `windowMs` the name is refused until the window
-// passes, whatever the source address (per-address limits are @fastify/rate-limit's job on the route).
+// Backoff on failed logins, by source address: never a lock on the account. After a few free failures a source
+// must wait before its next try, twice as long after each further failure, up to a ceiling. It is counted
+// twice: per (address, account name), which slows guessing one password, and per address alone, which slows
+// spraying many names. The right password from another address always gets through: with an account lock,
+// anyone on the LAN could keep the operators out of their console (issue #11, finding 7).
 // In memory on purpose: a restart clears it, which is acceptable for a box on a local network.
-export interface ThrottleLimits {
-  maxFailures: number;
-  windowMs: number;
-  /** Bound on remembered names, so a flood of invented names cannot grow memory. */
+export interface BackoffLimits {
+  /** Failures from one address for one account name before that pair must wait. */
+  freeFailuresPerAccount: number;
+  /** Failures from one address over all names before the address must wait. */
+  freeFailuresPerSource: number;
+  /** The first wait; each further failure doubles it. */
+  firstDelayMs: number;
+  /** The longest wait, however many failures. */
+  maxDelayMs: number;
+  /** A record with no failure for this long is forgotten (and the count starts again). */
+  forgetAfterMs: number;
+  /** Bound on remembered addresses and pairs, so a flood of invented names cannot grow memory. */
   maxTracked: number;
 }
-export const DEFAULT_THROTTLE: ThrottleLimits = { maxFailures: 5, windowMs: 15 * 60_000, maxTracked: 10_000 };
+export const DEFAULT_BACKOFF: BackoffLimits = {
+  freeFailuresPerAccount: 3,
+  freeFailuresPerSource: 10,
+  firstDelayMs: 1000,
+  maxDelayMs: 15 * 60_000,
+  forgetAfterMs: 30 * 60_000,
+  maxTracked: 10_000,
+};
+
+interface Failures {
+  count: number;
+  lastAt: number;
+}
 
 export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
+  private readonly records = new Map<string, Failures>();
 
   constructor(
     private readonly now: () => number = Date.now,
-    private readonly limits: ThrottleLimits = DEFAULT_THROTTLE,
+    private readonly limits: BackoffLimits = DEFAULT_BACKOFF,
   ) {}
 
-  /** Milliseconds until this name may try again; 0 when it may try now. */
-  retryAfterMs(name: string): number {
-    const recent = this.recent(name);
-    if (recent.length < this.limits.maxFailures) return 0;
-    return Math.max(0, recent[0]! + this.limits.windowMs - this.now());
+  /** Milliseconds until this address may try this name again; 0 when it may try now. */
+  retryAfterMs(source: string, name: string): number {
+    return Math.max(
+      this.wait(sourceKey(source), this.limits.freeFailuresPerSource),
+      this.wait(pairKey(source, name), this.limits.freeFailuresPerAccount),
+    );
   }
 
-  recordFailure(name: string): void {
-    const recent = this.recent(name);
-    recent.push(this.now());
-    this.failures.delete(name);
-    this.failures.set(name, recent.slice(-this.limits.maxFailures));
-    if (this.failures.size > this.limits.maxTracked) this.failures.delete(this.failures.keys().next().value!);
+  recordFailure(source: string, name: string): void {
+    this.bump(sourceKey(source));
+    this.bump(pairKey(source, name));
   }
 
-  recordSuccess(name: string): void {
-    this.failures.delete(name);
+  /** The right password clears that address's record for that name; its record over all names stays. */
+  recordSuccess(source: string, name: string): void {
+    this.records.delete(pairKey(source, name));
   }
 
-  private recent(name: string): number[] {
-    const cutoff = this.now() - this.limits.windowMs;
-    return (this.failures.get(name) ?? []).filter((t) => t > cutoff);
+  private wait(key: string, free: number): number {
+    const r = this.live(key);
+    if (!r || r.count < free) return 0;
+    const delay = Math.min(this.limits.maxDelayMs, this.limits.firstDelayMs * 2 ** Math.min(30, r.count - free));
+    return Math.max(0, r.lastAt + delay - this.now());
+  }
+
+  private bump(key: string): void {
+    const count = (this.live(key)?.count ?? 0) + 1;
+    // Re-inserted, so the Map's order is least recently failed first: the eviction below drops the stalest.
+    this.records.delete(key);
+    this.records.set(key, { count, lastAt: this.now() });
+    if (this.records.size > this.limits.maxTracked) this.records.delete(this.records.keys().next().value!);
+  }
+
+  private live(key: string): Failures | undefined {
+    const r = this.records.get(key);
+    if (r && this.now() - r.lastAt >= this.limits.forgetAfterMs) {
+      this.records.delete(key);
+      return undefined;
+    }
+    return r;
   }
 }
+
+const sourceKey = (source: string): string => `s\u0000${source}`;
+const pairKey = (source: string, name: string): string => `p\u0000${source}\u0000${name}`;

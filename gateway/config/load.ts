@@ -62,6 +62,7 @@ export function resolvePaths(config: GatewayConfig, baseDir: string): GatewayCon
     http: {
       ...config.http,
       deviceTokens: config.http.deviceTokens.map((s) => secret(s)!),
+      integrationTokens: config.http.integrationTokens.map((s) => secret(s)!),
       staffTokens: config.http.staffTokens.map((s) => secret(s)!),
     },
     mqtt: config.mqtt
@@ -118,6 +119,7 @@ function checkSecrets(cfg: GatewayConfig): string[] {
   };
   check('site.idHashKey', cfg.site.idHashKey);
   cfg.http.deviceTokens.forEach((r, i) => check(`http.deviceTokens.${i}`, r));
+  cfg.http.integrationTokens.forEach((r, i) => check(`http.integrationTokens.${i}`, r));
   cfg.http.staffTokens.forEach((r, i) => check(`http.staffTokens.${i}`, r));
   check('store.personal.key', cfg.store.personal.key);
   check('mqtt.password', cfg.mqtt?.password);

@@ -164,6 +164,74 @@ export const PolicyConfig = z
   })
   .strict();
 
+/**
+ * The gateway's HTTP API (gateway/http/): who may call it and how much an unauthenticated caller can cost.
+ * Every caller is identified before its body is read (a 401 never parses anything), and every body, header
+ * and connection is bounded, so a sender on the LAN cannot stall the event loop that the lanes share.
+ */
+export const HttpConfig = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /**
+     * POST /v1/verify and enrollment photos: a chip credential (SOD, DG1, DG2 portrait) with a live face JPEG,
+     * all base64 in JSON. The verify schema allows a 1.5 MiB face (2 MiB of base64) plus ~0.6 MiB of chip data.
+     */
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(3 * 1024 * 1024),
+    /** POST /v1/auth/login: a name and a password, a few hundred bytes. */
+    loginBodyLimitBytes: z.number().int().min(256).max(65536).default(4096),
+    /** Every other route (console actions, log searches, user admin): small JSON filters and reasons. */
+    smallBodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(16384),
+    /** JSON nested deeper than this is refused before JSON.parse recurses into it; our bodies nest 4 levels. */
+    jsonMaxDepth: z.number().int().min(4).max(512).default(32),
+    timeouts: z
+      .object({
+        /** All request headers must arrive within this (slow-loris headers). */
+        headersMs: z.number().int().min(100).max(120_000).default(10_000),
+        /** The whole request, body included, must arrive within this: a body dribbled a byte at a time is cut. */
+        requestMs: z.number().int().min(100).max(600_000).default(30_000),
+        /** A connection with no traffic either way is closed; the live stream's heartbeat keeps it busy. */
+        idleMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+        /** How long an idle keep-alive connection waits for its next request. */
+        keepAliveMs: z.number().int().min(100).max(600_000).default(5_000),
+      })
+      .strict()
+      .prefault({})
+      .refine((t) => t.headersMs <= t.requestMs, { message: 'headersMs must not exceed requestMs' }),
+    /** Open connections at once; more are dropped on accept. Readers keep one each, consoles a few. */
+    maxConnections: z.number().int().min(4).max(65_536).default(256),
+    liveStreams: z
+      .object({
+        /** Open /v1/live streams in all: each costs bus listeners and a socket. */
+        max: z.number().int().min(1).max(1000).default(50),
+        /** Per user (console session) or token, so one principal cannot take every slot. */
+        perPrincipal: z.number().int().min(1).max(100).default(4),
+      })
+      .strict()
+      .prefault({}),
+    /** Source addresses that may scrape /metrics without a token (a Prometheus on the box: ["127.0.0.1"]). */
+    metricsOpenTo: z.array(z.ipv4().or(z.ipv6())).default([]),
+    /** Bearer tokens for readers and handhelds: POST /v1/verify only. */
+    deviceTokens: z.array(SecretRef).default([]),
+    /** Bearer tokens for integrations that read the entry log and export it; nothing else. */
+    integrationTokens: z.array(SecretRef).default([]),
+    /** Deprecated: the former name of integrationTokens, still accepted with a warning at start. */
+    staffTokens: z.array(SecretRef).default([]),
+  })
+  .strict()
+  .prefault({});
+export type HttpConfig = z.infer<typeof HttpConfig>;
+
 export const GatewayConfig = z
   .object({
     site: SiteConfig,
@@ -246,21 +314,7 @@ export const GatewayConfig = z
         walMaxMb: 16,
         personal: { enabled: false, retentionDays: 30, keyId: 'k1' },
       }),
-    http: z
-      .object({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(8080),
-        bodyLimitBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .max(16 * 1024 * 1024)
-          .default(2 * 1024 * 1024),
-        deviceTokens: z.array(SecretRef).default([]),
-        staffTokens: z.array(SecretRef).default([]),
-      })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 2 * 1024 * 1024, deviceTokens: [], staffTokens: [] }),
+    http: HttpConfig,
     mqtt: MqttConnection.extend({
       windowSeconds: z.number().int().min(5).max(3600).default(60),
       outboxMax: z.number().int().min(10).default(10000),

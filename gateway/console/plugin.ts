@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { LoginThrottle, type ThrottleLimits } from '../auth/login-throttle.js';
+import { type BackoffLimits, LoginThrottle } from '../auth/login-throttle.js';
 import { type SessionLimits, SessionStore } from '../auth/sessions.js';
 import { UserStore } from '../auth/users.js';
 import type { GatewayCore } from '../gateway.js';
@@ -13,10 +13,11 @@ import { registerConsoleRoutes } from '../http/console-routes.js';
 import { registerLiveRoutes } from '../http/live-routes.js';
 import { registerSecurityRoutes } from '../http/security-routes.js';
 import { registerSessionAuth } from '../http/session-auth.js';
+import { registerUserRoutes } from '../http/users-routes.js';
 
 export interface ConsoleOptions {
   sessionLimits?: SessionLimits;
-  throttle?: ThrottleLimits;
+  throttle?: BackoffLimits;
   loginRateLimit?: { max: number; timeWindowMs: number };
   secureCookies?: 'auto' | boolean;
   liveHeartbeatMs?: number;
@@ -43,6 +44,7 @@ export async function registerConsole(
     throttle,
     secureCookies: opts.secureCookies,
     loginRateLimit: opts.loginRateLimit,
+    loginBodyLimit: core.config.http.loginBodyLimitBytes,
   });
 
   // Refusals of a known person (wrong role, 403) also go to the audit log that admins read; anonymous 401s
@@ -63,9 +65,12 @@ export async function registerConsole(
   await registerConsoleRoutes(app, core);
   await registerLiveRoutes(app, core, {
     heartbeatMs: opts.liveHeartbeatMs,
+    maxStreams: core.config.http.liveStreams.max,
+    perPrincipal: core.config.http.liveStreams.perPrincipal,
     stillValid: (req) => req.consoleSession === undefined || sessions.find(req.consoleSession.token) !== null,
   });
   await registerSecurityRoutes(app, core);
+  await registerUserRoutes(app, core, users);
 
   await app.register(async (scope) => {
     await scope.register(fastifyStatic, {

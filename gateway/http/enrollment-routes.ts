@@ -2,7 +2,7 @@
 // is enrolled (references and dates only), and delete an enrollment on the person's request.
 // Photos arrive base64 in the JSON body, are analysed in memory and never stored or logged.
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
-import type { FastifyPluginAsync, preHandlerHookHandler } from 'fastify';
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
 import { type EnrollmentStore, type FaceAnalyzer, MAX_ENROLL_PHOTOS, PERSON_REF_PATTERN } from '../face/enrollment.js';
 
@@ -51,7 +51,10 @@ const Entry = z.object({
 export interface EnrollmentRoutesOptions {
   enrollment: EnrollmentStore;
   pipeline: FaceAnalyzer;
-  authorize: (role: 'admin') => preHandlerHookHandler;
+  /** Checked before the body is read (gateway/http/auth.ts), so an anonymous upload is refused unread. */
+  authorize: (role: 'admin') => onRequestHookHandler;
+  /** Photos are large: the gateway passes http.bodyLimitBytes; without it the server's small default applies. */
+  bodyLimit?: number;
 }
 
 /** Who did it, for the enrollment log: the authenticated principal's id when auth put one on the request. */
@@ -66,7 +69,8 @@ export const enrollmentRoutes: FastifyPluginAsync<EnrollmentRoutesOptions> = asy
   r.post(
     '/v1/admin/enrollments',
     {
-      preHandler: opts.authorize('admin'),
+      onRequest: opts.authorize('admin'),
+      bodyLimit: opts.bodyLimit,
       schema: {
         summary: 'Enroll a person for face identification (admin); photos are analysed and discarded',
         body: EnrollmentBody,
@@ -109,7 +113,7 @@ export const enrollmentRoutes: FastifyPluginAsync<EnrollmentRoutesOptions> = asy
   r.get(
     '/v1/admin/enrollments',
     {
-      preHandler: opts.authorize('admin'),
+      onRequest: opts.authorize('admin'),
       schema: {
         summary: 'Enrolled references and dates (admin); no templates, no labels',
         response: { 200: z.object({ enrollments: z.array(Entry) }) },
@@ -121,7 +125,7 @@ export const enrollmentRoutes: FastifyPluginAsync<EnrollmentRoutesOptions> = asy
   r.delete(
     '/v1/admin/enrollments/:personRef',
     {
-      preHandler: opts.authorize('admin'),
+      onRequest: opts.authorize('admin'),
       schema: {
         summary: "Delete an enrollment on the person's request (admin); the deletion is logged without personal data",
         params: z.object({ personRef: PersonRef }),

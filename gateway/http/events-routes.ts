@@ -57,9 +57,9 @@ export const eventsRoutes: FastifyPluginAsync<{ store: EventStore; audit: AuditL
     '/v1/events',
     {
       // Before validation, so an unauthenticated request with a bad query gets 401, not a 400 that probes the schema.
-      preValidation: opts.auth.require('security'),
+      onRequest: opts.auth.require('security', 'integration'),
       schema: {
-        summary: 'Search the entry log (security role); newest first, paged by cursor',
+        summary: 'Search the entry log (security role or integration token); newest first, paged by cursor',
         querystring: EventsQuery,
         response: {
           200: z.object({ events: z.array(EventView), nextCursor: z.string().nullable() }),

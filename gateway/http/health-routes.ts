@@ -1,28 +1,58 @@
-// GET /healthz (no auth: for the box's supervisor and load balancers; no personal data) and GET /metrics.
-import type { FastifyPluginAsync } from 'fastify';
+// GET /healthz and GET /metrics. Without a credential /healthz says only ok or degraded (enough for the box's
+// supervisor and a load balancer); lanes, device links, store and pending state are for a token or a console
+// session, since they tell an outsider when a lane is weak (issue #11, finding 7). /metrics needs a credential
+// too, unless the scrape comes from an address in http.metricsOpenTo (a Prometheus on the box itself).
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import type { GatewayCore } from '../gateway.js';
+
+/** An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; config lists plain a.b.c.d. */
+export const plainAddress = (ip: string): string => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
 
 export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: string }> = async (
   app,
   { core, version },
 ) => {
   const startedAt = Date.now();
-  app.get('/healthz', { schema: { summary: 'Liveness and lane health', security: [] } }, async () => {
-    const lanes = [...core.lanes.values()].map((l) => l.snapshot());
-    const degraded = lanes.some((l) => l.degraded);
-    return {
-      status: degraded ? 'degraded' : 'ok',
-      version,
-      bootId: core.store.bootId,
-      uptimeS: Math.round((Date.now() - startedAt) / 1000),
-      site: core.config.site.id,
-      gate: core.config.gate.id,
-      lanes,
-      store: { bytes: core.store.sizeBytes(), walBytes: core.store.walBytes(), checkpoints: core.store.checkpoints() },
-    };
-  });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', security: [] } }, async (_req, reply) => {
-    reply.header('content-type', core.metrics.registry.contentType);
-    return core.metrics.registry.metrics();
-  });
+  // Any principal at all: a device, an integration, or a person at the console (operator is in every person's role).
+  const anyone = core.auth.require('device', 'integration', 'operator');
+  const openTo = new Set(core.config.http.metricsOpenTo.map(plainAddress));
+
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness; lane, device and store health with a token or session', security: [] } },
+    async (req) => {
+      const lanes = [...core.lanes.values()].map((l) => l.snapshot());
+      const status = lanes.some((l) => l.degraded) ? 'degraded' : 'ok';
+      // No 401 here: a supervisor without a token still needs the one word; a wrong token gets the same.
+      const who = await core.auth.identify(req);
+      if (!who) return { status };
+      return {
+        status,
+        version,
+        bootId: core.store.bootId,
+        uptimeS: Math.round((Date.now() - startedAt) / 1000),
+        site: core.config.site.id,
+        gate: core.config.gate.id,
+        lanes,
+        store: {
+          bytes: core.store.sizeBytes(),
+          walBytes: core.store.walBytes(),
+          checkpoints: core.store.checkpoints(),
+        },
+      };
+    },
+  );
+
+  const metricsGate: onRequestHookHandler = function (req, reply, done) {
+    if (openTo.has(plainAddress(req.ip))) return done();
+    anyone.call(this, req, reply, done);
+  };
+  app.get(
+    '/metrics',
+    { onRequest: metricsGate, schema: { summary: 'Prometheus metrics (token, session, or http.metricsOpenTo)' } },
+    async (_req, reply) => {
+      reply.header('content-type', core.metrics.registry.contentType);
+      return core.metrics.registry.metrics();
+    },
+  );
 };

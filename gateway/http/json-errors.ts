@@ -3,6 +3,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import { JSON_TOO_DEEP } from './json-body.js';
 
 /**
  * Fastify options for what fails before any route or hook runs, answered in the same `{ error, message }`
@@ -24,23 +25,36 @@ export function earlyErrorOptions(
         socket.destroy();
         return;
       }
-      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-      const status = tooLarge ? 431 : 400;
-      const error = tooLarge ? 'headers-too-large' : 'bad-request';
+      const refusal = PARSER_REFUSALS[err.code ?? ''] ?? PARSER_REFUSALS.default!;
       log.warn({ code: err.code, ip: socket.remoteAddress }, 'request refused by the HTTP parser');
-      onRefused?.(error);
-      const body = JSON.stringify({
-        error,
-        message: tooLarge ? 'request headers are too large' : 'the request is not valid HTTP',
-      });
+      onRefused?.(refusal.error);
+      const body = JSON.stringify({ error: refusal.error, message: refusal.message });
       socket.end(
-        `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `HTTP/1.1 ${refusal.status} ${refusal.statusText}\r\n` +
           `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
           `connection: close\r\n\r\n${body}`,
       );
     },
   };
 }
+
+/** What Node's HTTP server refuses before fastify sees a request, by its error code. */
+const PARSER_REFUSALS: Record<string, { status: number; statusText: string; error: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    statusText: 'Request Header Fields Too Large',
+    error: 'headers-too-large',
+    message: 'request headers are too large',
+  },
+  // headersTimeout / requestTimeout: headers or body sent too slowly (a slow-loris sender).
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    statusText: 'Request Timeout',
+    error: 'request-timeout',
+    message: 'the request was not received in time',
+  },
+  default: { status: 400, statusText: 'Bad Request', error: 'bad-request', message: 'the request is not valid HTTP' },
+};
 
 /**
  * `onRefused` hears the `error` name of every 4xx sent (a fixed set of codes, fit for a metric label);
@@ -85,6 +99,7 @@ function errorName(status: number, code: string | undefined): string {
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not-found';
   if (status === 429) return 'too-many-requests';
+  if (code === JSON_TOO_DEEP) return 'json-too-deep';
   return code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
     ? 'bad-json'
     : 'bad-request';

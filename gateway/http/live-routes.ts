@@ -11,6 +11,8 @@ export interface LiveOptions {
   heartbeatMs?: number;
   /** Bound on open streams: each costs listeners and a socket. */
   maxStreams?: number;
+  /** Bound per user or token, so one principal cannot take every slot (issue #11, finding 7). */
+  perPrincipal?: number;
   /** A client that stops reading is dropped once this much is queued for it. */
   maxQueuedBytes?: number;
   /** Is the principal behind this request still allowed? (a logout or an expiry ends the stream) */
@@ -29,6 +31,9 @@ export async function registerLiveRoutes(
   const streams = new Set<Stream>();
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const maxStreams = opts.maxStreams ?? 50;
+  const perPrincipal = opts.perPrincipal ?? 4;
+  /** Open streams per principal (kind and name: a user's tabs share one budget, whatever their sessions). */
+  const byPrincipal = new Map<string, number>();
   const maxQueued = opts.maxQueuedBytes ?? 1024 * 1024;
 
   // Streams never finish on their own; end them before the server waits for open connections to close.
@@ -39,10 +44,18 @@ export async function registerLiveRoutes(
   app.get(
     '/v1/live',
     {
-      preValidation: core.auth.require('operator'),
+      onRequest: core.auth.require('operator'),
       schema: { summary: 'Live lane updates as Server-Sent Events (operator)' },
     },
     (req: FastifyRequest, reply: FastifyReply) => {
+      const holder = `${req.principal!.kind}:${req.principal!.name}`;
+      const held = byPrincipal.get(holder) ?? 0;
+      if (held >= perPrincipal) {
+        req.log.warn({ user: req.principal!.name, held }, 'live stream refused: too many for this user');
+        return reply
+          .code(429)
+          .send({ error: 'too-many-requests', message: `at most ${perPrincipal} live streams per user or token` });
+      }
       if (streams.size >= maxStreams)
         return reply.code(503).send({ error: 'unavailable', message: 'too many live streams open' });
       const res = reply.raw;
@@ -75,6 +88,9 @@ export async function registerLiveRoutes(
           clearInterval(beat);
           core.bus.removeOwner(owner);
           streams.delete(stream);
+          const left = (byPrincipal.get(holder) ?? 1) - 1;
+          if (left > 0) byPrincipal.set(holder, left);
+          else byPrincipal.delete(holder);
           res.end();
         },
       };
@@ -87,6 +103,7 @@ export async function registerLiveRoutes(
       }, heartbeatMs);
       beat.unref();
       streams.add(stream);
+      byPrincipal.set(holder, held + 1);
       res.on('close', () => stream.end());
 
       const { bus } = core;

@@ -123,7 +123,8 @@ function collect(store: EventStore, q: Omit<EventQuery, 'limit'>, max: number): 
 
 export async function registerSecurityRoutes(app: FastifyInstance, core: GatewayCore): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const security = core.auth.require('security');
+  // Log reading: security staff at the console, or an integration token (which never sees personal fields).
+  const security = core.auth.require('security', 'integration');
   const who = (req: { principal?: { name: string; role: string } }) => ({
     actor: req.principal!.name,
     role: req.principal!.role,
@@ -132,7 +133,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, core: Gateway
   r.post(
     '/v1/security/search',
     {
-      preValidation: security,
+      onRequest: security,
       schema: { summary: 'Search the entry log, by ID number too (security); audited', body: SearchBody },
     },
     async (req) => {
@@ -151,7 +152,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, core: Gateway
   r.post(
     '/v1/security/export',
     {
-      preValidation: security,
+      onRequest: security,
       schema: {
         summary: `Export matching events as CSV, at most ${EXPORT_MAX_ROWS} rows (security); audited`,
         body: ExportBody,
@@ -177,7 +178,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, core: Gateway
   r.get(
     '/v1/security/events/:id',
     {
-      preValidation: security,
+      onRequest: security,
       schema: {
         summary: 'One event with its related events; personal fields decrypted for the security role (audited)',
         params: z.object({ id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/) }).strict(),
@@ -233,7 +234,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, core: Gateway
   r.get(
     '/v1/security/watchlist-hits',
     {
-      preValidation: security,
+      onRequest: security,
       schema: {
         summary: 'Watchlist hits, newest first (security); audited',
         querystring: z
@@ -265,7 +266,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, core: Gateway
   r.get(
     '/v1/admin/audit',
     {
-      preValidation: core.auth.require('admin'),
+      onRequest: core.auth.require('admin'),
       schema: {
         summary: 'The audit log: every read of the entry log and every console action (admin)',
         querystring: z

@@ -1,16 +1,22 @@
 // The gateway's HTTP server: fastify with zod schemas (OpenAPI at /docs), JSON errors without stack traces,
-// a body size limit, and one plugin per resource registered by the composition root.
+// and bounds on everything a sender controls: body size per route (small unless a route raises it), JSON
+// nesting depth, time to send headers and body, idle and keep-alive time, and the number of open connections.
+// One plugin per resource is registered by the composition root.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { HttpConfig } from '../config/schema.js';
+import { installJsonBodyParser } from './json-body.js';
 import { earlyErrorOptions, installJsonErrors } from './json-errors.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
+export type HttpLimits = Pick<HttpConfig, 'smallBodyLimitBytes' | 'jsonMaxDepth' | 'timeouts' | 'maxConnections'>;
+
 export interface HttpServerOptions {
-  bodyLimitBytes: number;
+  limits: HttpLimits;
   logger: Logger;
   title: string;
   version: string;
@@ -18,12 +24,26 @@ export interface HttpServerOptions {
   onRefused?: (error: string) => void;
 }
 
+/** Connections dropped over the cap are logged at most this often, with the count since the last line. */
+const DROP_LOG_EVERY_MS = 10_000;
+
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const { limits } = opts;
   // Per-request access lines are info-level; at the decision rate of a busy lane they are noise, so the
   // HTTP channel logs from warn up (refused requests log their reason at warn).
   const log = opts.logger.child({ channel: 'http' }, { level: 'warn' });
   const app = Fastify({
-    bodyLimit: opts.bodyLimitBytes,
+    // The default for every route; the few that take photos (verify, enrollment) or a login raise or lower it.
+    bodyLimit: limits.smallBodyLimitBytes,
+    // Node checks the header and request deadlines on this tick: a quarter of the shorter one keeps the cut
+    // within 25 % of the configured time without waking the loop more often than needed.
+    http: {
+      headersTimeout: limits.timeouts.headersMs,
+      connectionsCheckingInterval: Math.max(50, Math.floor(limits.timeouts.headersMs / 4)),
+    },
+    requestTimeout: limits.timeouts.requestMs,
+    connectionTimeout: limits.timeouts.idleMs,
+    keepAliveTimeout: limits.timeouts.keepAliveMs,
     loggerInstance: log as FastifyBaseLogger,
     ...earlyErrorOptions(log, opts.onRefused),
     childLoggerFactory: lazyChildLogger,
@@ -32,8 +52,21 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200 },
   });
+  app.server.maxConnections = limits.maxConnections;
+  let dropped = 0;
+  let lastDropLog = Number.NEGATIVE_INFINITY;
+  app.server.on('drop', (data) => {
+    dropped++;
+    opts.onRefused?.('too-many-connections');
+    const now = Date.now();
+    if (now - lastDropLog < DROP_LOG_EVERY_MS) return;
+    log.warn({ ip: data?.remoteAddress, dropped, max: limits.maxConnections }, 'connection dropped: too many open');
+    lastDropLog = now;
+    dropped = 0;
+  });
   // Every body this API takes is JSON: a text/plain one is a 415 that says so, not a schema error about a string.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app, limits.jsonMaxDepth);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installJsonErrors(app, 'gateway', opts.onRefused);

@@ -1,4 +1,5 @@
-// Sessions for people at the console: login (rate-limited per address and per account name), logout, "who am I",
+// Sessions for people at the console: login (rate-limited and backed off per source address, never locked per
+// account), logout, "who am I",
 // the session resolver plugged into the Authenticator, and CSRF protection for cookie-borne requests.
 // Bearer tokens (devices, integrations) never go through here: a request with Authorization is not a session.
 import rateLimit from '@fastify/rate-limit';
@@ -25,6 +26,8 @@ export interface SessionAuthDeps {
   secureCookies?: 'auto' | boolean;
   /** Per source address, on the login route. */
   loginRateLimit?: { max: number; timeWindowMs: number };
+  /** http.loginBodyLimitBytes: a name and a password. */
+  loginBodyLimit?: number;
 }
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -119,6 +122,7 @@ export async function registerSessionAuth(
       '/v1/auth/login',
       {
         config: { rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs } },
+        bodyLimit: deps.loginBodyLimit,
         schema: {
           summary: 'Console login: sets an HttpOnly session cookie, returns the CSRF token',
           security: [],
@@ -128,7 +132,7 @@ export async function registerSessionAuth(
       },
       async (req, reply) => {
         const { name, password } = req.body;
-        const wait = throttle.retryAfterMs(name);
+        const wait = throttle.retryAfterMs(req.ip, name);
         // Only known account names reach the log: a password typed into the name field must not.
         const known = users.get(name) !== null;
         const actor = known ? name : '(unknown)';
@@ -138,16 +142,16 @@ export async function registerSessionAuth(
           reply.header('retry-after', Math.ceil(wait / 1000));
           return reply
             .code(429)
-            .send({ error: 'too-many-requests', message: 'too many failed logins for this account; try again later' });
+            .send({ error: 'too-many-requests', message: 'too many failed logins from this address; try again later' });
         }
         const check = await users.checkLogin(name, password);
         if (!check.ok) {
-          throttle.recordFailure(name);
+          throttle.recordFailure(req.ip, name);
           log.warn({ user: actor, ip: req.ip, why: check.why }, 'login refused');
           core.audit.record({ actor, role: 'none', action: 'auth.login', outcome: `denied:${check.why}` });
           return reply.code(401).send({ error: 'unauthorized', message: 'wrong name or password' });
         }
-        throttle.recordSuccess(name);
+        throttle.recordSuccess(req.ip, name);
         const old = sessionToken(req);
         if (old) sessions.destroy(old); // no session fixation: a login always starts a fresh session
         const { token, session } = sessions.create(check.user.name, check.user.role);
@@ -171,7 +175,7 @@ export async function registerSessionAuth(
     r.get(
       '/v1/auth/me',
       {
-        preValidation: core.auth.require('operator'),
+        onRequest: core.auth.require('operator'),
         schema: { summary: 'The logged-in console user and the CSRF token', response: { 200: Me, 401: ErrorReply } },
       },
       async (req, reply) => {

@@ -73,6 +73,8 @@ export const verifyRoutes: FastifyPluginAsync<{
   decisions: DecisionService;
   lanes: Map<string, LaneController>;
   auth: Authenticator;
+  /** http.bodyLimitBytes: a chip credential with a face photo. */
+  bodyLimit: number;
 }> = async (app, opts) => {
   app.withTypeProvider<ZodTypeProvider>().post(
     '/v1/verify',
@@ -83,7 +85,9 @@ export const verifyRoutes: FastifyPluginAsync<{
       // The reply is built below from typed values; checking it again with zod on the way out cost more
       // than writing the JSON. The zod schemas still validate the body and document the route.
       serializerCompiler: () => (data) => JSON.stringify(data),
-      preValidation: opts.auth.require('device'),
+      // Before the body is read: an anonymous 2 MB body is refused unparsed (issue #11, finding 6).
+      onRequest: opts.auth.require('device'),
+      bodyLimit: opts.bodyLimit,
       schema: {
         summary: 'Verify a credential at a lane and log the decision',
         body: VerifyBody,

@@ -34,6 +34,8 @@ if (!hasSocat()) {
     await rig.stop();
   });
 
+  // /healthz details and /metrics need a credential (issue #11, finding 7).
+  const asIntegration = { headers: { authorization: `Bearer ${STAFF_TOKEN}` } };
   const events = async (q = ''): Promise<StoredEvent[]> => {
     const res = await fetch(`${daemon.url}/v1/events?limit=200&${q}`, {
       headers: { authorization: `Bearer ${STAFF_TOKEN}` },
@@ -126,7 +128,7 @@ if (!hasSocat()) {
       ['lane'],
       'once: the lane logger is bound to it',
     );
-    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    const metrics = await (await fetch(`${daemon.url}/metrics`, asIntegration)).text();
     t.match(
       metrics,
       /gate06_rejected_input_total\{source="qr-scanner",reason="frame\.[a-z0-9-]+"\} [1-9]/,
@@ -138,7 +140,7 @@ if (!hasSocat()) {
 
   t.test('a scanner unplugged and replugged comes back without a restart', async (t) => {
     const lane = async () => {
-      const h = (await (await fetch(`${daemon.url}/healthz`)).json()) as {
+      const h = (await (await fetch(`${daemon.url}/healthz`, asIntegration)).json()) as {
         lanes: Array<{ lane: string; degraded: boolean; links: Record<string, string> }>;
       };
       return h.lanes.find((l) => l.lane === 'L1')!;
@@ -168,7 +170,7 @@ if (!hasSocat()) {
 
   t.test('a turnstile board unplugged and replugged comes back', async (t) => {
     const link = async () => {
-      const h = (await (await fetch(`${daemon.url}/healthz`)).json()) as {
+      const h = (await (await fetch(`${daemon.url}/healthz`, asIntegration)).json()) as {
         lanes: Array<{ lane: string; links: Record<string, string> }>;
       };
       return h.lanes.find((l) => l.lane === 'L1')!.links.turnstile;

@@ -19,7 +19,9 @@ import { SimRig, type Transport } from '../../sim/rig.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEVICE_TOKEN = 'DEMO-device-token-0001';
-export const STAFF_TOKEN = 'DEMO-staff-token-0001';
+export const INTEGRATION_TOKEN = 'DEMO-integration-token-0001';
+/** The integration token's former name (http.staffTokens, now http.integrationTokens). */
+export const STAFF_TOKEN = INTEGRATION_TOKEN;
 export const SITE = 'hn-tamchuc';
 
 export function demoConfig(mutate?: (c: GatewayConfig) => void): GatewayConfig {

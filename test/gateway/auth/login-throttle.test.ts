@@ -1,35 +1,77 @@
+// Login backoff per source address: never a lock on an account.
 import t from 'tap';
-import { LoginThrottle } from '../../../gateway/auth/login-throttle.js';
+import { type BackoffLimits, LoginThrottle } from '../../../gateway/auth/login-throttle.js';
 
-const limits = { maxFailures: 3, windowMs: 60_000, maxTracked: 2 };
+const limits: BackoffLimits = {
+  freeFailuresPerAccount: 3,
+  freeFailuresPerSource: 5,
+  firstDelayMs: 1000,
+  maxDelayMs: 60_000,
+  forgetAfterMs: 600_000,
+  maxTracked: 100,
+};
+const fail = (th: LoginThrottle, source: string, name: string, n: number) => {
+  for (let i = 0; i < n; i++) th.recordFailure(source, name);
+};
 
-t.test('a name is refused after maxFailures failures, until the oldest leaves the window', async (t) => {
+t.test(
+  'after the free failures an address waits, twice as long after each further failure, up to a ceiling',
+  async (t) => {
+    const clock = { t: 0 };
+    const th = new LoginThrottle(() => clock.t, limits);
+    fail(th, '10.0.0.9', 'op', 2);
+    t.equal(th.retryAfterMs('10.0.0.9', 'op'), 0, 'two failures are free');
+    th.recordFailure('10.0.0.9', 'op');
+    t.equal(th.retryAfterMs('10.0.0.9', 'op'), 1000);
+    th.recordFailure('10.0.0.9', 'op');
+    t.equal(th.retryAfterMs('10.0.0.9', 'op'), 2000);
+    clock.t += 1500;
+    t.equal(th.retryAfterMs('10.0.0.9', 'op'), 500, 'the wait runs from the last failure');
+    fail(th, '10.0.0.9', 'op', 20);
+    t.equal(th.retryAfterMs('10.0.0.9', 'op'), 60_000, 'never longer than maxDelayMs');
+  },
+);
+
+t.test('the right password from another address is never held back by failures elsewhere', async (t) => {
+  const th = new LoginThrottle(() => 0, limits);
+  fail(th, '10.0.0.9', 'admin', 10);
+  t.ok(th.retryAfterMs('10.0.0.9', 'admin') > 0);
+  t.equal(th.retryAfterMs('10.0.0.7', 'admin'), 0);
+});
+
+t.test('an address spraying many names is slowed for every name, including ones it has not tried', async (t) => {
+  const th = new LoginThrottle(() => 0, limits);
+  for (const name of ['a1', 'a2', 'a3', 'a4', 'a5']) th.recordFailure('10.0.0.9', name);
+  t.ok(th.retryAfterMs('10.0.0.9', 'someone-else') > 0);
+  t.equal(th.retryAfterMs('10.0.0.8', 'someone-else'), 0);
+});
+
+t.test("a success clears that address's record for that name, not its record over all names", async (t) => {
+  const th = new LoginThrottle(() => 0, limits);
+  fail(th, '10.0.0.9', 'op', 2);
+  th.recordSuccess('10.0.0.9', 'op');
+  th.recordFailure('10.0.0.9', 'op');
+  t.equal(th.retryAfterMs('10.0.0.9', 'op'), 0, 'the pair starts again');
+  fail(th, '10.0.0.9', 'op', 1);
+  th.recordSuccess('10.0.0.9', 'op');
+  fail(th, '10.0.0.9', 'x', 1);
+  t.ok(th.retryAfterMs('10.0.0.9', 'y') > 0, 'five failures from the address still count');
+});
+
+t.test('a record with no failure for forgetAfterMs is forgotten', async (t) => {
   const clock = { t: 0 };
   const th = new LoginThrottle(() => clock.t, limits);
-  for (let i = 0; i < 3; i++) {
-    t.equal(th.retryAfterMs('op'), 0);
-    th.recordFailure('op');
-    clock.t += 1000;
-  }
-  t.equal(th.retryAfterMs('op'), 57_000);
-  clock.t = 60_001;
-  t.equal(th.retryAfterMs('op'), 0);
+  fail(th, '10.0.0.9', 'op', 6);
+  clock.t = limits.forgetAfterMs;
+  t.equal(th.retryAfterMs('10.0.0.9', 'op'), 0);
+  th.recordFailure('10.0.0.9', 'op');
+  t.equal(th.retryAfterMs('10.0.0.9', 'op'), 0, 'the count started again');
 });
 
-t.test("a success clears the name's failures", async (t) => {
-  const th = new LoginThrottle(() => 0, limits);
-  th.recordFailure('op');
-  th.recordFailure('op');
-  th.recordSuccess('op');
-  th.recordFailure('op');
-  t.equal(th.retryAfterMs('op'), 0);
-});
-
-t.test('the number of remembered names is bounded', async (t) => {
-  const th = new LoginThrottle(() => 0, { ...limits, maxFailures: 1 });
-  th.recordFailure('a');
-  th.recordFailure('b');
-  th.recordFailure('c');
-  t.equal(th.retryAfterMs('a'), 0, 'the oldest name was forgotten');
-  t.ok(th.retryAfterMs('c') > 0);
+t.test('the number of remembered records is bounded', async (t) => {
+  const th = new LoginThrottle(() => 0, { ...limits, freeFailuresPerSource: 1, maxTracked: 2 });
+  th.recordFailure('10.0.0.1', 'op');
+  th.recordFailure('10.0.0.2', 'op');
+  t.equal(th.retryAfterMs('10.0.0.1', 'op'), 0, 'the oldest records were dropped');
+  t.ok(th.retryAfterMs('10.0.0.2', 'op') > 0);
 });

@@ -5,7 +5,7 @@ import { loadConfig } from '../../../gateway/config/load.js';
 import { ROOT } from '../../helpers/harness.js';
 
 t.test('the example and demo configs are valid', async (t) => {
-  for (const v of ['GATE06_SITE_ID_KEY', 'GATE06_DEVICE_TOKEN', 'GATE06_STAFF_TOKEN', 'GATE06_MQTT_PASSWORD'])
+  for (const v of ['GATE06_SITE_ID_KEY', 'GATE06_DEVICE_TOKEN', 'GATE06_INTEGRATION_TOKEN', 'GATE06_MQTT_PASSWORD'])
     process.env[v] = 'set-for-this-test';
   for (const f of ['config/gateway.example.yaml', 'seeds/demo/gateway.yaml']) {
     const r = loadConfig(join(ROOT, f));

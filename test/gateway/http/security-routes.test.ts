@@ -7,7 +7,7 @@ import { seededRandom } from '../../../sim/random.js';
 import { ApiClient, type Harness, PASSWORDS, startHarness } from '../console/harness.js';
 
 const DEVICE = 'Bearer DEMO-device-token-0001';
-const STAFF = 'Bearer DEMO-staff-token-0001';
+const STAFF = 'Bearer DEMO-integration-token-0001';
 const rnd = seededRandom(77);
 const [alice, bao] = [syntheticPerson(rnd, 1), syntheticPerson(rnd, 2)]; // SYNTHETIC
 
@@ -123,7 +123,7 @@ t.test('a staff bearer token can search without a CSRF token (no cookie, no CSRF
     body: JSON.stringify({ idNumber: alice!.id }),
   });
   t.equal(res.status, 200);
-  t.match(lastAudit(), { actor: 'staff-token-0', action: 'events.search' });
+  t.match(lastAudit(), { actor: 'integration-token-0', action: 'events.search' });
 });
 
 t.test('a malformed ID number is refused with 400 and the message does not repeat it', async (t) => {

@@ -180,15 +180,18 @@ t.test('an oversize body gets 413', async (t) => {
   t.match(await res.json(), { error: 'payload-too-large' });
 });
 
-t.test('no token gets 401, a staff token cannot verify (403), a device token cannot read the log (403)', async (t) => {
-  t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), null)).status, 401);
-  t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), 'wrong-token')).status, 401);
-  t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), STAFF_TOKEN)).status, 403);
-  t.equal((await fetch(`${h.url}/v1/events`, { headers: { authorization: `Bearer ${DEVICE_TOKEN}` } })).status, 403);
-  const anonymous = await fetch(`${h.url}/v1/events`);
-  t.equal(anonymous.status, 401);
-  t.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="gate06"', 'a 401 says which scheme it wants');
-});
+t.test(
+  'no token gets 401, an integration token cannot verify (403), a device token cannot read the log (403)',
+  async (t) => {
+    t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), null)).status, 401);
+    t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), 'wrong-token')).status, 401);
+    t.equal((await verify(onL1({ kind: 'ticket', token: 'a.b.c' }), STAFF_TOKEN)).status, 403);
+    t.equal((await fetch(`${h.url}/v1/events`, { headers: { authorization: `Bearer ${DEVICE_TOKEN}` } })).status, 403);
+    const anonymous = await fetch(`${h.url}/v1/events`);
+    t.equal(anonymous.status, 401);
+    t.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="gate06"', 'a 401 says which scheme it wants');
+  },
+);
 
 t.test('the bearer scheme name is case-insensitive', async (t) => {
   const res = await fetch(`${h.url}/v1/events?limit=1`, { headers: { authorization: `bearer ${STAFF_TOKEN}` } });
@@ -223,18 +226,19 @@ t.test('GET /v1/events filters and pages, and the read is audited', async (t) =>
   const next = await get(`decision=deny&type=decision&limit=3&cursor=${denied.nextCursor}`);
   t.ok(next.events[0]!.seq < denied.events[2]!.seq);
   const audit = h.gateway.core.audit.list({ limit: 5 });
-  t.match(audit[0], { actor: 'staff-token-0', action: 'events.search', rows: next.events.length });
+  t.match(audit[0], { actor: 'integration-token-0', action: 'events.search', rows: next.events.length });
 });
 
-t.test('/healthz needs no token and /metrics counts decisions', async (t) => {
-  const health = (await (await fetch(`${h.url}/healthz`)).json()) as {
+t.test('/healthz details and /metrics, with a token, count decisions', async (t) => {
+  const auth = { headers: { authorization: `Bearer ${STAFF_TOKEN}` } };
+  const health = (await (await fetch(`${h.url}/healthz`, auth)).json()) as {
     status: string;
     lanes: unknown[];
     store: { checkpoints: { running: boolean } | null };
   };
   t.equal(health.lanes.length, 2);
   t.match(health.store.checkpoints, { running: true }, 'WAL checkpoints run on their worker');
-  const metrics = await (await fetch(`${h.url}/metrics`)).text();
+  const metrics = await (await fetch(`${h.url}/metrics`, auth)).text();
   t.match(metrics, /gate06_decisions_total\{decision="deny",reason="ticket.expired",credential="ticket"\} 1/);
   t.match(metrics, /gate06_decision_latency_seconds_bucket/);
   t.match(metrics, /gate06_device_link_up/);
