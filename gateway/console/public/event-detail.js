@@ -153,7 +153,13 @@ export function renderEventDetail(d, { onOpen }) {
         )
       : null,
   ];
-  return [el('h2', {}, t('detail.title')), el('dl', { class: 'facts' }, rows), linked, personalPart(d.personal)];
+  // A flat list of nodes: replaceChildren, like append, would print a nested array as "[object HTMLElement]".
+  return [
+    el('h2', {}, t('detail.title')),
+    el('dl', { class: 'facts' }, rows),
+    ...linked,
+    personalPart(d.personal),
+  ].filter((n) => n !== null);
 }
 
 function personalPart(p) {
