@@ -7,6 +7,8 @@ import { factEvent } from './store/types.js';
 
 export class AlarmService {
   private readonly active = new Map<string, Alarm & { acknowledged?: { by: string; ts: number } }>();
+  /** The logged event of each active alarm: its acknowledgement points back at it (refId). */
+  private readonly loggedAs = new Map<string, string>();
 
   constructor(
     private readonly store: EventStore,
@@ -17,9 +19,16 @@ export class AlarmService {
 
   raise(kind: AlarmKind, lane: string | null, detail: Record<string, string | number | boolean> = {}): Alarm {
     const alarm: Alarm = { id: ulid(), kind, lane, ts: this.now(), detail };
-    this.store.append(factEvent('alarm', lane, { kind, alarmId: alarm.id, ...detail }, { ts: alarm.ts }));
+    const logged = this.store.append(
+      factEvent('alarm', lane, { kind, alarmId: alarm.id, ...detail }, { ts: alarm.ts }),
+    );
     this.active.set(alarm.id, alarm);
-    if (this.active.size > this.maxActive) this.active.delete(this.active.keys().next().value!);
+    this.loggedAs.set(alarm.id, logged.id);
+    if (this.active.size > this.maxActive) {
+      const oldest = this.active.keys().next().value!;
+      this.active.delete(oldest);
+      this.loggedAs.delete(oldest);
+    }
     this.bus.emit('alarm.raised', alarm);
     return alarm;
   }
@@ -28,7 +37,15 @@ export class AlarmService {
     const a = this.active.get(id);
     if (!a || a.acknowledged) return false;
     a.acknowledged = { by, ts: this.now() };
-    this.store.append(factEvent('system', a.lane, { action: 'alarm-acknowledged', alarmId: id, by }));
+    // Pointing at the alarm's event lets the event detail say who acknowledged it and when.
+    this.store.append(
+      factEvent(
+        'system',
+        a.lane,
+        { action: 'alarm-acknowledged', alarmId: id, by },
+        { refId: this.loggedAs.get(id) ?? null },
+      ),
+    );
     this.bus.emit('alarm.acknowledged', { id, by, ts: a.acknowledged.ts });
     return true;
   }

@@ -1,5 +1,6 @@
-// IOC dashboard. Plain script, no framework, no CDN, nothing inline (CSP script-src 'self').
+// IOC dashboard. Plain ES module, no framework, no CDN, nothing inline (CSP script-src 'self').
 // The API token is typed once and kept in sessionStorage: it lives as long as the tab, never in a URL or cookie.
+import { alarmInWords } from './words.js';
 
 (() => {
   const TOKEN_KEY = 'gate06.iocToken';
@@ -26,6 +27,11 @@
       if (c && typeof c === 'object') {
         td.textContent = c.text;
         if (c.cls) td.className = c.cls;
+        // The code behind words, for support: a tooltip and data-code.
+        if (c.code) {
+          td.title = c.code;
+          td.dataset.code = c.code;
+        }
       } else td.textContent = c == null ? '—' : String(c);
       tr.append(td);
     }
@@ -144,7 +150,9 @@
       );
       fill(
         'alarms',
-        alarms.alarms.map((a) => row([fmtTime(a.ts), a.site, a.gate, a.lane, a.kind])),
+        alarms.alarms.map((a) =>
+          row([fmtTime(a.ts), a.site, a.gate, a.lane, { text: alarmInWords(a.kind), cls: 'kind', code: a.kind }]),
+        ),
         'Không có cảnh báo / No alarms',
       );
       $('status').textContent = `Cập nhật / Updated ${fmtTime(Date.now())}`;

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { LaneId } from '../config/schema.js';
 import { toCsv } from '../console/csv.js';
+import { reasonInWords } from '../console/reason-words.js';
 import { keyedIdHash } from '../credentials/identity.js';
 import type { GatewayCore } from '../gateway.js';
 import type { EventQuery, EventStore } from '../store/event-store.js';
@@ -88,6 +89,7 @@ const CSV_HEADER = [
   'faceScore',
   'by',
   'why',
+  'reasonWords',
 ];
 const csvRow = (e: StoredEvent) => [
   e.id,
@@ -105,6 +107,7 @@ const csvRow = (e: StoredEvent) => [
   typeof e.facts.faceScore === 'number' ? e.facts.faceScore : null,
   typeof e.facts.by === 'string' ? e.facts.by : null,
   typeof e.facts.why === 'string' ? e.facts.why : null,
+  reasonInWords(e.reason),
 ];
 
 /** Pages through the store (it answers at most 1000 rows a query), newest first. */

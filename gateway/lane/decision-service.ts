@@ -291,6 +291,8 @@ export class DecisionService {
         reason = verdict.reason;
         alarms = verdict.alarms;
         if (ctx.binding !== 'none') facts.binding = ctx.binding;
+        // Security reads a hit in the event's detail even where site policy only alarms and lets the person pass.
+        if (ctx.watchlistHit) facts.watchlistHit = true;
       }
       const event = store.append(
         {

@@ -1,5 +1,6 @@
 // The IOC dashboard in headless Chromium: after the collector has stored some windows, the page shows a
-// non-empty chart and the gate status table. Skipped with a message when no chromium binary exists.
+// non-empty chart, the gate status table and the alarms with their kinds in words, Vietnamese first.
+// Skipped with a message when no chromium binary exists.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,22 @@ import { runFleet } from '../../sim/fleet.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { CHROMIUM_ARGS } from '../helpers/chromium.js';
 import { eventually, startTestCollector, TEST_TOKEN } from './helpers.js';
+
+/** What each alarm kind must read, written out here so that the test does not trust the page's own table. */
+const ALARM_IN_WORDS: Record<string, string> = {
+  'forced-passage': 'Có người vượt cổng khi chưa mở · Forced passage',
+  tailgating: 'Hai người qua một lượt · Tailgating',
+  'door-held': 'Cửa bị giữ mở quá lâu · Door held open',
+  'device-offline': 'Thiết bị mất kết nối · Device offline',
+  'turnstile-alarm': 'Cổng xoay báo lỗi · Turnstile alarm',
+  'fire-alarm': 'Báo cháy · Fire alarm',
+  'watchlist-hit': 'Trùng danh sách theo dõi · Watchlist hit',
+  'anti-passback': 'Vào lại khi chưa ra · Anti-passback',
+  'outbox-filling': 'Hàng đợi gửi về IOC sắp đầy · Outbox to the IOC filling up',
+  'clock-jump': 'Đồng hồ thiết bị nhảy giờ · Clock jumped',
+  'store-unavailable': 'Không ghi được nhật ký sự kiện · Event log cannot be written',
+  'disk-space-low': 'Sắp hết dung lượng ổ đĩa · Disk space low',
+};
 
 const chromiumPath = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
 
@@ -72,6 +89,15 @@ if (!chromiumPath) {
     const gateRows = await page.locator('#gates tbody tr').allTextContents();
     t.equal(gateRows.filter((r) => r.includes(`${prefix}-s0`) && r.includes('Online')).length, 3, 'three gates online');
     t.ok((await page.locator('#alarms tbody tr').count()) > 0, 'alarms listed');
+    // An IOC operator reads what happened, not a code: "Báo cháy · Fire alarm", the code kept as a tooltip.
+    const kinds = await page
+      .locator('#alarms tbody td.kind')
+      .evaluateAll((tds) => tds.map((td) => ({ text: td.textContent, code: td.getAttribute('title') })));
+    t.ok(kinds.length > 0, 'alarm kinds shown');
+    for (const k of kinds) {
+      t.equal(k.text, ALARM_IN_WORDS[k.code ?? ''], `${k.code} in words`);
+      t.match(k.text, /^[^·]*[^\x00-\x7f][^·]* · [A-Z]/, `${k.code}: Vietnamese first, then English`);
+    }
     t.notOk(await page.locator('#login').isVisible(), 'the sign-in form is gone once signed in');
     t.same(errors, [], 'no script errors (CSP blocks nothing the page needs)');
 

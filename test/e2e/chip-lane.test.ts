@@ -108,6 +108,7 @@ t.test('a watchlisted card raises a silent watchlist alarm without personal data
   const alarm = next<Alarm>('alarm.raised');
   const d = await present('L2', await makeCard({ person: watchlisted, signingTime }));
   t.equal(d.decision, 'allow', 'site policy here: alarm only');
+  t.equal(d.facts.watchlistHit, true, "the hit is in the decision's own facts, for its event detail");
   const a = await alarm;
   t.equal(a.kind, 'watchlist-hit');
   t.notMatch(JSON.stringify(a), new RegExp(watchlisted.id));

@@ -1,6 +1,9 @@
 // The operator console: plain ES module, no framework, no CDN. Server data goes into the page only through
 // textContent (never innerHTML), and the page only talks to its own origin (CSP connect-src 'self').
-import { applyLabels, currentLang, reasonLabel, setLang, t } from './i18n.js';
+import { alarmInWords, el, reasonInWords } from './dom.js';
+import { renderEventDetail } from './event-detail.js';
+import { applyLabels, currentLang, formatDateTime, formatTime, hasLabel, setLang, t } from './i18n.js';
+import { inWords, REASON_WORDS } from './words.js';
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const ROLE_RANK = { operator: 1, security: 2, admin: 3 };
@@ -8,22 +11,8 @@ const MAX_DECISIONS = 30;
 
 const state = { me: null, csrf: '', source: null, lanes: new Map(), nextCursor: null, lastFilter: null };
 
-/** createElement with attributes and children; strings become text nodes. */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-  return node;
-}
-
-const time = (ts) => new Date(ts).toLocaleTimeString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB', { hour12: false });
-const dateTime = (ts) => new Date(ts).toLocaleString(currentLang() === 'vi' ? 'vi-VN' : 'en-GB', { hour12: false });
+const time = formatTime;
+const dateTime = formatDateTime;
 
 let toastTimer;
 function toast(msg) {
@@ -222,7 +211,7 @@ function decisionRow(d, fresh) {
     el('td', {}, t(`dir.${d.direction}`)),
     el('td', {}, t(`cred.${d.credential}`)),
     el('td', { class: 'decision' }, t(`dec.${d.decision}`)),
-    el('td', { class: 'reason' }, reasonLabel(d.reason)),
+    el('td', { class: 'reason' }, reasonInWords(d.reason)),
     el('td', {}, d.idMasked ?? ''),
     el('td', {}, d.faceScore === null || d.faceScore === undefined ? '' : d.faceScore.toFixed(3)),
   );
@@ -236,7 +225,7 @@ function alarmItem(a) {
     el(
       'span',
       {},
-      el('strong', {}, a.kind),
+      el('strong', {}, alarmInWords(a.kind)),
       ` · ${a.lane ?? '—'} · ${time(a.ts)}`,
       acked ? ` · ${t('alarms.acked')} ${acked.by}` : '',
     ),
@@ -382,12 +371,17 @@ function resultRow(e) {
     'tr',
     { class: e.decision ?? '', dataset: { eventId: e.id } },
     el('td', {}, dateTime(e.ts)),
-    el('td', {}, e.type),
+    el('td', {}, hasLabel(`type.${e.type}`) ? t(`type.${e.type}`) : e.type),
     el('td', {}, e.lane ?? ''),
     el('td', {}, e.direction ? t(`dir.${e.direction}`) : ''),
     el('td', {}, e.credential ? t(`cred.${e.credential}`) : ''),
     el('td', { class: 'decision' }, e.decision ? t(`dec.${e.decision}`) : ''),
-    el('td', {}, reasonLabel(e.reason)),
+    // An alarm has no reason code: its kind says what happened.
+    el(
+      'td',
+      { class: 'reason' },
+      e.reason ? reasonInWords(e.reason) : e.type === 'alarm' && e.facts?.kind ? alarmInWords(e.facts.kind) : '',
+    ),
     el('td', {}, e.idMasked ?? ''),
     el(
       'td',
@@ -450,52 +444,22 @@ $('#watchlist').addEventListener('click', async () => {
 async function openDetail(id) {
   try {
     const d = await api(`/v1/security/events/${encodeURIComponent(id)}`);
-    const e = d.event;
-    const facts = Object.entries(e.facts ?? {}).map(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]);
-    const p = d.personal;
-    const personal =
-      p.state === 'shown'
-        ? el(
-            'div',
-            { class: 'personal' },
-            el('strong', {}, t('detail.personal')),
-            el(
-              'dl',
-              {},
-              el('dt', {}, t('detail.name')),
-              el('dd', { id: 'detail-name' }, p.name ?? ''),
-              el('dt', {}, t('detail.idNumber')),
-              el('dd', { id: 'detail-id' }, p.idNumber ?? ''),
-            ),
-          )
-        : el('p', { class: 'muted small' }, t(`personal.${p.state}`));
-    $('#detail').replaceChildren(
-      el('h2', {}, t('detail.title')),
-      el(
-        'dl',
-        {},
-        el('dt', {}, 'id'),
-        el('dd', {}, e.id),
-        el('dt', {}, t('col.time')),
-        el('dd', {}, dateTime(e.ts)),
-        el('dt', {}, t('col.type')),
-        el('dd', {}, e.type),
-        el('dt', {}, t('col.lane')),
-        el('dd', {}, e.lane ?? ''),
-        el('dt', {}, t('col.reason')),
-        el('dd', {}, reasonLabel(e.reason)),
-        el('dt', {}, t('col.id')),
-        el('dd', {}, e.idMasked ?? ''),
-        facts,
-        d.cause ? [el('dt', {}, 'ref'), el('dd', {}, `${d.cause.type} ${d.cause.id}`)] : null,
-        d.related.map((r) => [el('dt', {}, r.type), el('dd', {}, `${dateTime(r.ts)} ${r.direction ?? ''}`)]),
-      ),
-      personal,
-    );
+    $('#detail').replaceChildren(...renderEventDetail(d, { onOpen: openDetail }));
     $('#detail').hidden = false;
   } catch (err) {
     report(err);
   }
+}
+
+/** The reason filter lists every code in words, so a security officer need not know the codes. */
+function fillReasonFilter() {
+  const select = $('#search-reason');
+  const chosen = select.value;
+  select.replaceChildren(
+    el('option', { value: '' }, t('any')),
+    ...Object.keys(REASON_WORDS).map((code) => el('option', { value: code }, inWords(REASON_WORDS, code))),
+  );
+  select.value = chosen;
 }
 
 // ---------- admin: audit log ----------
@@ -525,6 +489,7 @@ $('#audit-refresh').addEventListener('click', () => loadAudit().catch(report));
 setLang(currentLang());
 $('#lang').textContent = currentLang() === 'vi' ? 'EN' : 'VI';
 applyLabels(document);
+fillReasonFilter();
 fetch('/v1/auth/me', { credentials: 'same-origin', cache: 'no-store' })
   .then((r) => (r.ok ? r.json().then(enter) : showLogin()))
   .catch(showLogin);

@@ -1,15 +1,23 @@
 // The console in a real browser (playwright-core driving Debian's chromium) against a gateway on simulated
-// hardware: what an operator, a security officer and an admin do, end to end. Screenshots go to artifacts/.
+// hardware: what an operator, a security officer and an admin do, end to end, and what a security officer
+// reads in an event's detail. Screenshots go to artifacts/.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { PassiveAuthChipCheck } from '../../../gateway/credentials/chip.js';
+import { loadTrustStore } from '../../../gateway/credentials/icao/index.js';
 import { maskId } from '../../../gateway/credentials/identity.js';
 import { issueTicket, loadIssuerKey } from '../../../gateway/credentials/ticket-issuer.js';
+import type { DecisionRecord } from '../../../gateway/events.js';
+import type { FaceCheck } from '../../../gateway/lane/ports.js';
+import { makeCard } from '../../../sim/cards/make-card.js';
+import { NGUYEN_VAN_A } from '../../../sim/cards/people.js';
 import { cccdQrText, syntheticPerson } from '../../../sim/people/population.js';
 import { seededRandom } from '../../../sim/random.js';
 import { CHROMIUM_ARGS } from '../../helpers/chromium.js';
-import { type Harness, PASSWORDS, startHarness, until } from './harness.js';
+import { demoConfig, type Harness, PASSWORDS, startHarness, until } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../../artifacts/console');
@@ -23,8 +31,34 @@ if (!existsSync(CHROMIUM)) {
   const cspViolations: string[] = [];
   mkdirSync(ARTIFACTS, { recursive: true });
 
+  // The face models are too heavy for a browser test on a shared 2-core box: this check stands in for
+  // PipelineFaceCheck and answers with the facts it writes (gateway/face/face-check.ts, liveness.ts), while the
+  // decision service, the store and the console run their real paths.
+  const faceCheck: FaceCheck = {
+    check: async () => ({
+      ok: true,
+      facts: {
+        faceThreshold: 0.42,
+        faceMatch: 'document-photo',
+        liveness: 'live',
+        livenessScore: 0.912,
+        livenessNonRigid: 0.031,
+        livenessFlagged: false,
+        faceScore: 0.713,
+      },
+    }),
+  };
+
   t.before(async () => {
-    h = await startHarness();
+    const trust = await loadTrustStore(demoConfig(tmpdir(), false).chip!.trustStore);
+    if (!trust.ok) throw new Error(`demo trust store: ${trust.reason}`);
+    h = await startHarness({
+      // L2's entry asks a chip holder for their face, as a station or industrial-park lane does.
+      configure: (c) => {
+        c.gate.lanes[1]!.entry!.face.requireFor = ['chip'];
+      },
+      extra: { chip: new PassiveAuthChipCheck(() => trust.value), face: faceCheck },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: CHROMIUM_ARGS,
@@ -60,6 +94,23 @@ if (!existsSync(CHROMIUM)) {
 
   const person = syntheticPerson(seededRandom(606), 1); // SYNTHETIC person, invented ID and name
   let operator: Page;
+  let exportedCsv = '';
+  /** Event ids of what the detail tests open, recorded as the operator tests create them. */
+  const ids: Record<'ticket' | 'alarm' | 'manualOpen' | 'chipDenied' | 'face', string> = {
+    ticket: '',
+    alarm: '',
+    manualOpen: '',
+    chipDenied: '',
+    face: '',
+  };
+  const nextDecision = (): Promise<DecisionRecord> =>
+    new Promise((resolve) => {
+      const owner = {};
+      h.gw.core.bus.on(owner, 'decision.made', (d) => {
+        h.gw.core.bus.removeOwner(owner);
+        resolve(d);
+      });
+    });
 
   t.test('an operator logs in and sees every lane with its device links', async (t) => {
     ({ page: operator } = await newPage());
@@ -81,9 +132,20 @@ if (!existsSync(CHROMIUM)) {
       validForMs: 3600_000,
     });
     const unlocked = new Promise((r) => h.rig.lane('L1').turnstile.once('unlock', r));
+    const decided = nextDecision();
     await h.rig.lane('L1').qr.in!.scan(token);
+    ids.ticket = (await decided).eventId;
     await operator.waitForSelector('#decisions tbody tr.allow');
-    t.equal(await operator.textContent('#decisions tbody tr.allow td.reason'), 'ok (hợp lệ)');
+    t.equal(
+      await operator.textContent('#decisions tbody tr.allow td.reason'),
+      'Hợp lệ · Valid',
+      'the reason in words, Vietnamese first',
+    );
+    t.equal(
+      await operator.getAttribute('#decisions tbody tr.allow td.reason .coded', 'title'),
+      'ok',
+      'the code for support',
+    );
     t.equal(
       await operator.evaluate(() => (window as unknown as { marker?: number }).marker),
       42,
@@ -100,11 +162,17 @@ if (!existsSync(CHROMIUM)) {
   t.test('an operator acknowledges an alarm and the acknowledgement is logged with their name', async (t) => {
     h.rig.lane('L2').turnstile.setAlarm(true);
     await operator.waitForSelector('#alarms li[data-kind="turnstile-alarm"] button.ack');
+    t.equal(
+      await operator.textContent('#alarms li[data-kind="turnstile-alarm"] strong'),
+      'Cổng xoay báo lỗi · Turnstile alarm',
+      'the alarm kind in words',
+    );
     await shot(operator, '03-operator-alarm');
     await operator.click('#alarms li[data-kind="turnstile-alarm"] button.ack');
     await operator.waitForSelector('#alarms li.acked[data-kind="turnstile-alarm"]');
     const alarm = h.gw.core.alarms.list().find((a) => a.kind === 'turnstile-alarm');
     t.equal(alarm?.acknowledged?.by, 'op');
+    ids.alarm = h.gw.core.store.query({ type: 'alarm', limit: 10 }).find((e) => e.facts.alarmId === alarm?.id)!.id;
     h.rig.lane('L2').turnstile.setAlarm(false);
   });
 
@@ -121,6 +189,38 @@ if (!existsSync(CHROMIUM)) {
     const ev = h.gw.core.store.query({ type: 'manual-open', limit: 1 })[0];
     t.match(ev?.facts, { by: 'op', why: 'khách xe lăn / wheelchair visitor' });
     t.equal(ev?.lane, 'L2');
+    ids.manualOpen = ev!.id;
+    await h.rig.lane('L2').turnstile.pass('in');
+    await until(
+      () => h.gw.core.store.query({ type: 'passage', lane: 'L2', limit: 1 })[0]?.refId === ids.manualOpen,
+      'the passage through the manual open',
+    );
+  });
+
+  t.test('chip cards at L2: a tampered one is denied, a genuine one with a matching face opens', async (t) => {
+    const signingTime = new Date('2026-01-05T00:00:00Z');
+    const tampered = await makeCard({
+      person: { ...NGUYEN_VAN_A, id: '001099054321' }, // SYNTHETIC ID
+      faults: { untrustedSigner: true },
+      signingTime,
+    });
+    let decided = nextDecision();
+    await h.rig.lane('L2').chip.in!.present(tampered);
+    const denied = await decided;
+    t.match(denied, { decision: 'deny', reason: 'chip.untrusted-signer' });
+    ids.chipDenied = denied.eventId;
+    await operator.waitForSelector(`#decisions tbody tr[data-event-id="${denied.eventId}"]`);
+    t.equal(
+      await operator.textContent(`#decisions tbody tr[data-event-id="${denied.eventId}"] td.reason`),
+      'Chip không do cơ quan cấp tin cậy ký · Chip not signed by a trusted issuer',
+    );
+
+    decided = nextDecision();
+    await h.rig.lane('L2').chip.in!.present(await makeCard({ person: NGUYEN_VAN_A, signingTime }));
+    const allowed = await decided;
+    t.match(allowed, { decision: 'allow', reason: 'ok', facts: { faceScore: 0.713 } });
+    ids.face = allowed.eventId;
+    await h.rig.lane('L2').turnstile.pass('in');
   });
 
   t.test('an operator cannot search or export the log (403)', async (t) => {
@@ -159,9 +259,111 @@ if (!existsSync(CHROMIUM)) {
     const file = join(ARTIFACTS, download.suggestedFilename());
     await download.saveAs(file);
     const csv = readFileSync(file, 'utf8');
+    exportedCsv = csv;
     t.equal(csv.trim().split('\r\n').length, 2, 'header and one row');
     t.match(csv, maskId(person.id));
     t.notMatch(csv, person.id, 'no raw ID number in the export');
+  });
+
+  t.test('the CSV export keeps the reason code for machines and adds the reason in words for people', async (t) => {
+    const csv = exportedCsv.replace(/^\uFEFF/, '');
+    const [header, row] = csv.trim().split('\r\n');
+    const columns = header!.split(',');
+    t.ok(columns.includes('reason'), 'the code column stays');
+    t.equal(columns.at(-1), 'reasonWords');
+    const ev = h.gw.core.store.query({ type: 'decision', credential: 'cccd-qr', limit: 1 })[0]!;
+    const cells = row!.split(',');
+    t.equal(cells[columns.indexOf('reason')], ev.reason);
+    t.match(cells.at(-1), / · /, 'Vietnamese · English');
+    t.not(cells.at(-1), ev.reason);
+  });
+
+  // ---------- what a security officer reads in an event's detail ----------
+
+  let officer: Page;
+  /** The detail panel as a person reads it: each label with the text beside it. */
+  const readDetail = (page: Page): Promise<Record<string, string>> =>
+    page.$$eval('#detail dl.facts > dt', (dts) =>
+      // biome-ignore lint/performance/useDomNodeTextContent: innerText is the text as laid out on screen, which is what a person reads
+      Object.fromEntries(dts.map((dt) => [dt.textContent ?? '', (dt.nextElementSibling as HTMLElement).innerText])),
+    );
+  const openDetailOf = async (eventId: string): Promise<Record<string, string>> => {
+    await officer.click('#search-submit');
+    await officer.click(`#results tbody tr[data-event-id="${eventId}"] button.detail-open`);
+    await officer.waitForFunction(
+      (id) => document.querySelector('#detail dd[data-fact="eventId"]')?.textContent === id,
+      eventId,
+    );
+    return readDetail(officer);
+  };
+  const neverObject = async (t: Test) => {
+    t.notOk((await officer.content()).includes('[object'), 'no "[object" anywhere on the page');
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText is the text as laid out on screen, which is what a person reads
+    t.notOk((await officer.innerText('body')).includes('[object'), 'no "[object" in the text a person reads');
+  };
+
+  t.test('an allowed ticket: the detail reads the ticket id and the reason in words', async (t) => {
+    ({ page: officer } = await newPage());
+    await login(officer, 'sec', PASSWORDS.sec);
+    await officer.click('.tab[data-view="search"]');
+    const d = await openDetailOf(ids.ticket);
+    t.equal(d['Mã vé'], 'T-console-1');
+    t.match(d['Lý do'], /^Hợp lệ · Valid/);
+    t.equal(d['Kết quả'], 'Cho qua');
+    t.equal(d['Giấy tờ'], 'Vé');
+    t.equal(d['Làn'], 'L1');
+    t.equal(d['Hướng'], 'Vào');
+    t.equal(d['Mã sự kiện'], ids.ticket);
+    t.match(d['Vị trí trong chuỗi nhật ký'], /^#\d+/);
+    t.ok(d['Giờ'], 'the time');
+    await neverObject(t);
+    await officer.locator('#detail').screenshot({ path: join(ARTIFACTS, '07-detail-ticket.png') });
+  });
+
+  t.test('a denied chip read: the detail reads the chip failure in Vietnamese words', async (t) => {
+    const d = await openDetailOf(ids.chipDenied);
+    t.equal(d['Kết quả'], 'Từ chối');
+    t.match(d['Lý do'], /^Chip không do cơ quan cấp tin cậy ký · Chip not signed by a trusted issuer/);
+    t.equal(d['Xác thực chip'], 'Không đạt');
+    t.match(d['Lỗi chip'], /^Chip không do cơ quan cấp tin cậy ký/);
+    t.match(d['Lỗi chip'], /chip\.untrusted-signer/, 'the code in small type for support');
+    t.equal(d['Giấy tờ'], 'Chip CCCD');
+    t.equal(d['Số định danh (che)'], maskId('001099054321'));
+    await neverObject(t);
+    await officer.locator('#detail').screenshot({ path: join(ARTIFACTS, '08-detail-chip-denied.png') });
+  });
+
+  t.test('a face decision: the detail reads the score, the threshold and the liveness verdict', async (t) => {
+    const d = await openDetailOf(ids.face);
+    t.equal(d['Điểm khuôn mặt'], '0.713');
+    t.equal(d['Ngưỡng khuôn mặt'], '0.420');
+    t.equal(d['So khớp với'], 'Ảnh trong chip CCCD');
+    t.equal(d['Kiểm tra người thật'], 'Người thật');
+    t.equal(d['Xác thực chip'], 'Đạt (chữ ký và dữ liệu đúng)');
+    t.equal(d['Kết quả'], 'Cho qua');
+    await neverObject(t);
+    await officer.locator('#detail').screenshot({ path: join(ARTIFACTS, '09-detail-face.png') });
+  });
+
+  t.test('a manual open: the detail reads who opened the lane and why, and the passage it let through', async (t) => {
+    const d = await openDetailOf(ids.manualOpen);
+    t.equal(d['Người thực hiện'], 'op');
+    t.equal(d['Lý do ghi lại'], 'khách xe lăn / wheelchair visitor');
+    t.match(d['Lý do'], /^Nhân viên mở tay · Opened by an operator/);
+    t.equal(d['Loại'], 'Mở tay');
+    // biome-ignore lint/performance/useDomNodeTextContent: innerText is the text as laid out on screen, which is what a person reads
+    t.match(await officer.innerText('#detail ul.related'), /Lượt qua/);
+    await neverObject(t);
+    await officer.locator('#detail').screenshot({ path: join(ARTIFACTS, '10-detail-manual-open.png') });
+  });
+
+  t.test('an alarm: the detail reads its kind in words and who acknowledged it', async (t) => {
+    const d = await openDetailOf(ids.alarm);
+    t.match(d['Loại cảnh báo'], /^Cổng xoay báo lỗi · Turnstile alarm/);
+    t.match(d['Đã xác nhận bởi'], /^op · /);
+    const row = `#results tbody tr[data-event-id="${ids.alarm}"] td.reason`;
+    t.equal(await officer.textContent(row), 'Cổng xoay báo lỗi · Turnstile alarm', 'in the event list too');
+    await neverObject(t);
   });
 
   t.test('the audit log shows the search and the export, with the ID number hashed', async (t) => {
@@ -172,7 +374,8 @@ if (!existsSync(CHROMIUM)) {
     const rows = await page.$$eval('#audit tbody tr', (trs) =>
       trs.map((tr) => [...tr.children].map((td) => td.textContent)),
     );
-    const search = rows.find((r) => r[3] === 'events.search' && r[1] === 'sec');
+    // The officer's later searches have no filter: this one is the search by ID number.
+    const search = rows.find((r) => r[3] === 'events.search' && r[1] === 'sec' && r[4]?.includes('idNumber'));
     const exported = rows.find((r) => r[3] === 'events.export' && r[1] === 'sec');
     t.ok(search, 'search recorded');
     t.ok(exported, 'export recorded');

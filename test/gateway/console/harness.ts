@@ -34,6 +34,8 @@ export interface HarnessOptions {
   console?: ConsoleOptions;
   extra?: Partial<GatewayOptions>;
   logLevel?: string;
+  /** Changes to the demo config before the simulator cables it (a face policy on a lane, say). */
+  configure?: (config: GatewayConfig) => void;
 }
 
 export function demoConfig(dir: string, personal: boolean): GatewayConfig {
@@ -53,6 +55,7 @@ export function demoConfig(dir: string, personal: boolean): GatewayConfig {
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'gate06-console-'));
   const config = demoConfig(dir, opts.personal ?? false);
+  opts.configure?.(config);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

@@ -94,7 +94,7 @@ t.test(
       .split('\r\n');
     t.equal(
       lines[0],
-      'id,seq,time,type,lane,direction,credential,decision,reason,idMasked,latencyMs,refId,faceScore,by,why',
+      'id,seq,time,type,lane,direction,credential,decision,reason,idMasked,latencyMs,refId,faceScore,by,why,reasonWords',
     );
     t.equal(lines.length, 3);
     t.match(lastAudit(), { action: 'events.export', rows: 2 });

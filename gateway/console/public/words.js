@@ -1,0 +1,90 @@
+// Reason codes and alarm kinds in words, Vietnamese first (the operators' language) and English, for people:
+// the console's lanes, alarms, log and event detail, and the CSV export's words column (gateway/console/
+// reason-words.ts reads this same file). Data only, no DOM and no storage, so the server can import it too.
+// A code missing here shows as the bare code; test/gateway/console/words.test.ts fails when one is missing.
+
+/** One entry per code in gateway/reasons.ts REASONS. */
+export const REASON_WORDS = {
+  ok: { vi: 'Hợp lệ', en: 'Valid' },
+  'ok.free-passage': { vi: 'Làn đang mở tự do', en: 'Lane in free passage' },
+  'ok.manual-open': { vi: 'Nhân viên mở tay', en: 'Opened by an operator' },
+
+  'ticket.malformed': { vi: 'Mã vé sai định dạng', en: 'Not a valid ticket code' },
+  'ticket.bad-signature': { vi: 'Chữ ký vé không hợp lệ', en: 'Bad ticket signature' },
+  'ticket.unknown-key': { vi: 'Vé ký bằng khóa không rõ nguồn', en: 'Ticket signed with an unknown key' },
+  'ticket.bad-claims': { vi: 'Vé thiếu hoặc sai thông tin', en: 'Ticket data missing or wrong' },
+  'ticket.expired': { vi: 'Vé đã hết hạn', en: 'Ticket expired' },
+  'ticket.not-yet-valid': { vi: 'Vé chưa đến giờ sử dụng', en: 'Ticket not valid yet' },
+  'ticket.wrong-site': { vi: 'Vé của điểm khác', en: 'Ticket for another site' },
+  'ticket.uses-exhausted': { vi: 'Vé đã dùng hết lượt', en: 'Ticket used up' },
+
+  'qr.malformed': { vi: 'Không phải mã QR trên CCCD', en: 'Not a CCCD QR code' },
+  'qr.bad-id': { vi: 'Số định danh trên QR không hợp lệ', en: 'Invalid ID number on the QR' },
+  'qr.bad-old-id': { vi: 'Số CMND cũ trên QR không hợp lệ', en: 'Invalid old ID (CMND) number on the QR' },
+  'qr.bad-date': { vi: 'Ngày tháng trên QR không hợp lệ', en: 'Invalid date on the QR' },
+  'qr.bad-sex': { vi: 'Giới tính trên QR không hợp lệ', en: 'Invalid sex on the QR' },
+  'qr.bad-name': { vi: 'Họ tên trên QR không hợp lệ', en: 'Invalid name on the QR' },
+
+  'chip.malformed': { vi: 'Dữ liệu chip không đọc được', en: 'Chip data unreadable' },
+  'chip.read-failed': { vi: 'Đầu đọc không đọc được thẻ', en: 'The reader could not read the card' },
+  'chip.bad-signature': { vi: 'Chữ ký số trên chip không hợp lệ', en: 'Chip signature invalid' },
+  'chip.untrusted-signer': {
+    vi: 'Chip không do cơ quan cấp tin cậy ký',
+    en: 'Chip not signed by a trusted issuer',
+  },
+  'chip.dg-mismatch': { vi: 'Dữ liệu chip đã bị sửa đổi', en: 'Chip data altered' },
+  'chip.expired': { vi: 'Thẻ CCCD đã hết hạn', en: 'ID card expired' },
+  'chip.id-mismatch': {
+    vi: 'Số định danh trên chip và trên thẻ không khớp',
+    en: 'ID number differs between chip and card',
+  },
+
+  'face.missing': { vi: 'Cần khuôn mặt nhưng chưa chụp được', en: 'Face required, none captured' },
+  'face.retake': { vi: 'Ảnh khuôn mặt chưa đạt, cần chụp lại', en: 'Face image not good enough; retake' },
+  'face.no-match': { vi: 'Khuôn mặt không khớp', en: 'Face does not match' },
+  'face.not-enrolled': { vi: 'Khuôn mặt chưa được đăng ký', en: 'Face not enrolled' },
+  'face.liveness-failed': { vi: 'Nghi dùng ảnh giả khuôn mặt', en: 'Suspected face spoof (liveness failed)' },
+  'face.unavailable': { vi: 'Chưa nhận diện khuôn mặt được trên cổng này', en: 'Face check unavailable' },
+
+  'policy.credential-not-accepted': {
+    vi: 'Làn không nhận loại giấy tờ này',
+    en: 'Credential not accepted on this lane',
+  },
+  'policy.anti-passback': { vi: 'Đã vào nhưng chưa ghi nhận ra', en: 'Already inside (anti-passback)' },
+  'policy.binding-mismatch': { vi: 'Vé đứng tên người khác', en: 'Ticket bound to another person' },
+  'policy.binding-unverified': {
+    vi: 'Vé đứng tên nhưng chưa xác thực CCCD',
+    en: 'Named ticket, ID not verified',
+  },
+  'policy.watchlist': { vi: 'Có trong danh sách theo dõi', en: 'On the watchlist' },
+  'policy.lane-out-of-service': { vi: 'Làn đang ngừng hoạt động', en: 'Lane out of service' },
+  'policy.unknown-lane': { vi: 'Không có làn này', en: 'Unknown lane' },
+
+  'store.unavailable': {
+    vi: 'Không ghi được nhật ký; cổng khóa an toàn',
+    en: 'Event log cannot be written; gate locked safe',
+  },
+};
+
+/** One entry per kind in gateway/events.ts AlarmKind (the collector's dashboard keeps its own copy). */
+export const ALARM_WORDS = {
+  'forced-passage': { vi: 'Có người vượt cổng khi chưa mở', en: 'Forced passage' },
+  tailgating: { vi: 'Hai người qua một lượt', en: 'Tailgating' },
+  'door-held': { vi: 'Cửa bị giữ mở quá lâu', en: 'Door held open' },
+  'device-offline': { vi: 'Thiết bị mất kết nối', en: 'Device offline' },
+  'turnstile-alarm': { vi: 'Cổng xoay báo lỗi', en: 'Turnstile alarm' },
+  'fire-alarm': { vi: 'Báo cháy', en: 'Fire alarm' },
+  'watchlist-hit': { vi: 'Trùng danh sách theo dõi', en: 'Watchlist hit' },
+  'anti-passback': { vi: 'Vào lại khi chưa ra', en: 'Anti-passback' },
+  'outbox-filling': { vi: 'Hàng đợi gửi về IOC sắp đầy', en: 'Outbox to the IOC filling up' },
+  'clock-jump': { vi: 'Đồng hồ thiết bị nhảy giờ', en: 'Clock jumped' },
+  'store-unavailable': { vi: 'Không ghi được nhật ký sự kiện', en: 'Event log cannot be written' },
+  'disk-space-low': { vi: 'Sắp hết dung lượng ổ đĩa', en: 'Disk space low' },
+};
+
+/** "Vé đã dùng hết lượt · Ticket used up"; an unknown code (a newer gateway's) stays as the code itself. */
+export function inWords(table, code) {
+  // Own keys only: a code such as "constructor" must not find Object.prototype's.
+  const w = code && Object.hasOwn(table, code) ? table[code] : undefined;
+  return w ? `${w.vi} · ${w.en}` : (code ?? '');
+}
