@@ -138,7 +138,6 @@ async function loadState() {
 }
 
 function renderLanes() {
-  const admin = state.me?.role === 'admin';
   $('#lanes').replaceChildren(
     ...[...state.lanes.values()].map((l) => {
       const links = Object.entries(l.links ?? {}).map(([dev, st]) =>
@@ -167,13 +166,12 @@ function renderLanes() {
             { type: 'button', class: 'open', dataset: { direction: 'out' }, onclick: () => askOpen(l.lane, 'out') },
             t('lane.open.out'),
           ),
-          admin
-            ? el(
-                'button',
-                { type: 'button', class: 'secondary free-toggle', onclick: () => askFree(l.lane, !l.freePassage) },
-                t(l.freePassage ? 'lane.free.off' : 'lane.free.on'),
-              )
-            : null,
+          // Every console role includes operator, whose job free passage is (docs/console.md).
+          el(
+            'button',
+            { type: 'button', class: 'secondary free-toggle', onclick: () => askFree(l.lane, !l.freePassage) },
+            t(l.freePassage ? 'lane.free.off' : 'lane.free.on'),
+          ),
         ),
       );
     }),
