@@ -56,6 +56,8 @@ export interface SecurityInfos {
   chipAuthenticationKeys: ChipAuthenticationPublicKey[];
   activeAuthentication?: ActiveAuthenticationInfo;
   terminalAuthentication: boolean;
+  /** CA public keys on curves this reader does not know (e.g. brainpoolP224r1 of the BSI specimen). */
+  unsupportedChipAuthenticationKeys: number;
 }
 
 const TAG = { sequence: 0x30, set: 0x31, integer: 0x02, oid: 0x06, bitString: 0x03, octetString: 0x04 } as const;
@@ -114,6 +116,10 @@ export function parseSecurityInfos(bytes: Uint8Array): SecurityInfos | null {
       });
     } else if (protocol === OID.pkEcdh) {
       const key = parseEcSubjectPublicKeyInfo(fields[1]);
+      if (key === 'unsupported-curve') {
+        infos.unsupportedChipAuthenticationKeys++;
+        continue;
+      }
       if (!key) return null;
       const keyId = fields[2] ? intOf(fields[2]) : undefined;
       if (keyId === null) return null;
@@ -144,7 +150,7 @@ export function parseSecurityInfos(bytes: Uint8Array): SecurityInfos | null {
 }
 
 /** SubjectPublicKeyInfo with an EC key (id-ecPublicKey or id-PK-ECDH; named or explicit parameters). */
-export function parseEcSubjectPublicKeyInfo(spki: Tlv | undefined): EcPublicKey | null {
+export function parseEcSubjectPublicKeyInfo(spki: Tlv | undefined): EcPublicKey | 'unsupported-curve' | null {
   const fields = childrenOf(spki, TAG.sequence);
   if (fields?.length !== 2) return null;
   const algorithm = childrenOf(fields[0], TAG.sequence);
@@ -153,7 +159,8 @@ export function parseEcSubjectPublicKeyInfo(spki: Tlv | undefined): EcPublicKey 
   if (algorithmOid !== OID.ecPublicKey && algorithmOid !== OID.pkEcdh) return null;
   const curve = algorithm[1].tag === TAG.oid ? curveByOid(oidOf(algorithm[1]) ?? '') : explicitCurve(algorithm[1]);
   const bits = fields[1];
-  if (!curve || bits.tag !== TAG.bitString || bits.value.length < 2 || bits.value[0] !== 0) return null;
+  if (!curve) return 'unsupported-curve';
+  if (bits.tag !== TAG.bitString || bits.value.length < 2 || bits.value[0] !== 0) return null;
   const point = bits.value.subarray(1);
   try {
     curve.curve.Point.fromBytes(point).assertValidity();
@@ -191,5 +198,5 @@ export function parseDg15(bytes: Uint8Array): ActiveAuthenticationKey | null {
   const spkiBytes = outer.value.slice(spki.start, spki.end);
   if (oidOf(algorithm[0]) === OID.rsaEncryption) return { kind: 'rsa', spki: spkiBytes };
   const key = parseEcSubjectPublicKeyInfo(spki);
-  return key ? { kind: 'ec', key, spki: spkiBytes } : null;
+  return key && key !== 'unsupported-curve' ? { kind: 'ec', key, spki: spkiBytes } : null;
 }

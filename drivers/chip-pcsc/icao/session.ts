@@ -187,6 +187,8 @@ async function runSession(
     if (!infos) return abort('chip.malformed', 'DG14 does not parse as SecurityInfos');
     const plan = planChipAuthentication(infos);
     if (!plan) {
+      if (infos.unsupportedChipAuthenticationKeys > 0)
+        return abort('chip.malformed', 'DG14 holds a chip authentication key on a curve this reader does not support');
       if (infos.chipAuthentication.length > 0 || advertised)
         return abort('chip.clone-suspected', 'chip authentication is offered but DG14 has no usable key for it');
       return 'not-supported';
