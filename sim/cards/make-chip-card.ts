@@ -77,7 +77,10 @@ export function buildDg14(keys: ChipKeys, withChipAuthentication: boolean, withA
   const infos: Buffer[] = [];
   if (withChipAuthentication) {
     const publicPoint = brainpoolP256r1.getPublicKey(keys.chipAuthentication, false);
-    const spki = seq(seq(oid(OID.pkEcdh), oid(OID.brainpoolP256r1)), Buffer.from(encodeTlv(0x03, Uint8Array.of(0), publicPoint)));
+    const spki = seq(
+      seq(oid(OID.pkEcdh), oid(OID.brainpoolP256r1)),
+      Buffer.from(encodeTlv(0x03, Uint8Array.of(0), publicPoint)),
+    );
     infos.push(seq(oid(OID.pkEcdh), spki), seq(oid(OID.caEcdhAes128), int(1)));
   }
   if (withActiveAuthentication) infos.push(seq(oid(OID.activeAuthentication), int(1), oid(OID.ecdsaPlainSha256)));
@@ -110,7 +113,11 @@ export async function makeChipCard(options: ChipCardOptions): Promise<ChipCard> 
   const signer = pki.documentSigner;
   const sod = buildSod(dataGroups, options.signingTime ? { signer, signingTime: options.signingTime } : { signer });
   // TD1 line 1: IDVNM, document number (the last 9 ID digits) + check digit; line 2: DOB, sex, expiry.
-  const mrzKey = { documentNumber: mrz[0].slice(5, 14), dateOfBirth: mrz[1].slice(0, 6), dateOfExpiry: mrz[1].slice(8, 14) };
+  const mrzKey = {
+    documentNumber: mrz[0].slice(5, 14),
+    dateOfBirth: mrz[1].slice(0, 6),
+    dateOfExpiry: mrz[1].slice(8, 14),
+  };
   return {
     person,
     mrz,

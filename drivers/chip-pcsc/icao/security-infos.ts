@@ -95,6 +95,7 @@ export function parseSecurityInfos(bytes: Uint8Array): SecurityInfos | null {
     chipAuthentication: [],
     chipAuthenticationKeys: [],
     terminalAuthentication: false,
+    unsupportedChipAuthenticationKeys: 0,
   };
   for (const item of items) {
     const fields = childrenOf(item, TAG.sequence);

@@ -8,10 +8,30 @@ import type { CardBehaviour } from '../../../drivers/chip-pcsc/card-channel.js';
 import { SW } from '../../../drivers/chip-pcsc/icao/apdu.js';
 import { bacSessionKeys } from '../../../drivers/chip-pcsc/icao/bac.js';
 import { bytesToBigint, curveByParameterId, randomScalar } from '../../../drivers/chip-pcsc/icao/curves.js';
-import { type AccessKey, bacKeys, KDF_COUNTER, kdf, pacePasswordKey } from '../../../drivers/chip-pcsc/icao/key-derivation.js';
+import {
+  type AccessKey,
+  bacKeys,
+  KDF_COUNTER,
+  kdf,
+  pacePasswordKey,
+} from '../../../drivers/chip-pcsc/icao/key-derivation.js';
 import { tokenInput } from '../../../drivers/chip-pcsc/icao/pace.js';
-import { AES_SUITE, aesCbcEncrypt, pad, TDES_SUITE, tdesDecrypt, tdesEncrypt } from '../../../drivers/chip-pcsc/icao/sm-cipher.js';
-import { concatBytes, encodeOid, encodeTlv, findTag, readTlv, readTlvList } from '../../../drivers/chip-pcsc/icao/tlv.js';
+import {
+  AES_SUITE,
+  aesCbcEncrypt,
+  pad,
+  TDES_SUITE,
+  tdesDecrypt,
+  tdesEncrypt,
+} from '../../../drivers/chip-pcsc/icao/sm-cipher.js';
+import {
+  concatBytes,
+  encodeOid,
+  encodeTlv,
+  findTag,
+  readTlv,
+  readTlvList,
+} from '../../../drivers/chip-pcsc/icao/tlv.js';
 import type { ChipCard } from '../make-chip-card.js';
 import { ChipSecureMessaging } from './chip-secure-messaging.js';
 import { type ParsedCommand, parseCommand } from './command-apdu.js';
@@ -41,7 +61,8 @@ const FID_SOD = 0x011d;
 const CURVE = curveByParameterId(13)!; // brainpoolP256r1: CCCD's PACE parameter id 13
 
 const equalBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
-const status = (sw: number, data: Uint8Array = new Uint8Array(0)) => concatBytes(data, Uint8Array.of(sw >> 8, sw & 0xff));
+const status = (sw: number, data: Uint8Array = new Uint8Array(0)) =>
+  concatBytes(data, Uint8Array.of(sw >> 8, sw & 0xff));
 
 type PaceState =
   | { step: 'set'; passwordKey: Uint8Array }
@@ -196,7 +217,8 @@ export class CccdChip implements CardBehaviour {
     let offset: number;
     if (cmd.ins === 0xb1) {
       const offsetObject = readTlv(cmd.data);
-      if (offsetObject?.tag !== 0x54 || offsetObject.value.length === 0 || offsetObject.value.length > 3) return { sw: SW.wrongData };
+      if (offsetObject?.tag !== 0x54 || offsetObject.value.length === 0 || offsetObject.value.length > 3)
+        return { sw: SW.wrongData };
       offset = Number(bytesToBigint(offsetObject.value));
     } else if (cmd.p1 & 0x80) {
       // Short EF identifier: FID 01xx for SFI xx (9303-10 §3.6).
@@ -289,7 +311,10 @@ export class CccdChip implements CardBehaviour {
       return { sw: pace ? SW.wrongData : SW.conditionsNotSatisfied };
     }
     const Point = CURVE.curve.Point;
-    const reply = (tag: number, value: Uint8Array): Reply => ({ data: encodeTlv(0x7c, encodeTlv(tag, value)), sw: SW.ok });
+    const reply = (tag: number, value: Uint8Array): Reply => ({
+      data: encodeTlv(0x7c, encodeTlv(tag, value)),
+      sw: SW.ok,
+    });
     const fail = (sw: number): Reply => {
       this.pace = null;
       return { sw };
@@ -329,7 +354,9 @@ export class CccdChip implements CardBehaviour {
       if (!equalBytes(expected, value)) return fail(SW.verificationFailed);
       const chipToken = aesCmacSync(pace.ksMac, tokenInput(PACE_OID, pace.terminalPublic)).subarray(0, 8);
       this.pace = null;
-      this.startSecureMessaging(new ChipSecureMessaging({ suite: AES_SUITE, ksEnc: pace.ksEnc, ksMac: pace.ksMac, ssc: new Uint8Array(16) }));
+      this.startSecureMessaging(
+        new ChipSecureMessaging({ suite: AES_SUITE, ksEnc: pace.ksEnc, ksMac: pace.ksMac, ssc: new Uint8Array(16) }),
+      );
       this.armMacFault();
       return reply(0x86, chipToken);
     }
@@ -348,7 +375,9 @@ export class CccdChip implements CardBehaviour {
     const inner = outer?.tag === 0x7c ? readTlvList(outer.value) : null;
     const terminalKey = inner ? findTag(inner, 0x80)?.value : undefined;
     if (!terminalKey) return { sw: SW.wrongData };
-    const shared = brainpoolP256r1.getSharedSecret(this.card.keys.chipAuthentication, terminalKey, false).subarray(1, 33);
+    const shared = brainpoolP256r1
+      .getSharedSecret(this.card.keys.chipAuthentication, terminalKey, false)
+      .subarray(1, 33);
     const next = new ChipSecureMessaging({
       suite: AES_SUITE,
       ksEnc: kdf(shared, KDF_COUNTER.enc, 'aes-128'),

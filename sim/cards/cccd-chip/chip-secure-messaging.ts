@@ -34,9 +34,15 @@ export class ChipSecureMessaging {
     if (!mac) return null;
     const encrypted = findTag(objects, 0x87) ?? findTag(objects, 0x85);
     const leObject = findTag(objects, 0x97);
-    const covered = concatBytes(...[encrypted, leObject].filter((o) => o !== undefined).map((o) => cmd.data.subarray(o.start, o.end)));
+    const covered = concatBytes(
+      ...[encrypted, leObject].filter((o) => o !== undefined).map((o) => cmd.data.subarray(o.start, o.end)),
+    );
     const header = Uint8Array.of(cmd.cla, cmd.ins, cmd.p1, cmd.p2);
-    const expected = chipMac(suite.name, ksMac, pad(concatBytes(this.ssc, pad(header, suite.blockSize), covered), suite.blockSize));
+    const expected = chipMac(
+      suite.name,
+      ksMac,
+      pad(concatBytes(this.ssc, pad(header, suite.blockSize), covered), suite.blockSize),
+    );
     if (!equalBytes(expected, mac.value)) return null;
     let data: Uint8Array = new Uint8Array(0);
     if (encrypted) {
@@ -49,9 +55,17 @@ export class ChipSecureMessaging {
     let le: number | undefined;
     if (leObject) {
       const v = leObject.value;
-      le = v.length === 1 ? v[0] || 256 : v.length === 2 ? ((v[0] << 8) | v[1]) || 65536 : undefined;
+      le = v.length === 1 ? v[0] || 256 : v.length === 2 ? (v[0] << 8) | v[1] || 65536 : undefined;
     }
-    return { cla: cmd.cla & ~0x0c, ins: cmd.ins, p1: cmd.p1, p2: cmd.p2, data, ...(le !== undefined ? { le } : {}), extended: cmd.extended };
+    return {
+      cla: cmd.cla & ~0x0c,
+      ins: cmd.ins,
+      p1: cmd.p1,
+      p2: cmd.p2,
+      data,
+      ...(le !== undefined ? { le } : {}),
+      extended: cmd.extended,
+    };
   }
 
   /** Response data and status word under secure messaging: [DO87|DO85] DO99 DO8E 9000. */

@@ -22,7 +22,8 @@ export function parseCommand(apdu: Uint8Array): ParsedCommand | null {
   if (apdu[4] !== 0) {
     const lc = apdu[4];
     if (apdu.length === 5 + lc) return { ...base, data: apdu.subarray(5, 5 + lc), extended: false };
-    if (apdu.length === 6 + lc) return { ...base, data: apdu.subarray(5, 5 + lc), le: apdu[5 + lc] || 256, extended: false };
+    if (apdu.length === 6 + lc)
+      return { ...base, data: apdu.subarray(5, 5 + lc), le: apdu[5 + lc] || 256, extended: false };
     return null;
   }
   if (apdu.length < 7) return null;

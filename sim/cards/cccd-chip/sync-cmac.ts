@@ -35,7 +35,10 @@ export function aesCmacSync(key: Uint8Array, message: Uint8Array): Uint8Array {
   let x: Uint8Array = new Uint8Array(BLOCK);
   for (let b = 0; b < blocks; b++) {
     const block = b === blocks - 1 ? last.map((v, i) => v ^ subkey[i]) : message.subarray(b * BLOCK, (b + 1) * BLOCK);
-    x = aesEcb(key, x.map((v, i) => v ^ block[i]));
+    x = aesEcb(
+      key,
+      x.map((v, i) => v ^ block[i]),
+    );
   }
   return x;
 }

@@ -17,7 +17,8 @@ export function replayRandom(values: string[]): (n: number) => Uint8Array {
   const queue = values.map(hex);
   return (n) => {
     const next = queue.shift();
-    if (!next || next.length !== n) throw new Error(`replayed random: wanted ${n} bytes, had ${next?.length ?? 'none'}`);
+    if (!next || next.length !== n)
+      throw new Error(`replayed random: wanted ${n} bytes, had ${next?.length ?? 'none'}`);
     return next;
   };
 }
@@ -32,7 +33,8 @@ function scriptedCard(script: [string, string][]): CardChannel & { sent: string[
       sent.push(toHex(apdu));
       const step = script.shift();
       if (!step) throw new CardChannelError('end of the worked example', { removed: true });
-      if (step[0] !== '*' && step[0] !== toHex(apdu)) throw new CardChannelError(`off script: expected ${step[0]}`, { removed: true });
+      if (step[0] !== '*' && step[0] !== toHex(apdu))
+        throw new CardChannelError(`off script: expected ${step[0]}`, { removed: true });
       return hex(step[1]);
     },
   };
@@ -82,14 +84,25 @@ t.test('D.4: 3DES secure messaging wraps and unwraps the published APDUs under K
     ksMac: hex('F1CB1F1FB5ADF208806B89DC579DC1F8'),
     ssc: hex('887022120C06C226'),
   });
-  t.equal(toHex(await sm.protect({ cla: 0, ins: 0xa4, p1: 2, p2: 0x0c, data: hex('011E') })), '0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800');
+  t.equal(
+    toHex(await sm.protect({ cla: 0, ins: 0xa4, p1: 2, p2: 0x0c, data: hex('011E') })),
+    '0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800',
+  );
   const selected = await sm.unprotect(hex('990290008E08FA855A5D4C50A8ED9000'));
   t.ok(selected.ok && selected.response.sw === 0x9000);
-  t.equal(toHex(await sm.protect({ cla: 0, ins: 0xb0, p1: 0, p2: 0, le: 4 })), '0CB000000D9701048E08ED6705417E96BA5500');
+  t.equal(
+    toHex(await sm.protect({ cla: 0, ins: 0xb0, p1: 0, p2: 0, le: 4 })),
+    '0CB000000D9701048E08ED6705417E96BA5500',
+  );
   const head = await sm.unprotect(hex('8709019FF0EC34F9922651990290008E08AD55CC17140B2DED9000'));
   t.equal(head.ok && toHex(head.response.data), '60145F01');
-  t.equal(toHex(await sm.protect({ cla: 0, ins: 0xb0, p1: 0, p2: 4, le: 0x12 })), '0CB000040D9701128E082EA28A70F3C7B53500');
-  const rest = await sm.unprotect(hex('871901FB9235F4E4037F2327DCC8964F1F9B8C30F42C8E2FFF224A990290008E08C8B2787EAEA07D749000'));
+  t.equal(
+    toHex(await sm.protect({ cla: 0, ins: 0xb0, p1: 0, p2: 4, le: 0x12 })),
+    '0CB000040D9701128E082EA28A70F3C7B53500',
+  );
+  const rest = await sm.unprotect(
+    hex('871901FB9235F4E4037F2327DCC8964F1F9B8C30F42C8E2FFF224A990290008E08C8B2787EAEA07D749000'),
+  );
   t.equal(rest.ok && toHex(rest.response.data), '04303130365F36063034303030305C026175');
   t.equal(toHex(sm.ssc), '887022120C06C22C', 'SSC after three command/response pairs');
 });
@@ -116,47 +129,54 @@ t.test('G.1: Kπ from the MRZ password (hashed) and from CAN 123456 (not hashed)
 });
 
 t.test('G.1: the encrypted nonce decrypts to the published s', async (t) => {
-  const s = aesCbcDecrypt(hex('89DED1B26624EC1E634C1989302849DD'), new Uint8Array(16), hex('95A3A016522EE98D01E76CB6B98B42C3'));
+  const s = aesCbcDecrypt(
+    hex('89DED1B26624EC1E634C1989302849DD'),
+    new Uint8Array(16),
+    hex('95A3A016522EE98D01E76CB6B98B42C3'),
+  );
   t.equal(toHex(s), '3F00C4D39D153F2B2A214A078D899B22');
 });
 
-t.test('G.1: PACE sends the published APDUs, checks the published chip token and uses the published session keys', async (t) => {
-  const card = scriptedCard([
-    ['00A4000C023F00', '6D00'], // as CCCD: SELECT MF unsupported
-    ['00B09C0004', '6A82'], // no EF.CardAccess by short FID either
-    ['00A4020C02011C', '6A82'], // nor by FID: the known CCCD profile has this PACEInfo (parameter 13)
-    ['0022C1A40F800A04007F00070202040202830101', '9000'],
-    ['10860000027C0000', '7C12801095A3A016522EE98D01E76CB6B98B42C39000'],
-    [
-      '10860000457C438141047ACF3EFC982EC45565A4B155129EFBC74650DCBFA6362D896FC70262E0C2CC5E544552DCB6725218799115B55C9BAA6D9F6BC3A9618E70C25AF71777A9C4922D00',
-      '7C43824104824FBA91C9CBE26BEF53A0EBE7342A3BF178CEA9F45DE0B70AA601651FBA3F5730D8C879AAA9C9F73991E61B58F4D52EB87A0A0C709A49DC63719363CCD13C549000',
-    ],
-    [
-      '10860000457C438341042DB7A64C0355044EC9DF190514C625CBA2CEA48754887122F3A5EF0D5EDD301C3556F3B3B186DF10B857B58F6A7EB80F20BA5DC7BE1D43D9BF850149FBB3646200',
-      '7C438441049E880F842905B8B3181F7AF7CAA9F0EFB743847F44A306D2D28C1D9EC65DF6DB7764B22277A2EDDC3C265A9F018F9CB852E111B768B326904B59A0193776F0949000',
-    ],
-    ['008600000C7C0A8508C2B0BD78D94BA86600', '7C0A86083ABB9674BCE93C089000'],
-  ]);
-  const result = await readChip(card, {
-    mrz: G_MRZ,
-    // SK_PCD,map and SK_PCD of the appendix.
-    random: replayRandom([
-      '7F4EF07B9EA82FD78AD689B38D0BC78CF21F249D953BC46F4C6E19259C010F99',
-      'A73FB703AC1436A18E0CFA5ABB3F7BEC7A070E7A6788486BEE230C4A22762595',
-    ]),
-  });
-  t.equal(card.sent.length, 9, 'all eight scripted APDUs matched and PACE finished');
-  // The ninth APDU is SELECT of the eMRTD application under the published KSenc/KSmac with SSC 0.
-  const expected = await new SecureMessaging({
-    suite: AES_SUITE,
-    ksEnc: hex('F5F0E35C0D7161EE6724EE513A0D9A7F'),
-    ksMac: hex('FE251C7858B356B24514B3BD5F4297D1'),
-    ssc: new Uint8Array(16),
-  }).protect({ cla: 0, ins: 0xa4, p1: 4, p2: 0x0c, data: hex('A0000002471001') });
-  t.equal(card.sent[8], toHex(expected));
-  t.notOk(result.ok);
-  if (!result.ok) t.equal(result.reason, 'chip.removed');
-});
+t.test(
+  'G.1: PACE sends the published APDUs, checks the published chip token and uses the published session keys',
+  async (t) => {
+    const card = scriptedCard([
+      ['00A4000C023F00', '6D00'], // as CCCD: SELECT MF unsupported
+      ['00B09C0004', '6A82'], // no EF.CardAccess by short FID either
+      ['00A4020C02011C', '6A82'], // nor by FID: the known CCCD profile has this PACEInfo (parameter 13)
+      ['0022C1A40F800A04007F00070202040202830101', '9000'],
+      ['10860000027C0000', '7C12801095A3A016522EE98D01E76CB6B98B42C39000'],
+      [
+        '10860000457C438141047ACF3EFC982EC45565A4B155129EFBC74650DCBFA6362D896FC70262E0C2CC5E544552DCB6725218799115B55C9BAA6D9F6BC3A9618E70C25AF71777A9C4922D00',
+        '7C43824104824FBA91C9CBE26BEF53A0EBE7342A3BF178CEA9F45DE0B70AA601651FBA3F5730D8C879AAA9C9F73991E61B58F4D52EB87A0A0C709A49DC63719363CCD13C549000',
+      ],
+      [
+        '10860000457C438341042DB7A64C0355044EC9DF190514C625CBA2CEA48754887122F3A5EF0D5EDD301C3556F3B3B186DF10B857B58F6A7EB80F20BA5DC7BE1D43D9BF850149FBB3646200',
+        '7C438441049E880F842905B8B3181F7AF7CAA9F0EFB743847F44A306D2D28C1D9EC65DF6DB7764B22277A2EDDC3C265A9F018F9CB852E111B768B326904B59A0193776F0949000',
+      ],
+      ['008600000C7C0A8508C2B0BD78D94BA86600', '7C0A86083ABB9674BCE93C089000'],
+    ]);
+    const result = await readChip(card, {
+      mrz: G_MRZ,
+      // SK_PCD,map and SK_PCD of the appendix.
+      random: replayRandom([
+        '7F4EF07B9EA82FD78AD689B38D0BC78CF21F249D953BC46F4C6E19259C010F99',
+        'A73FB703AC1436A18E0CFA5ABB3F7BEC7A070E7A6788486BEE230C4A22762595',
+      ]),
+    });
+    t.equal(card.sent.length, 9, 'all eight scripted APDUs matched and PACE finished');
+    // The ninth APDU is SELECT of the eMRTD application under the published KSenc/KSmac with SSC 0.
+    const expected = await new SecureMessaging({
+      suite: AES_SUITE,
+      ksEnc: hex('F5F0E35C0D7161EE6724EE513A0D9A7F'),
+      ksMac: hex('FE251C7858B356B24514B3BD5F4297D1'),
+      ssc: new Uint8Array(16),
+    }).protect({ cla: 0, ins: 0xa4, p1: 4, p2: 0x0c, data: hex('A0000002471001') });
+    t.equal(card.sent[8], toHex(expected));
+    t.notOk(result.ok);
+    if (!result.ok) t.equal(result.reason, 'chip.removed');
+  },
+);
 
 t.test('G.1: a chip token other than the published one is chip.access-denied', async (t) => {
   const card = scriptedCard([
