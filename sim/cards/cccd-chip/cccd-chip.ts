@@ -357,14 +357,9 @@ export class CccdChip implements CardBehaviour {
       this.startSecureMessaging(
         new ChipSecureMessaging({ suite: AES_SUITE, ksEnc: pace.ksEnc, ksMac: pace.ksMac, ssc: new Uint8Array(16) }),
       );
-      this.armMacFault();
       return reply(0x86, chipToken);
     }
     return fail(SW.conditionsNotSatisfied);
-  }
-
-  private armMacFault(): void {
-    this.protectedResponses = 0;
   }
 
   // --- Chip Authentication v1, ECDH with AES (9303-11 §6.2) ---

@@ -154,3 +154,14 @@ t.test('a file beyond offset 32767 is read with READ BINARY B1 and arrives whole
     );
   }
 });
+
+t.test('a failure outside the protocol (here the random source) still ends as a value, not a rejection', async (t) => {
+  const outcome = await readChip(channelTo(genuine), {
+    can: genuine.can,
+    random: () => {
+      throw new Error('entropy source failed');
+    },
+  });
+  t.equal(reasonOf(outcome), 'chip.malformed');
+  t.match(outcome.ok ? '' : outcome.detail, /entropy source failed/);
+});
