@@ -1,23 +1,34 @@
 // Alarms: committed to the event log first (so none is lost), then announced on the bus for MQTT and the console.
-// The active set is kept for operators until acknowledged; acknowledgements are logged too.
+// The active set is kept for operators until acknowledged; acknowledgements are logged too. While the log
+// cannot be written (the store-unavailable alarm itself, above all) the write is owed to the store watch's
+// backlog and the alarm still goes out: operators and the IOC must hear of an outage the log cannot record.
 import { ulid } from 'ulid';
 import type { Alarm, AlarmKind, EventBus } from './events.js';
 import type { EventStore } from './store/event-store.js';
 import { factEvent } from './store/types.js';
 
+/** Writes to the log now, or owes the write until the store is back (StoreWatch.writeOrOwe). */
+export type LogWriter = (what: string, run: () => void) => void;
+
 export class AlarmService {
   private readonly active = new Map<string, Alarm & { acknowledged?: { by: string; ts: number } }>();
+  private readonly write: LogWriter;
 
   constructor(
     private readonly store: EventStore,
     private readonly bus: EventBus,
     private readonly now: () => number = Date.now,
     private readonly maxActive = 500,
-  ) {}
+    write?: LogWriter,
+  ) {
+    this.write = write ?? ((_what, run) => run());
+  }
 
   raise(kind: AlarmKind, lane: string | null, detail: Record<string, string | number | boolean> = {}): Alarm {
     const alarm: Alarm = { id: ulid(), kind, lane, ts: this.now(), detail };
-    this.store.append(factEvent('alarm', lane, { kind, alarmId: alarm.id, ...detail }, { ts: alarm.ts }));
+    this.write('alarm', () =>
+      this.store.append(factEvent('alarm', lane, { kind, alarmId: alarm.id, ...detail }, { ts: alarm.ts })),
+    );
     this.active.set(alarm.id, alarm);
     if (this.active.size > this.maxActive) this.active.delete(this.active.keys().next().value!);
     this.bus.emit('alarm.raised', alarm);
@@ -28,7 +39,10 @@ export class AlarmService {
     const a = this.active.get(id);
     if (!a || a.acknowledged) return false;
     a.acknowledged = { by, ts: this.now() };
-    this.store.append(factEvent('system', a.lane, { action: 'alarm-acknowledged', alarmId: id, by }));
+    const ts = a.acknowledged.ts;
+    this.write('acknowledgement', () =>
+      this.store.append(factEvent('system', a.lane, { action: 'alarm-acknowledged', alarmId: id, by }, { ts })),
+    );
     this.bus.emit('alarm.acknowledged', { id, by, ts: a.acknowledged.ts });
     return true;
   }

@@ -16,7 +16,11 @@ export type AlarmKind =
   | 'watchlist-hit'
   | 'anti-passback'
   | 'outbox-filling'
-  | 'clock-jump';
+  | 'clock-jump'
+  /** The event log cannot be written (locked, full, read-only, deleted, corrupt): every decision is a deny. */
+  | 'store-unavailable'
+  /** The store's file system is below its free-space threshold: raised before SQLite starts failing. */
+  | 'disk-space-low';
 
 export interface Alarm {
   id: string;

@@ -89,6 +89,8 @@ export const AlarmPayload = z
       'anti-passback',
       'outbox-filling',
       'clock-jump',
+      'store-unavailable',
+      'disk-space-low',
     ]),
     lane: Id.nullable(),
     ts: Ms,
