@@ -9,7 +9,9 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
   const startedAt = Date.now();
   app.get('/healthz', { schema: { summary: 'Liveness and lane health', security: [] } }, async () => {
     const lanes = [...core.lanes.values()].map((l) => l.snapshot());
-    const degraded = lanes.some((l) => l.degraded);
+    const store = core.storeWatch.status();
+    // A store that cannot be written (every lane denies) or a disk about to fill is as degraded as a lost reader.
+    const degraded = lanes.some((l) => l.degraded) || !store.available || store.diskLow;
     return {
       status: degraded ? 'degraded' : 'ok',
       version,
@@ -18,7 +20,7 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
       site: core.config.site.id,
       gate: core.config.gate.id,
       lanes,
-      store: { bytes: core.store.sizeBytes(), walBytes: core.store.walBytes(), checkpoints: core.store.checkpoints() },
+      store: { ...store, ...storeSize(core), checkpoints: core.store.checkpoints() },
     };
   });
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', security: [] } }, async (_req, reply) => {
@@ -26,3 +28,12 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
     return core.metrics.registry.metrics();
   });
 };
+
+/** Sizes need a readable file; while it is gone or locked /healthz still answers, without them. */
+function storeSize(core: GatewayCore): { bytes?: number; walBytes?: number } {
+  try {
+    return { bytes: core.store.sizeBytes(), walBytes: core.store.walBytes() };
+  } catch {
+    return {};
+  }
+}

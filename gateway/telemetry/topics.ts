@@ -91,6 +91,7 @@ export const AlarmPayload = z
       'clock-jump',
       'store-unavailable',
       'disk-space-low',
+      'daemon-fault',
     ]),
     lane: Id.nullable(),
     ts: Ms,
