@@ -3,9 +3,9 @@
 // → turnstile) never reaches the network; telemetry listens to the bus and is never called by a lane.
 import { readFileSync, statSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { Gauge } from 'prom-client';
 import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { AlarmService } from './alarms.js';
 import { resolveSecret } from './config/load.js';
 import type { Direction, GatewayConfig } from './config/schema.js';

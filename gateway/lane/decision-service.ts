@@ -10,8 +10,8 @@ import { holderBinding, type TicketKeys, type VerifiedTicket, verifyTicket } fro
 import type { EventBus } from '../events.js';
 import type { ReasonCode } from '../reasons.js';
 import type { EventStore } from '../store/event-store.js';
-import { errorText } from '../store/store-errors.js';
 import type { PersonalVault } from '../store/personal.js';
+import { errorText } from '../store/store-errors.js';
 import type { StoredEvent } from '../store/types.js';
 import { allowedUses, applyPolicy } from './policy.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './ports.js';

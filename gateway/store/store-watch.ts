@@ -6,8 +6,8 @@ import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { AlarmKind } from '../events.js';
-import type { EventStore, StoreOutage } from './event-store.js';
 import { LogBacklog } from './backlog.js';
+import type { EventStore, StoreOutage } from './event-store.js';
 import { classifyStoreError, type StoreProblem } from './store-errors.js';
 
 export interface StoreWatchOptions {
@@ -137,7 +137,10 @@ export class StoreWatch {
     try {
       const { store } = this.opts;
       const outage = store.outage();
-      if (outage === null) return this.recovered();
+      if (outage === null) {
+        this.recovered();
+        return;
+      }
       // A full disk needs room again before a probe is worth its write (it might squeeze into a freed page).
       if (outage.problem === 'full' && this.freeBytes !== undefined && this.freeBytes < FULL_RECOVERY_BYTES) {
         void this.readDiskSpace();

@@ -166,51 +166,53 @@ if (!hasSocat()) {
     t.notMatch(daemon.output(), /unhandled promise rejection/);
   });
 
-  t.test('the disk under the log fills: disk-space-low first, then store.unavailable, then recovery', async (t) => {
-    if (!mounted.ok) {
-      t.skip(
-        `mount -t tmpfs is not permitted here (${mounted.why}); SQLITE_FULL is covered by test/gateway/store/store-outage.test.ts`,
+  t.test(
+    'the disk under the log fills: disk-space-low first, then store.unavailable, then recovery',
+    {
+      skip: mounted.ok
+        ? false
+        : `mount -t tmpfs is not permitted here (${mounted.why}); SQLITE_FULL is covered by test/gateway/store/store-outage.test.ts`,
+    },
+    async (t) => {
+      const free = () => {
+        const s = statfsSync(storeDir);
+        return s.bavail * s.bsize;
+      };
+      // Leave 6 MB: below the 8 MB threshold, still room for SQLite.
+      writeFileSync(join(storeDir, 'filler-1'), Buffer.alloc(Math.max(0, free() - 6 * 1048576)));
+      await until(async () => (await health()).store.diskLow, 10_000, 'disk-space-low in /healthz');
+      t.equal((await health()).status, 'degraded');
+      t.ok(
+        loggedAlarms().some((a) => a.kind === 'disk-space-low'),
+        'disk-space-low raised before SQLite fails',
       );
-      return;
-    }
-    const free = () => {
-      const s = statfsSync(storeDir);
-      return s.bavail * s.bsize;
-    };
-    // Leave 6 MB: below the 8 MB threshold, still room for SQLite.
-    writeFileSync(join(storeDir, 'filler-1'), Buffer.alloc(Math.max(0, free() - 6 * 1048576)));
-    await until(async () => (await health()).store.diskLow, 10_000, 'disk-space-low in /healthz');
-    t.equal((await health()).status, 'degraded');
-    t.ok(
-      loggedAlarms().some((a) => a.kind === 'disk-space-low'),
-      'disk-space-low raised before SQLite fails',
-    );
-    const traffic = load();
-    // Now nothing left: the WAL cannot grow, a commit fails with SQLITE_FULL.
-    try {
-      writeFileSync(join(storeDir, 'filler-2'), Buffer.alloc(free()));
-    } catch {
-      // ENOSPC at the very end is the point.
-    }
-    await until(() => traffic.answers.some((a) => a.status === 503), 60_000, 'a verify refused on a full disk');
-    t.match(await health(), { status: 'degraded', store: { available: false, problem: 'full' } });
-    rmSync(join(storeDir, 'filler-1'));
-    rmSync(join(storeDir, 'filler-2'));
-    await until(async () => (await health()).status === 'ok', 20_000, '/healthz ok after space is freed');
-    const recoveredAt = Date.now();
-    await until(() => traffic.answers.some((a) => a.sentAt > recoveredAt && a.status === 200), 10_000);
-    await traffic.stop();
-    t.ok(stillRunning(), 'the daemon is still up');
-    t.ok(
-      traffic.answers.every((a) => a.status === 200 || a.status === 503),
-      'every request answered in JSON',
-    );
-    const committed = committedAllows();
-    t.ok(
-      traffic.answers.filter((a) => a.body.decision === 'allow').every((a) => committed.has(a.body.eventId!)),
-      'every allow answered is in the log',
-    );
-    t.ok(loggedAlarms().some((a) => a.kind === 'store-unavailable' && a.problem === 'full'));
-    t.notMatch(daemon.output(), /unhandled promise rejection/);
-  });
+      const traffic = load();
+      // Now nothing left: the WAL cannot grow, a commit fails with SQLITE_FULL.
+      try {
+        writeFileSync(join(storeDir, 'filler-2'), Buffer.alloc(free()));
+      } catch {
+        // ENOSPC at the very end is the point.
+      }
+      await until(() => traffic.answers.some((a) => a.status === 503), 60_000, 'a verify refused on a full disk');
+      t.match(await health(), { status: 'degraded', store: { available: false, problem: 'full' } });
+      rmSync(join(storeDir, 'filler-1'));
+      rmSync(join(storeDir, 'filler-2'));
+      await until(async () => (await health()).status === 'ok', 20_000, '/healthz ok after space is freed');
+      const recoveredAt = Date.now();
+      await until(() => traffic.answers.some((a) => a.sentAt > recoveredAt && a.status === 200), 10_000);
+      await traffic.stop();
+      t.ok(stillRunning(), 'the daemon is still up');
+      t.ok(
+        traffic.answers.every((a) => a.status === 200 || a.status === 503),
+        'every request answered in JSON',
+      );
+      const committed = committedAllows();
+      t.ok(
+        traffic.answers.filter((a) => a.body.decision === 'allow').every((a) => committed.has(a.body.eventId!)),
+        'every allow answered is in the log',
+      );
+      t.ok(loggedAlarms().some((a) => a.kind === 'store-unavailable' && a.problem === 'full'));
+      t.notMatch(daemon.output(), /unhandled promise rejection/);
+    },
+  );
 }

@@ -27,6 +27,16 @@ const decision = (over: Partial<NewEvent> = {}): NewEvent => ({
   ...over,
 });
 
+/** The error `fn` throws, for matching its fields (t.throws wants an Error shape). */
+const thrown = (fn: () => unknown): unknown => {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+};
+
 const settle = <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
   p.then(
     (value) => ({ ok: true as const, value }),
@@ -50,7 +60,11 @@ t.test(
     t.equal(store.outage()?.problem, 'locked');
     const again = await settle(store.commitSoon(() => store.append(decision())));
     t.ok(!again.ok && isStoreUnavailable(again.error), 'fails fast while unavailable');
-    t.throws(() => store.append(decision()), { storeUnavailable: true }, 'append alone too');
+    t.match(
+      thrown(() => store.append(decision())),
+      { storeUnavailable: true },
+      'append alone too',
+    );
     t.match(store.probe(), { ok: false, problem: 'locked' }, 'still locked');
     other.exec('COMMIT');
     other.close();
@@ -126,7 +140,10 @@ t.test('a database file replaced by another is opened in its place and the chain
   store.append(decision());
   for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) unlinkSync(f);
   copyFileSync(backupPath, path);
-  t.throws(() => store.append(decision()), { storeUnavailable: true, problem: 'deleted' });
+  t.match(
+    thrown(() => store.append(decision())),
+    { storeUnavailable: true, problem: 'deleted' },
+  );
   t.same(store.probe(), { ok: true, reopened: 'replaced' });
   store.append(decision());
   t.same(store.verifyChain(), { ok: true, events: 3 }, 'backup event, log-replaced, the new one');
@@ -139,7 +156,10 @@ t.test('a read-only database is unavailable until it can be written again', asyn
   store.append(decision());
   // query_only stands in for a file system remounted read-only: SQLite refuses every write with SQLITE_READONLY.
   store.db.pragma('query_only = ON');
-  t.throws(() => store.append(decision()), { storeUnavailable: true, problem: 'read-only' });
+  t.match(
+    thrown(() => store.append(decision())),
+    { storeUnavailable: true, problem: 'read-only' },
+  );
   t.match(store.probe(), { ok: false, problem: 'read-only' });
   store.db.pragma('query_only = OFF');
   t.same(store.probe(), { ok: true });
