@@ -45,7 +45,10 @@ export interface EventStoreOptions {
   onWarning?: (message: string) => void;
   /**
    * How long a write waits for another connection's lock. better-sqlite3 waits synchronously, so the whole
-   * event loop stands still for up to this long: kept short, and an outage is retried from a timer instead.
+   * event loop stands still for up to this long: measured with a held lock, a write with busy_timeout 50,
+   * 100, 200 and 2000 blocked the loop for 51, 101, 201 and 2023 ms (no timer ran meanwhile). The old
+   * 2000 ms stalled every lane and request; now it is short (default 100) and, once a write has failed,
+   * later ones fail at once and a timer probes with busy_timeout 0.
    */
   busyTimeoutMs?: number;
 }
