@@ -11,7 +11,7 @@ import t from 'tap';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
-import { DEVICE_TOKEN, demoConfig, sleep, ticket, until } from '../helpers/harness.js';
+import { DEVICE_TOKEN, demoConfig, ROOT, sleep, ticket, until } from '../helpers/harness.js';
 import { failOnUnhandledRejection } from '../helpers/unhandled.js';
 
 failOnUnhandledRejection(t);
@@ -215,4 +215,32 @@ if (!hasSocat()) {
       t.notMatch(daemon.output(), /unhandled promise rejection/);
     },
   );
+
+  t.test('the log deleted under load: the daemon notices, starts a new log, and says so loudly', async (t) => {
+    const traffic = load();
+    await until(() => traffic.answers.length >= 5, 20_000, 'traffic before the delete');
+    const deletedAt = Date.now();
+    for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
+    await until(() => daemon.output().includes('EVENT LOG LOST'), 10_000, 'the loud log line');
+    await until(() => traffic.answers.some((a) => a.sentAt > Date.now() - 300 && a.status === 200), 10_000);
+    await traffic.stop();
+    t.ok(stillRunning(), 'the daemon is still up');
+    t.equal((await health()).status, 'ok');
+    const committed = committedAllows();
+    const after = traffic.answers.filter((a) => a.sentAt > deletedAt && a.body.decision === 'allow');
+    t.ok(after.length > 0);
+    t.ok(
+      after.every((a) => committed.has(a.body.eventId!)),
+      'every allow answered after the delete is in the new log',
+    );
+    t.ok(
+      loggedAlarms().some((a) => a.kind === 'store-unavailable' && a.problem === 'deleted'),
+      'the alarm is in the new log',
+    );
+    const verified = execFileSync(process.execPath, [join(ROOT, 'bin/gate06.mjs'), 'log', 'verify', '--db', dbPath], {
+      encoding: 'utf8',
+    });
+    t.match(JSON.parse(verified), { ok: true, restarts: [{ action: 'log-lost' }] });
+    t.notMatch(daemon.output(), /unhandled promise rejection/);
+  });
 }
