@@ -42,6 +42,22 @@ export async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger(config.log.level);
   const gateway = await assembleGateway({ config: config, logger, devices: serialDevices() });
+  // A promise nobody handles is a bug (every known path handles its own: issue #11). Node's default is to
+  // exit; here it is logged and raised as an alarm, and the daemon stays up: the rejection has not touched
+  // the gate's state (an unlock is a timed pulse and only ever follows a commit), whereas an exit would stop
+  // every lane until the supervisor restarts it. Synchronous exceptions still end the process (state unknown).
+  process.on('unhandledRejection', (reason) => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    logger.error({ err }, 'unhandled promise rejection (a bug): reported, the daemon stays up');
+    try {
+      gateway.core.alarms.raise('daemon-fault', null, {
+        what: 'unhandled-rejection',
+        error: err.message.slice(0, 100),
+      });
+    } catch (alarmErr) {
+      logger.error({ err: alarmErr }, 'could not raise the daemon-fault alarm');
+    }
+  });
   await gateway.start();
   console.log(`gate06 gateway listening on ${gateway.url}`);
   await new Promise<void>((resolve) => {

@@ -6,7 +6,11 @@ import { loadConfigOrReport } from './load-config.js';
 const HELP = `usage: gate06 log verify (-c CONFIG | --db FILE)
 
 Checks the hash chain over the gateway's event log. Exit 0 when intact, 1 when an event was edited,
-removed or reordered (the first broken event is printed), 2 on usage errors.`;
+removed or reordered (the first broken event is printed), 2 on usage errors.
+
+A log whose file was deleted or replaced while the gateway ran starts a new segment: its first event is
+a system event 'log-lost' (a new empty file, chained from the genesis) or 'log-replaced' (chained on the
+file found at the path). Such a log verifies; "restarts" lists where each segment began, so the loss shows.`;
 
 export async function run(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -36,7 +40,12 @@ export async function run(argv: string[]): Promise<number> {
   const store = new EventStore({ path });
   try {
     const result = store.verifyChain();
-    console.log(JSON.stringify({ ...result, anchor: store.chainAnchor() }));
+    const restarts = store
+      .query({ type: 'system', limit: 1000 })
+      .filter((e) => e.facts.action === 'log-lost' || e.facts.action === 'log-replaced')
+      .map((e) => ({ seq: e.seq, ts: e.ts, action: e.facts.action, bootId: e.bootId }))
+      .reverse();
+    console.log(JSON.stringify({ ...result, anchor: store.chainAnchor(), restarts }));
     return result.ok ? 0 : 1;
   } finally {
     store.db.close();

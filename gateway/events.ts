@@ -16,7 +16,13 @@ export type AlarmKind =
   | 'watchlist-hit'
   | 'anti-passback'
   | 'outbox-filling'
-  | 'clock-jump';
+  | 'clock-jump'
+  /** The event log cannot be written (locked, full, read-only, deleted, corrupt): every decision is a deny. */
+  | 'store-unavailable'
+  /** The store's file system is below its free-space threshold: raised before SQLite starts failing. */
+  | 'disk-space-low'
+  /** A promise in the daemon rejected with nobody to handle it: a bug, logged and reported, the daemon stays up. */
+  | 'daemon-fault';
 
 export interface Alarm {
   id: string;

@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { AlarmService } from './alarms.js';
 import { resolveSecret } from './config/load.js';
 import type { Direction, GatewayConfig } from './config/schema.js';
@@ -23,6 +24,8 @@ import { GatewayMetrics } from './metrics.js';
 import { AuditLog } from './store/audit-log.js';
 import { EventStore } from './store/event-store.js';
 import { PersonalVault } from './store/personal.js';
+import { STORE_PROBLEMS } from './store/store-errors.js';
+import { StoreWatch } from './store/store-watch.js';
 import { factEvent } from './store/types.js';
 
 export const VERSION = '0.1.0';
@@ -56,6 +59,8 @@ export interface GatewayCore {
   logger: Logger;
   bus: EventBus;
   store: EventStore;
+  /** The store's health: outage, free space, owed log writes (for /healthz and the metric). */
+  storeWatch: StoreWatch;
   alarms: AlarmService;
   audit: AuditLog;
   metrics: GatewayMetrics;
@@ -87,9 +92,22 @@ export class Gateway {
       walMaxMb: config.store.walMaxMb,
       now,
       backgroundCheckpointMs: 200,
+      busyTimeoutMs: config.store.busyTimeoutMs,
       onWarning: (message) => logger.warn({ channel: 'store' }, message),
     });
-    const alarms = new AlarmService(store, bus, now);
+    const storeWatch = new StoreWatch({
+      store,
+      logger,
+      raise: (kind, lane, detail) => alarms.raise(kind, lane, detail),
+      path: config.store.path === ':memory:' ? null : config.store.path,
+      checkEveryMs: config.store.checkEveryMs,
+      probeEveryMs: config.store.probeEveryMs,
+      minFreeBytes: config.store.minFreeMb * 1024 * 1024,
+      minFreePercent: config.store.minFreePercent,
+      now,
+    });
+    const owe = (what: string, run: () => void): void => storeWatch.writeOrOwe(what, run);
+    const alarms = new AlarmService(store, bus, now, 500, owe);
     const siteKey = resolveSecret(config.site.idHashKey);
     const personal =
       config.store.personal.enabled && config.store.personal.key
@@ -100,6 +118,7 @@ export class Gateway {
             config.store.personal.retentionDays * 86400_000,
           )
         : undefined;
+    if (personal) store.onReopen(personal, () => personal.reprepare());
     const auth = new Authenticator();
     auth.onDenied = (req, why) => {
       logger.warn({ channel: 'auth', url: req.url.split('?')[0], ip: req.ip, why }, 'access denied');
@@ -131,6 +150,8 @@ export class Gateway {
       onlineTickets: opts.onlineTickets,
       personal,
       onAlarm: (kind, lane, detail) => alarms.raise(kind, lane, detail),
+      onUncommitted: (lane, detail) =>
+        logger.warn({ channel: 'store', lane, detail }, 'decision not committed: answered store.unavailable'),
     });
     const lanes = new Map<string, LaneController>();
     for (const lane of config.gate.lanes) {
@@ -155,19 +176,23 @@ export class Gateway {
           devices: { turnstile, qr, chip },
           logger: logger.child({ channel: 'lane', lane: lane.id }),
           now,
+          write: owe,
         }),
       );
       // The fire panel is wired to a board input; any lane's board reporting it frees every lane of the gate.
       turnstile.on('fireAlarm', (active) => this.core.setFire(active, lane.id));
     }
+    const metrics = new GatewayMetrics(bus);
+    registerStoreGauges(metrics, storeWatch);
     this.core = {
       config,
       logger,
       bus,
       store,
+      storeWatch,
       alarms,
       audit: new AuditLog(store.db, now),
-      metrics: new GatewayMetrics(bus),
+      metrics,
       decisions,
       lanes,
       auth,
@@ -181,7 +206,8 @@ export class Gateway {
         const after = this.fireSources.size > 0;
         if (before === after) return;
         logger.warn({ active: after, source }, 'fire alarm: free passage on every lane');
-        store.append(factEvent('fire', null, { active: after, source }));
+        // Safety first: the lanes open even if the log can only take this later.
+        owe('fire', () => store.append(factEvent('fire', null, { active: after, source }, { ts: now() })));
         if (after) alarms.raise('fire-alarm', null, { source });
         bus.emit('fire.mode', { active: after, ts: now() });
         for (const l of lanes.values()) l.setFire(after);
@@ -189,7 +215,16 @@ export class Gateway {
       setFreePassage: (laneId, on, by, reason) => {
         const lane = lanes.get(laneId);
         if (!lane) return false;
-        store.append(factEvent('free-passage', laneId, { requested: on, by, why: reason.slice(0, 200) }));
+        // Opening is only done once it is logged (it throws while the store is down: nothing is allowed
+        // unlogged); closing is the safe direction and is never refused, its record owed if need be.
+        const record = factEvent(
+          'free-passage',
+          laneId,
+          { requested: on, by, why: reason.slice(0, 200) },
+          { ts: now() },
+        );
+        if (on) store.append(record);
+        else owe('free-passage', () => store.append(record));
         lane.setFreePassage(on);
         return true;
       },
@@ -206,6 +241,7 @@ export class Gateway {
   async start(): Promise<void> {
     const { core, opts } = this;
     const { config, logger } = core;
+    core.storeWatch.start();
     for (const make of opts.features ?? []) this.features.push(await make(core));
     this.app = await createHttpServer({
       limits: config.http,
@@ -260,6 +296,7 @@ export class Gateway {
    */
   async stop(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.core.storeWatch.stop();
     await this.app?.close();
     for (const f of this.started.reverse()) {
       try {
@@ -271,6 +308,45 @@ export class Gateway {
     this.core.bus.removeOwner(this.core.metrics);
     this.core.store.close();
   }
+}
+
+/** The store's health as metrics: available or not, the current problem, owed writes, low disk. */
+function registerStoreGauges(metrics: GatewayMetrics, watch: StoreWatch): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'gate06_store_available',
+    help: 'The event log can be written (1) or not (0: every decision is a deny with store.unavailable)',
+    registers,
+    collect() {
+      this.set(watch.status().available ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gate06_store_problem',
+    help: 'Why the event log cannot be written: 1 for the current problem, 0 for the others',
+    labelNames: ['problem'] as const,
+    registers,
+    collect() {
+      const now = watch.status().problem;
+      for (const p of STORE_PROBLEMS) this.set({ problem: p }, p === now ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'gate06_store_owed_writes',
+    help: 'Log writes (alarms, passages, timed-out grants) waiting for the store to come back',
+    registers,
+    collect() {
+      this.set(watch.status().owed);
+    },
+  });
+  new Gauge({
+    name: 'gate06_store_disk_low',
+    help: "The store's file system is below store.minFreeMb or store.minFreePercent (1) or not (0)",
+    registers,
+    collect() {
+      this.set(watch.status().diskLow ? 1 : 0);
+    },
+  });
 }
 
 /** Issuer keys rotate by kid: the JWKS file is re-read when it changes, checked at most every few seconds. */

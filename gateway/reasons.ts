@@ -44,6 +44,8 @@ export const REASONS = {
   'policy.watchlist': 'denied by site policy on a watchlist hit',
   'policy.lane-out-of-service': 'the lane has no working turnstile',
   'policy.unknown-lane': 'no such lane on this gate',
+  // the gate itself
+  'store.unavailable': 'the event log cannot be written; nothing is allowed until it can',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

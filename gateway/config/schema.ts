@@ -295,6 +295,15 @@ export const GatewayConfig = z
         maxSizeMb: z.number().int().min(1).default(512),
         /** WAL checkpoint threshold; the WAL is truncated after each checkpoint so it stays bounded. */
         walMaxMb: z.number().int().min(1).default(16),
+        // The store failing closed (issue #11): a lock is waited out synchronously for at most busyTimeoutMs
+        // (better-sqlite3 blocks the event loop meanwhile), then the store is unavailable and probed every
+        // probeEveryMs; the file's identity is checked every checkEveryMs; disk-space-low is raised below
+        // minFreeMb or minFreePercent free on the store's file system.
+        busyTimeoutMs: z.number().int().min(0).max(1000).default(100),
+        probeEveryMs: z.number().int().min(50).max(10_000).default(250),
+        checkEveryMs: z.number().int().min(100).max(60_000).default(1000),
+        minFreeMb: z.number().int().min(0).default(256),
+        minFreePercent: z.number().min(0).max(50).default(5),
         /** Personal fields kept encrypted for sites that must (off by default: data minimisation). */
         personal: z
           .object({
@@ -312,6 +321,11 @@ export const GatewayConfig = z
         retentionDays: 90,
         maxSizeMb: 512,
         walMaxMb: 16,
+        busyTimeoutMs: 100,
+        probeEveryMs: 250,
+        checkEveryMs: 1000,
+        minFreeMb: 256,
+        minFreePercent: 5,
         personal: { enabled: false, retentionDays: 30, keyId: 'k1' },
       }),
     http: HttpConfig,

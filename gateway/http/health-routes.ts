@@ -22,7 +22,10 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
     { schema: { summary: 'Liveness; lane, device and store health with a token or session', security: [] } },
     async (req) => {
       const lanes = [...core.lanes.values()].map((l) => l.snapshot());
-      const status = lanes.some((l) => l.degraded) ? 'degraded' : 'ok';
+      const store = core.storeWatch.status();
+      // A store that cannot be written (every lane denies) or a disk about to fill is as degraded as a lost reader.
+      const degraded = lanes.some((l) => l.degraded) || !store.available || store.diskLow;
+      const status = degraded ? 'degraded' : 'ok';
       // No 401 here: a supervisor without a token still needs the one word; a wrong token gets the same.
       const who = await core.auth.identify(req);
       if (!who) return { status };
@@ -34,11 +37,7 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
         site: core.config.site.id,
         gate: core.config.gate.id,
         lanes,
-        store: {
-          bytes: core.store.sizeBytes(),
-          walBytes: core.store.walBytes(),
-          checkpoints: core.store.checkpoints(),
-        },
+        store: { ...store, ...storeSize(core), checkpoints: core.store.checkpoints() },
       };
     },
   );
@@ -56,3 +55,12 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
     },
   );
 };
+
+/** Sizes need a readable file; while it is gone or locked /healthz still answers, without them. */
+function storeSize(core: GatewayCore): { bytes?: number; walBytes?: number } {
+  try {
+    return { bytes: core.store.sizeBytes(), walBytes: core.store.walBytes() };
+  } catch {
+    return {};
+  }
+}

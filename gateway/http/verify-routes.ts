@@ -9,7 +9,7 @@ import { MAX_QR_LENGTH } from '../credentials/cccd-qr.js';
 import { MAX_TICKET_LENGTH } from '../credentials/ticket.js';
 import type { CredentialInput, DecisionService } from '../lane/decision-service.js';
 import type { LaneController } from '../lane/lane-controller.js';
-import { REASON_CODES } from '../reasons.js';
+import { REASON_CODES, REASONS } from '../reasons.js';
 import type { Authenticator } from './auth.js';
 
 const b64 = (max: number) =>
@@ -53,6 +53,15 @@ const VerifyReply = z.object({
   eventId: z.string(),
 });
 const ErrorReply = z.object({ error: z.string(), message: z.string() });
+/**
+ * The event log cannot be written, so nothing was decided: 503 in the JSON error shape (a reader retries, a
+ * monitor sees a gate fault, not a refused person), and also a deny with its reason for readers that only
+ * read those two fields. Never an allow: no decision is answered before it is committed.
+ */
+const StoreUnavailableReply = ErrorReply.extend({
+  decision: z.literal('deny'),
+  reason: z.literal('store.unavailable'),
+});
 
 function toCredential(c: z.infer<typeof Credential>): CredentialInput {
   if (c.kind !== 'chip') return c;
@@ -98,10 +107,11 @@ export const verifyRoutes: FastifyPluginAsync<{
           403: ErrorReply,
           413: ErrorReply,
           415: ErrorReply,
+          503: StoreUnavailableReply,
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const receivedAt = performance.now();
       const b = req.body;
       const request = {
@@ -116,6 +126,17 @@ export const verifyRoutes: FastifyPluginAsync<{
       // have) the decision service alone, which logs the decision and its reason.
       const lane = b.actuate ? opts.lanes.get(b.lane) : undefined;
       const outcome = lane ? await lane.decide(request) : await opts.decisions.decide({ ...request, lane: b.lane });
+      if (!outcome.event) {
+        return reply
+          .code(503)
+          .header('retry-after', '1')
+          .send({
+            error: 'store-unavailable',
+            message: REASONS['store.unavailable'],
+            decision: 'deny' as const,
+            reason: 'store.unavailable' as const,
+          });
+      }
       return { decision: outcome.decision, reason: outcome.reason, eventId: outcome.event.id };
     },
   );

@@ -1,6 +1,7 @@
 // One decision, top to bottom: verify the credential(s) → face, when policy asks → site policy →
 // durable commit (with use counts and presence in the same transaction) → the caller may unlock.
 // Used by the lane controller (serial readers) and by POST /v1/verify alike, so both decide the same way.
+import type { Statement } from 'better-sqlite3';
 import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
 import { cccdQrFacts } from '../credentials/categories.js';
 import { parseCccdQr } from '../credentials/cccd-qr.js';
@@ -10,6 +11,7 @@ import type { EventBus } from '../events.js';
 import type { ReasonCode } from '../reasons.js';
 import type { EventStore } from '../store/event-store.js';
 import type { PersonalVault } from '../store/personal.js';
+import { errorText } from '../store/store-errors.js';
 import type { StoredEvent } from '../store/types.js';
 import { allowedUses, applyPolicy } from './policy.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './ports.js';
@@ -33,7 +35,11 @@ export interface DecisionRequest {
 }
 
 export interface DecisionOutcome {
-  event: StoredEvent;
+  /**
+   * The committed event; null when the commit failed (reason `store.unavailable`, decision deny): nothing
+   * was logged, nothing took effect, and the caller must not act on it.
+   */
+  event: StoredEvent | null;
   decision: 'allow' | 'deny';
   reason: ReasonCode;
   /** Category facts carried on to the passage this decision authorises (for anonymous counts). */
@@ -79,19 +85,27 @@ export interface DecisionDeps {
     lane: string,
     detail: Record<string, string | number | boolean>,
   ) => void;
+  /** Where a decision that could not be committed is reported (never with personal data). */
+  onUncommitted?: (lane: string, detail: string) => void;
 }
 
 export class DecisionService {
   private readonly lanes: Map<string, LaneConfig>;
-  private readonly getUses;
-  private readonly bumpUses;
-  private readonly refundUse;
-  private readonly getPresence;
-  private readonly setPresence;
+  private getUses!: Statement;
+  private bumpUses!: Statement;
+  private refundUse!: Statement;
+  private getPresence!: Statement;
+  private setPresence!: Statement;
 
   constructor(private readonly deps: DecisionDeps) {
     this.lanes = new Map(deps.config.gate.lanes.map((l) => [l.id, l]));
-    const db = deps.store.db;
+    this.prepare();
+    // A log file deleted or replaced under the daemon is opened again: these belong to the old connection.
+    deps.store.onReopen(this, () => this.prepare());
+  }
+
+  private prepare(): void {
+    const db = this.deps.store.db;
     this.getUses = db.prepare('SELECT uses FROM ticket_uses WHERE tid = ?').pluck();
     this.bumpUses = db.prepare(
       'INSERT INTO ticket_uses (tid, uses, last_ts) VALUES (?, 1, ?) ON CONFLICT(tid) DO UPDATE SET uses = uses + 1, last_ts = excluded.last_ts',
@@ -261,72 +275,81 @@ export class DecisionService {
     const idHash = ctx ? ctx.idHash : identity ? keyedIdHash(this.deps.siteKey, identity.idNumber) : null;
     let alarms: Array<'anti-passback' | 'watchlist-hit'> = [];
     let undo: UnusedGrant | null = null;
-    const outcome = await store.commitSoon(() => {
-      let decision: 'allow' | 'deny' = 'deny';
-      let reason: ReasonCode = step.ok ? 'ok' : step.reason;
-      // Read once: the policy checks it and, on an allow, the undo record keeps what it was.
-      let presence: { inside: number; ts: number } | undefined;
-      if (step.ok && ctx && lane) {
-        const t = step.value.ticket;
-        presence = ctx.subject
-          ? (this.getPresence.get(ctx.subject, lane.zone) as { inside: number; ts: number } | undefined)
-          : undefined;
-        const fresh = presence && now() - presence.ts < config.policy.antiPassback.resetAfterS * 1000;
-        const verdict = applyPolicy(config.policy, {
-          kind: req.credential.kind,
-          direction: req.direction,
-          side: ctx.side,
-          ticketUses: t
-            ? {
-                used: (this.getUses.get(t.claims.tid) as number | undefined) ?? 0,
-                allowed: allowedUses(t.claims.kind, t.claims.uses),
-              }
-            : undefined,
-          insideZone: Boolean(presence?.inside && fresh),
-          watchlistHit: ctx.watchlistHit,
-          binding: ctx.binding,
-          documentExpired: step.value.documentExpired,
-        });
-        decision = verdict.decision;
-        reason = verdict.reason;
-        alarms = verdict.alarms;
-        if (ctx.binding !== 'none') facts.binding = ctx.binding;
-        // Security reads a hit in the event's detail even where site policy only alarms and lets the person pass.
-        if (ctx.watchlistHit) facts.watchlistHit = true;
-      }
-      const event = store.append(
-        {
-          type: 'decision',
-          lane: lane?.id ?? req.lane.slice(0, 32),
-          direction: req.direction,
-          credential: req.credential.kind,
-          decision,
-          reason,
-          idHash,
-          idMasked: identity ? maskId(identity.idNumber) : null,
-          latencyMs: performance.now() - req.receivedAt,
-          refId: null,
-          facts,
-        },
-        (ev) => {
-          if (decision !== 'allow' || !lane || !step.ok || !ctx) return;
+    let outcome: { event: StoredEvent; decision: 'allow' | 'deny'; reason: ReasonCode };
+    try {
+      outcome = await this.commitDecision(() => {
+        let decision: 'allow' | 'deny' = 'deny';
+        let reason: ReasonCode = step.ok ? 'ok' : step.reason;
+        // Read once: the policy checks it and, on an allow, the undo record keeps what it was.
+        let presence: { inside: number; ts: number } | undefined;
+        if (step.ok && ctx && lane) {
           const t = step.value.ticket;
-          undo = { zone: lane.zone, direction: req.direction };
-          if (t && req.direction === 'in') {
-            this.bumpUses.run(t.claims.tid, ev.ts);
-            undo.tid = t.claims.tid;
-          }
-          if (ctx.subject) {
-            this.setPresence.run(ctx.subject, lane.zone, req.direction === 'in' ? 1 : 0, ev.ts);
-            undo.subject = ctx.subject;
-            undo.previousInside = Boolean(presence?.inside);
-          }
-          if (identity && this.deps.personal)
-            this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
-        },
-      );
-      return { event, decision, reason };
-    });
+          presence = ctx.subject
+            ? (this.getPresence.get(ctx.subject, lane.zone) as { inside: number; ts: number } | undefined)
+            : undefined;
+          const fresh = presence && now() - presence.ts < config.policy.antiPassback.resetAfterS * 1000;
+          const verdict = applyPolicy(config.policy, {
+            kind: req.credential.kind,
+            direction: req.direction,
+            side: ctx.side,
+            ticketUses: t
+              ? {
+                  used: (this.getUses.get(t.claims.tid) as number | undefined) ?? 0,
+                  allowed: allowedUses(t.claims.kind, t.claims.uses),
+                }
+              : undefined,
+            insideZone: Boolean(presence?.inside && fresh),
+            watchlistHit: ctx.watchlistHit,
+            binding: ctx.binding,
+            documentExpired: step.value.documentExpired,
+          });
+          decision = verdict.decision;
+          reason = verdict.reason;
+          alarms = verdict.alarms;
+          if (ctx.binding !== 'none') facts.binding = ctx.binding;
+          // Security reads a hit in the event's detail even where site policy only alarms and lets the person pass.
+          if (ctx.watchlistHit) facts.watchlistHit = true;
+        }
+        const event = store.append(
+          {
+            type: 'decision',
+            lane: lane?.id ?? req.lane.slice(0, 32),
+            direction: req.direction,
+            credential: req.credential.kind,
+            decision,
+            reason,
+            idHash,
+            idMasked: identity ? maskId(identity.idNumber) : null,
+            latencyMs: performance.now() - req.receivedAt,
+            refId: null,
+            facts,
+          },
+          (ev) => {
+            if (decision !== 'allow' || !lane || !step.ok || !ctx) return;
+            const t = step.value.ticket;
+            undo = { zone: lane.zone, direction: req.direction };
+            if (t && req.direction === 'in') {
+              this.bumpUses.run(t.claims.tid, ev.ts);
+              undo.tid = t.claims.tid;
+            }
+            if (ctx.subject) {
+              this.setPresence.run(ctx.subject, lane.zone, req.direction === 'in' ? 1 : 0, ev.ts);
+              undo.subject = ctx.subject;
+              undo.previousInside = Boolean(presence?.inside);
+            }
+            if (identity && this.deps.personal)
+              this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
+          },
+        );
+        return { event, decision, reason };
+      });
+    } catch (err) {
+      // Not committed, so not decided: the ticket use, the presence mark and any alarm of this decision were
+      // inside the transaction that rolled back (or never ran); only the answer remains, and it is a deny.
+      const laneId = lane?.id ?? req.lane.slice(0, 32);
+      this.deps.onUncommitted?.(laneId, errorText(err));
+      return { event: null, decision: 'deny', reason: 'store.unavailable', passageFacts: {}, undo: null };
+    }
     for (const kind of alarms) this.deps.onAlarm(kind, outcome.event.lane ?? req.lane, { eventId: outcome.event.id });
     const passageFacts: Record<string, string | number | boolean> = { via: req.credential.kind };
     for (const k of ['nationality', 'ageBand', 'sex'] as const) if (facts[k] !== undefined) passageFacts[k] = facts[k]!;
@@ -344,6 +367,11 @@ export class DecisionService {
       facts: outcome.event.facts,
     });
     return { ...outcome, passageFacts, undo };
+  }
+
+  /** The group commit, as its own seam: tests make it fail to check that nothing of a failed decision stays. */
+  protected commitDecision<T>(fn: () => T): Promise<T> {
+    return this.deps.store.commitSoon(fn);
   }
 
   /** A person who walked away after an unlock did not use the ticket nor cross: call inside the timeout's transaction. */

@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import type { ChipReader } from '../../drivers/chip-reader/index.js';
 import type { QrScanner } from '../../drivers/qr-scanner/index.js';
 import type { Turnstile } from '../../drivers/turnstile/index.js';
-import type { AlarmService } from '../alarms.js';
+import type { AlarmService, LogWriter } from '../alarms.js';
 import type { Direction, LaneConfig } from '../config/schema.js';
 import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
 import type { EventStore } from '../store/event-store.js';
-import { factEvent } from '../store/types.js';
+import { classifyStoreError } from '../store/store-errors.js';
+import { factEvent, type StoredEvent } from '../store/types.js';
 import type {
   CredentialInput,
   DecisionOutcome,
@@ -59,6 +60,11 @@ export interface LaneControllerDeps {
   /** How long a bound ticket waits for the holder's ID card (or the reverse). */
   pairingWindowMs?: number;
   tickMs?: number;
+  /**
+   * Writes a passage, a timeout or a mode switch to the log, or owes it to the store watch's backlog while the
+   * log cannot be written (StoreWatch.writeOrOwe): what already happened at the gate is logged late, never lost.
+   */
+  write?: LogWriter;
 }
 
 export class LaneController {
@@ -70,10 +76,12 @@ export class LaneController {
   private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
   private tick?: NodeJS.Timeout;
   private lastPhase = '';
+  private readonly write: LogWriter;
 
   constructor(private readonly deps: LaneControllerDeps) {
     this.id = deps.config.id;
     this.now = deps.now ?? Date.now;
+    this.write = deps.write ?? ((_what, run) => run());
   }
 
   async start(): Promise<void> {
@@ -210,6 +218,11 @@ export class LaneController {
   }
 
   private afterDecision(direction: Direction, outcome: DecisionOutcome): void {
+    if (!outcome.event) {
+      // Not committed: no unlock pulse, whatever the credential was (the decision service answered a deny).
+      this.deps.logger.warn({ direction, reason: outcome.reason }, 'decision not committed; the gate stays locked');
+      return;
+    }
     // The event log is the record of decisions; this line is for following a lane live at debug level.
     this.deps.logger.debug(
       {
@@ -264,7 +277,14 @@ export class LaneController {
       tailgateWindowMs: 2000,
       maxGrants: 8,
     });
-    for (const fx of effects) this.execute(fx);
+    for (const fx of effects) {
+      try {
+        this.execute(fx);
+      } catch (err) {
+        // A sensor or a timer called in here: a throw would take the daemon down with the gate in whatever state.
+        this.deps.logger.error({ err, effect: fx.t }, 'lane effect failed');
+      }
+    }
     this.publishState();
   }
 
@@ -281,18 +301,25 @@ export class LaneController {
       }
       case 'passage': {
         const payload = fx.grant?.payload as GrantPayload | undefined;
-        const ev = store.append(
-          factEvent(
-            'passage',
-            this.id,
-            { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
-            {
-              direction: fx.direction,
-              credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
-              refId: fx.grant?.decisionId ?? null,
-            },
-          ),
+        const passage = factEvent(
+          'passage',
+          this.id,
+          { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
+          {
+            direction: fx.direction,
+            credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
+            refId: fx.grant?.decisionId ?? null,
+            ts: this.now(),
+          },
         );
+        let logged: StoredEvent | null = null;
+        this.write('passage', () => {
+          logged = store.append(passage);
+        });
+        const ev = logged as StoredEvent | null;
+        if (fx.alarm) alarms.raise(fx.alarm, this.id, { direction: fx.direction, ...(ev ? { passageId: ev.id } : {}) });
+        // Owed to the log (the store is down): counted when it is written; nothing to announce as logged yet.
+        if (!ev) break;
         bus.emit('passage.seen', {
           eventId: ev.id,
           seq: ev.seq,
@@ -303,55 +330,68 @@ export class LaneController {
           credential: ev.credential,
           facts: ev.facts,
         });
-        if (fx.alarm) alarms.raise(fx.alarm, this.id, { direction: fx.direction, passageId: ev.id });
         break;
       }
       case 'timeout': {
         const payload = fx.grant.payload as GrantPayload | undefined;
         const ts = this.now();
+        const logTimeout = (): void => {
+          store.append(
+            factEvent(
+              'timeout',
+              this.id,
+              { walkedAway: true },
+              {
+                direction: fx.grant.direction,
+                credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
+                refId: fx.grant.decisionId,
+                ts,
+              },
+            ),
+          );
+          if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, ts);
+        };
+        const announce = (): void =>
+          bus.emit('passage.timeout', {
+            lane: this.id,
+            direction: fx.grant.direction,
+            decisionId: fx.grant.decisionId,
+            ts,
+          });
         // Batched with other commits (a burst of overflowing grants must not mean one transaction each).
         store
-          .commitSoon(() => {
-            store.append(
-              factEvent(
-                'timeout',
-                this.id,
-                { walkedAway: true },
-                {
-                  direction: fx.grant.direction,
-                  credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
-                  refId: fx.grant.decisionId,
-                },
-              ),
-            );
-            if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, ts);
+          .commitSoon(logTimeout)
+          .then(announce, (err: unknown) => {
+            if (classifyStoreError(err) === null) throw err;
+            // The store is down: the refund of the ticket use is owed, and written once the store is back.
+            logger.warn({ decisionId: fx.grant.decisionId }, 'timed-out grant owed to the log until the store is back');
+            this.write('timeout', logTimeout);
+            announce();
           })
-          .then(() =>
-            bus.emit('passage.timeout', {
-              lane: this.id,
-              direction: fx.grant.direction,
-              decisionId: fx.grant.decisionId,
-              ts,
-            }),
-          )
-          .catch((err: Error) => logger.error({ err: err.message }, 'could not log a timed-out grant'));
+          .catch((err: unknown) => logger.error({ err }, 'could not log a timed-out grant'));
         break;
       }
       case 'alarm':
         alarms.raise(fx.kind, this.id, { direction: fx.direction });
         break;
-      case 'hold-open':
-        store.append(
-          factEvent('free-passage', this.id, {
-            open: fx.open,
-            fire: this.state.fire,
-            operator: this.state.operatorFree,
-          }),
+      case 'hold-open': {
+        const switched = factEvent(
+          'free-passage',
+          this.id,
+          { open: fx.open, fire: this.state.fire, operator: this.state.operatorFree },
+          { ts: this.now() },
         );
+        // Fire safety before the log: the lane opens (or closes) even when the switch can only be logged later.
+        try {
+          this.write('free-passage', () => store.append(switched));
+        } catch (err) {
+          logger.error({ err }, 'free passage switch not logged');
+        }
         devices.turnstile
           .setFreePassage(fx.open)
           .catch((err: Error) => logger.error({ err: err.message }, 'free passage switch failed'));
         break;
+      }
     }
   }
 

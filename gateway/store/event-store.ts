@@ -2,13 +2,20 @@
 // WAL mode; a hash chain over the plain columns makes edits show; personal fields (when a site keeps them)
 // live outside the chain, so purging them by retention leaves the chain intact.
 import { hash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, type Stats, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { type CheckpointStats, WalCheckpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
-import type { EventType, NewEvent, StoredEvent } from './types.js';
+import {
+  classifyStoreError,
+  errorText,
+  isStoreUnavailable,
+  type StoreProblem,
+  StoreUnavailableError,
+} from './store-errors.js';
+import { type EventType, factEvent, type NewEvent, type StoredEvent } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -36,7 +43,27 @@ export interface EventStoreOptions {
   backgroundCheckpointMs?: number;
   /** Where a lost checkpoint worker is reported (SQLite's own autocheckpoint takes over). */
   onWarning?: (message: string) => void;
+  /**
+   * How long a write waits for another connection's lock. better-sqlite3 waits synchronously, so the whole
+   * event loop stands still for up to this long: measured with a held lock, a write with busy_timeout 50,
+   * 100, 200 and 2000 blocked the loop for 51, 101, 201 and 2023 ms (no timer ran meanwhile). The old
+   * 2000 ms stalled every lane and request; now it is short (default 100) and, once a write has failed,
+   * later ones fail at once and a timer probes with busy_timeout 0.
+   */
+  busyTimeoutMs?: number;
 }
+
+/** Why the store cannot be written right now, since when; null while it can. */
+export interface StoreOutage {
+  problem: StoreProblem;
+  detail: string;
+  since: number;
+}
+
+/** What probe() found: the store writable again (perhaps on a new file), or still not. */
+export type ProbeResult =
+  | { ok: true; reopened?: 'lost' | 'replaced' }
+  | { ok: false; problem: StoreProblem; detail: string };
 
 interface EventRow {
   seq: number;
@@ -138,24 +165,37 @@ export interface EventQuery {
 
 type CommitHook = (ev: StoredEvent) => void;
 
+/** The open file's identity: a file deleted or replaced under an open connection shows as a different inode. */
+const fileIdentity = (st: Stats): string => `${st.dev}:${st.ino}`;
+
 export class EventStore {
+  /**
+   * The current connection. Stable for holders of `store.db` across a reopen (the file deleted or replaced
+   * under the daemon): each access forwards to the connection open now. Statements prepared earlier belong
+   * to the old connection; their owners prepare again in an onReopen hook.
+   */
   readonly db: Database.Database;
+  private conn!: Database.Database;
   readonly bootId = randomUUID();
   private readonly now: () => number;
   // Event ids only need to be unique and time-ordered within this database: a seeded fast PRNG instead of
   // a crypto read per id (which showed in the verify profile); monotonic within a millisecond.
   private readonly ulid = monotonicFactory(fastRandom(randomBytes(4).readUInt32LE(0)));
   private readonly hooks: Array<{ owner: object; fn: CommitHook }> = [];
-  private readonly insert: Database.Statement;
-  private readonly lastRow: Database.Statement;
+  private readonly reopenHooks: Array<{ owner: object; fn: () => void }> = [];
+  private insert!: Database.Statement;
+  private lastRow!: Database.Statement;
   private readonly walMaxBytes: number;
   private commitsSinceWalCheck = 0;
-  private readonly sequenceRow: Database.Statement;
-  private readonly appendAlone: Database.Transaction<
-    (ev: NewEvent, extra?: (stored: StoredEvent) => void) => StoredEvent
-  >;
+  private sequenceRow!: Database.Statement;
+  private appendAlone!: Database.Transaction<(ev: NewEvent, extra?: (stored: StoredEvent) => void) => StoredEvent>;
   /** One savepoint per queued commit inside the shared transaction; built once, not per item. */
-  private readonly inSavepoint: Database.Transaction<(run: () => unknown) => unknown>;
+  private inSavepoint!: Database.Transaction<(run: () => unknown) => unknown>;
+  /** dev:ino of the file this connection opened; null for ':memory:'. */
+  private openedFile: string | null = null;
+  private outageNow: StoreOutage | null = null;
+  /** Told once when the store becomes unavailable (the store watch raises the alarm and starts probing). */
+  onUnavailable: (outage: StoreOutage) => void = () => {};
   private pending: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
   /**
@@ -163,48 +203,190 @@ export class EventStore {
    * Null outside a batch, and dropped when a savepoint rolls back, so it never outlives what it describes.
    */
   private batchTail: { seq: number; hash: string } | null = null;
-  private readonly checkpointer: WalCheckpointer | null = null;
+  private checkpointer: WalCheckpointer | null = null;
+  private readonly opts: EventStoreOptions;
 
   constructor(opts: EventStoreOptions) {
+    this.opts = opts;
     this.now = opts.now ?? Date.now;
-    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-    this.db = new Database(opts.path);
-    // auto_vacuum must be chosen before the first table exists; it lets size-based retention give space back.
-    this.db.pragma('auto_vacuum = INCREMENTAL');
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('foreign_keys = ON');
-    // Deleted rows are overwritten, not left in free pages: purged personal ciphertext must not be recoverable
-    // from the file while the gateway still holds the key (Decree 13: kept no longer than needed).
-    this.db.pragma('secure_delete = ON');
-    this.db.pragma('busy_timeout = 2000');
     this.walMaxBytes = (opts.walMaxMb ?? 16) * 1024 * 1024;
-    // An unbounded WAL filled SD cards on edge boxes. When the WAL starts over it is trimmed to half the bound,
-    // so a WAL that keeps being reused below that size never needs the catch-up checkpoint of boundWal.
-    this.db.pragma(`journal_size_limit = ${Math.floor(this.walMaxBytes / 2)}`);
-    migrate(this.db);
+    this.db = new Proxy({} as Database.Database, {
+      get: (_target, key) => {
+        const value = Reflect.get(this.conn, key, this.conn) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(this.conn) : value;
+      },
+    });
+    this.open();
+  }
+
+  /** Opens (or opens again) the file at the configured path: pragmas, migrations, statements, checkpointer. */
+  private open(): void {
+    const { opts } = this;
+    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+    const db = new Database(opts.path);
+    try {
+      this.openedFile = opts.path === ':memory:' ? null : fileIdentity(statSync(opts.path));
+      // auto_vacuum must be chosen before the first table exists; it lets size-based retention give space back.
+      db.pragma('auto_vacuum = INCREMENTAL');
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('foreign_keys = ON');
+      // Deleted rows are overwritten, not left in free pages: purged personal ciphertext must not be recoverable
+      // from the file while the gateway still holds the key (Decree 13: kept no longer than needed).
+      db.pragma('secure_delete = ON');
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 100}`);
+      // An unbounded WAL filled SD cards on edge boxes. When the WAL starts over it is trimmed to half the bound,
+      // so a WAL that keeps being reused below that size never needs the catch-up checkpoint of boundWal.
+      db.pragma(`journal_size_limit = ${Math.floor(this.walMaxBytes / 2)}`);
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.conn = db;
     if (opts.backgroundCheckpointMs && opts.path !== ':memory:') {
-      this.db.pragma('wal_autocheckpoint = 0');
+      db.pragma('wal_autocheckpoint = 0');
       const restartAboveBytes = Math.floor(this.walMaxBytes / 2);
       this.checkpointer = new WalCheckpointer(
         opts.path,
         { everyMs: opts.backgroundCheckpointMs, restartAboveBytes },
         (why) => {
-          this.db.pragma('wal_autocheckpoint = 1000');
+          if (db.open) db.pragma('wal_autocheckpoint = 1000');
           opts.onWarning?.(`WAL checkpoints back in the writer: ${why}`);
         },
       );
     }
     // Positional parameters: binding 17 named ones from an object cost more than the insert's own B-tree work.
-    this.insert = this.db.prepare(`INSERT INTO events
+    this.insert = db.prepare(`INSERT INTO events
       (seq, id, boot_id, ts, type, lane, direction, credential, decision, reason, id_hash, id_masked, latency_ms, ref_id, facts, prev_hash, hash)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.lastRow = this.db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
-    this.sequenceRow = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
-    this.inSavepoint = this.db.transaction((run: () => unknown) => run());
-    this.appendAlone = this.db.transaction((ev: NewEvent, extra?: (stored: StoredEvent) => void) =>
+    this.lastRow = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+    this.sequenceRow = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+    this.inSavepoint = db.transaction((run: () => unknown) => run());
+    this.appendAlone = db.transaction((ev: NewEvent, extra?: (stored: StoredEvent) => void) =>
       this.insertRow(ev, extra),
     );
+  }
+
+  /** Null while the store can be written; otherwise why not, since when. */
+  outage(): StoreOutage | null {
+    return this.outageNow;
+  }
+
+  /**
+   * Records a failed write. An error about the file (locked, full, read-only, gone, corrupt) makes the store
+   * unavailable: later commits fail at once, without touching SQLite, until probe() succeeds. Returns what
+   * the caller rejects with.
+   */
+  noteFailure(err: unknown): unknown {
+    const problem = classifyStoreError(err);
+    if (problem === null) return err;
+    const detail = isStoreUnavailable(err) ? err.detail : errorText(err);
+    if (!this.outageNow) {
+      this.outageNow = { problem, detail, since: this.now() };
+      this.onUnavailable(this.outageNow);
+    }
+    return isStoreUnavailable(err) ? err : new StoreUnavailableError(problem, detail);
+  }
+
+  /** Fails fast while the store is known to be unavailable: a decision must not wait on a lock we know of. */
+  private assertAvailable(): void {
+    const o = this.outageNow;
+    if (o) throw new StoreUnavailableError(o.problem, o.detail);
+  }
+
+  /**
+   * Whether the path still names the file this connection writes. A deleted log keeps taking writes into
+   * the unlinked inode and they vanish with the process, so every commit checks first (one stat per batch).
+   */
+  fileInPlace(): boolean {
+    if (this.openedFile === null) return true;
+    try {
+      return fileIdentity(statSync(this.opts.path)) === this.openedFile;
+    } catch {
+      return false;
+    }
+  }
+
+  private assertFileInPlace(): void {
+    if (!this.fileInPlace()) throw new StoreUnavailableError('deleted', `${this.opts.path} was deleted or replaced`);
+  }
+
+  /**
+   * The recovery check, run from the store watch's timer: re-opens a file deleted or replaced, then tries
+   * one small write without waiting for locks (busy_timeout 0: a probe must never stall the event loop).
+   */
+  probe(): ProbeResult {
+    let reopened: 'lost' | 'replaced' | undefined;
+    try {
+      if (!this.fileInPlace()) {
+        reopened = this.reopen();
+      }
+      const db = this.conn;
+      db.pragma('busy_timeout = 0');
+      try {
+        // A page's worth, so a full disk (or max_page_count) shows: rewriting a few bytes in place would not.
+        const write = db.prepare(
+          "INSERT INTO meta (key, value) VALUES ('probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        );
+        write.run(`${this.now()}:${'.'.repeat(4096)}`);
+        write.run(String(this.now()));
+      } finally {
+        db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 100}`);
+      }
+    } catch (err) {
+      const problem = classifyStoreError(err) ?? 'io';
+      const detail = errorText(err);
+      this.outageNow = { problem, detail, since: this.outageNow?.since ?? this.now() };
+      return { ok: false, problem, detail };
+    }
+    const lost = this.outageNow;
+    this.outageNow = null;
+    if (reopened) {
+      // The first event of the new segment says what happened, chained from this file's own tail (the
+      // genesis on a new file), so `gate06 log verify` accepts the segment and shows where it starts.
+      this.append(
+        factEvent('system', null, {
+          action: reopened === 'lost' ? 'log-lost' : 'log-replaced',
+          outageProblem: lost?.problem ?? 'deleted',
+          outageSince: lost?.since ?? this.now(),
+        }),
+      );
+    }
+    return reopened ? { ok: true, reopened } : { ok: true };
+  }
+
+  /** The file at the path is another one (or none): close ours, open that one, run the migrations on it. */
+  private reopen(): 'lost' | 'replaced' {
+    const existed = (() => {
+      try {
+        statSync(this.opts.path);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const old = this.conn;
+    const oldCheckpointer = this.checkpointer;
+    this.checkpointer = null;
+    oldCheckpointer?.stop().catch(() => {});
+    try {
+      old.close();
+    } catch {
+      // The old connection's file is gone; closing it can only fail, which changes nothing.
+    }
+    if (!existed) {
+      // A stale WAL or shm beside a missing database belongs to the deleted log; SQLite would replay it.
+      for (const suffix of ['-wal', '-shm']) rmQuietly(`${this.opts.path}${suffix}`);
+    }
+    this.open();
+    for (const h of this.reopenHooks) h.fn();
+    return existed ? 'replaced' : 'lost';
+  }
+
+  /** fn runs after the file was opened again: prepare statements again, create the owner's tables again. */
+  onReopen(owner: object, fn: () => void): void {
+    this.reopenHooks.push({ owner, fn });
   }
 
   /**
@@ -231,20 +413,26 @@ export class EventStore {
     if (batch.length === 0) return;
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
+      this.assertAvailable();
       this.transaction(() => {
         this.batchTail = this.readTail();
         for (const item of batch) {
           try {
             results.push({ ok: true, value: this.inSavepoint(item.run) });
           } catch (error) {
+            // A full disk or an I/O error may have rolled the whole transaction back inside SQLite: carrying
+            // on would commit the later items alone. The whole batch fails instead.
+            if (classifyStoreError(error) !== null) throw error;
             results.push({ ok: false, error });
             this.batchTail = this.readTail();
           }
         }
+        this.assertFileInPlace();
       });
     } catch (error) {
-      // The shared COMMIT itself failed (disk full, I/O error): nothing in the batch is durable.
-      for (const item of batch) item.reject(error);
+      // Nothing in the batch is durable (locked, disk full, I/O error, the file gone): every caller hears so.
+      const reason = this.noteFailure(error);
+      for (const item of batch) item.reject(reason);
       return;
     } finally {
       this.batchTail = null;
@@ -259,7 +447,7 @@ export class EventStore {
 
   /** Where verification of the chain starts: the genesis, or the last event removed by retention. */
   chainAnchor(): { seq: number; hash: string } {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'chain_anchor'").get() as
+    const row = this.conn.prepare("SELECT value FROM meta WHERE key = 'chain_anchor'").get() as
       | { value: string }
       | undefined;
     return row ? (JSON.parse(row.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };
@@ -272,15 +460,19 @@ export class EventStore {
 
   removeOwner(owner: object): void {
     for (let i = this.hooks.length - 1; i >= 0; i--) if (this.hooks[i]!.owner === owner) this.hooks.splice(i, 1);
+    for (let i = this.reopenHooks.length - 1; i >= 0; i--)
+      if (this.reopenHooks[i]!.owner === owner) this.reopenHooks.splice(i, 1);
   }
 
   transaction<T>(fn: () => T): T {
+    const nested = this.conn.inTransaction;
+    if (!nested) this.assertAvailable();
     try {
-      return this.db.transaction(fn).immediate();
+      return this.conn.transaction(fn).immediate();
     } catch (error) {
       // Nested in a group commit, this was a savepoint that rolled back: the batch's tail moved back with it.
-      if (this.batchTail) this.batchTail = this.readTail();
-      throw error;
+      if (this.batchTail && classifyStoreError(error) === null) this.batchTail = this.readTail();
+      throw nested ? error : this.noteFailure(error);
     }
   }
 
@@ -291,8 +483,15 @@ export class EventStore {
   append(ev: NewEvent, extra?: (stored: StoredEvent) => void): StoredEvent {
     // Inside a caller's transaction (a decision with its side effects, a group commit) the event joins it,
     // and an exception from `extra` or a hook unwinds the caller's transaction; alone, it gets its own.
-    if (this.db.inTransaction) return this.insertRow(ev, extra);
-    const stored = this.appendAlone.immediate(ev, extra);
+    if (this.conn.inTransaction) return this.insertRow(ev, extra);
+    this.assertAvailable();
+    let stored: StoredEvent;
+    try {
+      this.assertFileInPlace();
+      stored = this.appendAlone.immediate(ev, extra);
+    } catch (error) {
+      throw this.noteFailure(error);
+    }
     this.afterCommit();
     return stored;
   }
@@ -355,7 +554,7 @@ export class EventStore {
   }
 
   get(id: string): StoredEvent | null {
-    const r = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+    const r = this.conn.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
     return r ? rowToEvent(r) : null;
   }
 
@@ -379,7 +578,7 @@ export class EventStore {
     add('id_hash = @idHash', 'idHash', q.idHash);
     add('seq < @beforeSeq', 'beforeSeq', q.beforeSeq);
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(args) as EventRow[]).map(rowToEvent);
+    return (this.conn.prepare(sql).all(args) as EventRow[]).map(rowToEvent);
   }
 
   /** Walks the chain from its anchor; reports the first event whose stored hash or link does not hold. */
@@ -388,7 +587,9 @@ export class EventStore {
     | { ok: false; events: number; brokenAt: { seq: number; id: string; why: string } } {
     let prev = this.chainAnchor().hash;
     let n = 0;
-    for (const r of this.db.prepare('SELECT * FROM events ORDER BY seq ASC').iterate() as IterableIterator<EventRow>) {
+    for (const r of this.conn
+      .prepare('SELECT * FROM events ORDER BY seq ASC')
+      .iterate() as IterableIterator<EventRow>) {
       if (r.prev_hash !== prev)
         return {
           ok: false,
@@ -425,7 +626,7 @@ export class EventStore {
           .prepare('SELECT seq, hash FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1')
           .get(seq) as { seq: number; hash: string } | undefined;
         if (!last) return 0;
-        const info = this.db.prepare('DELETE FROM events WHERE seq <= ?').run(last.seq);
+        const info = this.conn.prepare('DELETE FROM events WHERE seq <= ?').run(last.seq);
         this.db
           .prepare(
             "INSERT INTO meta (key, value) VALUES ('chain_anchor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -433,12 +634,12 @@ export class EventStore {
           .run(JSON.stringify(last));
         return info.changes;
       });
-    const oldAge = this.db.prepare('SELECT max(seq) AS seq FROM events WHERE ts < ?').get(cutoff) as {
+    const oldAge = this.conn.prepare('SELECT max(seq) AS seq FROM events WHERE ts < ?').get(cutoff) as {
       seq: number | null;
     };
     if (oldAge.seq !== null) removed += pruneThrough(oldAge.seq);
     for (let guard = 0; guard < 20 && this.sizeBytes() > opts.maxBytes; guard++) {
-      const total = (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+      const total = (this.conn.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
       if (total === 0) break;
       const tenth = this.db
         .prepare('SELECT seq FROM events ORDER BY seq ASC LIMIT 1 OFFSET ?')
@@ -453,8 +654,8 @@ export class EventStore {
 
   /** Gives freed pages back to the file system; the WAL holding the deletions is folded in and truncated. */
   private compact(): void {
-    this.db.pragma('incremental_vacuum');
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.conn.pragma('incremental_vacuum');
+    this.conn.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /**
@@ -477,7 +678,7 @@ export class EventStore {
     const wal = this.walBytes();
     if (wal <= this.walMaxBytes) return;
     // The checkpoint worker restarts the WAL from half the bound on; past the bound it has fallen behind.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.conn.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** The checkpoint worker's record, for /healthz; null when SQLite checkpoints in the writer. */
@@ -487,24 +688,35 @@ export class EventStore {
 
   walBytes(): number {
     try {
-      return statSync(`${this.db.name}-wal`).size;
+      return statSync(`${this.conn.name}-wal`).size;
     } catch {
       return 0;
     }
   }
 
   sizeBytes(): number {
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const size = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.conn.pragma('page_count', { simple: true }) as number;
+    const size = this.conn.pragma('page_size', { simple: true }) as number;
     return pages * size + this.walBytes();
   }
 
   close(): void {
-    void this.checkpointer?.stop();
+    this.checkpointer?.stop().catch(() => {});
     try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      // A store that is unavailable (locked, full, gone) cannot checkpoint; closing must still work.
+      if (!this.outageNow) this.conn.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // The WAL stays; SQLite folds it in at the next open.
     } finally {
-      this.db.close();
+      this.conn.close();
     }
+  }
+}
+
+function rmQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Not there: nothing to remove.
   }
 }

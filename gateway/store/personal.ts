@@ -7,7 +7,7 @@ import type { PersonalFields } from './types.js';
 export class PersonalVault {
   private readonly key: Buffer;
   /** Runs inside every decision that keeps fields: compiled once, not per decision. */
-  private readonly insert: Statement;
+  private insert: Statement;
   constructor(
     private readonly db: Database,
     rawKey: Buffer,
@@ -17,6 +17,13 @@ export class PersonalVault {
     // Accept any length of secret material; derive exactly 32 bytes for AES-256.
     this.key = rawKey.length === 32 ? rawKey : createHash('sha256').update(rawKey).digest();
     this.insert = db.prepare('INSERT INTO event_personal (event_id, key_id, blob, expires_at) VALUES (?, ?, ?, ?)');
+  }
+
+  /** After the log file was opened again (deleted or replaced), the insert belongs to the new connection. */
+  reprepare(): void {
+    this.insert = this.db.prepare(
+      'INSERT INTO event_personal (event_id, key_id, blob, expires_at) VALUES (?, ?, ?, ?)',
+    );
   }
 
   /** Call inside the event's transaction so the fields land with their event or not at all. */

@@ -67,7 +67,13 @@ export class OutboxPublisher {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.drain();
+      try {
+        this.drain();
+      } catch (err) {
+        // The outbox is in the event store; while it cannot be read the rows wait there, tried again later.
+        this.opts.logger.warn({ err: (err as Error)?.message }, 'outbox not readable; will retry');
+        this.scheduleRetry();
+      }
     });
   }
 
@@ -111,8 +117,18 @@ export class OutboxPublisher {
       this.opts.client.publishAsync(topic, body, { qos: 1, retain: false }).then(
         () => {
           this.inFlight.delete(row.id);
-          if (this.opts.outbox.markSent(row.id, row.rev)) this.stats.published += 1;
-          else this.stats.staleAcks += 1;
+          try {
+            if (this.opts.outbox.markSent(row.id, row.rev)) this.stats.published += 1;
+            else this.stats.staleAcks += 1;
+          } catch (err) {
+            // Not marked sent: it goes out again later, which the collector's keys make harmless.
+            this.opts.logger.warn(
+              { err: (err as Error)?.message, outboxId: row.id },
+              'sent row not marked; resent later',
+            );
+            this.scheduleRetry();
+            return;
+          }
           this.kick();
         },
         (err: unknown) => {

@@ -36,6 +36,8 @@ export interface TelemetryStore {
   readonly bootId: string;
   onCommitInTransaction(owner: object, fn: (ev: StoredEvent) => void): void;
   removeOwner?(owner: object): void;
+  /** Runs after the database file was opened again (deleted or replaced under the daemon). */
+  onReopen?(owner: object, fn: () => void): void;
   transaction<T>(fn: () => T): T;
   sizeBytes(): number;
 }
@@ -134,13 +136,15 @@ export class Telemetry {
     }
     const zoneOfLane = new Map(config.gate.lanes.map((l) => [l.id, l.zone]));
     this.outbox = new Outbox(store.db, mqttCfg.outboxMax, { categoryMinCount: mqttCfg.categoryMinCount }, this.now);
-    this.windows = new CountWindows(store.db, this.outbox, {
-      site: config.site.id,
-      gate: config.gate.id,
-      bootId: store.bootId,
-      windowMs: mqttCfg.windowSeconds * 1000,
-      zoneOfLane: (lane) => zoneOfLane.get(lane),
-    });
+    const makeWindows = (): CountWindows =>
+      new CountWindows(store.db, this.outbox, {
+        site: config.site.id,
+        gate: config.gate.id,
+        bootId: store.bootId,
+        windowMs: mqttCfg.windowSeconds * 1000,
+        zoneOfLane: (lane) => zoneOfLane.get(lane),
+      });
+    this.windows = makeWindows();
     this.inbox = new CommandInbox({
       db: store.db,
       site: config.site.id,
@@ -161,6 +165,14 @@ export class Telemetry {
       this.windows.init();
       this.inbox.init();
       this.windows.closeDue(this.now());
+    });
+    // A new file after the old one was deleted: our tables again, and count windows whose compiled
+    // statements belong to the new connection. What the lost file held unsent is lost with it.
+    store.onReopen?.(this, () => {
+      this.windows = makeWindows();
+      this.outbox.init();
+      this.windows.init();
+      this.inbox.init();
     });
 
     const connected = connectMqtt(mqttCfg, {
@@ -213,7 +225,11 @@ export class Telemetry {
     });
     client.on('close', () => this.log.debug('mqtt connection closed'));
     logErrorsQuietly(client, this.log);
-    client.on('message', (topic, body, packet) => void this.inbox.receive(topic, body, packet.retain));
+    client.on('message', (topic, body, packet) => {
+      this.inbox
+        .receive(topic, body, packet.retain)
+        .catch((err: unknown) => this.log.error({ err }, 'command not handled (the store may be unavailable)'));
+    });
     client.subscribe(this.inbox.subscription(), { qos: 1 }, (err) => {
       if (err) this.log.warn({ err: err.message }, 'command subscription failed');
     });
@@ -294,7 +310,7 @@ export class Telemetry {
   stats(): TelemetryStats {
     return {
       connected: this.client?.connected ? 1 : 0,
-      outboxDepth: this.outbox.depth(),
+      outboxDepth: this.depthOrMinusOne(),
       outboxCapacity: this.outbox.capacity,
       ...this.publisher.stats,
       ...this.counters,
@@ -304,19 +320,40 @@ export class Telemetry {
     };
   }
 
-  /** Timer: close a window nobody closed, watch the clock, watch the outbox level. */
+  /** The outbox depth for stats; -1 while the store cannot be read (locked, gone), rather than a throw. */
+  private depthOrMinusOne(): number {
+    try {
+      return this.outbox.depth();
+    } catch {
+      return -1;
+    }
+  }
+
+  /**
+   * Timer: close a window nobody closed, watch the clock, watch the outbox level. A store that cannot be
+   * written fails only this tick (the store watch has raised store-unavailable); the next tick tries again,
+   * and the window stays open in the database meanwhile, so no count is lost.
+   */
   tick(): void {
-    const { closed } = this.deps.store.transaction(() => this.windows.closeDue(this.now()));
-    if (closed) {
-      this.counters.windowsClosed += 1;
-      this.publisher.kick();
+    try {
+      const { closed } = this.deps.store.transaction(() => this.windows.closeDue(this.now()));
+      if (closed) {
+        this.counters.windowsClosed += 1;
+        this.publisher.kick();
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error)?.message }, 'count window not closed this tick; trying again next tick');
     }
     const step = this.clockWatch.observe(this.now(), this.mono());
     if (step !== null) {
       this.log.warn({ stepMs: step }, 'wall clock stepped');
       this.raise('clock-jump', { stepMs: step });
     }
-    this.checkFill();
+    try {
+      this.checkFill();
+    } catch {
+      // The outbox level is read from the store; it is checked again next tick.
+    }
   }
 
   private checkFill(): void {
@@ -340,7 +377,22 @@ export class Telemetry {
       this.log.warn({ kind: alarm.kind, alarmId: alarm.id }, 'alarm does not fit the alarms topic; not sent');
       return;
     }
-    const outcome = this.deps.store.transaction(() => this.outbox.addAlarm(payload.data));
+    let outcome: ReturnType<Outbox['addAlarm']>;
+    try {
+      outcome = this.deps.store.transaction(() => this.outbox.addAlarm(payload.data));
+    } catch (err) {
+      // The outbox lives in the store, which cannot take it (store-unavailable is the alarm that most needs
+      // to get out): straight to the broker, QoS 1, if connected. Not kept if the link is down as well.
+      this.log.warn(
+        { kind: alarm.kind, err: (err as Error)?.message },
+        'alarm not queued in the outbox; sent directly',
+      );
+      this.client?.publish(this.topic('alarms'), JSON.stringify(payload.data), { qos: 1 }, (pubErr) => {
+        if (pubErr) this.log.warn({ kind: alarm.kind, err: pubErr.message }, 'direct alarm publish failed');
+      });
+      this.counters.alarmsQueued += 1;
+      return;
+    }
     if (outcome === 'full') {
       this.counters.alarmsDropped += 1;
       this.log.error(
@@ -380,6 +432,7 @@ export class Telemetry {
     });
   }
 
+  /** Never rejects: it runs from a timer and on connect, where a rejection would go unhandled. */
   private async publishHealth(): Promise<void> {
     const client = this.client;
     if (!client?.connected) return;
@@ -389,21 +442,25 @@ export class Telemetry {
     } catch {
       // :memory: databases and odd mounts: health still goes out, without disk free
     }
-    this.publishRetained(
-      'health',
-      buildHealth({
-        ts: this.now(),
-        bootId: this.deps.store.bootId,
-        uptimeS: (this.mono() - this.startedMono) / 1000,
-        outboxDepth: this.outbox.depth(),
-        outboxCapacity: this.outbox.capacity,
-        board: this.board,
-        diskFreeBytes: this.diskFreeBytes,
-        dbBytes: this.deps.store.sizeBytes(),
-        clockJumps: this.clockWatch.jumps,
-        commandSigning: this.inbox.signingMode,
-      }),
-    );
+    try {
+      this.publishRetained(
+        'health',
+        buildHealth({
+          ts: this.now(),
+          bootId: this.deps.store.bootId,
+          uptimeS: (this.mono() - this.startedMono) / 1000,
+          outboxDepth: this.outbox.depth(),
+          outboxCapacity: this.outbox.capacity,
+          board: this.board,
+          diskFreeBytes: this.diskFreeBytes,
+          dbBytes: this.deps.store.sizeBytes(),
+          clockJumps: this.clockWatch.jumps,
+          commandSigning: this.inbox.signingMode,
+        }),
+      );
+    } catch (err) {
+      this.log.warn({ err: (err as Error)?.message }, 'health not published (store unreadable); next interval');
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
+import Database from 'better-sqlite3';
 import t from 'tap';
-import { DEVICE_TOKEN, keys, STAFF_TOKEN, startHarness, ticket } from '../../helpers/harness.js';
+import { DEVICE_TOKEN, keys, STAFF_TOKEN, startHarness, ticket, until } from '../../helpers/harness.js';
 
 const h = await startHarness();
 t.teardown(() => h.stop());
@@ -247,6 +248,27 @@ t.test('/healthz details and /metrics, with a token, count decisions', async (t)
     t.match(metrics, new RegExp(`gate06_rejected_input_total\\{source="http",reason="${reason}"\\} [1-9]`), reason);
 });
 
+t.test(
+  'while the event log cannot be written the answer is 503 with a deny and store.unavailable, never an allow',
+  async (t) => {
+    const locker = new Database(h.config.store.path);
+    locker.exec('BEGIN EXCLUSIVE');
+    const res = await verify(onL1({ kind: 'ticket', token: await ticket() }));
+    locker.exec('COMMIT');
+    locker.close();
+    t.equal(res.status, 503);
+    t.equal(res.headers.get('retry-after'), '1');
+    t.same(await res.json(), {
+      error: 'store-unavailable',
+      message: 'the event log cannot be written; nothing is allowed until it can',
+      decision: 'deny',
+      reason: 'store.unavailable',
+    });
+    await until(async () => ((await (await fetch(`${h.url}/healthz`)).json()) as { status: string }).status === 'ok');
+    t.match(await (await verify(onL1({ kind: 'ticket', token: await ticket() }))).json(), { decision: 'allow' });
+  },
+);
+
 t.test('OpenAPI is served at /docs', async (t) => {
   const res = await fetch(`${h.url}/docs/json`);
   t.equal(res.status, 200);
@@ -257,7 +279,15 @@ t.test('OpenAPI is served at /docs', async (t) => {
     >;
   };
   // The documented answers are the ones the tests above get.
-  t.same(Object.keys(spec.paths['/v1/verify']!.post!.responses).sort(), ['200', '400', '401', '403', '413', '415']);
+  t.same(Object.keys(spec.paths['/v1/verify']!.post!.responses).sort(), [
+    '200',
+    '400',
+    '401',
+    '403',
+    '413',
+    '415',
+    '503',
+  ]);
   t.same(Object.keys(spec.paths['/v1/events']!.get!.responses).sort(), ['200', '400', '401', '403']);
   const from = spec.paths['/v1/events']!.get!.parameters?.find((p) => p.name === 'from');
   t.match(from?.description, /epoch milliseconds/, 'from says what unit it takes');
