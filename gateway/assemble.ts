@@ -104,6 +104,9 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
       if (!key.ok) throw new AssemblyError(`face.enrollmentKey: ${key.detail}`);
       enrollment = new EnrollmentStore({ db: core.store.db, key: key.key, keyId: config.store.personal.keyId });
       enrollment.init();
+      // Re-created on a log file re-opened empty (deleted or replaced): the templates in memory still serve.
+      const store = enrollment;
+      core.store.onReopen(store, () => store.init());
       const loaded = enrollment.load();
       logger.info({ loaded }, 'enrolled templates loaded');
     }

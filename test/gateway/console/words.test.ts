@@ -22,7 +22,7 @@ function alarmKindsInSource(): string[] {
   return [...union.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
 }
 
-const reasonCodes = REASON_CODES;
+const reasonCodes: readonly string[] = REASON_CODES;
 const alarmKinds = [...new Set([...alarmKindsInSource(), ...AlarmPayload.shape.kind.options])];
 
 const dashboard = (await import(pathToFileURL(join(ROOT, 'collector/dashboard/words.js')).href)) as {
