@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { runFleet } from '../../sim/fleet.js';
+import { fleetKeysJwks, runFleet } from '../../sim/fleet.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { CHROMIUM_ARGS } from '../helpers/chromium.js';
 import { eventually, startTestCollector, TEST_TOKEN } from './helpers.js';
@@ -36,7 +36,12 @@ if (!chromiumPath) {
     const broker = await startTestBroker();
     t.teardown(() => broker.stop());
     const prefix = uniqueId('dash');
-    const c = await startTestCollector({ mqttUrl: broker.url, sites: [`${prefix}-s0`], clientId: uniqueId('col') });
+    const c = await startTestCollector({
+      mqttUrl: broker.url,
+      sites: [`${prefix}-s0`],
+      clientId: uniqueId('col'),
+      gateKeys: fleetKeysJwks({ gates: 3, sites: 1, sitePrefix: prefix }),
+    });
     t.teardown(() => c.dispose());
     // Windows in the last few minutes, so they fall inside the chart's last hour.
     const run = await runFleet({

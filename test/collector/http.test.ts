@@ -162,7 +162,7 @@ t.test('/healthz and /metrics answer without a token', async (t) => {
 t.test('the dashboard is served with a CSP that allows no inline script', async (t) => {
   const r = await get('/', {});
   t.equal(r.statusCode, 200);
-  t.match(r.body, /<script src="\/app.js" defer><\/script>/);
+  t.match(r.body, /<script type="module" src="\/app.js"><\/script>/);
   t.match(String(r.headers['content-security-policy']), /script-src 'self'/);
   t.equal((await get('/app.js', {})).statusCode, 200);
 });
