@@ -7,11 +7,12 @@
 //  - the chip is the one the data was issued on only when it proves a private key named in that data:
 //    Chip Authentication (DG14) or Active Authentication (DG15). A chip with neither can be copied file for
 //    file, so its data may be genuine while the card is a clone: "clone not excluded", never "genuine".
-import { isTwelveDigits, maskId } from '../gateway/credentials/identity.js';
+
+import type { AuthenticationOutcome, ChipSessionOutcome } from '../drivers/chip-pcsc/icao/index.js';
 import { parseDg1 } from '../gateway/credentials/icao/dg1.js';
 import { parseDg13, vietnameseDateToIso } from '../gateway/credentials/icao/dg13.js';
 import type { PassiveAuthResult } from '../gateway/credentials/icao/passive-auth.js';
-import type { AuthenticationOutcome, ChipSessionOutcome } from '../drivers/chip-pcsc/icao/index.js';
+import { isTwelveDigits, maskId } from '../gateway/credentials/identity.js';
 
 /** Exit codes of `gate06 chip read`, documented in its --help and in docs/chip.md. */
 export const CHIP_READ_EXIT = {
@@ -157,7 +158,8 @@ function verdictOf(
     if (outcome.reason === 'chip.clone-suspected') return { verdict: 'clone-suspected', reason: outcome.reason };
     return { verdict: 'read-failed', reason: outcome.reason };
   }
-  if (passive === undefined || passive === 'no-trust-store') return { verdict: 'no-trust-store', reason: 'no-trust-store' };
+  if (passive === undefined || passive === 'no-trust-store')
+    return { verdict: 'no-trust-store', reason: 'no-trust-store' };
   if (!passive.ok) return { verdict: 'data-not-authentic', reason: passive.failure ?? 'chip.malformed' };
   const { chipAuthentication, activeAuthentication } = outcome.value;
   // The session aborts with clone-suspected when CA or AA fails, so here each is passed or not supported.

@@ -172,9 +172,13 @@ async function read(options: ReadOptions): Promise<number> {
     const presented = await waitForCard(reader, options.timeoutMs);
     const waitMs = performance.now() - waitStarted;
     if (!presented.ok) {
-      const { report, exitCode } = noCardReport(reader.health().readerName ?? null, presented.detail ?? presented.reason, {
-        waitForCard: waitMs,
-      });
+      const { report, exitCode } = noCardReport(
+        reader.health().readerName ?? null,
+        presented.detail ?? presented.reason,
+        {
+          waitForCard: waitMs,
+        },
+      );
       console.log(JSON.stringify(report));
       console.error(summaryLine(report));
       return exitCode;
