@@ -123,7 +123,10 @@ export async function run(argv: string[]): Promise<number> {
   const person = values.can ? { ...NGUYEN_VAN_A, id: NGUYEN_VAN_A.id.slice(0, 6) + values.can } : NGUYEN_VAN_A;
   const { card, chip } = await simulatedChip(fault, person);
   const vpcd = new VpcdCard(chip, { port: VPCD_DEFAULT_PORT + slot });
-  vpcd.on('disconnected', (reason) => console.error(`gate06 sim chip: vpcd connection closed (${reason})`));
+  // Our own remove() at Ctrl-C is not news; pcscd closing the connection is (it reconnects by itself).
+  vpcd.on('disconnected', (reason) => {
+    if (reason !== 'removed') console.error(`gate06 sim chip: vpcd connection closed (${reason}), reconnecting`);
+  });
   vpcd.on('refused', (reason) => console.error(`gate06 sim chip: refused a vpcd message: ${reason}`));
   await vpcd.insert();
   const reader = `Virtual PCD 00 0${slot}`;
