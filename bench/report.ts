@@ -136,6 +136,38 @@ export function writeReport(resultsDir: string, out: string): string {
     );
   } else parts.push('Not run yet.', '');
 
+  const chip = read(resultsDir, 'chip-session');
+  parts.push('## Chip session: PACE + chip authentication + files + passive authentication', '');
+  if (chip) {
+    const cpu = chip.cpuMs ?? {};
+    const row = (label: string, x: Json | undefined) => `| ${label} | ${n(x?.median, 2)} | ${n(x?.p90, 2)} |`;
+    parts.push(
+      `Command: \`${chip.command}\` — ${chip.what}; ${chip.runs} sessions after 5 warm-up ones. The simulated chip's CPU (its half of PACE, CA and secure messaging, which a real card does on its own chip) is measured around each of its APDUs and taken out of the host's figure.`,
+      '',
+      '| CPU per session | median ms | p90 ms |',
+      '|---|---|---|',
+      row('host: session (PACE, CA, secure messaging, file reads)', cpu.hostSession),
+      row('host: passive authentication (DS → CSCA check cached)', cpu.hostPassiveAuthentication),
+      row('**host total**', cpu.host),
+      row("simulated chip (not the gate's)", cpu.simulatedChip),
+      row('everything in the process', cpu.total),
+      '',
+      `Target: host median ≤ ${chip.targetHostMsMedian} ms: ${verdict(cpu.host ? cpu.host.median <= chip.targetHostMsMedian : undefined)}. Measured ${chip.machine?.date ?? ''} (load average ${chip.machine?.loadAverage1m ?? '—'}).`,
+      '',
+      `Radio time per session, modelled as ${chip.radioModel}:`,
+      '',
+      '| reader | APDUs | bytes sent | bytes received | 106 kbit/s ms | 212 kbit/s ms | 424 kbit/s ms |',
+      '|---|---|---|---|---|---|---|',
+      ...(chip.transfer ?? []).map(
+        (r: Json) =>
+          `| ${r.reader} | ${r.apdus} | ${r.bytesSent} | ${r.bytesReceived} | ${n(r.radioMs?.['106kbit'])} | ${n(r.radioMs?.['212kbit'])} | ${n(r.radioMs?.['424kbit'])} |`,
+      ),
+      '',
+      'DG2 (the portrait, 4-20 KB) is not in this session; reading it adds about its size in bytes received, at 223 bytes per APDU on short-APDU readers. Through pcscd + vpcd on loopback each APDU costs about 44 ms (a test-rig artefact, see docs/chip.md), so CI timings of `gate06 chip read` say nothing about a real reader.',
+      '',
+    );
+  } else parts.push('Not run yet: `npm run bench -- --only chip`.', '');
+
   const fb = read(resultsDir, 'face-bench');
   parts.push('## Face pipeline', '');
   if (fb) {

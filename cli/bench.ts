@@ -18,6 +18,8 @@ Runs the benchmarks and writes bench/results/*.json and BENCHMARKS.md:
   verify     POST /v1/verify (tickets, durable log) vs a bare fastify route, same run
   lane       QR frame in on the scanner pty -> unlock command on the turnstile pty, through the daemon
   icao       chip parsing + passive authentication per card
+  chip       CPU per chip session (PACE + CA + DG1/DG13/SOD + passive authentication), host vs simulated
+             chip, APDUs and bytes per session, radio time at 106/212/424 kbit/s
   face       face pipeline per stage, 1:N search at 1k/10k, RSS (and eval on ../shared/faces when present)
   collector  collector ingest from 1,000 simulated gates vs a bare subscriber, SQLite and PostgreSQL`;
 
@@ -25,6 +27,7 @@ const BENCHES: Record<string, (quick: boolean) => string[][]> = {
   verify: (q) => [['--import', 'tsx', 'bench/verify-rate.ts', '--seconds', q ? '3' : '10']],
   lane: (q) => [['--import', 'tsx', 'bench/lane-latency.ts', '--presentations', q ? '200' : '1000']],
   icao: () => [['--import', 'tsx', 'bench/icao.ts']],
+  chip: (q) => [['--import', 'tsx', 'bench/chip-session.ts', q ? '20' : '100']],
   face: (q) => [
     ['bin/gate06.mjs', 'face', 'bench', '--iterations', q ? '5' : '20', '--out', join(RESULTS, 'face-bench.json')],
     ...(existsSync(SHARED_FACES)

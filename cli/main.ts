@@ -16,6 +16,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'ICAO 9303 passive authentication: gate06 icao verify --sod FILE --trust PATH',
     load: () => import('./icao.js'),
   },
+  chip: {
+    summary: 'read a chip on a PC/SC reader and check it is genuine: gate06 chip read --reader NAME --can DIGITS',
+    load: () => import('./chip.js'),
+  },
   face: { summary: 'face models: gate06 face eval --dataset DIR | gate06 face bench', load: () => import('./face.js') },
   enroll: {
     summary: 'enroll a person for face identification: gate06 enroll -c FILE ...',

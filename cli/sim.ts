@@ -13,6 +13,7 @@ import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 sim -c GATEWAY_CONFIG [--rate N] [--duration S]
        gate06 sim fleet --help
+       gate06 sim chip --help   (a simulated CCCD chip behind pcscd's virtual reader)
 
 Creates a socat pseudo-terminal at every device path the gateway config names (so point the config at
 paths you may create, e.g. /tmp/gate06-sim/L1-qr-in), runs a virtual device on the far end of each,
@@ -27,6 +28,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'fleet') return (await import('./fleet.js')).run(argv.slice(1));
+  if (argv[0] === 'chip') return (await import('./sim-chip.js')).run(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
     options: {
