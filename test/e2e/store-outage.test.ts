@@ -73,7 +73,7 @@ if (!hasSocat()) {
     return { status: res.status, sentAt, body: (await res.json()) as Record<string, string> };
   };
   const health = async () =>
-    (await (await fetch(`${daemon.url}/healthz`)).json()) as {
+    (await (await fetch(`${daemon.url}/healthz`, { headers: { authorization: `Bearer ${DEVICE_TOKEN}` } })).json()) as {
       status: string;
       store: { available: boolean; problem?: string; diskLow: boolean };
     };

@@ -34,7 +34,7 @@ const verify = async (body: Record<string, unknown>): Promise<Answer> => {
   return { status: res.status, body: (await res.json()) as Answer['body'] };
 };
 const health = async (): Promise<{ status: string; store: { available: boolean; problem?: string } }> =>
-  (await fetch(`${h.url}/healthz`)).json() as Promise<{
+  (await fetch(`${h.url}/healthz`, { headers: { authorization: `Bearer ${DEVICE_TOKEN}` } })).json() as Promise<{
     status: string;
     store: { available: boolean; problem?: string };
   }>;
