@@ -1,6 +1,6 @@
 // The IOC's commands as the assembled gateway carries them out: refused, not "accepted", when they cannot be.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import type { GatewayConfig } from '../../gateway/config/schema.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import { createLogger } from '../../gateway/logger.js';
 import { CommandRefused } from '../../gateway/telemetry/commands.js';
+import { gateKeyRegistryFromJwks, verifyPublication } from '../../gateway/telemetry/publication-signature.js';
 import { loadCommandSigningKey, signCommand } from '../../gateway/telemetry/sign-command.js';
 import { SimRig } from '../../sim/rig.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
@@ -62,6 +63,7 @@ t.test('a watchlist is refused when the gate has no signer for it, or when it do
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 const DEMO_IOC_KEY = join(ROOT_DIR, 'seeds/ioc/demo-ioc.private.jwk.json');
+const DEMO_GATE_KEYS = join(ROOT_DIR, 'seeds/demo/gate-keys/jwks.json');
 
 interface DemoGate {
   gateway: Gateway;
@@ -105,9 +107,19 @@ async function startDemoGate(
   const ioc = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('ioc') });
   const healths: Array<Record<string, unknown>> = [];
   const counts: Array<{ seq: number }> = [];
+  // The demo gate signs what it publishes: read the payload only after checking it against the demo registry.
+  // This test gives the demo gate a site id of its own, so the demo key is registered under that site's kid.
+  const demoKey = (JSON.parse(readFileSync(DEMO_GATE_KEYS, 'utf8')) as { keys: object[] }).keys[0]!;
+  const registry = gateKeyRegistryFromJwks({ keys: [{ ...demoKey, kid: `${site}/${gate}` }] });
+  if (!registry.ok) throw new Error(registry.reason);
+  const payloadOf = (tp: string, body: Buffer) => {
+    const v = verifyPublication(tp, body, registry.value);
+    if (!v.ok) throw new Error(`publication on ${tp} does not verify: ${v.reason}`);
+    return JSON.parse(v.value.payload.toString('utf8'));
+  };
   ioc.on('message', (tp, body) => {
-    if (tp.endsWith('/health')) healths.push(JSON.parse(body.toString()));
-    if (tp.endsWith('/counts')) counts.push(JSON.parse(body.toString()));
+    if (tp.endsWith('/health')) healths.push(payloadOf(tp, body));
+    if (tp.endsWith('/counts')) counts.push(payloadOf(tp, body));
   });
   await ioc.subscribeAsync([`gate06/v1/${site}/${gate}/health`, `gate06/v1/${site}/${gate}/counts`], { qos: 1 });
   await gateway.start();
