@@ -81,6 +81,8 @@ export interface TelemetryStats {
 /** The outbox-filling alarm fires at 90 % and re-arms below 80 %, so it does not flap around the threshold. */
 const FILL_ALARM_AT = 0.9;
 const FILL_REARM_BELOW = 0.8;
+/** Alarms kept in memory while the outbox cannot be written; an outage raises a handful, not hundreds. */
+const MAX_ALARMS_OWED = 200;
 
 export class Telemetry {
   private client: MqttClient | null = null;
@@ -101,6 +103,7 @@ export class Telemetry {
   private signer: PublicationSigner | null = null;
   /** The current MQTT connection of this boot: named in the online status and in the last will set for it. */
   private link = newLink();
+  private alarmsOwed: Array<Parameters<Outbox['addAlarm']>[0]> = [];
 
   constructor(private readonly deps: TelemetryDeps) {
     this.now = deps.clock?.now ?? Date.now;
@@ -335,6 +338,7 @@ export class Telemetry {
    * and the window stays open in the database meanwhile, so no count is lost.
    */
   tick(): void {
+    this.queueOwedAlarms();
     try {
       const { closed } = this.deps.store.transaction(() => this.windows.closeDue(this.now()));
       if (closed) {
@@ -370,6 +374,21 @@ export class Telemetry {
     this.deps.bus.emit('alarm.raised', { id: ulid(), kind, lane: null, ts: this.now(), detail });
   }
 
+  /** Alarms sent directly while the store refused the outbox go into it once it takes writes again. */
+  private queueOwedAlarms(): void {
+    if (this.alarmsOwed.length === 0) return;
+    try {
+      const owed = this.alarmsOwed;
+      this.deps.store.transaction(() => {
+        for (const a of owed) this.outbox.addAlarm(a);
+      });
+      this.alarmsOwed = [];
+      this.publisher.kick();
+    } catch {
+      // Still unavailable: they wait for a later tick.
+    }
+  }
+
   private queueAlarm(alarm: Alarm): void {
     const payload = AlarmPayload.safeParse(stripIdLikeDetail(alarm));
     if (!payload.success) {
@@ -382,14 +401,19 @@ export class Telemetry {
       outcome = this.deps.store.transaction(() => this.outbox.addAlarm(payload.data));
     } catch (err) {
       // The outbox lives in the store, which cannot take it (store-unavailable is the alarm that most needs
-      // to get out): straight to the broker, QoS 1, if connected. Not kept if the link is down as well.
+      // to get out): straight to the broker now, signed like everything the gate publishes, and owed to the
+      // outbox once the store takes writes again, so a broker that is away too still hears of it later. The
+      // collector keeps one row per alarm id, so an alarm that arrives both ways counts once.
       this.log.warn(
         { kind: alarm.kind, err: (err as Error)?.message },
-        'alarm not queued in the outbox; sent directly',
+        'alarm not queued in the outbox; sent directly and owed to the outbox',
       );
-      this.client?.publish(this.topic('alarms'), JSON.stringify(payload.data), { qos: 1 }, (pubErr) => {
+      const topic = this.topic('alarms');
+      this.client?.publish(topic, this.encode(topic, JSON.stringify(payload.data)), { qos: 1 }, (pubErr) => {
         if (pubErr) this.log.warn({ kind: alarm.kind, err: pubErr.message }, 'direct alarm publish failed');
       });
+      if (this.alarmsOwed.length < MAX_ALARMS_OWED) this.alarmsOwed.push(payload.data);
+      else this.counters.alarmsDropped += 1;
       this.counters.alarmsQueued += 1;
       return;
     }
