@@ -97,7 +97,9 @@ t.test(
     await sleep(300);
     t.equal(unlocks, 0, 'no unlock pulse for a decision that was not committed');
     L1.turnstile.off('unlock', countUnlock);
-    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${DEVICE_TOKEN}` } })
+    ).text();
     t.match(metrics, /gate06_store_available 0/);
     t.match(metrics, /gate06_store_problem\{problem="locked"\} 1/);
     await released;
