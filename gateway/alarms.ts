@@ -1,3 +1,7 @@
+// The one alarm path (issue #12): every alarm of the daemon is raised here, whoever notices it (a lane, the
+// decision service, the fire input, the store watch, telemetry's clock and outbox watch, the daemon's
+// unhandled-rejection guard). Nothing else emits `alarm.raised`: features that notice trouble take the narrow
+// AlarmRaiser port, so an alarm cannot reach MQTT while skipping the event log and the console's active set.
 // Alarms: committed to the event log first (so none is lost), then announced on the bus for MQTT and the console.
 // The active set is kept for operators until acknowledged; acknowledgements are logged too. While the log
 // cannot be written (the store-unavailable alarm itself, above all) the write is owed to the store watch's
@@ -10,7 +14,12 @@ import { factEvent } from './store/types.js';
 /** Writes to the log now, or owes the write until the store is back (StoreWatch.writeOrOwe). */
 export type LogWriter = (what: string, run: () => void) => void;
 
-export class AlarmService {
+/** What a feature needs to raise an alarm: AlarmService satisfies it; tests may pass their own. */
+export interface AlarmRaiser {
+  raise(kind: AlarmKind, lane: string | null, detail?: Record<string, string | number | boolean>): unknown;
+}
+
+export class AlarmService implements AlarmRaiser {
   private readonly active = new Map<string, Alarm & { acknowledged?: { by: string; ts: number } }>();
   /** The logged event of each active alarm: its acknowledgement points back at it (refId). */
   private readonly loggedAs = new Map<string, string>();

@@ -163,6 +163,7 @@ function telemetryFeature(core: GatewayCore, watchlist: Watchlist | undefined): 
     config: core.config,
     store: core.store,
     bus: core.bus,
+    alarms: core.alarms,
     logger: core.logger,
     version: VERSION,
     resolveSecret,

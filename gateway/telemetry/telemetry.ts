@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { JSONWebKeySet } from 'jose';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { ulid } from 'ulid';
+import type { AlarmRaiser } from '../alarms.js';
 import { resolveSecret as resolveConfiguredSecret } from '../config/load.js';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
@@ -28,7 +28,7 @@ import { buildHealth, ClockWatch, LinkBoard } from './health.js';
 import { Outbox } from './outbox.js';
 import { createPublicationSigner, type PublicationSigner, parseSigningKey } from './publication-signature.js';
 import { OutboxPublisher } from './publisher.js';
-import { AlarmPayload, type GateTopic, topicFor } from './topics.js';
+import { AlarmPayload, type GatePayload, type GateTopic, topicFor } from './topics.js';
 
 /** What telemetry needs of the event store (gateway/store/event-store.ts satisfies it). */
 export interface TelemetryStore {
@@ -46,6 +46,11 @@ export interface TelemetryDeps {
   config: GatewayConfig;
   store: TelemetryStore;
   bus: EventBus;
+  /**
+   * Where telemetry's own alarms (clock jump, outbox filling) are raised: the gateway's AlarmService, so they
+   * are logged and shown to operators like any other. Telemetry hears them back on `alarm.raised` to send them.
+   */
+  alarms: AlarmRaiser;
   logger: Logger;
   /** resend defaults to this feature's own resendSince */
   handlers: Omit<CommandHandlers, 'resend'> & Partial<Pick<CommandHandlers, 'resend'>>;
@@ -81,8 +86,12 @@ export interface TelemetryStats {
 /** The outbox-filling alarm fires at 90 % and re-arms below 80 %, so it does not flap around the threshold. */
 const FILL_ALARM_AT = 0.9;
 const FILL_REARM_BELOW = 0.8;
-/** Alarms kept in memory while the outbox cannot be written; an outage raises a handful, not hundreds. */
-const MAX_ALARMS_OWED = 200;
+/**
+ * Alarms that neither the outbox (the store is down) nor the broker (not connected, or no PUBACK) took are kept
+ * in memory until the outbox can take them. An outage raises a handful (store-unavailable, a device or two);
+ * a bound keeps a fault that raises one per second from growing the heap.
+ */
+const MAX_HELD_ALARMS = 200;
 
 export class Telemetry {
   private client: MqttClient | null = null;
@@ -94,6 +103,8 @@ export class Telemetry {
   private readonly clockWatch = new ClockWatch();
   private timers: NodeJS.Timeout[] = [];
   private fillAlarmArmed = true;
+  /** Alarms owed to the outbox, by id (see MAX_HELD_ALARMS); insertion order is oldest first. */
+  private readonly heldAlarms = new Map<string, GatePayload<'alarms'>>();
   private startedMono = 0;
   private diskFreeBytes: number | undefined;
   private readonly counters = { windowsClosed: 0, alarmsQueued: 0, alarmsDropped: 0, alarmsInvalid: 0 };
@@ -103,7 +114,6 @@ export class Telemetry {
   private signer: PublicationSigner | null = null;
   /** The current MQTT connection of this boot: named in the online status and in the last will set for it. */
   private link = newLink();
-  private alarmsOwed: Array<Parameters<Outbox['addAlarm']>[0]> = [];
 
   constructor(private readonly deps: TelemetryDeps) {
     this.now = deps.clock?.now ?? Date.now;
@@ -260,6 +270,11 @@ export class Telemetry {
     this.deps.store.transaction(() => {
       if (this.windows.closeEarly(this.now()).closed) this.counters.windowsClosed += 1;
     });
+    if (this.heldAlarms.size > 0)
+      this.log.warn(
+        { alarms: this.heldAlarms.size },
+        'stopping with alarms neither the outbox nor the broker took; they are in the local log only',
+      );
     const drained = await this.publisher.flush(this.deps.stopFlushMs ?? 3000);
     if (!drained)
       this.log.warn({ outboxDepth: this.outbox.depth() }, 'stopping with unsent rows; they go out after restart');
@@ -338,7 +353,6 @@ export class Telemetry {
    * and the window stays open in the database meanwhile, so no count is lost.
    */
   tick(): void {
-    this.queueOwedAlarms();
     try {
       const { closed } = this.deps.store.transaction(() => this.windows.closeDue(this.now()));
       if (closed) {
@@ -358,6 +372,7 @@ export class Telemetry {
     } catch {
       // The outbox level is read from the store; it is checked again next tick.
     }
+    this.queueHeldAlarms();
   }
 
   private checkFill(): void {
@@ -370,23 +385,9 @@ export class Telemetry {
   }
 
   private raise(kind: 'clock-jump' | 'outbox-filling', detail: Record<string, number>): void {
-    // Through the bus, so the store logs it and operators see it; our own listener queues it for the IOC.
-    this.deps.bus.emit('alarm.raised', { id: ulid(), kind, lane: null, ts: this.now(), detail });
-  }
-
-  /** Alarms sent directly while the store refused the outbox go into it once it takes writes again. */
-  private queueOwedAlarms(): void {
-    if (this.alarmsOwed.length === 0) return;
-    try {
-      const owed = this.alarmsOwed;
-      this.deps.store.transaction(() => {
-        for (const a of owed) this.outbox.addAlarm(a);
-      });
-      this.alarmsOwed = [];
-      this.publisher.kick();
-    } catch {
-      // Still unavailable: they wait for a later tick.
-    }
+    // Through the one alarm service: it logs the alarm, shows it to operators and announces it on the bus,
+    // where our own listener queues it for the IOC like any other.
+    this.deps.alarms.raise(kind, null, detail);
   }
 
   private queueAlarm(alarm: Alarm): void {
@@ -401,19 +402,13 @@ export class Telemetry {
       outcome = this.deps.store.transaction(() => this.outbox.addAlarm(payload.data));
     } catch (err) {
       // The outbox lives in the store, which cannot take it (store-unavailable is the alarm that most needs
-      // to get out): straight to the broker now, signed like everything the gate publishes, and owed to the
-      // outbox once the store takes writes again, so a broker that is away too still hears of it later. The
-      // collector keeps one row per alarm id, so an alarm that arrives both ways counts once.
+      // to get out): held for the outbox, and sent straight to the broker meanwhile if connected.
       this.log.warn(
         { kind: alarm.kind, err: (err as Error)?.message },
-        'alarm not queued in the outbox; sent directly and owed to the outbox',
+        'alarm not queued in the outbox; held until it can be, and sent directly if connected',
       );
-      const topic = this.topic('alarms');
-      this.client?.publish(topic, this.encode(topic, JSON.stringify(payload.data)), { qos: 1 }, (pubErr) => {
-        if (pubErr) this.log.warn({ kind: alarm.kind, err: pubErr.message }, 'direct alarm publish failed');
-      });
-      if (this.alarmsOwed.length < MAX_ALARMS_OWED) this.alarmsOwed.push(payload.data);
-      else this.counters.alarmsDropped += 1;
+      this.hold(payload.data);
+      this.publishDirectly(payload.data);
       this.counters.alarmsQueued += 1;
       return;
     }
@@ -427,6 +422,52 @@ export class Telemetry {
     }
     this.counters.alarmsQueued += 1;
     this.publisher.kick();
+  }
+
+  private hold(alarm: GatePayload<'alarms'>): void {
+    this.heldAlarms.set(alarm.id, alarm);
+    if (this.heldAlarms.size <= MAX_HELD_ALARMS) return;
+    const [oldestId, oldest] = this.heldAlarms.entries().next().value!;
+    this.heldAlarms.delete(oldestId);
+    this.counters.alarmsDropped += 1;
+    this.log.error({ kind: oldest.kind, alarmId: oldestId }, 'too many alarms held; the oldest is not sent');
+  }
+
+  /**
+   * Signed like everything else the gate publishes. Only while connected: mqtt.js would otherwise keep the
+   * packet in its own memory store as well, and the held copy already covers a link that is down. A PUBACK
+   * settles the alarm; the collector keys alarms by id, so a copy also sent from the outbox later is harmless.
+   */
+  private publishDirectly(alarm: GatePayload<'alarms'>): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const topic = this.topic('alarms');
+    client.publish(topic, this.encode(topic, JSON.stringify(alarm)), { qos: 1 }, (err) => {
+      if (err) this.log.warn({ kind: alarm.kind, err: err.message }, 'direct alarm publish failed; still held');
+      else this.heldAlarms.delete(alarm.id);
+    });
+  }
+
+  /** Moves held alarms into the outbox once the store takes writes again; runs every tick. */
+  private queueHeldAlarms(): void {
+    if (this.heldAlarms.size === 0) return;
+    const queued: string[] = [];
+    try {
+      this.deps.store.transaction(() => {
+        for (const [id, alarm] of this.heldAlarms) {
+          if (this.outbox.addAlarm(alarm) === 'full') break;
+          queued.push(id);
+        }
+      });
+    } catch {
+      // Still down: the transaction rolled back, so every alarm stays held for the next tick.
+      return;
+    }
+    for (const id of queued) this.heldAlarms.delete(id);
+    if (queued.length > 0) {
+      this.log.info({ alarms: queued.length }, 'held alarms queued in the outbox');
+      this.publisher.kick();
+    }
   }
 
   /** The offline status for the current link: what the last will says, and what a graceful stop says. */

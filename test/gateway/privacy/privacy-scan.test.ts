@@ -59,6 +59,7 @@ async function telemetryFeature(
         },
         store: core.store,
         bus: core.bus,
+        alarms: core.alarms,
         logger: core.logger,
         handlers: new Proxy({}, { get: () => () => {} }) as never,
         version: 'scan',
