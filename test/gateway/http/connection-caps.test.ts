@@ -21,13 +21,13 @@ interface Attacker {
  * the bytes and keeps the connection, one that destroyed it answers with a reset, and only then is it closed
  * here. It writes until then.
  */
-function attacker(port: number, localAddress: string): Attacker {
+function attacker(port: number, localAddress: string, request = 'GET /healthz HTTP/1.1\r\nhost: x\r\n'): Attacker {
   const socket = connect({ host: '127.0.0.1', port, localAddress, allowHalfOpen: true });
   const a: Attacker = { socket, text: '', connected: false, closed: false };
   socket.on('error', () => {});
   socket.on('connect', () => {
     a.connected = true;
-    socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n');
+    socket.write(request);
   });
   socket.on('data', (d) => {
     a.text += d.toString('latin1');
@@ -103,6 +103,13 @@ t.test('300 half-sent requests from one source', async (t) => {
     await until(() => attackers.every((a) => a.closed), 30_000, 'every attacker socket closed by the server');
     const timedOut = attackers.filter((a) => /^HTTP\/1\.1 408/.test(a.text));
     t.equal(timedOut.length, 32, 'the 32 accepted ones were answered 408 first');
+  });
+
+  t.test('an idle keep-alive connection is destroyed too, not half-closed', async (t) => {
+    const idle = attacker(port, '127.0.0.3', 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+    t.teardown(() => idle.socket.destroy());
+    await until(() => idle.closed, 30_000, 'the idle keep-alive connection closed by the server');
+    t.match(idle.text, /^HTTP\/1\.1 200/, 'after its answer');
   });
 
   t.test('the source is served again once its sockets are gone', async (t) => {
