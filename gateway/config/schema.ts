@@ -210,6 +210,11 @@ export const HttpConfig = z
       .refine((t) => t.headersMs <= t.requestMs, { message: 'headersMs must not exceed requestMs' }),
     /** Open connections at once; more are dropped on accept. Readers keep one each, consoles a few. */
     maxConnections: z.number().int().min(4).max(65_536).default(256),
+    /**
+     * Open connections at once from one source address; more are destroyed on accept, so one host cannot take
+     * every slot. The last eighth of maxConnections is kept for sources holding fewer than 4.
+     */
+    maxConnectionsPerSource: z.number().int().min(1).max(65_536).default(32),
     liveStreams: z
       .object({
         /** Open /v1/live streams in all: each costs bus listeners and a socket. */

@@ -29,13 +29,30 @@ export function earlyErrorOptions(
       log.warn({ code: err.code, ip: socket.remoteAddress }, 'request refused by the HTTP parser');
       onRefused?.(refusal.error);
       const body = JSON.stringify({ error: refusal.error, message: refusal.message });
-      socket.end(
+      endAndDestroy(
+        socket,
         `HTTP/1.1 ${refusal.status} ${refusal.statusText}\r\n` +
           `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
           `connection: close\r\n\r\n${body}`,
       );
     },
   };
+}
+
+/** How long a refused client gets to take the answer before its socket is destroyed anyway. */
+export const REFUSAL_FLUSH_MS = 1000;
+
+/**
+ * Writes a last answer and then destroys the socket. `end` alone only half-closes it: Node's HTTP server allows
+ * half-open sockets, so a client that never sends its FIN (a slow-loris sender after its 408) would keep the
+ * connection, and its slot under maxConnections, for as long as it likes. A client that does not read the
+ * answer within REFUSAL_FLUSH_MS loses it.
+ */
+export function endAndDestroy(socket: Socket, answer: string, flushMs = REFUSAL_FLUSH_MS): void {
+  const bound = setTimeout(() => socket.destroy(), flushMs);
+  bound.unref();
+  socket.once('close', () => clearTimeout(bound));
+  socket.end(answer, () => socket.destroy());
 }
 
 /** What Node's HTTP server refuses before fastify sees a request, by its error code. */

@@ -1,6 +1,6 @@
 // The gateway's HTTP server: fastify with zod schemas (OpenAPI at /docs), JSON errors without stack traces,
 // and bounds on everything a sender controls: body size per route (small unless a route raises it), JSON
-// nesting depth, time to send headers and body, idle and keep-alive time, and the number of open connections.
+// nesting depth, time to send headers and body, idle and keep-alive time, and the number of open connections, in all and per source address.
 // One plugin per resource is registered by the composition root.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -8,12 +8,16 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fas
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { HttpConfig } from '../config/schema.js';
+import { capConnectionsPerSource } from './connection-caps.js';
 import { installJsonBodyParser } from './json-body.js';
 import { earlyErrorOptions, installJsonErrors } from './json-errors.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
-export type HttpLimits = Pick<HttpConfig, 'smallBodyLimitBytes' | 'jsonMaxDepth' | 'timeouts' | 'maxConnections'>;
+export type HttpLimits = Pick<
+  HttpConfig,
+  'smallBodyLimitBytes' | 'jsonMaxDepth' | 'timeouts' | 'maxConnections' | 'maxConnectionsPerSource'
+>;
 
 export interface HttpServerOptions {
   limits: HttpLimits;
@@ -53,6 +57,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     routerOptions: { maxParamLength: 200 },
   });
   app.server.maxConnections = limits.maxConnections;
+  capConnectionsPerSource(app.server, {
+    perSource: limits.maxConnectionsPerSource,
+    maxConnections: limits.maxConnections,
+    log,
+    onRefused: opts.onRefused,
+  });
   let dropped = 0;
   let lastDropLog = Number.NEGATIVE_INFINITY;
   app.server.on('drop', (data) => {
