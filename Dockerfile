@@ -10,6 +10,8 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
 COPY gateway ./gateway
+# gate06 face eval / face bench read their tooling from here; the daemon never imports it.
+COPY face-eval ./face-eval
 COPY drivers ./drivers
 COPY collector ./collector
 COPY sim ./sim

@@ -2,12 +2,12 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadDataset } from '../gateway/face/dataset.js';
-import { analyseDataset, rocCurve, summarise } from '../gateway/face/evaluate.js';
+import { loadDataset } from '../face-eval/dataset.js';
+import { analyseDataset, rocCurve, summarise } from '../face-eval/evaluate.js';
+import { rocSvg } from '../face-eval/roc-plot.js';
+import { ratesAt } from '../face-eval/verification-metrics.js';
 import { FacePipeline } from '../gateway/face/pipeline.js';
-import { rocSvg } from '../gateway/face/roc-plot.js';
 import { loadThresholds } from '../gateway/face/thresholds.js';
-import { ratesAt } from '../gateway/face/verification-metrics.js';
 import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
 
 const HELP = `gate06 face <command> [options]

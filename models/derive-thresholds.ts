@@ -14,15 +14,15 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadDataset } from '../gateway/face/dataset.js';
-import { analyseDataset, type ImageOutcome, scoresOf } from '../gateway/face/evaluate.js';
-import { FacePipeline } from '../gateway/face/pipeline.js';
+import { loadDataset } from '../face-eval/dataset.js';
+import { analyseDataset, type ImageOutcome, scoresOf } from '../face-eval/evaluate.js';
 import {
   conservativeThresholdAtFmr,
   ratesAt,
   sortedDescending,
   thresholdAtFmr,
-} from '../gateway/face/verification-metrics.js';
+} from '../face-eval/verification-metrics.js';
+import { FacePipeline } from '../gateway/face/pipeline.js';
 import { DEFAULT_CACHE_DIR, loadManifest, MODELS_DIR } from './fetch-models.js';
 
 const TARGETS = [

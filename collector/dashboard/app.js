@@ -1,25 +1,64 @@
+// @ts-check
 // IOC dashboard. Plain ES module, no framework, no CDN, nothing inline (CSP script-src 'self').
 // The API token is typed once and kept in sessionStorage: it lives as long as the tab, never in a URL or cookie.
 import { alarmInWords } from './words.js';
 
+/**
+ * The IOC API's answers as the dashboard reads them (collector/http/routes.ts writes them).
+ * @typedef {{ sites: Array<{ id: string, name?: string | null }> }} SitesAnswer
+ * @typedef {{ start: number, in: number, out: number, denied: number }} CountBucket
+ * @typedef {{ buckets: CountBucket[] }} CountsAnswer
+ * @typedef {{ zone: string, occupancy: number }} ZoneOccupancy
+ * @typedef {{ sites: Array<{ site: string, kind: string, occupancy: number, resetAt: string, zones: ZoneOccupancy[] }> }} OccupancyAnswer
+ * @typedef {{ site: string, gate: string, online: boolean, offlineReason?: string | null, lastSeen?: number | null, outboxDepth?: number | null, outboxCapacity?: number | null }} GateState
+ * @typedef {{ gates: GateState[] }} GatesAnswer
+ * @typedef {{ ts: number, site: string, gate: string, lane?: string | null, kind: string }} AlarmRow
+ * @typedef {{ alarms: AlarmRow[] }} AlarmsAnswer
+ */
+
+/**
+ * A table cell: plain text (a missing value shows as a dash) or text with a class and the code behind it.
+ * @typedef {string | number | null | undefined | { text: string, cls?: string, code?: string }} Cell
+ */
+
+/** An API refusal of the token, told apart from other failures without reading the message. */
+class Unauthorized extends Error {}
+
 (() => {
   const TOKEN_KEY = 'gate06.iocToken';
   const REFRESH_MS = 5000;
-  const $ = (id) => document.getElementById(id);
+  /**
+   * The page's element with this id; the page is ours, so a missing one is a bug in the page and fails loudly.
+   * @template {HTMLElement} [E=HTMLElement]
+   * @param {string} id
+   * @returns {E}
+   */
+  const $ = (id) => {
+    const node = document.getElementById(id);
+    if (!node) throw new Error(`the dashboard page has no #${id}`);
+    return /** @type {E} */ (node);
+  };
   const SVG = 'http://www.w3.org/2000/svg';
-  let timer = null;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let timer;
 
+  /** @param {number | null | undefined} ms */
   const fmtTime = (ms) => (ms ? new Date(ms).toLocaleTimeString('vi-VN', { hour12: false }) : '—');
   const token = () => sessionStorage.getItem(TOKEN_KEY);
 
+  /**
+   * @param {string} path
+   * @returns {Promise<any>}
+   */
   async function api(path) {
     const res = await fetch(path, { headers: { authorization: `Bearer ${token()}` } });
-    if (res.status === 401) throw Object.assign(new Error('unauthorized'), { unauthorized: true });
+    if (res.status === 401) throw new Unauthorized('unauthorized');
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
     return res.json();
   }
 
   // Every value from the API goes in through textContent: alarm details and ids are never parsed as HTML.
+  /** @param {Cell[]} cells */
   function row(cells) {
     const tr = document.createElement('tr');
     for (const c of cells) {
@@ -37,11 +76,21 @@ import { alarmInWords } from './words.js';
     }
     return tr;
   }
+  /**
+   * @param {string} tableId
+   * @param {HTMLTableRowElement[]} rows
+   * @param {string} emptyText
+   */
   function fill(tableId, rows, emptyText) {
-    const body = $(tableId).querySelector('tbody');
+    const body = /** @type {HTMLTableSectionElement} */ ($(tableId).querySelector('tbody'));
     body.replaceChildren(...(rows.length ? rows : [row([emptyText])]));
   }
 
+  /**
+   * @param {CountBucket[]} buckets
+   * @param {number} from
+   * @param {number} to
+   */
   function drawChart(buckets, from, to) {
     const w = 900,
       h = 220,
@@ -55,15 +104,20 @@ import { alarmInWords } from './words.js';
     const barW = Math.max(1, slotW / 3 - 1);
     const axis = document.createElementNS(SVG, 'line');
     axis.setAttribute('class', 'axis');
-    axis.setAttribute('x1', pad);
-    axis.setAttribute('x2', w - pad);
-    axis.setAttribute('y1', h - pad);
-    axis.setAttribute('y2', h - pad);
+    axis.setAttribute('x1', String(pad));
+    axis.setAttribute('x2', String(w - pad));
+    axis.setAttribute('y1', String(h - pad));
+    axis.setAttribute('y2', String(h - pad));
     svg.append(axis);
+    /**
+     * @param {number} x
+     * @param {number} y
+     * @param {string} text
+     */
     const label = (x, y, text) => {
       const t = document.createElementNS(SVG, 'text');
-      t.setAttribute('x', x);
-      t.setAttribute('y', y);
+      t.setAttribute('x', String(x));
+      t.setAttribute('y', String(y));
       t.textContent = text;
       svg.append(t);
     };
@@ -73,11 +127,13 @@ import { alarmInWords } from './words.js';
     for (const b of buckets) {
       const slot = Math.floor((b.start - from) / 60000);
       if (slot < 0 || slot >= slots) continue;
-      [
+      /** @type {Array<[string, number]>} */
+      const bars = [
         ['in', b.in],
         ['out', b.out],
         ['denied', b.denied],
-      ].forEach(([kind, v], k) => {
+      ];
+      bars.forEach(([kind, v], k) => {
         const bh = ((h - pad * 2) * v) / max;
         const r = document.createElementNS(SVG, 'rect');
         r.setAttribute('class', `bar-${kind}`);
@@ -97,11 +153,14 @@ import { alarmInWords } from './words.js';
 
   async function refresh() {
     try {
-      const site = $('site').value;
+      /** @type {HTMLSelectElement} */
+      const select = $('site');
+      const site = select.value;
       const to = Math.ceil(Date.now() / 60000) * 60000;
       const from = to - 60 * 60000;
       const q = new URLSearchParams({ bucket: 'minute', from: String(from), to: String(to) });
       if (site) q.set('site', site);
+      /** @type {[SitesAnswer, CountsAnswer, OccupancyAnswer, GatesAnswer, AlarmsAnswer]} */
       const [sites, counts, occ, gates, alarms] = await Promise.all([
         api('/v1/sites'),
         api(`/v1/counts?${q}`),
@@ -109,7 +168,6 @@ import { alarmInWords } from './words.js';
         api('/v1/gates'),
         api('/v1/alarms?limit=20'),
       ]);
-      const select = $('site');
       const known = new Set([...select.options].map((o) => o.value));
       for (const s of sites.sites) {
         if (known.has(s.id)) continue;
@@ -157,11 +215,12 @@ import { alarmInWords } from './words.js';
       );
       $('status').textContent = `Cập nhật / Updated ${fmtTime(Date.now())}`;
     } catch (err) {
-      if (err.unauthorized) return showLogin('Mã không hợp lệ / Wrong token');
-      $('status').textContent = `Lỗi / Error: ${err.message}`;
+      if (err instanceof Unauthorized) return showLogin('Mã không hợp lệ / Wrong token');
+      $('status').textContent = `Lỗi / Error: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
 
+  /** @param {string} [message] */
   function showLogin(message) {
     clearInterval(timer);
     sessionStorage.removeItem(TOKEN_KEY);
@@ -181,8 +240,10 @@ import { alarmInWords } from './words.js';
 
   $('login-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
-    $('token').value = '';
+    /** @type {HTMLInputElement} */
+    const input = $('token');
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    input.value = '';
     showBoard();
   });
   $('logout').addEventListener('click', () => showLogin());

@@ -1,3 +1,4 @@
+// @ts-check
 // Alarm kinds in words for the IOC's operators, Vietnamese first then English, with the code kept for support.
 // The dashboard is served by the collector, apart from any gate, so it keeps its own table (the gate console's
 // is gateway/console/public/words.js); test/gateway/console/words.test.ts fails when a kind is missing here.
@@ -22,8 +23,12 @@ export const ALARM_WORDS = {
   },
 };
 
-/** "Báo cháy · Fire alarm"; a kind from a newer gate that this table lacks stays as its code. */
+/**
+ * "Báo cháy · Fire alarm"; a kind from a newer gate that this table lacks stays as its code.
+ * @param {string | null | undefined} kind
+ */
 export function alarmInWords(kind) {
-  const w = kind && Object.hasOwn(ALARM_WORDS, kind) ? ALARM_WORDS[kind] : undefined;
+  const table = /** @type {Readonly<Record<string, { vi: string, en: string }>>} */ (ALARM_WORDS);
+  const w = kind && Object.hasOwn(table, kind) ? table[kind] : undefined;
   return w ? `${w.vi} · ${w.en}` : (kind ?? '');
 }

@@ -24,6 +24,8 @@ export interface ConsoleOptions {
 }
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
+/** What a browser loads from public/: the page, its stylesheet and its ES modules (not `*.d.ts`). */
+const BROWSER_FILE = /^\/?[a-z0-9-]+\.(html|css|js)$/;
 
 /** For GatewayOptions.http: `http: [consolePlugin()]`. */
 export function consolePlugin(opts: ConsoleOptions = {}): (app: FastifyInstance, core: GatewayCore) => Promise<void> {
@@ -81,6 +83,8 @@ export async function registerConsole(
       prefix: '/console/',
       decorateReply: false,
       index: ['index.html'],
+      // The page, its style and its ES modules; type declarations beside them are for the type check only.
+      allowedPath: (pathName) => BROWSER_FILE.test(pathName) || pathName === '/' || pathName === '',
       cacheControl: true,
       maxAge: 0,
     });

@@ -1,26 +1,49 @@
+// @ts-check
 // One event as a security officer reads it: every fact the store wrote, labelled in words, codes in words with
 // the code beside them, and the events it caused or was caused by. A fact this page does not know yet (a newer
 // gateway's) still shows, under its own key: nothing in the log is hidden from the person reading it.
 import { alarmInWords, el, reasonInWords } from './dom.js';
 import { formatDateTime, hasLabel, t } from './i18n.js';
 
-/** A value with a label of its own (`v.pa.ok`), else the value as written. */
+/**
+ * @typedef {import('./api-types.js').EventDetail} EventDetail
+ * @typedef {import('./api-types.js').LogEvent} LogEvent
+ * @typedef {import('./dom.js').Child} Child
+ * @typedef {(value: unknown) => Child} FactFormat
+ * @typedef {(id: string) => void} OpenEvent
+ */
+
+/**
+ * A value with a label of its own (`v.pa.ok`), else the value as written.
+ * @param {string} group
+ * @returns {FactFormat}
+ */
 const enumValue = (group) => (v) => (hasLabel(`v.${group}.${v}`) ? t(`v.${group}.${v}`) : String(v));
+/** @type {FactFormat} */
 const yesNo = (v) => t(v ? 'yes' : 'no');
+/** @type {FactFormat} */
 const onOff = (v) => t(v ? 'on' : 'off');
+/** @type {FactFormat} */
 const score = (v) => (typeof v === 'number' ? v.toFixed(3) : String(v));
+/** @type {FactFormat} */
 const direction = (v) => (hasLabel(`dir.${v}`) ? t(`dir.${v}`) : String(v));
+/** @type {(v: unknown) => string} */
 const credentialOrVia = (v) =>
   hasLabel(`cred.${v}`) ? t(`cred.${v}`) : hasLabel(`v.via.${v}`) ? t(`v.via.${v}`) : String(v);
+/** @type {FactFormat} */
 const credentialList = (v) => String(v).split(',').map(credentialOrVia).join(', ');
+/** @type {FactFormat} */
 const reasonValue = (v) => reasonInWords(String(v), { withCode: true });
+/** @type {FactFormat} */
 const alarmValue = (v) => alarmInWords(String(v), { withCode: true });
+/** @type {FactFormat} */
 const mono = (v) => el('code', {}, String(v));
 
 /**
  * The facts the gateway writes (decision service, chip and face checks, lane controller, alarms, console
  * routes), in the order an officer reads them: what was shown, what the checks found, who acted and why.
  * Each is [key, label key, how the value reads].
+ * @type {Array<[string, string, FactFormat?]>}
  */
 const FACTS = [
   // ticket
@@ -73,21 +96,38 @@ const FACTS = [
   ['hashAlgorithm', 'fact.hashAlgorithm'],
   ['detail', 'fact.detail'],
 ];
-/** Facts naming another event: shown as a link to that event's detail. */
+/**
+ * Facts naming another event: shown as a link to that event's detail.
+ * @type {Array<[string, string]>}
+ */
 const EVENT_LINKS = [
   ['eventId', 'fact.eventId'],
   ['passageId', 'fact.passageId'],
 ];
 const KNOWN = new Set([...FACTS.map(([k]) => k), ...EVENT_LINKS.map(([k]) => k)]);
 
+/**
+ * @param {string} label
+ * @param {Child} value
+ * @param {string} key
+ */
 const row = (label, value, key) => [el('dt', {}, label), el('dd', { dataset: { fact: key } }, value)];
+/** @type {(v: unknown) => string} */
 const plain = (v) => (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
 
+/**
+ * @param {string} id
+ * @param {OpenEvent} onOpen
+ */
 function eventLink(id, onOpen) {
   return el('button', { type: 'button', class: 'link', dataset: { eventId: id }, onclick: () => onOpen(id) }, id);
 }
 
-/** An event in the list of related ones: what it was, when, and a way to open it. */
+/**
+ * An event in the list of related ones: what it was, when, and a way to open it.
+ * @param {LogEvent} r
+ * @param {OpenEvent} onOpen
+ */
 function relatedItem(r, onOpen) {
   const what = r.type === 'alarm' && r.facts?.kind ? alarmInWords(String(r.facts.kind)) : null;
   return el(
@@ -104,7 +144,12 @@ function relatedItem(r, onOpen) {
   );
 }
 
-/** The detail panel's children for GET /v1/security/events/:id's answer; `onOpen(id)` opens another event. */
+/**
+ * The detail panel's children for GET /v1/security/events/:id's answer; `onOpen(id)` opens another event.
+ * @param {EventDetail} d
+ * @param {{ onOpen: OpenEvent }} options
+ * @returns {HTMLElement[]}
+ */
 export function renderEventDetail(d, { onOpen }) {
   const e = d.event;
   const facts = e.facts ?? {};
@@ -128,7 +173,7 @@ export function renderEventDetail(d, { onOpen }) {
 
   // An alarm's acknowledgement is its own event pointing back at it: who acknowledged, and when.
   for (const ack of d.related.filter((r) => r.facts?.action === 'alarm-acknowledged'))
-    rows.push(row(t('detail.acked'), `${ack.facts.by ?? ''} · ${formatDateTime(ack.ts)}`, 'acknowledged'));
+    rows.push(row(t('detail.acked'), `${ack.facts?.by ?? ''} · ${formatDateTime(ack.ts)}`, 'acknowledged'));
 
   if (e.latencyMs !== null && e.latencyMs !== undefined)
     rows.push(row(t('detail.latency'), `${e.latencyMs.toFixed(1)} ms`, 'latency'));
@@ -162,6 +207,7 @@ export function renderEventDetail(d, { onOpen }) {
   ].filter((n) => n !== null);
 }
 
+/** @param {EventDetail['personal']} p */
 function personalPart(p) {
   if (p.state !== 'shown') return el('p', { class: 'muted small' }, t(`personal.${p.state}`));
   return el(

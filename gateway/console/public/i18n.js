@@ -1,6 +1,8 @@
+// @ts-check
 // Labels in Vietnamese (default: the operators' language) and English, for the page's own text and the
 // values of event facts. Reason codes and alarm kinds are read in words.js, always Vietnamese first then
 // English, with the code kept beside them for support.
+/** @type {{ vi: Record<string, string>, en: Record<string, string> }} */
 export const LABELS = {
   vi: {
     'tab.lanes': 'Làn',
@@ -374,6 +376,7 @@ export const LABELS = {
   },
 };
 
+/** @type {'vi' | 'en'} */
 let lang = (() => {
   try {
     return localStorage.getItem('gate06.lang') === 'en' ? 'en' : 'vi';
@@ -384,6 +387,7 @@ let lang = (() => {
 
 export const currentLang = () => lang;
 
+/** @param {string} next vi or en; anything else reads as vi */
 export function setLang(next) {
   lang = next === 'en' ? 'en' : 'vi';
   try {
@@ -395,18 +399,32 @@ export function setLang(next) {
   applyLabels(document);
 }
 
-/** Whether a label exists: fact values without one (a ticket kind, a device name) are shown as they are. */
+/**
+ * Whether a label exists: fact values without one (a ticket kind, a device name) are shown as they are.
+ * @param {string} key
+ */
 export const hasLabel = (key) => Object.hasOwn(LABELS.vi, key);
 
+/**
+ * The label in the chosen language (Vietnamese when English lacks it, the key when both do), `{name}` filled in.
+ * @param {string} key
+ * @param {Record<string, string | number>} [vars]
+ */
 export function t(key, vars = {}) {
   const text = LABELS[lang][key] ?? LABELS.vi[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+  return text.replace(/\{(\w+)\}/g, (_, /** @type {string} */ k) => String(vars[k] ?? ''));
 }
 
-/** Wall time in the operator's language; the event's own ms stays in the log for exact comparisons. */
+/**
+ * Wall time in the operator's language; the event's own ms stays in the log for exact comparisons.
+ * @param {number} ts
+ */
 export const formatTime = (ts) => new Date(ts).toLocaleTimeString(lang === 'vi' ? 'vi-VN' : 'en-GB', { hour12: false });
+/** @param {number} ts */
 export const formatDateTime = (ts) => new Date(ts).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { hour12: false });
 
+/** @param {ParentNode} root */
 export function applyLabels(root) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n]'))
+    el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n ?? '');
 }

@@ -6,8 +6,8 @@
 // An image counts as failed only when no face is found or it cannot be decoded; pairs that
 // involve a failed image are left out and the failures are reported.
 import { readFile } from 'node:fs/promises';
+import type { FacePipeline } from '../gateway/face/pipeline.js';
 import type { DatasetImage } from './dataset.js';
-import type { FacePipeline } from './pipeline.js';
 import {
   equalErrorRate,
   pairScores,

@@ -7,7 +7,7 @@ import {
   sortedDescending,
   thresholdAtFmr,
   wilsonUpper,
-} from '../../../gateway/face/verification-metrics.js';
+} from '../../face-eval/verification-metrics.js';
 
 t.test('perfectly separated scores have EER 0 and FNMR 0 at the FMR threshold', async (t) => {
   const genuineDesc = sortedDescending([0.9, 0.8, 0.7]);
