@@ -168,6 +168,7 @@ function telemetryFeature(core: GatewayCore, watchlist: Watchlist | undefined): 
     version: VERSION,
     resolveSecret,
     handlers: iocCommandHandlers(core, watchlist),
+    owe: (what, run) => core.storeWatch.writeOrOwe(what, run),
   });
   const gauges = new Gauge({
     name: 'gate06_telemetry',

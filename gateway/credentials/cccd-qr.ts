@@ -15,7 +15,17 @@ export interface CccdQr {
   identity: Identity;
   oldIdPresent: boolean;
   issuedOn: string; // YYYY-MM-DD
+  /** From the 8th field some layouts add, when it holds a date (YYYY-MM-DD). */
+  expiresOn?: string;
+  /**
+   * The card's printed expiry is before today. Reported, not refused here, as the chip verifier reports it:
+   * site policy (policy.expiredDocument) decides, so both kinds of the same card get the same answer.
+   */
+  documentExpired: boolean;
 }
+
+/** Real addresses run to ~150 characters (house, hamlet, ward, district, province); 200 leaves room. */
+export const MAX_ADDRESS_LENGTH = 200;
 
 /** DDMMYYYY → YYYY-MM-DD when it is a real calendar date. */
 export function parseDdMmYyyy(s: string): string | null {
@@ -41,19 +51,52 @@ export function idAgreesWith(id: string, birthDate: string, sex: 'M' | 'F'): boo
 }
 
 /**
- * A holder's name as printed: letters and combining marks (Vietnamese diacritics, in NFC mostly precomposed),
- * single ASCII spaces, and the apostrophe, hyphen and dot of some transliterated names. Nothing invisible:
- * control and format characters (U+200B zero-width space, U+202E and the other bidi controls, U+FEFF) and
- * other default-ignorable code points (U+3164 Hangul filler is a "letter") let a QR show one name and log
- * another, or none at all (issue #11, finding 9). At least one visible letter.
+ * At most this many combining marks on one letter once decomposed (NFD): Vietnamese needs two (ệ = e +
+ * circumflex + dot below); a third leaves room for an ethnic-minority spelling. Dozens stacked on one letter
+ * ("zalgo" text, 90 in the review) draw over the neighbouring lines of a console or a receipt.
+ */
+export const MAX_MARKS_PER_LETTER = 3;
+
+/**
+ * A holder's name as printed: Latin-script letters with their combining marks (Vietnamese names, those of
+ * ethnic minorities included, are written in Latin script with diacritics), single ASCII spaces, and the
+ * apostrophe, hyphen and dot of some transliterated names. A Cyrillic у or а among Latin letters looks the
+ * same and is another name to every comparison (issue #11 review, finding 9), so other scripts are refused.
+ * Nothing invisible: control and format characters (U+200B zero-width space, U+202E and the other bidi
+ * controls, U+FEFF) and other default-ignorable code points (U+3164 Hangul filler is a "letter") let a QR
+ * show one name and log another, or none at all (issue #11, finding 9). At least one visible letter.
  */
 export function isPrintedName(name: string): boolean {
+  if (name.length === 0 || name.length > 100) return false;
+  if (/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(name)) return false;
+  let letters = 0;
+  let marksOnLetter: number | null = null; // null: not after a letter, so a mark here has nothing to sit on
+  for (const c of name.normalize('NFD')) {
+    if (/\p{L}/u.test(c)) {
+      if (!/\p{Script=Latin}/u.test(c)) return false;
+      letters += 1;
+      marksOnLetter = 0;
+    } else if (/\p{M}/u.test(c)) {
+      // Combining diacritics belong to no script of their own (Inherited); a Devanagari vowel sign does.
+      if (marksOnLetter === null || !/\p{Script=Inherited}/u.test(c)) return false;
+      marksOnLetter += 1;
+      if (marksOnLetter > MAX_MARKS_PER_LETTER) return false;
+    } else if (c === ' ' || c === "'" || c === '-' || c === '.') {
+      marksOnLetter = null;
+    } else return false;
+  }
+  return letters > 0;
+}
+
+/**
+ * The address as printed: free text, but nothing that changes how the rest is shown or stored: no control
+ * characters (NUL, ESC, CR/LF), no format characters (bidi overrides, zero-width), no line or paragraph
+ * separators, and no longer than a real address (issue #11 review, finding 9: 900 characters with an RLO
+ * passed). It is never logged; it reaches the console and exports, where these would do their harm.
+ */
+export function isPrintedAddress(address: string): boolean {
   return (
-    name.length > 0 &&
-    name.length <= 100 &&
-    /^[\p{L}\p{M}' .-]+$/u.test(name) &&
-    !/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/u.test(name) &&
-    /\p{L}/u.test(name)
+    address.length <= MAX_ADDRESS_LENGTH && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u.test(address)
   );
 }
 
@@ -67,7 +110,7 @@ export function parseCccdQr(text: string, now: number): Result<CccdQr> {
   // accepted when its 8th field is empty, a real date or the no-expiry wording, and nothing else: extra
   // free-form fields are where forged text hides. Fewer than 7 is a different or broken layout.
   if (fields.length !== 7 && fields.length !== 8) return fail('qr.malformed', `${fields.length} fields, expected 7`);
-  const [id, oldId, name, dob, sexText, , issued, expiry] = fields as [
+  const [id, oldId, name, dob, sexText, address, issued, expiry] = fields as [
     string,
     string,
     string,
@@ -83,15 +126,19 @@ export function parseCccdQr(text: string, now: number): Result<CccdQr> {
   // Only ASCII spaces are trimmed: anything else around the name is a reason to refuse, not to tidy up.
   const trimmedName = name.replace(/^ +| +$/g, '');
   if (!isPrintedName(trimmedName)) return fail('qr.bad-name');
+  if (!isPrintedAddress(address))
+    return fail('qr.malformed', 'address field is too long or holds control or format characters');
   const birthDate = parseDdMmYyyy(dob);
   const issuedOn = parseDdMmYyyy(issued);
   const today = new Date(now).toISOString().slice(0, 10);
   if (!birthDate || birthDate > today) return fail('qr.bad-date', 'date of birth');
   if (!issuedOn || issuedOn > today || issuedOn < birthDate) return fail('qr.bad-date', 'date of issue');
+  let expiresOn: string | undefined;
   if (expiry !== undefined && expiry !== '' && expiry !== NO_EXPIRY) {
-    const expiresOn = parseDdMmYyyy(expiry);
-    if (!expiresOn) return fail('qr.malformed', '8th field is neither empty nor an expiry date');
-    if (expiresOn < issuedOn) return fail('qr.bad-date', 'expiry before the date of issue');
+    const parsed = parseDdMmYyyy(expiry);
+    if (!parsed) return fail('qr.malformed', '8th field is neither empty nor an expiry date');
+    if (parsed < issuedOn) return fail('qr.bad-date', 'expiry before the date of issue');
+    expiresOn = parsed;
   }
   const sex = sexText === 'Nam' ? 'M' : sexText === 'Nữ' ? 'F' : null;
   if (!sex) return fail('qr.bad-sex');
@@ -100,6 +147,9 @@ export function parseCccdQr(text: string, now: number): Result<CccdQr> {
     identity: { idNumber: id, verified: false, nationality: 'VNM', birthDate, sex, name: trimmedName },
     oldIdPresent: oldId !== '',
     issuedOn,
+    ...(expiresOn ? { expiresOn } : {}),
+    // Valid through its expiry day, as the chip's MRZ date is read (gateway/credentials/chip.ts).
+    documentExpired: expiresOn !== undefined && expiresOn < today,
   });
 }
 

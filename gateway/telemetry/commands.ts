@@ -2,7 +2,7 @@
 //
 // A command runs at most once and never late: it needs an `id` and an `expiresAt`; an expired one does
 // nothing; a repeated id does nothing (ids are remembered in SQLite until their expiry, so a restart does not
-// forget them); retained messages are ignored, because the broker replays those on every subscribe and a
+// forget them, and in memory for the life of the process, so a deleted database does not either); retained messages are ignored, because the broker replays those on every subscribe and a
 // reconnect must never replay anything (field incident: an old face match re-sent after a reconnect opened a
 // door). The id is recorded before the handler runs: a crash mid-handler does not run it again.
 //
@@ -13,12 +13,20 @@
 // resend and watchlist included (an unsigned resend {since:0} made a gate republish all it kept).
 // A gate with no signer configured takes no commands at all (cmd.no-signer); only an explicit
 // mqtt.insecureUnsignedCommands makes it obey plain JSON.
+//
+// A command whose id cannot be recorded (the event log is locked, full, gone) is refused as
+// cmd.store-unavailable and its id forgotten, so the IOC can send it again once the store is back (issue #11
+// review, finding 7: it used to be dropped with a log line only). The one exception is free passage OFF,
+// the safe direction: it is carried out, and the id's record is owed to the store watch's backlog.
 
 import { performance } from 'node:perf_hooks';
 import type { Database } from 'better-sqlite3';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
+import { classifyStoreError } from '../store/store-errors.js';
 import { CommandBudget } from './command-budget.js';
+import { RefusalLogSampler } from './refusal-log-sampler.js';
+import { SeenCommandIds } from './seen-command-ids.js';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from './topics.js';
 
 export type CommandVerb = CommandTopic extends `cmd/${infer V}` ? V : never;
@@ -38,6 +46,7 @@ export type CommandRejection =
   | 'cmd.expired'
   | 'cmd.expiry-too-far'
   | 'cmd.repeated'
+  | 'cmd.store-unavailable'
   | 'cmd.rate-limited'
   | 'cmd.refused'
   | 'cmd.handler-failed';
@@ -85,6 +94,16 @@ export interface CommandInboxOptions {
   rateLimits: CommandRateLimits;
   /** Hears each command refused, by its fixed reason code. */
   onRefused?: (reason: CommandRejection) => void;
+  /**
+   * Runs the id table's reads and writes (the event store's transaction, which fails fast during a known
+   * outage and reports a new one to the store watch). Default: directly on `db`.
+   */
+  transaction?: <T>(fn: () => T) => T;
+  /**
+   * Owes the log a write until the store is back (StoreWatch.writeOrOwe). Without it a free passage OFF
+   * whose id cannot be recorded is refused like any other command.
+   */
+  owe?: (what: string, run: () => void) => void;
 }
 
 type Decoded = { ok: true; json: string } | { ok: false; reason: CommandRejection };
@@ -103,6 +122,7 @@ export class CommandInbox {
     'cmd.expired': 0,
     'cmd.expiry-too-far': 0,
     'cmd.repeated': 0,
+    'cmd.store-unavailable': 0,
     'cmd.rate-limited': 0,
     'cmd.refused': 0,
     'cmd.handler-failed': 0,
@@ -110,11 +130,16 @@ export class CommandInbox {
   private readonly now: () => number;
   private readonly keys: ReturnType<typeof createLocalJWKSet> | null;
   private readonly budgets: Record<CommandVerb, CommandBudget>;
+  private readonly seen = new SeenCommandIds();
+  private readonly refusalLog: RefusalLogSampler<CommandRejection>;
+  private readonly inTransaction: <T>(fn: () => T) => T;
 
   constructor(private readonly opts: CommandInboxOptions) {
     this.now = opts.now ?? Date.now;
     this.keys = opts.signing.mode === 'signed' ? createLocalJWKSet(opts.signing.jwks) : null;
     const mono = opts.mono ?? (() => performance.now());
+    this.refusalLog = new RefusalLogSampler(mono);
+    this.inTransaction = opts.transaction ?? ((fn) => fn());
     this.budgets = {
       'free-passage': new CommandBudget(opts.rateLimits['free-passage'], mono),
       resend: new CommandBudget(opts.rateLimits.resend, mono),
@@ -127,11 +152,19 @@ export class CommandInbox {
     return this.opts.signing.mode;
   }
 
+  /** Creates the id table; after a re-open (a new, empty file) also writes back the ids still remembered. */
   init(): void {
-    this.opts.db.exec(`
+    const db = this.opts.db;
+    db.exec(`
       CREATE TABLE IF NOT EXISTS tel_cmd_seen (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS tel_cmd_seen_expiry ON tel_cmd_seen (expires_at);
     `);
+    const remembered = this.seen.current(this.now());
+    if (remembered.length === 0) return;
+    const insert = db.prepare('INSERT OR IGNORE INTO tel_cmd_seen (id, expires_at) VALUES (?, ?)');
+    db.transaction(() => {
+      for (const [id, expiresAt] of remembered) insert.run(id, expiresAt);
+    })();
   }
 
   /** The subscription this inbox serves. */
@@ -141,7 +174,15 @@ export class CommandInbox {
 
   /** Handles one inbound message; never throws. */
   async receive(topic: string, body: Buffer, retained: boolean): Promise<CommandOutcome> {
-    const outcome = await this.evaluate(topic, body, retained);
+    let outcome: CommandOutcome;
+    try {
+      outcome = await this.evaluate(topic, body, retained);
+    } catch (err) {
+      // Only the id table can throw in evaluate (the handler's errors are caught there); a store fault that
+      // was not classified above, or a bug: refused, never run, never thrown at the MQTT client.
+      this.opts.logger.error({ err: (err as Error)?.message }, 'command not evaluated');
+      outcome = { ok: false, reason: classifyStoreError(err) ? 'cmd.store-unavailable' : 'cmd.handler-failed' };
+    }
     this.counts[outcome.ok ? 'accepted' : outcome.reason] += 1;
     // Log the verdict and the id only: a command body may hold a watchlist.
     // The topic's last level too: a probe on cmd/open-door should show what it tried (bounded, it is outside input).
@@ -153,7 +194,12 @@ export class CommandInbox {
     };
     if (outcome.ok) this.opts.logger.info(log, 'command accepted');
     else {
-      this.opts.logger.warn(log, 'command ignored');
+      const sampled = this.refusalLog.next(outcome.reason);
+      if (sampled.log)
+        this.opts.logger.warn(
+          sampled.notLogged > 0 ? { ...log, notLoggedSinceLast: sampled.notLogged } : log,
+          'command ignored',
+        );
       // A handler that failed is our fault, not the sender's: not counted as refused input.
       if (outcome.reason !== 'cmd.handler-failed') this.opts.onRefused?.(outcome.reason);
     }
@@ -192,14 +238,33 @@ export class CommandInbox {
     const now = this.now();
     if (cmd.expiresAt <= now) return { ok: false, reason: 'cmd.expired', verb, id: cmd.id };
     if (cmd.expiresAt > now + MAX_COMMAND_TTL_MS) return { ok: false, reason: 'cmd.expiry-too-far', verb, id: cmd.id };
-    if (this.known(cmd.id, now)) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
+    if (this.seen.has(cmd.id, now)) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
+    // Turning free passage off (towards locked) is the one command worth carrying out unrecorded.
+    const safeDirection = verb === 'free-passage' && (cmd as Command<'free-passage'>).on === false;
+    let recorded = this.storeTry(() => this.known(cmd.id, now));
+    if (recorded.ok && recorded.value) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
+    if (!recorded.ok && !(safeDirection && this.opts.owe))
+      return { ok: false, reason: 'cmd.store-unavailable', verb, id: cmd.id };
     // The budget is spent only here, by a command that is signed, valid, current and new. Were it checked
     // before the signature, a flood of unsigned or forged messages from anyone on the broker would use up the
     // honest IOC's budget and lock it out; before the id check, one captured signed command replayed in a loop
     // would. A rate-limited id is not remembered, so the IOC may send the same command again later.
     if (!this.budgets[verb].take()) return { ok: false, reason: 'cmd.rate-limited', verb, id: cmd.id };
     // No await since known(): nothing else ran in between, so the insert cannot find the id there.
-    if (!this.remember(cmd.id, cmd.expiresAt)) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
+    if (recorded.ok) {
+      recorded = this.storeTry(() => this.remember(cmd.id, cmd.expiresAt));
+      if (recorded.ok && !recorded.value) return { ok: false, reason: 'cmd.repeated', verb, id: cmd.id };
+      if (!recorded.ok && !(safeDirection && this.opts.owe))
+        return { ok: false, reason: 'cmd.store-unavailable', verb, id: cmd.id };
+    }
+    if (!recorded.ok) {
+      this.opts.logger.warn(
+        { verb, cmdId: cmd.id, problem: recorded.problem },
+        'free passage OFF carried out while the event log cannot be written; its record is owed',
+      );
+      this.opts.owe?.('command-id', () => void this.remember(cmd.id, cmd.expiresAt));
+    }
+    this.seen.add(cmd.id, cmd.expiresAt, now);
 
     try {
       await (this.opts.handlers[verb] as (c: typeof cmd) => void | Promise<void>)(cmd);
@@ -228,7 +293,18 @@ export class CommandInbox {
     }
   }
 
-  /** True when the id was seen before. Expired ids are forgotten here, so the table stays small. */
+  /** Runs fn on the id table; a store fault (locked, full, gone) comes back as a value, anything else throws. */
+  private storeTry<T>(fn: () => T): { ok: true; value: T } | { ok: false; problem: string } {
+    try {
+      return { ok: true, value: this.inTransaction(fn) };
+    } catch (err) {
+      const problem = classifyStoreError(err);
+      if (problem === null) throw err;
+      return { ok: false, problem };
+    }
+  }
+
+  /** True when the id is in the table. Expired ids are forgotten here, so the table stays small. */
   private known(id: string, now: number): boolean {
     const db = this.opts.db;
     db.prepare('DELETE FROM tel_cmd_seen WHERE expires_at < ?').run(now);

@@ -64,6 +64,11 @@ export interface TelemetryDeps {
   reconnectPeriodMs?: number;
   /** how long stop() waits for the outbox to drain (default 3000 ms) */
   stopFlushMs?: number;
+  /**
+   * Owes the event log a write until the store is back (StoreWatch.writeOrOwe): lets a free passage OFF
+   * command run during a store outage. Without it such a command is refused as cmd.store-unavailable.
+   */
+  owe?: (what: string, run: () => void) => void;
 }
 
 export interface TelemetryStats {
@@ -168,6 +173,8 @@ export class Telemetry {
       signing: signing.value,
       rateLimits: mqttCfg.commandRateLimits,
       onRefused: (reason) => bus.emit('input.rejected', { source: 'mqtt-command', reason }),
+      transaction: (fn) => store.transaction(fn),
+      owe: this.deps.owe,
       handlers: {
         ...this.deps.handlers,
         resend: this.deps.handlers.resend ?? ((cmd) => void this.resendSince(cmd.since)),

@@ -1,9 +1,10 @@
 // The IOC's commands as the assembled gateway carries them out: refused, not "accepted", when they cannot be.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import t, { type Test } from 'tap';
@@ -128,15 +129,16 @@ async function startDemoGate(
     await gateway.stop();
     await rig.stop();
   });
-  // The inbox logs one line per command with its verdict; the test waits for that line, not for time to pass.
-  const verdicts = (): string[] =>
-    logs.lines
-      .map((l) => JSON.parse(l) as { cmdId?: string; outcome?: string })
-      .flatMap((l) => (l.outcome ? [`${l.cmdId ?? ''} ${l.outcome}`] : []));
+  // Each command ends in one verdict: an accepted one is logged, a refused one reaches the bus as rejected
+  // input (its log line is sampled per reason, so the log alone cannot tell). The test waits for it, not for time.
+  const refusals: string[] = [];
+  gateway.core.bus.on(refusals, 'input.rejected', (r) => {
+    if (r.source === 'mqtt-command') refusals.push(r.reason);
+  });
+  const acceptedCount = (): number => logs.lines.filter((l) => l.includes('"command accepted"')).length;
   // Health goes out once the gateway is connected; its command subscription was sent before it, on the same
   // connection, so commands published from here on reach it.
   await until(() => healths.length > 0, 15_000, 'the gateway online');
-  let sent = 0;
   return {
     gateway,
     site,
@@ -145,10 +147,10 @@ async function startDemoGate(
     topic,
     counts,
     async command(verb, body) {
-      sent += 1;
+      const [accepted, refused] = [acceptedCount(), refusals.length];
       await ioc.publishAsync(topic(verb), body, { qos: 1 });
-      await until(() => verdicts().length >= sent, 15_000, `the verdict on command ${sent}`);
-      return verdicts()[sent - 1]!.split(' ')[1]!;
+      await until(() => acceptedCount() > accepted || refusals.length > refused, 15_000, `the verdict on ${verb}`);
+      return acceptedCount() > accepted ? 'accepted' : refusals[refused]!;
     },
     async health() {
       await until(() => healths.length > 0, 15_000, 'retained health');
@@ -233,4 +235,80 @@ t.test('with neither a signer nor the insecure flag the gate takes no command an
   );
   t.equal(lanesInFreePassage(g), 0);
   t.equal((await g.health()).commandSigning, 'disabled');
+});
+
+// ---- Commands across store trouble (issue #11 review, findings 6 and 7), on a real event store.
+
+const freePassage = (lane: string, id: string, on: boolean) =>
+  ({ id, expiresAt: Date.now() + 60_000, lane, on, reason: 'evacuation drill' }) as const;
+const seenIds = (g: DemoGate): string[] =>
+  (g.gateway.core.store.db.prepare('SELECT id FROM tel_cmd_seen ORDER BY id').all() as Array<{ id: string }>).map(
+    (r) => r.id,
+  );
+
+t.test('a signed command captured before the database was deleted does not run again on the new log', async (t) => {
+  const g = await startDemoGate(t);
+  const signer = loadCommandSigningKey(DEMO_IOC_KEY);
+  const fp = g.topic('free-passage');
+  const captured = signCommand(signer, fp, freePassage('L1', 'cmd-captured-on1', true));
+  t.equal(await g.command('free-passage', captured), 'accepted');
+  t.equal(
+    await g.command('free-passage', signCommand(signer, fp, freePassage('L1', 'cmd-closing-off1', false))),
+    'accepted',
+  );
+  t.notOk(g.gateway.core.lanes.get('L1')!.freePassage);
+
+  const dbPath = g.gateway.core.config.store.path;
+  for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) if (existsSync(f)) unlinkSync(f);
+  await until(() => g.logs.lines.some((l) => l.includes('EVENT LOG LOST')), 15_000, 'the new, empty log');
+  t.same(seenIds(g), ['cmd-captured-on1', 'cmd-closing-off1'], 'the new file is seeded with the remembered ids');
+
+  t.equal(await g.command('free-passage', captured), 'cmd.repeated');
+  t.notOk(g.gateway.core.lanes.get('L1')!.freePassage, 'the replay did not free L1');
+});
+
+t.test('during a store lock an IOC command is refused as cmd.store-unavailable, except free passage OFF', async (t) => {
+  const g = await startDemoGate(t);
+  const signer = loadCommandSigningKey(DEMO_IOC_KEY);
+  const fp = g.topic('free-passage');
+  const L1 = g.gateway.core.lanes.get('L1')!;
+  const L2 = g.gateway.core.lanes.get('L2')!;
+  t.equal(
+    await g.command('free-passage', signCommand(signer, fp, freePassage('L1', 'cmd-lock-on-L1', true))),
+    'accepted',
+  );
+  t.ok(L1.freePassage);
+
+  const locker = new Database(g.gateway.core.config.store.path);
+  t.teardown(() => {
+    if (locker.open) locker.close();
+  });
+  locker.exec('BEGIN EXCLUSIVE');
+  const openL2 = signCommand(signer, fp, freePassage('L2', 'cmd-lock-on-L2', true));
+  t.equal(await g.command('free-passage', openL2), 'cmd.store-unavailable', 'opening is refused unrecorded');
+  t.notOk(L2.freePassage);
+  const closeL1 = signCommand(signer, fp, freePassage('L1', 'cmd-lock-off-L1', false));
+  t.equal(await g.command('free-passage', closeL1), 'accepted', 'closing is the safe direction');
+  t.notOk(L1.freePassage, 'L1 left free passage during the lock');
+  t.ok(g.gateway.core.storeWatch.status().owed >= 2, 'the OFF event and its id are owed to the log');
+  locker.exec('ROLLBACK');
+  locker.close();
+
+  await until(
+    () => g.gateway.core.storeWatch.status().available && g.gateway.core.storeWatch.status().owed === 0,
+    15_000,
+    'the store back and the backlog written',
+  );
+  t.notOk(L1.freePassage, 'L1 stayed out of free passage after recovery');
+  t.ok(seenIds(g).includes('cmd-lock-off-L1'), 'the OFF command id is recorded once the store is back');
+  t.notOk(seenIds(g).includes('cmd-lock-on-L2'), 'the refused id was not remembered');
+  const offEvents = g.gateway.core.store.db
+    .prepare("SELECT facts FROM events WHERE type = 'free-passage' AND lane = 'L1'")
+    .all() as Array<{ facts: string }>;
+  t.ok(
+    offEvents.some((e) => JSON.parse(e.facts).requested === false),
+    'the free-passage OFF event is in the log',
+  );
+  t.equal(await g.command('free-passage', openL2), 'accepted', 'the IOC could resend the refused command');
+  t.ok(L2.freePassage);
 });

@@ -223,3 +223,154 @@ t.test('any QR with more than 8 fields, or an 8th field that is no date, is qr.m
     { numRuns: 2000 },
   );
 });
+
+// ---- Issue #11 review, finding 9: the expiry, the address, and names in other scripts or stacked marks.
+
+/** The 7-field QR with an 8th field holding an expiry date. */
+const withExpiry = (ddmmyyyy: string) => `${withOldId}|${ddmmyyyy}`;
+const ddmmyyyy = (iso: string) => `${iso.slice(8, 10)}${iso.slice(5, 7)}${iso.slice(0, 4)}`;
+
+t.test('a QR whose printed expiry has passed reports the document expired, as a chip does', async (t) => {
+  t.match(parseCccdQr(withExpiry('01012025'), NOW), {
+    ok: true,
+    value: { expiresOn: '2025-01-01', documentExpired: true },
+  });
+  t.match(parseCccdQr(withExpiry('28112026'), NOW), { ok: true, value: { documentExpired: false } }, 'today');
+  t.match(parseCccdQr(withExpiry('01072046'), NOW), { ok: true, value: { documentExpired: false } });
+  t.match(parseCccdQr(withExpiry('Không thời hạn'), NOW), { ok: true, value: { documentExpired: false } });
+  t.match(parseCccdQr(withOldId, NOW), { ok: true, value: { documentExpired: false } }, 'no 8th field');
+});
+
+t.test('for any expiry date on or after the issue date, expired means before today', async () => {
+  const day = 86_400_000;
+  const issued = Date.parse('2021-07-01T00:00:00Z');
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 40 * 365 }), (days) => {
+      const iso = new Date(issued + days * day).toISOString().slice(0, 10);
+      const r = parseCccdQr(withExpiry(ddmmyyyy(iso)), NOW);
+      return r.ok && r.value.expiresOn === iso && r.value.documentExpired === iso < '2026-11-28';
+    }),
+    { numRuns: 500 },
+  );
+});
+
+for (const [what, address] of [
+  ['a right-to-left override (U+202E)', 'Phường Minh Khai, \u202EThành phố Phủ Lý'],
+  ['a NUL', 'Phường Minh Khai\u0000'],
+  ['an ESC sequence', 'Phường \u001B[2JMinh Khai'],
+  ['CR/LF', 'Phường Minh Khai\r\nThành phố Phủ Lý'],
+  ['a line separator (U+2028)', 'Phường Minh Khai\u2028Phủ Lý'],
+  ['900 characters', 'Phường Minh Khai '.repeat(53)],
+] as const) {
+  t.test(`an address with ${what} is qr.malformed`, async (t) => {
+    t.match(parseCccdQr(withField(5, address), NOW), { ok: false, reason: 'qr.malformed', detail: /address/ });
+  });
+}
+
+t.test('a control or format character anywhere in the address makes the QR qr.malformed', async () => {
+  const address = 'Phường Minh Khai, Thành phố Phủ Lý, Hà Nam';
+  const separators = fc.constantFrom('\u2028', '\u2029', '\r', '\n', '\u001B');
+  fc.assert(
+    fc.property(
+      fc.oneof(invisibleChar, knownInvisibles, separators),
+      fc.integer({ min: 0, max: address.length }),
+      (c, at) => {
+        const r = parseCccdQr(withField(5, address.slice(0, at) + c + address.slice(at)), NOW);
+        return !r.ok && r.reason === 'qr.malformed';
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+/** Vietnamese letters, lower and upper, precomposed (NFC): what real addresses and names are made of. */
+const VIETNAMESE_LETTERS = [
+  ...'aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵfjwz',
+];
+const vietnameseWord = fc
+  .array(fc.constantFrom(...VIETNAMESE_LETTERS, ...VIETNAMESE_LETTERS.map((c) => c.toUpperCase())), {
+    minLength: 1,
+    maxLength: 8,
+  })
+  .map((cs) => cs.join(''));
+
+t.test('any printable address up to 200 characters is accepted; longer ones are not', async () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(vietnameseWord, fc.constantFrom(',', '/', '-', '12', 'Số 3')), {
+        maxLength: 80,
+        size: 'max', // lengths spread over the whole range, so both sides of 200 characters are tried
+      }),
+      (words) => {
+        const address = words.join(' ').replaceAll('|', '');
+        const r = parseCccdQr(withField(5, address), NOW);
+        return address.normalize('NFC').length <= 200 ? r.ok : !r.ok && r.reason === 'qr.malformed';
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+t.test('any name of Vietnamese words is accepted, precomposed or decomposed', async () => {
+  fc.assert(
+    fc.property(fc.array(vietnameseWord, { minLength: 1, maxLength: 5 }), fc.boolean(), (words, nfd) => {
+      const name = words.join(' ');
+      return isPrintedName(nfd ? name.normalize('NFD') : name) && nameOf(withField(2, name)) === name;
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+/** Letters of other scripts that look like Latin ones (Cyrillic у, а, о, е, Greek ο, Α), and others plainly not. */
+const foreignLetter = fc.oneof(
+  fc.constantFrom('у', 'а', 'о', 'е', 'с', 'р', 'Н', 'ο', 'Α', 'ν', 'ا', 'ก', '한', '中'),
+  fc
+    .integer({ min: 0x370, max: 0x52f })
+    .map((cp) => String.fromCodePoint(cp))
+    .filter((c) => /\p{L}/u.test(c)),
+);
+
+t.test('a letter of another script anywhere among the Latin ones makes the name qr.bad-name', async () => {
+  fc.assert(
+    fc.property(fc.array(vietnameseWord, { minLength: 1, maxLength: 4 }), foreignLetter, fc.nat(), (words, c, n) => {
+      const name = words.join(' ');
+      const at = n % (name.length + 1);
+      const r = parseCccdQr(withField(2, name.slice(0, at) + c + name.slice(at)), NOW);
+      return !isPrintedName(name.slice(0, at) + c + name.slice(at)) && !r.ok && r.reason === 'qr.bad-name';
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+/** Combining marks in U+0300–U+036F: the diacritics Vietnamese uses come from here. */
+const combiningMark = fc
+  .integer({ min: 0x300, max: 0x36f })
+  .filter((cp) => cp !== 0x34f) // the grapheme joiner is invisible, refused as such
+  .map((cp) => String.fromCodePoint(cp));
+
+t.test('up to 3 combining marks on a letter are accepted, more are qr.bad-name', async () => {
+  fc.assert(
+    fc.property(
+      fc.array(combiningMark, { minLength: 1, maxLength: 12 }),
+      fc.constantFrom('a', 'e', 'o', 'u', 'y', 'N'),
+      (marks, base) => {
+        const name = `Nguy${base}${marks.join('')}n Văn A`;
+        // Counted after NFD: a precomposed letter brings its own marks, so the count is on the decomposed form.
+        const decomposed = [...`${base}${marks.join('')}`.normalize('NFD')].length - 1;
+        const expected = decomposed <= 3;
+        const r = parseCccdQr(withField(2, name), NOW);
+        return isPrintedName(name) === expected && (expected ? r.ok : !r.ok && r.reason === 'qr.bad-name');
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+t.test('the names the review sent are refused; ethnic-minority names in Latin script are accepted', async (t) => {
+  t.notOk(isPrintedName('Nguyễn Vаn Аn'), 'Cyrillic а among Latin');
+  t.notOk(isPrintedName('Nguуễn Văn A'), 'Cyrillic у among Latin');
+  t.notOk(isPrintedName(`Nguyễn Va${'\u0301'.repeat(90)}n A`), '90 stacked combining marks');
+  t.notOk(isPrintedName('Nguyễn Văn Ⅳ'), 'a Roman numeral is Latin script but not a letter');
+  for (const name of ["H'Hen Niê", 'Ksor Y Ơn', 'Lò Văn Pủa', 'Đặng Thị Ngọc Diệp', 'Hoàng Thị Ệ'])
+    t.ok(isPrintedName(name), name);
+});

@@ -2,6 +2,7 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { type Logger, pino } from 'pino';
 import t from 'tap';
 import {
   type CommandHandlers,
@@ -9,6 +10,7 @@ import {
   CommandRefused,
   type CommandSigning,
 } from '../../../gateway/telemetry/commands.js';
+import { SeenCommandIds } from '../../../gateway/telemetry/seen-command-ids.js';
 import { FakeClock, silentLogger, tempDir } from './fixtures/gate.js';
 
 const SITE = 'site-a';
@@ -31,7 +33,14 @@ function seal(forTopic: string, payload: Buffer, key: KeyObject = ioc.privateKey
 
 function setUp(
   t: { teardown: (fn: () => unknown) => void },
-  opts: { dbPath?: string; signing?: CommandSigning; handlers?: Partial<CommandHandlers> } = {},
+  opts: {
+    dbPath?: string;
+    signing?: CommandSigning;
+    handlers?: Partial<CommandHandlers>;
+    logger?: Logger;
+    transaction?: <T>(fn: () => T) => T;
+    owe?: (what: string, run: () => void) => void;
+  } = {},
 ) {
   const clock = new FakeClock();
   const tmp = opts.dbPath ? null : tempDir();
@@ -49,12 +58,14 @@ function setUp(
     site: SITE,
     gate: GATE,
     handlers,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     now: clock.now,
     mono: clock.mono,
     signing: opts.signing ?? SIGNED,
     rateLimits: LIMITS,
     onRefused: (reason) => void refused.push(reason),
+    transaction: opts.transaction,
+    owe: opts.owe,
   });
   inbox.init();
   t.teardown(() => {
@@ -297,4 +308,138 @@ t.test('an unsigned or forged flood, or one signed command replayed, does not us
   t.equal(inbox.counts['cmd.rate-limited'], 0);
   for (let i = 1; i < 20; i++) t.match(await send('free-passage', fpCommand(clock, i)), { ok: true });
   t.equal(calls.length, 20, 'the IOC still had its whole budget of 20');
+});
+
+t.test('a command seen before is cmd.repeated even after the id table was lost with its file', async (t) => {
+  const { clock, db, inbox, calls, send } = setUp(t);
+  t.match(await send('free-passage', freePassage(clock)), { ok: true });
+  // What a deleted database leaves: a new file whose table knows nothing.
+  db.exec('DROP TABLE tel_cmd_seen');
+  inbox.init();
+  t.match(await send('free-passage', freePassage(clock)), { ok: false, reason: 'cmd.repeated' });
+  t.equal(calls.length, 1, 'the captured command did not run again');
+  t.same(
+    db.prepare('SELECT id FROM tel_cmd_seen').all(),
+    [{ id: 'cmd-00000001' }],
+    'the re-created table is seeded again from memory, so a restart after the re-open remembers it too',
+  );
+});
+
+t.test('the remembered ids stay bounded: at the cap the one nearest its expiry is forgotten first', async (t) => {
+  const seen = new SeenCommandIds(3);
+  seen.add('a', 5_000, 0);
+  seen.add('b', 1_000, 0);
+  seen.add('c', 9_000, 0);
+  seen.add('d', 7_000, 0);
+  t.equal(seen.size, 3);
+  t.notOk(seen.has('b', 0), 'b expired soonest and made room');
+  for (const id of ['a', 'c', 'd']) t.ok(seen.has(id, 0), id);
+  seen.add('e', 8_000, 6_000);
+  t.notOk(seen.has('a', 6_000), 'an expired id goes before any current one');
+  t.same(
+    seen
+      .current(6_000)
+      .map(([id]) => id)
+      .sort(),
+    ['c', 'd', 'e'],
+  );
+});
+
+/** A store that cannot be written: what better-sqlite3 throws under another process's exclusive lock. */
+const lockedStore = <T>(): T => {
+  throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+};
+
+t.test('a command whose id cannot be recorded is refused as cmd.store-unavailable and may be sent again', async (t) => {
+  let locked = true;
+  const owed: string[] = [];
+  const { clock, calls, refused, inbox, send } = setUp(t, {
+    transaction: (fn) => (locked ? lockedStore() : fn()),
+    owe: (what) => void owed.push(what),
+  });
+  t.same(await send('free-passage', freePassage(clock)), {
+    ok: false,
+    reason: 'cmd.store-unavailable',
+    verb: 'free-passage',
+    id: 'cmd-00000001',
+  });
+  t.match(
+    await send(
+      'resend',
+      Buffer.from(JSON.stringify({ id: 'cmd-resend-1', expiresAt: clock.now() + 60_000, since: 0 })),
+    ),
+    {
+      ok: false,
+      reason: 'cmd.store-unavailable',
+    },
+  );
+  t.same(calls, [], 'nothing ran unrecorded');
+  t.same(owed, [], 'nothing owed for a refused command');
+  t.equal(inbox.counts['cmd.store-unavailable'], 2);
+  t.same(refused, ['cmd.store-unavailable', 'cmd.store-unavailable']);
+  locked = false;
+  t.match(await send('free-passage', freePassage(clock)), { ok: true }, 'its id was not remembered');
+  t.same(calls, [{ verb: 'free-passage', id: 'cmd-00000001' }]);
+});
+
+t.test('free passage OFF runs while the store is unavailable, its id record owed and remembered', async (t) => {
+  let locked = true;
+  const owed: Array<{ what: string; run: () => void }> = [];
+  const { clock, calls, db, send } = setUp(t, {
+    transaction: (fn) => (locked ? lockedStore() : fn()),
+    owe: (what, run) => void owed.push({ what, run }),
+  });
+  const off = freePassage(clock, { id: 'cmd-off-0001', on: false });
+  t.match(await send('free-passage', off), { ok: true, id: 'cmd-off-0001' });
+  t.same(calls, [{ verb: 'free-passage', id: 'cmd-off-0001' }]);
+  t.same(
+    owed.map((o) => o.what),
+    ['command-id'],
+  );
+  t.match(await send('free-passage', off), { ok: false, reason: 'cmd.repeated' }, 'remembered in memory meanwhile');
+  locked = false;
+  for (const o of owed) o.run();
+  t.same(db.prepare('SELECT id FROM tel_cmd_seen').all(), [{ id: 'cmd-off-0001' }], 'the owed record is written');
+});
+
+t.test('without a way to owe the record, free passage OFF is refused like any other command', async (t) => {
+  const { clock, calls, send } = setUp(t, { transaction: lockedStore });
+  t.match(await send('free-passage', freePassage(clock, { on: false })), {
+    ok: false,
+    reason: 'cmd.store-unavailable',
+  });
+  t.same(calls, []);
+});
+
+/** A logger that keeps its lines, to count what a flood writes. */
+function recordingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+t.test('a flood of forged commands writes one log line per reason per minute; the counts stay exact', async (t) => {
+  const { logger, lines } = recordingLogger();
+  const { clock, inbox, refused } = setUp(t, { logger });
+  const fp = topic('free-passage');
+  const ignored = () => lines.filter((l) => l.msg === 'command ignored');
+  for (let i = 0; i < 500; i++) {
+    await inbox.receive(fp, seal(fp, fpCommand(clock, i), stranger.privateKey), false);
+    await inbox.receive(fp, fpCommand(clock, i), false);
+  }
+  t.equal(inbox.counts['cmd.bad-signature'], 500);
+  t.equal(inbox.counts['cmd.unsigned'], 500);
+  t.equal(refused.length, 1000, 'every refusal still reaches the metric');
+  t.same(
+    ignored().map((l) => l.outcome),
+    ['cmd.bad-signature', 'cmd.unsigned'],
+    'the first of each reason is logged, the rest are not',
+  );
+  clock.advance(59_000);
+  await inbox.receive(fp, fpCommand(clock, 9999), false);
+  t.equal(ignored().length, 2, 'still inside the minute');
+  clock.advance(1_000);
+  await inbox.receive(fp, fpCommand(clock, 9998), false);
+  t.match(ignored().at(-1), { outcome: 'cmd.unsigned', notLoggedSinceLast: 500 });
+  t.equal(inbox.counts['cmd.unsigned'], 502);
 });
