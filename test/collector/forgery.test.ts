@@ -218,6 +218,51 @@ for (const backend of backends) {
   });
 
   t.test(
+    `${backend.name}: a signed watchlist-hit alarm carrying a name and an ID number is stored without them`,
+    async (t) => {
+      // Finding 11: the gate's own key does not make its alarm detail safe to keep (a buggy or compromised gate).
+      const site = uniqueId('pii');
+      const gA = testGateKey(site, 'gA');
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const store = await backend.open(mkdtempSync(`${tmpdir()}/gate06-pii-`));
+      const c = await startTestCollector({
+        mqttUrl: broker.url,
+        sites: [site],
+        clientId: uniqueId('col'),
+        store,
+        gateKeys: registryOf(gA),
+      });
+      t.teardown(async () => {
+        await c.dispose();
+        await backend.cleanup?.();
+      });
+      const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('pub') });
+      t.teardown(() => pub.endAsync());
+      const eventId = '01KBTW3Q5ZP8M2X7Y9C4D6E8FG';
+      const hit = {
+        id: 'hit-1',
+        kind: 'watchlist-hit',
+        lane: 'L1',
+        ts: Date.now(),
+        detail: { name: 'Nguyễn Văn A', id: '001099012345', eventId },
+      };
+      await pub.publishAsync(topicFor(site, 'gA', 'alarms'), gA.sign(topicFor(site, 'gA', 'alarms'), hit), { qos: 1 });
+      await eventually(
+        () => c.ingest.drained().then(() => c.ingest.status.stored),
+        (n) => n >= 1,
+      );
+      const r = await c.app.inject({ method: 'GET', url: `/v1/alarms?site=${site}`, headers: auth });
+      t.equal(r.statusCode, 200);
+      t.match(r.json(), { alarms: [{ id: 'hit-1', kind: 'watchlist-hit', detail: { eventId } }] }, 'the alarm is kept');
+      t.notMatch(r.body, /Nguy|001099012345|"name"|"id":"0/, 'neither the name nor the ID number is served');
+      t.notMatch(JSON.stringify(await c.store.alarms({ site, limit: 100 })), /Nguy|001099012345/, 'nor stored');
+      const m = await c.app.inject({ method: 'GET', url: '/metrics', headers: auth });
+      t.match(m.body, /gate06_collector_scrubbed_total\{reason="detail-dropped"\} 2/);
+    },
+  );
+
+  t.test(
     `${backend.name}: /v1/occupancy answers 200 over stored windows at the largest values the store takes`,
     async (t) => {
       const site = uniqueId('huge');
