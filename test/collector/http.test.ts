@@ -157,7 +157,7 @@ t.test('/healthz answers without a token', async (t) => {
 });
 
 t.test('/metrics needs the token when no address is open to it', async (t) => {
-  for (const headers of [{}, { authorization: 'Bearer wrong-token-000000' }]) {
+  for (const headers of [{}, { authorization: 'Bearer wrong-token-000000' }] as Record<string, string>[]) {
     const refused = await get('/metrics', headers);
     t.equal(refused.statusCode, 401);
     t.notMatch(refused.body, /gate06_collector/);
