@@ -7,7 +7,8 @@ const HELP = `Usage: gate06 collector -c FILE
 
 Runs the central collector at the IOC: subscribes to the gates' MQTT telemetry, stores counts, status,
 health and alarms (SQLite, or PostgreSQL when DATABASE_URL is set), and serves the IOC API (/v1, bearer
-token), /metrics, /healthz, OpenAPI at /docs and the dashboard at /.
+token), /metrics (the same token, or from an address in http.metricsOpenTo), /healthz, OpenAPI at
+/docs and the dashboard at /.
 
 Options:
   -c, --config FILE   collector YAML (see config/collector.example.yaml)

@@ -82,6 +82,8 @@ export const CollectorConfig = z
           .min(1024)
           .max(1024 * 1024)
           .default(16 * 1024),
+        /** Source addresses that may scrape /metrics without the token (a Prometheus on the box: ["127.0.0.1"]). */
+        metricsOpenTo: z.array(z.ipv4().or(z.ipv6())).default([]),
       })
       .strict(),
     gates: z

@@ -202,6 +202,15 @@ export class Ingest {
       this.reject(topic, v.reason, v.detail);
       return;
     }
+    if (v.detailDropped > 0) {
+      this.opts.metrics.scrubbed.inc({ reason: 'detail-dropped' }, v.detailDropped);
+      // Neither the dropped keys nor their values are logged: they are what might be personal.
+      this.logSampled(
+        'detail-dropped',
+        { topic: topic.slice(0, 200), reason: 'detail-dropped', entries: v.detailDropped },
+        'alarm detail not allowed for its kind dropped; the alarm is stored without it',
+      );
+    }
     if (v.record.kind === 'status') {
       const fresh = this.statuses.judge(v.record.site, v.record.gate, v.record.payload);
       if (!fresh.ok) {
@@ -229,11 +238,11 @@ export class Ingest {
   }
 
   /** One log line per reason per 10 s: a flood of bad messages must not flood the disk; the counter has the total. */
-  private logSampled(reason: string, fields: Record<string, unknown>): void {
+  private logSampled(reason: string, fields: Record<string, unknown>, message = 'message rejected'): void {
     const t = this.now();
     if ((this.lastLog.get(reason) ?? -Infinity) + 10_000 > t) return;
     this.lastLog.set(reason, t);
-    this.opts.log.warn(fields, 'message rejected');
+    this.opts.log.warn(fields, message);
   }
 
   private scheduleFlush(): void {

@@ -63,6 +63,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
     utcOffsetMinutes: cfg.utcOffsetMinutes,
     apiToken: resolveSecret(cfg.http.apiToken),
     bodyLimitBytes: cfg.http.bodyLimitBytes,
+    metricsOpenTo: cfg.http.metricsOpenTo,
     logger: log,
   });
   const address = await app.listen({ host: cfg.http.host, port: cfg.http.port });

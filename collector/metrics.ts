@@ -7,6 +7,8 @@ export interface CollectorMetrics {
   /** topic = counts|alarms|status|health|unknown, result = stored|rejected|ignored (empty retained delete) */
   messages: Counter<'topic' | 'result'>;
   rejected: Counter<'reason'>;
+  /** parts of stored messages cut before storing; reason = detail-dropped (alarm detail entries, alarm-detail.ts) */
+  scrubbed: Counter<'reason'>;
   /** receive time − windowEnd (counts) or − ts (alarms): how late data reaches the IOC */
   ingestLag: Histogram<'topic'>;
   batchSize: Histogram;
@@ -26,8 +28,16 @@ export function createCollectorMetrics(opts: { defaultMetrics?: boolean } = {}):
   });
   // Zero-initialise every reason so dashboards see the series before the first bad message.
   for (const r of REJECT_REASONS) rejected.inc({ reason: r }, 0);
+  const scrubbed = new Counter({
+    name: 'gate06_collector_scrubbed_total',
+    help: 'Entries cut from stored messages before storing, by reason (detail-dropped: alarm detail not allowed)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  scrubbed.inc({ reason: 'detail-dropped' }, 0);
   return {
     registry,
+    scrubbed,
     messages: new Counter({
       name: 'gate06_collector_messages_total',
       help: 'MQTT messages received, by topic kind and result',

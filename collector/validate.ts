@@ -10,6 +10,7 @@ import {
   verifyPublication,
 } from '../gateway/telemetry/publication-signature.js';
 import { type GatePayload, GateTopics, parseTopic } from '../gateway/telemetry/topics.js';
+import { scrubAlarmDetail } from './alarm-detail.js';
 
 /** The closed set of reasons a message is refused; shared by the log, the metric label and the tests. */
 export const REJECT_REASONS = [
@@ -41,7 +42,8 @@ export type IngestRecord =
 export type IngestKind = IngestRecord['kind'];
 
 export type Validated =
-  | { ok: true; record: IngestRecord }
+  /** detailDropped: alarm detail entries cut before storing (alarm-detail.ts), counted as `detail-dropped` */
+  | { ok: true; record: IngestRecord; detailDropped: number }
   | { ok: false; reason: RejectReason; detail: string; topic: string };
 
 /** What a message is held against: the gates' keys and the physical and clock bounds (collector config `gates`). */
@@ -87,7 +89,14 @@ export function validateMessage(topic: string, payload: Buffer, receivedAt: numb
     };
   }
   const bounded = checkBounds(record, policy);
-  return bounded ? { ok: false, ...bounded, topic } : { ok: true, record };
+  if (bounded) return { ok: false, ...bounded, topic };
+  // A signed alarm is still kept only for what its kind may say: no personal data reaches the IOC's store.
+  if (record.kind === 'alarms') {
+    const { detail, dropped } = scrubAlarmDetail(record.payload.kind, record.payload.detail);
+    const { detail: _sent, ...rest } = record.payload;
+    return { ok: true, record: { ...record, payload: detail ? { ...rest, detail } : rest }, detailDropped: dropped };
+  }
+  return { ok: true, record, detailDropped: 0 };
 }
 
 type BoundsRejection = { reason: 'clock' | 'implausible'; detail: string };

@@ -1,4 +1,4 @@
-// The collector's HTTP server: IOC API under /v1 (bearer token), /metrics, /healthz, OpenAPI at /docs and the
+// The collector's HTTP server: IOC API under /v1 and /metrics (bearer token), /healthz, OpenAPI at /docs and the
 // dashboard at /. JSON errors `{ error, message }`, never a stack trace; bodies are small and bounded.
 import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
@@ -6,8 +6,9 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { plainAddress } from '../../gateway/http/health-routes.js';
 import { earlyErrorOptions, installJsonErrors } from '../../gateway/http/json-errors.js';
 import { bearerChecker } from './auth.js';
 import { type ApiDeps, registerApiRoutes } from './routes.js';
@@ -15,6 +16,8 @@ import { type ApiDeps, registerApiRoutes } from './routes.js';
 export interface CollectorHttpOptions extends ApiDeps {
   apiToken: Buffer;
   bodyLimitBytes: number;
+  /** Source addresses that may scrape /metrics without the token (collector config http.metricsOpenTo). */
+  metricsOpenTo?: readonly string[];
   logger: Logger;
 }
 
@@ -48,13 +51,22 @@ export async function createCollectorHttp(opts: CollectorHttpOptions): Promise<F
   await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: ['index.html'], wildcard: false });
 
   const authorised = bearerChecker(opts.apiToken);
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/')) return;
+  const metricsOpenTo = new Set((opts.metricsOpenTo ?? []).map(plainAddress));
+  const refuseWithoutToken = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!authorised(req.headers.authorization)) {
       reply.header('www-authenticate', 'Bearer realm="gate06-collector"');
       return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong bearer token' });
     }
+  };
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith('/v1/')) return refuseWithoutToken(req, reply);
   });
+  // /metrics tells an outsider how much flows and what is being refused (issue #11, finding 11): the token, or a
+  // scrape from a listed address (a Prometheus on the box itself). On the route, so every spelling of its URL
+  // that reaches it is held to the rule.
+  const metricsGate = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!metricsOpenTo.has(plainAddress(req.ip))) return refuseWithoutToken(req, reply);
+  };
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({
     ok: true,
@@ -62,7 +74,7 @@ export async function createCollectorHttp(opts: CollectorHttpOptions): Promise<F
     storage: opts.store.kind,
     pending: opts.ingest.pendingCount,
   }));
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { hide: true }, onRequest: metricsGate }, async (_req, reply) => {
     reply.header('content-type', opts.metrics.registry.contentType);
     return opts.metrics.registry.metrics();
   });

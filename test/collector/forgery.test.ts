@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import pg from 'pg';
+import { pino } from 'pino';
 import t from 'tap';
 import { foldBatch } from '../../collector/storage/batch.js';
 import { dropPostgresSchema, openPostgresStore } from '../../collector/storage/postgres.js';
@@ -216,6 +217,65 @@ for (const backend of backends) {
     );
     t.equal(gates.find((g) => g.gate === 'gA')?.state, 'offline');
   });
+
+  t.test(
+    `${backend.name}: a signed watchlist-hit alarm carrying a name and an ID number is stored without them`,
+    async (t) => {
+      // Finding 11: the gate's own key does not make its alarm detail safe to keep (a buggy or compromised gate).
+      const site = uniqueId('pii');
+      const gA = testGateKey(site, 'gA');
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const store = await backend.open(mkdtempSync(`${tmpdir()}/gate06-pii-`));
+      const logLines: string[] = [];
+      const c = await startTestCollector({
+        mqttUrl: broker.url,
+        sites: [site],
+        clientId: uniqueId('col'),
+        store,
+        gateKeys: registryOf(gA),
+        log: pino({ level: 'warn' }, { write: (line: string) => logLines.push(line) }),
+      });
+      t.teardown(async () => {
+        await c.dispose();
+        await backend.cleanup?.();
+      });
+      const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('pub') });
+      t.teardown(() => pub.endAsync());
+      const eventId = '01KBTW3Q5ZP8M2X7Y9C4D6E8FG';
+      const hit = {
+        id: 'hit-1',
+        kind: 'watchlist-hit',
+        lane: 'L1',
+        ts: Date.now(),
+        detail: { name: 'Nguyễn Văn A', id: '001099012345', eventId },
+      };
+      const alarmsTopic = topicFor(site, 'gA', 'alarms');
+      await pub.publishAsync(alarmsTopic, gA.sign(alarmsTopic, hit), { qos: 1 });
+      await pub.publishAsync(alarmsTopic, gA.sign(alarmsTopic, { ...hit, id: 'hit-2' }), { qos: 1 });
+      // Finding 12: a burst of refused messages is counted in full but logged once per reason (sampled).
+      for (let i = 0; i < 5; i++)
+        await pub.publishAsync(alarmsTopic, JSON.stringify({ ...hit, id: `bare-${i}` }), { qos: 1 });
+      await eventually(
+        () => c.ingest.drained().then(() => [c.ingest.status.stored, c.ingest.status.rejected]),
+        ([stored, rejected]) => stored >= 2 && rejected >= 5,
+      );
+      const r = await c.app.inject({ method: 'GET', url: `/v1/alarms?site=${site}`, headers: auth });
+      t.equal(r.statusCode, 200);
+      t.match(r.json(), { alarms: [{ id: 'hit-1', kind: 'watchlist-hit', detail: { eventId } }] }, 'the alarm is kept');
+      t.notMatch(r.body, /Nguy|001099012345|"name"|"id":"0/, 'neither the name nor the ID number is served');
+      t.notMatch(JSON.stringify(await c.store.alarms({ site, limit: 100 })), /Nguy|001099012345/, 'nor stored');
+      const m = await c.app.inject({ method: 'GET', url: '/metrics', headers: auth });
+      t.match(m.body, /gate06_collector_scrubbed_total\{reason="detail-dropped"\} 4/);
+      t.match(m.body, /gate06_collector_rejected_total\{reason="unsigned"\} 5/);
+      const logged = logLines.map((l) => JSON.parse(l) as { reason?: string; entries?: number });
+      const dropLines = logged.filter((l) => l.reason === 'detail-dropped');
+      t.equal(dropLines.length, 1, 'one sampled line for the dropped detail of two alarms');
+      t.equal(dropLines[0]?.entries, 2);
+      t.equal(logged.filter((l) => l.reason === 'unsigned').length, 1, 'one sampled line for five unsigned alarms');
+      t.notMatch(logLines.join(''), /Nguy|001099012345|"name"/, 'no dropped key or value in the log');
+    },
+  );
 
   t.test(
     `${backend.name}: /v1/occupancy answers 200 over stored windows at the largest values the store takes`,

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { CollectorConfig } from '../../collector/config.js';
 import { type RunningCollector, startCollector } from '../../collector/main.js';
 import type { CollectorStore } from '../../collector/storage/types.js';
@@ -19,6 +19,8 @@ export async function startTestCollector(o: {
   configSites?: CollectorConfig['sites'];
   /** the registry of gate keys (JWKS, kid site/gate); without it every gate message is refused */
   gateKeys?: { keys: object[] };
+  /** where the collector logs (default: nowhere) */
+  log?: Logger;
 }): Promise<RunningCollector & { dir: string; dispose(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'gate06-collector-'));
   const keysFile = join(dir, 'gate-keys.json');
@@ -30,7 +32,7 @@ export async function startTestCollector(o: {
     gates: { offlineAfterS: o.offlineAfterS ?? 180, keysFile },
     sites: o.configSites ?? [],
   });
-  const c = await startCollector(cfg, { log: pino({ level: 'silent' }), store: o.store, env: {} });
+  const c = await startCollector(cfg, { log: o.log ?? pino({ level: 'silent' }), store: o.store, env: {} });
   return {
     ...c,
     dir,

@@ -152,11 +152,44 @@ t.test('/v1/alarms lists recent alarms newest first', async (t) => {
   t.match(r.alarms, [{ id: 'al-1', kind: 'tailgating', gate: 'g1', lane: 'L1' }]);
 });
 
-t.test('/healthz and /metrics answer without a token', async (t) => {
+t.test('/healthz answers without a token', async (t) => {
   t.match((await get('/healthz', {})).json(), { ok: true, storage: 'sqlite' });
-  const m = await get('/metrics', {});
+});
+
+t.test('/metrics needs the token when no address is open to it', async (t) => {
+  for (const headers of [{}, { authorization: 'Bearer wrong-token-000000' }] as Record<string, string>[]) {
+    const refused = await get('/metrics', headers);
+    t.equal(refused.statusCode, 401);
+    t.notMatch(refused.body, /gate06_collector/);
+  }
+  t.equal((await get('/metrics?format=text', {})).statusCode, 401, 'a query string changes nothing');
+  const m = await get('/metrics');
   t.equal(m.statusCode, 200);
   t.match(m.body, /gate06_collector_rejected_total\{reason="json"\} 0/);
+  t.match(m.body, /gate06_collector_scrubbed_total\{reason="detail-dropped"\} 0/);
+});
+
+t.test('/metrics answers without a token to an address in metricsOpenTo, and only to it', async (t) => {
+  const open = await createCollectorHttp({
+    store,
+    metrics,
+    ingest: { status: { connected: true } as never, pendingCount: 0 },
+    sites: [],
+    offlineAfterS: 180,
+    utcOffsetMinutes: 420,
+    apiToken: Buffer.from('api-token-123456'),
+    bodyLimitBytes: 16384,
+    metricsOpenTo: ['10.1.2.3'],
+    logger: pino({ level: 'silent' }),
+    now: () => NOW,
+  });
+  t.teardown(() => open.close());
+  const from = (remoteAddress: string, url = '/metrics') => open.inject({ method: 'GET', url, remoteAddress });
+  t.equal((await from('10.1.2.3')).statusCode, 200);
+  t.equal((await from('::ffff:10.1.2.3')).statusCode, 200, 'an IPv4 peer on a dual-stack socket');
+  t.equal((await from('10.1.2.4')).statusCode, 401);
+  t.equal((await from('127.0.0.1')).statusCode, 401, 'the loopback is not open unless listed');
+  t.equal((await from('10.1.2.3', '/v1/alarms')).statusCode, 401, 'the open address still needs the token on /v1');
 });
 
 t.test('the dashboard is served with a CSP that allows no inline script', async (t) => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
+import { ALARM_DETAIL_ALLOWED, isPersonalKey } from '../../collector/alarm-detail.js';
 import { type IngestPolicy, validateMessage } from '../../collector/validate.js';
 import { gateKeyRegistryFromJwks } from '../../gateway/telemetry/publication-signature.js';
 import { countsPayload } from './fixtures.js';
@@ -199,4 +200,101 @@ t.test('fast-check: any counts window that is accepted fits the physical and clo
       { numRuns: 1000 },
     ),
   );
+});
+
+// Finding 11: a signed alarm is only kept for what its kind may say (collector/alarm-detail.ts).
+const alarmsTopic = 'gate06/v1/site-a/g1/alarms';
+const EVENT_ID = '01KBTW3Q5ZP8M2X7Y9C4D6E8FG';
+const alarmWith = (kind: string, detail: Record<string, unknown>) =>
+  check(signed({ id: 'a-detail', kind, lane: 'L1', ts: NOW, detail }, alarmsTopic), alarmsTopic);
+
+t.test("a watchlist-hit alarm signed by its gate is stored without the visitor's name or ID number", async (t) => {
+  const v = alarmWith('watchlist-hit', { name: 'Nguyễn Văn A', id: '001099012345', eventId: EVENT_ID });
+  t.ok(v.ok);
+  if (!v.ok || v.record.kind !== 'alarms') return;
+  t.same(v.record.payload.detail, { eventId: EVENT_ID });
+  t.equal(v.detailDropped, 2);
+  t.notMatch(JSON.stringify(v.record), /Nguy|001099012345/);
+});
+
+t.test('an allowed key holding an ID-like digit run or the wrong shape is dropped', async (t) => {
+  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ['device-offline', { device: '001099012345', reason: 'card 001099012345 unreadable' }, {}],
+    [
+      'device-offline',
+      { device: 'qr', side: 'entry', reason: 'no frame in 5 s' },
+      { device: 'qr', side: 'entry', reason: 'no frame in 5 s' },
+    ],
+    ['clock-jump', { stepMs: 1_099_012_345 }, {}],
+    ['clock-jump', { stepMs: -4000 }, { stepMs: -4000 }],
+    ['outbox-filling', { percent: '80', capacity: 10000 }, { capacity: 10000 }],
+    ['forced-passage', { direction: 'Nguyen Van A', passageId: EVENT_ID }, { passageId: EVENT_ID }],
+    ['anti-passback', { eventId: 'not-a-ulid' }, {}],
+    ['daemon-fault', { what: 'unhandled-rejection', error: 'x'.repeat(101) }, { what: 'unhandled-rejection' }],
+  ];
+  for (const [kind, detail, kept] of cases) {
+    const v = alarmWith(kind, detail);
+    t.ok(v.ok, kind);
+    if (v.ok && v.record.kind === 'alarms') {
+      t.same(v.record.payload.detail, kept, `${kind} ${JSON.stringify(detail)}`);
+      t.equal(v.detailDropped, Object.keys(detail).length - Object.keys(kept).length);
+    }
+  }
+});
+
+t.test("a key allowed for one alarm kind is dropped from another kind's detail", async (t) => {
+  const v = alarmWith('turnstile-alarm', { direction: 'in', eventId: EVENT_ID });
+  t.match(v, { ok: true, detailDropped: 2, record: { payload: { detail: {} } } });
+});
+
+t.test('an alarm the gate sent without detail is stored without detail, nothing counted', async (t) => {
+  const v = check(signed({ id: 'a-bare', kind: 'turnstile-alarm', lane: 'L1', ts: NOW }, alarmsTopic), alarmsTopic);
+  t.match(v, { ok: true, detailDropped: 0 });
+  if (v.ok && v.record.kind === 'alarms') t.notOk('detail' in v.record.payload);
+});
+
+t.test(
+  'fast-check: no stored alarm detail holds a personal key, a 9-digit run, or a key its kind does not send',
+  async (t) => {
+    const kinds = Object.keys(ALARM_DETAIL_ALLOWED) as (keyof typeof ALARM_DETAIL_ALLOWED)[];
+    const keyArb = fc.oneof(
+      fc.constantFrom(...new Set(kinds.flatMap((k) => Object.keys(ALARM_DETAIL_ALLOWED[k])))),
+      fc.constantFrom('name', 'id', 'idNumber', 'dob', 'fullName', '__proto__', 'constructor'),
+      fc.string({ maxLength: 40 }),
+    );
+    const valueArb = fc.oneof(
+      fc.string({ maxLength: 120 }),
+      fc.stringMatching(/^[0-9A-Z]{26}$/),
+      fc.stringMatching(/^[a-z]{0,5}[0-9]{0,14}$/),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+    );
+    t.doesNotThrow(() =>
+      fc.assert(
+        fc.property(fc.constantFrom(...kinds), fc.dictionary(keyArb, valueArb, { maxKeys: 8 }), (kind, detail) => {
+          const v = alarmWith(kind, detail);
+          if (!v.ok || v.record.kind !== 'alarms') return true;
+          const kept = v.record.payload.detail ?? {};
+          const allowed = ALARM_DETAIL_ALLOWED[kind];
+          return (
+            // The schema's record copy (zod) already leaves out an own __proto__ entry: neither kept nor counted.
+            Object.keys(detail).filter((k) => k !== '__proto__').length - Object.keys(kept).length ===
+              v.detailDropped &&
+            Object.entries(kept).every(
+              ([key, value]) => Object.hasOwn(allowed, key) && !isPersonalKey(key) && !/\d{9,}/.test(String(value)),
+            )
+          );
+        }),
+        { numRuns: 1000 },
+      ),
+    );
+  },
+);
+
+t.test('no key on the alarm detail allow-list is a personal one', async (t) => {
+  for (const [kind, keys] of Object.entries(ALARM_DETAIL_ALLOWED))
+    for (const key of Object.keys(keys)) t.notOk(isPersonalKey(key), `${kind}.${key}`);
+  for (const key of ['name', 'id', 'idNumber', 'id_number', 'dob', 'dateOfBirth', 'fullName', 'passportNo'])
+    t.ok(isPersonalKey(key), key);
 });
