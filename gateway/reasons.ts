@@ -21,6 +21,7 @@ export const REASONS = {
   'qr.bad-date': 'a date is not a real DDMMYYYY date, or is in the future',
   'qr.bad-sex': 'sex is neither Nam nor Nữ',
   'qr.bad-name': 'name is empty or too long',
+  'qr.expired': 'the card printed an expiry date that has passed',
   // chip (ICAO 9303 passive authentication)
   'chip.malformed': 'chip data could not be parsed',
   'chip.read-failed': 'the reader could not read the card',

@@ -239,7 +239,11 @@ export class DecisionService {
       if (!r.ok) return { ok: false, reason: r.reason };
       return {
         ok: true,
-        value: { identity: r.value.identity, facts: { ...cccdQrFacts(r.value.identity, now), claimed: true } },
+        value: {
+          identity: r.value.identity,
+          facts: { ...cccdQrFacts(r.value.identity, now), claimed: true },
+          documentExpired: r.value.documentExpired,
+        },
       };
     }
     if (!this.deps.chip)

@@ -31,7 +31,8 @@ export function applyPolicy(policy: GatewayConfig['policy'], f: PolicyFacts): Po
   if (!f.side.accepts.includes(f.kind)) return deny('policy.credential-not-accepted');
   if (f.kind === 'cccd-qr' && !policy.cccdQrOpens && f.binding !== 'match')
     return deny('policy.credential-not-accepted');
-  if (f.documentExpired && policy.expiredDocument === 'deny') return deny('chip.expired');
+  if (f.documentExpired && policy.expiredDocument === 'deny')
+    return deny(f.kind === 'cccd-qr' ? 'qr.expired' : 'chip.expired');
   if (f.binding === 'mismatch') return deny('policy.binding-mismatch');
   if (f.binding === 'unverified') return deny('policy.binding-unverified');
   if (f.watchlistHit && policy.watchlistAction === 'deny') return deny('policy.watchlist');

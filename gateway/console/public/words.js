@@ -24,6 +24,7 @@ export const REASON_WORDS = {
   'qr.bad-date': { vi: 'Ngày tháng trên QR không hợp lệ', en: 'Invalid date on the QR' },
   'qr.bad-sex': { vi: 'Giới tính trên QR không hợp lệ', en: 'Invalid sex on the QR' },
   'qr.bad-name': { vi: 'Họ tên trên QR không hợp lệ', en: 'Invalid name on the QR' },
+  'qr.expired': { vi: 'Thẻ CCCD đã hết hạn (theo QR)', en: 'ID card expired (per its QR)' },
 
   'chip.malformed': { vi: 'Dữ liệu chip không đọc được', en: 'Chip data unreadable' },
   'chip.read-failed': { vi: 'Đầu đọc không đọc được thẻ', en: 'The reader could not read the card' },

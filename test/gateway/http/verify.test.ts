@@ -54,6 +54,18 @@ t.test('a ticket used beyond its uses is denied with ticket.uses-exhausted', asy
   });
 });
 
+t.test('a CCCD QR whose printed expiry has passed is denied qr.expired; one still valid is allowed', async (t) => {
+  const base = '035199000456||Trần Thị Hạn|15021999|Nữ|Xã Thanh Hà, Huyện Thanh Liêm, Hà Nam|10082022'; // synthetic ID
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: `${base}|10082024` }))).json(), {
+    decision: 'deny',
+    reason: 'qr.expired',
+  });
+  t.match(await (await verify(onL1({ kind: 'cccd-qr', text: `${base}|15022039` }))).json(), {
+    decision: 'allow',
+    reason: 'ok',
+  });
+});
+
 t.test('a second entry without an exit is denied by anti-passback', async (t) => {
   const token = await ticket({ kind: 'day' });
   t.match(await (await verify(onL1({ kind: 'ticket', token }))).json(), { decision: 'allow' });
