@@ -149,7 +149,7 @@ t.test('checkpoints failing on an immutable database file raise store-checkpoint
   const { store, watch, raised, path } = watched(t, { backgroundCheckpointMs: 20 });
   const why = chattrUnavailable(path);
   if (why) {
-    t.skip(`chattr +i is not permitted here: ${why}`);
+    t.plan(0, `chattr +i is not permitted here: ${why}`);
     return;
   }
   let immutable = false;
