@@ -21,6 +21,8 @@ export type AlarmKind =
   | 'store-unavailable'
   /** The store's file system is below its free-space threshold: raised before SQLite starts failing. */
   | 'disk-space-low'
+  /** WAL checkpoints keep failing (the database file cannot be written): commits go on, the WAL grows. */
+  | 'store-checkpoint-failing'
   /** A promise in the daemon rejected with nobody to handle it: a bug, logged and reported, the daemon stays up. */
   | 'daemon-fault';
 

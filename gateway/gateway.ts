@@ -93,6 +93,7 @@ export class Gateway {
       now,
       backgroundCheckpointMs: 200,
       busyTimeoutMs: config.store.busyTimeoutMs,
+      quickCheckEveryMs: config.store.quickCheckEveryMin * 60_000,
       onWarning: (message) => logger.warn({ channel: 'store' }, message),
     });
     const storeWatch = new StoreWatch({

@@ -24,7 +24,7 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
       const lanes = [...core.lanes.values()].map((l) => l.snapshot());
       const store = core.storeWatch.status();
       // A store that cannot be written (every lane denies) or a disk about to fill is as degraded as a lost reader.
-      const degraded = lanes.some((l) => l.degraded) || !store.available || store.diskLow;
+      const degraded = lanes.some((l) => l.degraded) || !store.available || store.diskLow || store.checkpointFailing;
       const status = degraded ? 'degraded' : 'ok';
       // No 401 here: a supervisor without a token still needs the one word; a wrong token gets the same.
       const who = await core.auth.identify(req);

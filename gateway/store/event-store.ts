@@ -2,12 +2,13 @@
 // WAL mode; a hash chain over the plain columns makes edits show; personal fields (when a site keeps them)
 // live outside the chain, so purging them by retention leaves the chain intact.
 import { hash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, type Stats, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, type Stats, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { type CheckpointStats, WalCheckpointer } from './checkpointer.js';
 import { migrate } from './migrations.js';
+import { checkSqliteHeader, SQLITE_HEADER_BYTES } from './sqlite-header.js';
 import {
   classifyStoreError,
   errorText,
@@ -51,6 +52,11 @@ export interface EventStoreOptions {
    * later ones fail at once and a timer probes with busy_timeout 0.
    */
   busyTimeoutMs?: number;
+  /**
+   * Run quick_check on the checkpoint worker's connection this often (0 or unset: never); damage found makes
+   * the store unavailable with problem `corrupt`. Only with backgroundCheckpointMs.
+   */
+  quickCheckEveryMs?: number;
 }
 
 /** Why the store cannot be written right now, since when; null while it can. */
@@ -185,7 +191,8 @@ export class EventStore {
   private readonly reopenHooks: Array<{ owner: object; fn: () => void }> = [];
   private insert!: Database.Statement;
   private lastRow!: Database.Statement;
-  private readonly walMaxBytes: number;
+  /** The WAL's bound (store.walMaxMb); the store watch alarms on a WAL far past it. */
+  readonly walMaxBytes: number;
   private commitsSinceWalCheck = 0;
   private sequenceRow!: Database.Statement;
   private appendAlone!: Database.Transaction<(ev: NewEvent, extra?: (stored: StoredEvent) => void) => StoredEvent>;
@@ -193,6 +200,8 @@ export class EventStore {
   private inSavepoint!: Database.Transaction<(run: () => unknown) => unknown>;
   /** dev:ino of the file this connection opened; null for ':memory:'. */
   private openedFile: string | null = null;
+  /** The open connection's page size, which the file's header must keep showing. */
+  private pageSize = 0;
   private outageNow: StoreOutage | null = null;
   /** Told once when the store becomes unavailable (the store watch raises the alarm and starts probing). */
   onUnavailable: (outage: StoreOutage) => void = () => {};
@@ -239,6 +248,7 @@ export class EventStore {
       // so a WAL that keeps being reused below that size never needs the catch-up checkpoint of boundWal.
       db.pragma(`journal_size_limit = ${Math.floor(this.walMaxBytes / 2)}`);
       migrate(db);
+      this.pageSize = db.pragma('page_size', { simple: true }) as number;
     } catch (err) {
       db.close();
       throw err;
@@ -249,10 +259,13 @@ export class EventStore {
       const restartAboveBytes = Math.floor(this.walMaxBytes / 2);
       this.checkpointer = new WalCheckpointer(
         opts.path,
-        { everyMs: opts.backgroundCheckpointMs, restartAboveBytes },
+        { everyMs: opts.backgroundCheckpointMs, restartAboveBytes, quickCheckEveryMs: opts.quickCheckEveryMs ?? 0 },
         (why) => {
           if (db.open) db.pragma('wal_autocheckpoint = 1000');
           opts.onWarning?.(`WAL checkpoints back in the writer: ${why}`);
+        },
+        (report) => {
+          this.noteFailure(Object.assign(new Error(report.detail), { code: report.code }));
         },
       );
     }
@@ -308,6 +321,35 @@ export class EventStore {
     }
   }
 
+  /**
+   * What is wrong with the header of the file at the path, or null when it is still the database this
+   * connection opened. One 100-byte read: cheap enough for every check period (the open connection would
+   * not notice: it writes through its cache and the WAL). Null for ':memory:'.
+   */
+  headerDefect(): string | null {
+    if (this.openedFile === null) return null;
+    const bytes = Buffer.alloc(SQLITE_HEADER_BYTES);
+    let read = 0;
+    try {
+      const fd = openSync(this.opts.path, 'r');
+      try {
+        read = readSync(fd, bytes, 0, SQLITE_HEADER_BYTES, 0);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // Gone or unreadable: the identity check and the next write say which; the header is not the tell.
+      return null;
+    }
+    const r = checkSqliteHeader(bytes.subarray(0, read), this.pageSize);
+    return r.ok ? null : r.detail ? `${r.reason} (${r.detail})` : r.reason;
+  }
+
+  /** A header that no longer reads as this database: marks the store unavailable, problem `corrupt`. */
+  noteCorruptHeader(defect: string): void {
+    this.noteFailure(Object.assign(new Error(`database file overwritten: ${defect}`), { code: 'SQLITE_CORRUPT' }));
+  }
+
   private assertFileInPlace(): void {
     if (!this.fileInPlace()) throw new StoreUnavailableError('deleted', `${this.opts.path} was deleted or replaced`);
   }
@@ -321,6 +363,16 @@ export class EventStore {
     try {
       if (!this.fileInPlace()) {
         reopened = this.reopen();
+      } else {
+        // A corrupt file in place stays unavailable: a probe write would go into the cache and the WAL and
+        // "succeed" on a log nobody can read back. A person restores the file (a new file at the path) or
+        // deletes it; either is a different inode, and the branch above opens it.
+        const defect = this.headerDefect();
+        if (defect !== null || this.outageNow?.problem === 'corrupt') {
+          const detail = defect ? `database file overwritten: ${defect}` : this.outageNow!.detail;
+          this.outageNow = { problem: 'corrupt', detail, since: this.outageNow?.since ?? this.now() };
+          return { ok: false, problem: 'corrupt', detail };
+        }
       }
       const db = this.conn;
       db.pragma('busy_timeout = 0');

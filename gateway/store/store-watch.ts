@@ -1,7 +1,9 @@
 // Watches the event log's health: it hears the first failed write from the store, raises the
 // store-unavailable alarm, probes from a timer until a write succeeds again (the file re-opened if it was
 // deleted or replaced), then replays what the log is owed. It also checks on a short timer that the file
-// is still the one open, and watches the file system's free space so disk-space-low comes before SQLite fails.
+// is still the one open and that its header still reads as this database (overwritten in place it would not
+// show otherwise), that WAL checkpoints keep working, and watches the file system's free space so
+// disk-space-low comes before SQLite fails.
 import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -35,6 +37,11 @@ export interface StoreStatus {
   since?: number;
   diskLow: boolean;
   freeBytes?: number;
+  /**
+   * WAL checkpoints keep failing (CHECKPOINT_FAILURES_TO_ALARM in a row) or the WAL is far past its bound:
+   * writes still commit, but the WAL grows until the disk fills. /healthz is degraded meanwhile.
+   */
+  checkpointFailing: boolean;
   /** Log writes owed since the outage (alarms, passages, timeouts), written once the store is back. */
   owed: number;
   outages: number;
@@ -42,6 +49,12 @@ export interface StoreStatus {
 
 /** A `full` outage clears only when the file system has at least this much free again (SQLite needs room to commit). */
 const FULL_RECOVERY_BYTES = 1024 * 1024;
+
+/**
+ * The worker checkpoints every 200 ms; three outright failures in a row is no passing lock (a busy
+ * checkpoint is not a failure) but a file that cannot be written, as with `chattr +i` on the database.
+ */
+export const CHECKPOINT_FAILURES_TO_ALARM = 3;
 
 export class StoreWatch {
   readonly backlog = new LogBacklog();
@@ -55,6 +68,7 @@ export class StoreWatch {
   private readonly now: () => number;
   private readonly log: Logger;
   private statfsRunning = false;
+  private checkpointFailing = false;
 
   constructor(private readonly opts: StoreWatchOptions) {
     this.now = opts.now ?? Date.now;
@@ -86,6 +100,7 @@ export class StoreWatch {
       available: o === null,
       ...(o ? { problem: o.problem, detail: o.detail, since: o.since } : {}),
       diskLow: this.diskLow,
+      checkpointFailing: this.checkpointFailing,
       ...(this.freeBytes !== undefined ? { freeBytes: this.freeBytes } : {}),
       owed: this.backlog.size,
       outages: this.outages,
@@ -118,18 +133,52 @@ export class StoreWatch {
     this.probeTimer.unref();
   }
 
-  /** Timer: is the open file still the one at the path? A second connection's view cannot tell; the inode can. */
+  /**
+   * Timer: is the open file still the one at the path (a second connection's view cannot tell; the inode
+   * can), and is its header still this database's (garbage copied over it keeps the inode)?
+   */
   private check(): void {
     try {
       const { store } = this.opts;
-      if (store.outage() === null && !store.fileInPlace()) {
-        store.noteFailure(
-          Object.assign(new Error('database file deleted or replaced'), { code: 'SQLITE_READONLY_DBMOVED' }),
-        );
+      if (store.outage() === null) {
+        if (!store.fileInPlace()) {
+          store.noteFailure(
+            Object.assign(new Error('database file deleted or replaced'), { code: 'SQLITE_READONLY_DBMOVED' }),
+          );
+        } else {
+          const defect = store.headerDefect();
+          if (defect !== null) store.noteCorruptHeader(defect);
+        }
       }
+      this.checkCheckpoints();
       if (++this.checks % 5 === 0) void this.readDiskSpace();
     } catch (err) {
       this.log.error({ err }, 'store check failed');
+    }
+  }
+
+  /** Raises store-checkpoint-failing once per spell of failures; the spell ends at the first checkpoint that works. */
+  private checkCheckpoints(): void {
+    const { store } = this.opts;
+    const stats = store.checkpoints();
+    if (stats === null || store.outage() !== null) return;
+    const walBytes = store.walBytes();
+    // Twice the bound: the writer truncates a WAL past the bound itself, so beyond twice it has failed too.
+    const walRunaway = walBytes > 2 * store.walMaxBytes;
+    const failing = stats.failuresInARow >= CHECKPOINT_FAILURES_TO_ALARM || walRunaway;
+    if (failing && !this.checkpointFailing) {
+      this.checkpointFailing = true;
+      this.log.error(
+        { failuresInARow: stats.failuresInARow, walBytes, lastError: stats.lastError },
+        'WAL checkpoints are failing: the WAL grows until they work again',
+      );
+      this.opts.raise('store-checkpoint-failing', null, {
+        failuresInARow: stats.failuresInARow,
+        walMb: Math.round((walBytes / 1048576) * 10) / 10,
+      });
+    } else if (!failing && this.checkpointFailing && stats.failuresInARow === 0) {
+      this.checkpointFailing = false;
+      this.log.warn({ walBytes }, 'WAL checkpoints work again');
     }
   }
 

@@ -96,6 +96,7 @@ export const AlarmPayload = z
       'clock-jump',
       'store-unavailable',
       'disk-space-low',
+      'store-checkpoint-failing',
       'daemon-fault',
     ]),
     lane: Id.nullable(),

@@ -3,7 +3,8 @@
 // tmpfs, when mount is permitted). It must stay up, answer every request in JSON, never unlock for what it
 // did not commit, raise the alarms, show degraded and then ok, and keep every allow it answered.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -241,6 +242,36 @@ if (!hasSocat()) {
       encoding: 'utf8',
     });
     t.match(JSON.parse(verified), { ok: true, restarts: [{ action: 'log-lost' }] });
+    t.notMatch(daemon.output(), /unhandled promise rejection/);
+  });
+
+  t.test('garbage copied over the log in place under load: no allow once seen, degraded until deleted', async (t) => {
+    const traffic = load();
+    await until(() => traffic.answers.length >= 5, 20_000, 'traffic before the overwrite');
+    const inode = statSync(dbPath).ino;
+    // `cp garbage gateway.db`: the same file truncated and rewritten, so its identity does not change.
+    writeFileSync(dbPath, randomBytes(400_000));
+    t.equal(statSync(dbPath).ino, inode, 'same inode');
+    await until(async () => (await health()).store.problem === 'corrupt', 10_000, 'the damage seen');
+    const seenAt = Date.now();
+    await until(() => traffic.answers.filter((a) => a.sentAt > seenAt).length >= 10, 20_000, 'traffic after');
+    const after = traffic.answers.filter((a) => a.sentAt > seenAt);
+    t.same(
+      after.filter((a) => a.body.decision === 'allow'),
+      [],
+      'no allow once the damage is seen',
+    );
+    t.ok(
+      after.every((a) => a.status === 503 && a.body.reason === 'store.unavailable'),
+      'every verify answers 503 store.unavailable',
+    );
+    t.match(await health(), { status: 'degraded', store: { available: false, problem: 'corrupt' } });
+    // A person deletes the damaged log: a new one starts and the gate allows again.
+    for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
+    await until(async () => (await health()).status === 'ok', 10_000, 'ok again on a new log');
+    await until(() => traffic.answers.some((a) => a.sentAt > Date.now() - 300 && a.status === 200), 10_000);
+    await traffic.stop();
+    t.ok(stillRunning(), 'the daemon is still up');
     t.notMatch(daemon.output(), /unhandled promise rejection/);
   });
 }

@@ -81,6 +81,10 @@ export const ALARM_WORDS = {
   'clock-jump': { vi: 'Đồng hồ thiết bị nhảy giờ', en: 'Clock jumped' },
   'store-unavailable': { vi: 'Không ghi được nhật ký sự kiện', en: 'Event log cannot be written' },
   'disk-space-low': { vi: 'Sắp hết dung lượng ổ đĩa', en: 'Disk space low' },
+  'store-checkpoint-failing': {
+    vi: 'Không gộp được nhật ký WAL vào cơ sở dữ liệu',
+    en: 'Event log checkpoints failing (WAL growing)',
+  },
   'daemon-fault': {
     vi: 'Lỗi phần mềm cổng (vẫn chạy, cần kiểm tra)',
     en: 'Gateway software fault (still running; check it)',
