@@ -41,6 +41,7 @@ export const ALARM_DETAIL_ALLOWED: Readonly<Record<AlarmKind, Readonly<Record<st
   'clock-jump': { stepMs: 'number' },
   'store-unavailable': { problem: 'word' },
   'disk-space-low': { freeMb: 'number', freePercent: 'number' },
+  'store-checkpoint-failing': { failuresInARow: 'number', walMb: 'number' },
   'daemon-fault': { what: 'word', error: 'text' },
 };
 
@@ -59,7 +60,8 @@ function fits(value: DetailValue, shape: ValueShape): boolean {
   if (typeof value === 'number') {
     // 9+ digits in a number are as ID-like as in a string; a measurement here is never that large
     // (a clock step over ~27 h loses its stepMs but the alarm itself still arrives).
-    return shape === 'number' && Number.isFinite(value) && Math.abs(value) < 1e8;
+    // Judged as it will be shown: 1.7715288404e-314 is small but prints ten digits in a row.
+    return shape === 'number' && Number.isFinite(value) && Math.abs(value) < 1e8 && !ID_LIKE_DIGITS.test(String(value));
   }
   if (typeof value !== 'string' || ID_LIKE_DIGITS.test(value)) return false;
   switch (shape) {

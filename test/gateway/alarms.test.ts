@@ -169,7 +169,11 @@ const logged = (kind: string) => loggedAlarms().find((a) => a.kind === kind);
 const viaService =
   (kind: Alarm['kind'], detail: Record<string, string | number> = {}) =>
   async () => {
-    core.alarms.raise(kind, kind === 'store-unavailable' || kind === 'disk-space-low' ? null : 'L1', detail);
+    core.alarms.raise(
+      kind,
+      kind === 'store-unavailable' || kind === 'disk-space-low' || kind === 'store-checkpoint-failing' ? null : 'L1',
+      detail,
+    );
   };
 
 let depthWhileAway = 0;
@@ -192,6 +196,7 @@ const triggers: Record<string, () => Promise<void>> = {
   'anti-passback': viaService('anti-passback', { direction: 'in' }),
   'store-unavailable': viaService('store-unavailable', { problem: 'locked' }),
   'disk-space-low': viaService('disk-space-low', { freeMb: 12 }),
+  'store-checkpoint-failing': viaService('store-checkpoint-failing', { failuresInARow: 3, walMb: 12.5 }),
   'daemon-fault': viaService('daemon-fault', { error: 'TypeError' }),
   'clock-jump': async () => {
     // The burst of alarms above may still wait for PUBACKs in this tiny outbox: this tick must see it drained,
