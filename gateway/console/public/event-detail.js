@@ -87,6 +87,17 @@ const FACTS = [
   ['via', 'fact.via', credentialOrVia],
   ['walkedAway', 'fact.walkedAway', yesNo],
   ['alarmId', 'fact.alarmId', mono],
+  // the gate's own trouble: the log, the disk, the outbox, the clock
+  ['problem', 'fact.problem', enumValue('problem')],
+  ['freeMb', 'fact.freeMb'],
+  ['freePercent', 'fact.freePercent'],
+  ['percent', 'fact.percent'],
+  ['capacity', 'fact.capacity'],
+  ['stepMs', 'fact.stepMs'],
+  ['failuresInARow', 'fact.failuresInARow'],
+  ['walMb', 'fact.walMb'],
+  ['what', 'fact.what'],
+  ['error', 'fact.error'],
   // anonymous categories, then the technical rest
   ['nationality', 'fact.nationality', enumValue('nationality')],
   ['ageBand', 'fact.ageBand'],

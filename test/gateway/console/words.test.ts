@@ -95,3 +95,16 @@ t.test('any other text, from a newer gateway or a damaged row, shows as itself a
   t.equal(inWords(REASON_WORDS, null), '');
   t.equal(dashboard.alarmInWords(undefined), '');
 });
+
+t.test('every store problem an alarm can name reads in Vietnamese and English in the event detail', async (t) => {
+  const { STORE_PROBLEMS } = await import('../../../gateway/store/store-errors.js');
+  const { LABELS } = (await import(pathToFileURL(join(ROOT, 'gateway/console/public/i18n.js')).href)) as {
+    LABELS: Record<'vi' | 'en', Record<string, string>>;
+  };
+  for (const problem of [...STORE_PROBLEMS, 'replaced']) {
+    t.ok(LABELS.vi[`v.problem.${problem}`], `${problem} in Vietnamese`);
+    t.ok(LABELS.en[`v.problem.${problem}`], `${problem} in English`);
+  }
+  for (const key of ['problem', 'freeMb', 'freePercent', 'percent', 'capacity', 'stepMs', 'failuresInARow', 'walMb'])
+    t.ok(LABELS.vi[`fact.${key}`] && LABELS.en[`fact.${key}`], `the alarm fact ${key} has a label`);
+});
