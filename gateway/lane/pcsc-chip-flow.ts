@@ -1,0 +1,154 @@
+// One side of a lane with a PC/SC chip reader (issue #13): the CCCD QR scan supplies the CAN, the person is
+// asked to hold the card on the reader, the gateway reads the chip itself (PACE-CAN, chip or active
+// authentication, the files) within chipReadTimeoutMs, and what it read goes to the decision service with the
+// QR as the supporting credential, where passive authentication and the QR cross-check run.
+import type { Logger } from 'pino';
+import type { CardChannel } from '../../drivers/chip-pcsc/card-channel.js';
+import type { ChipSessionOptions, ChipSessionOutcome, ChipSessionReason } from '../../drivers/chip-pcsc/icao/index.js';
+import type { PcscChipReader, PresentedCard } from '../../drivers/chip-pcsc/pcsc/index.js';
+import type { Direction, PolicyConfig } from '../config/schema.js';
+import { canFromCccdId, cloneExclusion } from '../credentials/chip-qr-agreement.js';
+import type { ChipPromptStep } from '../events.js';
+import type { ReasonCode } from '../reasons.js';
+
+type Facts = Record<string, string | number | boolean>;
+
+/** The session's closed set, in the gateway's words: a card taken away early is a failed read, as on the serial path. */
+export const SESSION_REASON: Record<ChipSessionReason, ReasonCode> = {
+  'chip.access-denied': 'chip.access-denied',
+  'chip.removed': 'chip.read-failed',
+  'chip.sm-error': 'chip.sm-error',
+  'chip.clone-suspected': 'chip.clone-suspected',
+  'chip.malformed': 'chip.malformed',
+};
+
+export interface PcscChipFlowDeps {
+  direction: Direction;
+  reader: PcscChipReader;
+  timeoutMs: number;
+  cloneNotExcluded: PolicyConfig['chipCloneNotExcluded'];
+  /** Whether this side matches faces against the chip photo (face.requireFor includes chip). */
+  checksChipFace: boolean;
+  /** The ICAO session (readChip); passed in so the composition root decides, and tests can count calls. */
+  readChip: (channel: CardChannel, options: ChipSessionOptions) => Promise<ChipSessionOutcome>;
+  /** The chip read and the QR that opened it, for the decision service (PA, QR cross-check, policy, commit). */
+  decide: (read: { sod: Buffer; dataGroups: Map<number, Buffer>; qrText: string; facts: Facts; receivedAt: number }) => Promise<unknown>;
+  /** A presentation that ended before there was a chip read to decide on: logged as a denial with `reason`. */
+  deny: (reason: ReasonCode, facts: Facts, receivedAt: number) => Promise<unknown>;
+  prompt: (step: ChipPromptStep) => void;
+  logger: Logger;
+}
+
+interface Waiting {
+  qrText: string;
+  can: string;
+  receivedAt: number;
+  timer: NodeJS.Timeout;
+}
+
+export class PcscChipFlow {
+  private waiting: Waiting | undefined;
+  private reading = false;
+  private readonly onCard = (card: PresentedCard): void => this.cardPresented(card);
+
+  constructor(private readonly deps: PcscChipFlowDeps) {}
+
+  start(): void {
+    this.deps.reader.on('cardInserted', this.onCard);
+  }
+
+  stop(): void {
+    this.deps.reader.off('cardInserted', this.onCard);
+    if (this.waiting) clearTimeout(this.waiting.timer);
+    this.waiting = undefined;
+  }
+
+  /**
+   * A CCCD QR scanned on this side. A later scan replaces an earlier one that no card followed: the person
+   * at the reader is the one who scanned last.
+   */
+  expectCard(qrText: string, receivedAt: number): void {
+    const can = canFromCccdId(qrText.slice(0, 12));
+    if (!can.ok) {
+      void this.settle(this.deps.deny('qr.bad-id', { step: 'can' }, receivedAt));
+      return;
+    }
+    if (this.waiting) clearTimeout(this.waiting.timer);
+    const timer = setTimeout(() => this.timedOut(), this.deps.timeoutMs);
+    timer.unref();
+    this.waiting = { qrText, can: can.value, receivedAt, timer };
+    this.deps.prompt('hold-card');
+    // A card already lying on the reader is read now: pcscd will not announce it again.
+    const card = this.deps.reader.card;
+    if (card && !this.reading) this.cardPresented(card);
+  }
+
+  private timedOut(): void {
+    const w = this.waiting;
+    if (!w || this.reading) return;
+    this.waiting = undefined;
+    this.deps.prompt('done');
+    void this.settle(this.deps.deny('chip.timeout', { timeoutMs: this.deps.timeoutMs }, w.receivedAt));
+  }
+
+  private cardPresented(card: PresentedCard): void {
+    const w = this.waiting;
+    if (this.reading) return;
+    if (!w) {
+      // No CAN without the QR: say what to do rather than fail a PACE that cannot succeed.
+      this.deps.logger.info({ direction: this.deps.direction }, 'chip card put down before a QR scan');
+      this.deps.prompt('scan-qr-first');
+      return;
+    }
+    clearTimeout(w.timer);
+    this.waiting = undefined;
+    this.reading = true;
+    this.deps.prompt('reading');
+    void this.settle(this.read(card.channel, w).finally(() => {
+      this.reading = false;
+      this.deps.prompt('done');
+    }));
+  }
+
+  private async read(channel: CardChannel, w: Waiting): Promise<void> {
+    const outcome = await this.deps.readChip(channel, { can: w.can });
+    const facts: Facts = outcome.ok
+      ? { chipAccess: outcome.value.access, apdus: outcome.value.metrics.apdus }
+      : { chipAccess: 'failed', apdus: outcome.metrics.apdus };
+    if (!outcome.ok) {
+      // The session's detail names steps and status words, never card contents: it helps the operator.
+      this.deps.logger.warn(
+        { direction: this.deps.direction, reason: outcome.reason, detail: outcome.detail.slice(0, 160) },
+        'chip session failed',
+      );
+      await this.deps.deny(SESSION_REASON[outcome.reason], { ...facts, chipSession: outcome.reason }, w.receivedAt);
+      return;
+    }
+    const readout = outcome.value;
+    facts.chipAuthentication = readout.chipAuthentication;
+    facts.activeAuthentication = readout.activeAuthentication;
+    const exclusion = cloneExclusion(readout, this.deps.cloneNotExcluded, this.deps.checksChipFace);
+    if (!exclusion.ok) {
+      await this.deps.deny(exclusion.reason, facts, w.receivedAt);
+      return;
+    }
+    facts.cloneExcluded = exclusion.value === 'proved';
+    const dataGroups = new Map<number, Buffer>();
+    for (const [n, bytes] of readout.dataGroups) dataGroups.set(n, Buffer.from(bytes));
+    await this.deps.decide({
+      sod: Buffer.from(readout.sod),
+      dataGroups,
+      qrText: w.qrText,
+      facts,
+      receivedAt: w.receivedAt,
+    });
+  }
+
+  /** Every path ends in the log; a failure to reach it is logged here, never left unhandled. */
+  private settle(work: Promise<unknown>): Promise<void> {
+    return work.then(
+      () => undefined,
+      (err: unknown) => this.deps.logger.error({ err, direction: this.deps.direction }, 'chip presentation failed'),
+    );
+  }
+}
