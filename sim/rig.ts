@@ -5,9 +5,14 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type ByteChannel, openSerialPort, type PortOpener, type SerialLink } from '../drivers/serial/link.js';
 import type { CardBehaviour } from '../drivers/chip-pcsc/card-channel.js';
-import { type Direction, type GatewayConfig, isPcscChipReader, type SerialPortConfig } from '../gateway/config/schema.js';
+import { type ByteChannel, openSerialPort, type PortOpener, type SerialLink } from '../drivers/serial/link.js';
+import {
+  type Direction,
+  type GatewayConfig,
+  isPcscChipReader,
+  type SerialPortConfig,
+} from '../gateway/config/schema.js';
 import { type DeviceFactory, serialDevices } from '../gateway/devices.js';
 import { VirtualChipReader } from './devices/virtual-chip-reader.js';
 import { VirtualQrScanner } from './devices/virtual-qr-scanner.js';
@@ -121,7 +126,13 @@ export class SimRig {
     const vpcdPorts = [...(opts.vpcdPorts ?? [])];
     try {
       for (const lane of config.gate.lanes) {
-        const rl: RigLane = { id: lane.id, qr: {}, chip: {}, chipSlot: {}, turnstile: undefined as unknown as VirtualTurnstile };
+        const rl: RigLane = {
+          id: lane.id,
+          qr: {},
+          chip: {},
+          chipSlot: {},
+          turnstile: undefined as unknown as VirtualTurnstile,
+        };
         const tChannel = await rig.cable(lane.id, 'turnstile', lane.turnstile.port);
         rl.turnstile = new VirtualTurnstile(tChannel, {
           address: lane.turnstile.address,

@@ -65,5 +65,8 @@ export function cloneExclusion(
   if (proof.chipAuthentication === 'failed' || proof.activeAuthentication === 'failed')
     return fail('chip.clone-suspected');
   if (policy === 'allow' || (policy === 'allow-with-face' && laneChecksChipFace)) return ok('not-excluded');
-  return fail('chip.clone-not-excluded', `policy ${policy}${laneChecksChipFace ? '' : ' on a lane without a face check'}`);
+  return fail(
+    'chip.clone-not-excluded',
+    `policy ${policy}${laneChecksChipFace ? '' : ' on a lane without a face check'}`,
+  );
 }

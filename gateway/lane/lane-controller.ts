@@ -20,7 +20,6 @@ import type {
   DecisionService,
   UnusedGrant,
 } from './decision-service.js';
-import { PcscChipFlow } from './pcsc-chip-flow.js';
 import {
   type Grant,
   initialLaneState,
@@ -31,6 +30,7 @@ import {
   phaseOf,
   step,
 } from './lane-machine.js';
+import { PcscChipFlow } from './pcsc-chip-flow.js';
 
 export interface LaneDevices {
   turnstile: Turnstile;
@@ -66,7 +66,7 @@ export interface LaneControllerDeps {
   cloneNotExcluded?: PolicyConfig['chipCloneNotExcluded'];
   /** The ICAO chip session; tests may wrap it. */
   readChip?: typeof readChip;
-    /** How long a bound ticket waits for the holder's ID card (or the reverse). */
+  /** How long a bound ticket waits for the holder's ID card (or the reverse). */
   pairingWindowMs?: number;
   tickMs?: number;
   /**

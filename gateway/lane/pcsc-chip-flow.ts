@@ -32,7 +32,13 @@ export interface PcscChipFlowDeps {
   /** The ICAO session (readChip); passed in so the composition root decides, and tests can count calls. */
   readChip: (channel: CardChannel, options: ChipSessionOptions) => Promise<ChipSessionOutcome>;
   /** The chip read and the QR that opened it, for the decision service (PA, QR cross-check, policy, commit). */
-  decide: (read: { sod: Buffer; dataGroups: Map<number, Buffer>; qrText: string; facts: Facts; receivedAt: number }) => Promise<unknown>;
+  decide: (read: {
+    sod: Buffer;
+    dataGroups: Map<number, Buffer>;
+    qrText: string;
+    facts: Facts;
+    receivedAt: number;
+  }) => Promise<unknown>;
   /** A presentation that ended before there was a chip read to decide on: logged as a denial with `reason`. */
   deny: (reason: ReasonCode, facts: Facts, receivedAt: number) => Promise<unknown>;
   prompt: (step: ChipPromptStep) => void;
@@ -74,8 +80,8 @@ export class PcscChipFlow {
       return;
     }
     if (this.waiting) clearTimeout(this.waiting.timer);
+    // Not unref'd: a pending wait owes the log a chip.timeout; stop() clears it.
     const timer = setTimeout(() => this.timedOut(), this.deps.timeoutMs);
-    timer.unref();
     this.waiting = { qrText, can: can.value, receivedAt, timer };
     this.deps.prompt('hold-card');
     // A card already lying on the reader is read now: pcscd will not announce it again.
@@ -104,14 +110,18 @@ export class PcscChipFlow {
     this.waiting = undefined;
     this.reading = true;
     this.deps.prompt('reading');
-    void this.settle(this.read(card.channel, w).finally(() => {
-      this.reading = false;
-      this.deps.prompt('done');
-    }));
+    void this.settle(this.read(card.channel, w));
   }
 
   private async read(channel: CardChannel, w: Waiting): Promise<void> {
-    const outcome = await this.deps.readChip(channel, { can: w.can });
+    let outcome: ChipSessionOutcome;
+    try {
+      outcome = await this.deps.readChip(channel, { can: w.can });
+    } finally {
+      // The card may go: what follows needs only the files, and the next person's card can be read.
+      this.reading = false;
+      this.deps.prompt('done');
+    }
     const facts: Facts = outcome.ok
       ? { chipAccess: outcome.value.access, apdus: outcome.value.metrics.apdus }
       : { chipAccess: 'failed', apdus: outcome.metrics.apdus };

@@ -42,8 +42,7 @@ if (!skip) {
   await watcher.start();
   if (watcher.health().state !== 'up') {
     const up = await once(watcher, 'link', { signal: AbortSignal.timeout(15_000) }).catch(() => null);
-    if (!up || up[0] !== 'up')
-      skip = `pcscd has no reader ${READER}: restart pcscd after writing ${LANE_READER_CONF}`;
+    if (!up || up[0] !== 'up') skip = `pcscd has no reader ${READER}: restart pcscd after writing ${LANE_READER_CONF}`;
   }
 }
 if (skip) t.comment(skip);
@@ -141,10 +140,14 @@ t.test('a genuine card after its QR: allow, with PACE and chip authentication in
   await rig!.lane('L1').turnstile.pass('in');
 });
 
-t.test('the QR of one person and the card of another: chip.access-denied (the CAN does not open it)', { skip }, async (t) => {
-  const d = await scanThenHold(person('001099100002'), await chipOf('none', person('001099200003')));
-  t.match(d, { decision: 'deny', reason: 'chip.access-denied', credential: 'chip' });
-});
+t.test(
+  'the QR of one person and the card of another: chip.access-denied (the CAN does not open it)',
+  { skip },
+  async (t) => {
+    const d = await scanThenHold(person('001099100002'), await chipOf('none', person('001099200003')));
+    t.match(d, { decision: 'deny', reason: 'chip.access-denied', credential: 'chip' });
+  },
+);
 
 t.test('a clone (same files, other chip keys): chip.clone-suspected', { skip }, async (t) => {
   const p = person('001099100004');
