@@ -217,6 +217,7 @@ export class LaneController {
       deny: (reason, facts, receivedAt) => this.deps.decisions.recordFailure({ ...failure, receivedAt }, reason, facts),
       prompt: (step) => this.deps.bus.emit('chip.prompt', { lane: this.id, direction, step, ts: this.now() }),
       logger: this.deps.logger,
+      now: this.now,
     });
     reader.on('link', (state, reason) => this.onLink('chip-reader', direction, state, reason));
     flow.start();

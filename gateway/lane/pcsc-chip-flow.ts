@@ -7,6 +7,7 @@ import type { CardChannel } from '../../drivers/chip-pcsc/card-channel.js';
 import type { ChipSessionOptions, ChipSessionOutcome, ChipSessionReason } from '../../drivers/chip-pcsc/icao/index.js';
 import type { PcscChipReader, PresentedCard } from '../../drivers/chip-pcsc/pcsc/index.js';
 import type { Direction, PolicyConfig } from '../config/schema.js';
+import { parseCccdQr } from '../credentials/cccd-qr.js';
 import { canFromCccdId, cloneExclusion } from '../credentials/chip-qr-agreement.js';
 import type { ChipPromptStep } from '../events.js';
 import type { ReasonCode } from '../reasons.js';
@@ -43,6 +44,7 @@ export interface PcscChipFlowDeps {
   deny: (reason: ReasonCode, facts: Facts, receivedAt: number) => Promise<unknown>;
   prompt: (step: ChipPromptStep) => void;
   logger: Logger;
+  now?: () => number;
 }
 
 interface Waiting {
@@ -74,9 +76,11 @@ export class PcscChipFlow {
    * at the reader is the one who scanned last.
    */
   expectCard(qrText: string, receivedAt: number): void {
-    const can = canFromCccdId(qrText.slice(0, 12));
+    // A QR that does not parse is denied now, with its own reason, rather than after a card nobody will read.
+    const qr = parseCccdQr(qrText, (this.deps.now ?? Date.now)());
+    const can = qr.ok ? canFromCccdId(qr.value.identity.idNumber) : qr;
     if (!can.ok) {
-      void this.settle(this.deps.deny('qr.bad-id', { step: 'can' }, receivedAt));
+      void this.settle(this.deps.deny(can.reason, { step: 'qr' }, receivedAt));
       return;
     }
     if (this.waiting) clearTimeout(this.waiting.timer);
@@ -110,10 +114,11 @@ export class PcscChipFlow {
     this.waiting = undefined;
     this.reading = true;
     this.deps.prompt('reading');
-    void this.settle(this.read(card.channel, w));
+    // The latency of this decision runs from the card, not the QR: the wait for the wallet is the person's.
+    void this.settle(this.read(card.channel, w, performance.now()));
   }
 
-  private async read(channel: CardChannel, w: Waiting): Promise<void> {
+  private async read(channel: CardChannel, w: Waiting, cardAt: number): Promise<void> {
     let outcome: ChipSessionOutcome;
     try {
       outcome = await this.deps.readChip(channel, { can: w.can });
@@ -131,7 +136,7 @@ export class PcscChipFlow {
         { direction: this.deps.direction, reason: outcome.reason, detail: outcome.detail.slice(0, 160) },
         'chip session failed',
       );
-      await this.deps.deny(SESSION_REASON[outcome.reason], { ...facts, chipSession: outcome.reason }, w.receivedAt);
+      await this.deps.deny(SESSION_REASON[outcome.reason], { ...facts, chipSession: outcome.reason }, cardAt);
       return;
     }
     const readout = outcome.value;
@@ -139,7 +144,7 @@ export class PcscChipFlow {
     facts.activeAuthentication = readout.activeAuthentication;
     const exclusion = cloneExclusion(readout, this.deps.cloneNotExcluded, this.deps.checksChipFace);
     if (!exclusion.ok) {
-      await this.deps.deny(exclusion.reason, facts, w.receivedAt);
+      await this.deps.deny(exclusion.reason, facts, cardAt);
       return;
     }
     facts.cloneExcluded = exclusion.value === 'proved';
@@ -150,7 +155,7 @@ export class PcscChipFlow {
       dataGroups,
       qrText: w.qrText,
       facts,
-      receivedAt: w.receivedAt,
+      receivedAt: cardAt,
     });
   }
 

@@ -150,9 +150,9 @@ t.test('a chip with neither CA nor AA is denied under policy deny, before any de
   t.notOk(decided);
 });
 
-t.test('a QR that names no 12-digit ID gives no CAN: qr.bad-id, no wait', async (t) => {
+t.test('a QR that does not parse is denied at once with its own reason: no wait for a card', async (t) => {
   const h = harness(t, genuine);
-  h.flow.expectCard('00109901234|x', 1);
-  t.match(await h.denied, { reason: 'qr.bad-id' });
+  h.flow.expectCard(QR.replace('|Nam|', '|X|'), 1);
+  t.match(await h.denied, { reason: 'qr.bad-sex' });
   t.same(h.prompts, []);
 });
