@@ -51,15 +51,22 @@ interface Waiting {
   qrText: string;
   can: string;
   receivedAt: number;
+  /** When the wait for a card ends (this.now() clock). */
+  deadline: number;
   timer: NodeJS.Timeout;
 }
 
 export class PcscChipFlow {
   private waiting: Waiting | undefined;
   private reading = false;
-  private readonly onCard = (card: PresentedCard): void => this.cardPresented(card);
+  /** A card announced while an earlier one, already gone, was still being tried (see read()). */
+  private arrivedDuringRead: PresentedCard | undefined;
+  private readonly now: () => number;
+  private readonly onCard = (card: PresentedCard): void => this.cardPresented(card, true);
 
-  constructor(private readonly deps: PcscChipFlowDeps) {}
+  constructor(private readonly deps: PcscChipFlowDeps) {
+    this.now = deps.now ?? Date.now;
+  }
 
   start(): void {
     this.deps.reader.on('cardInserted', this.onCard);
@@ -77,20 +84,24 @@ export class PcscChipFlow {
    */
   expectCard(qrText: string, receivedAt: number): void {
     // A QR that does not parse is denied now, with its own reason, rather than after a card nobody will read.
-    const qr = parseCccdQr(qrText, (this.deps.now ?? Date.now)());
+    const qr = parseCccdQr(qrText, this.now());
     const can = qr.ok ? canFromCccdId(qr.value.identity.idNumber) : qr;
     if (!can.ok) {
       void this.settle(this.deps.deny(can.reason, { step: 'qr' }, receivedAt));
       return;
     }
-    if (this.waiting) clearTimeout(this.waiting.timer);
-    // Not unref'd: a pending wait owes the log a chip.timeout; stop() clears it.
-    const timer = setTimeout(() => this.timedOut(), this.deps.timeoutMs);
-    this.waiting = { qrText, can: can.value, receivedAt, timer };
+    this.wait({ qrText, can: can.value, receivedAt }, this.now() + this.deps.timeoutMs);
     this.deps.prompt('hold-card');
     // A card already lying on the reader is read now: pcscd will not announce it again.
     const card = this.deps.reader.card;
-    if (card && !this.reading) this.cardPresented(card);
+    if (card && !this.reading) this.cardPresented(card, false);
+  }
+
+  private wait(w: Omit<Waiting, 'timer' | 'deadline'>, deadline: number): void {
+    if (this.waiting) clearTimeout(this.waiting.timer);
+    // Not unref'd: a pending wait owes the log a chip.timeout; stop() clears it.
+    const timer = setTimeout(() => this.timedOut(), Math.max(0, deadline - this.now()));
+    this.waiting = { ...w, deadline, timer };
   }
 
   private timedOut(): void {
@@ -101,9 +112,12 @@ export class PcscChipFlow {
     void this.settle(this.deps.deny('chip.timeout', { timeoutMs: this.deps.timeoutMs }, w.receivedAt));
   }
 
-  private cardPresented(card: PresentedCard): void {
+  private cardPresented(card: PresentedCard, announced: boolean): void {
     const w = this.waiting;
-    if (this.reading) return;
+    if (this.reading) {
+      if (announced) this.arrivedDuringRead = card;
+      return;
+    }
     if (!w) {
       // No CAN without the QR: say what to do rather than fail a PACE that cannot succeed.
       this.deps.logger.info({ direction: this.deps.direction }, 'chip card put down before a QR scan');
@@ -113,20 +127,31 @@ export class PcscChipFlow {
     clearTimeout(w.timer);
     this.waiting = undefined;
     this.reading = true;
+    this.arrivedDuringRead = undefined;
     this.deps.prompt('reading');
     // The latency of this decision runs from the card, not the QR: the wait for the wallet is the person's.
-    void this.settle(this.read(card.channel, w, performance.now()));
+    void this.settle(this.read(card.channel, w, performance.now(), announced));
   }
 
-  private async read(channel: CardChannel, w: Waiting, cardAt: number): Promise<void> {
+  private async read(channel: CardChannel, w: Waiting, cardAt: number, announced: boolean): Promise<void> {
     let outcome: ChipSessionOutcome;
     try {
       outcome = await this.deps.readChip(channel, { can: w.can });
     } finally {
-      // The card may go: what follows needs only the files, and the next person's card can be read.
       this.reading = false;
-      this.deps.prompt('done');
     }
+    if (!outcome.ok && outcome.reason === 'chip.removed' && !announced) {
+      // The reader still listed a card at the QR scan that had in fact gone (the previous person's, before
+      // pcscd noticed): nobody presented it, so keep waiting for this person's card until the same deadline.
+      this.wait(w, w.deadline);
+      this.deps.prompt('hold-card');
+      const arrived = this.arrivedDuringRead;
+      this.arrivedDuringRead = undefined;
+      if (arrived) this.cardPresented(arrived, true);
+      return;
+    }
+    // The card may go: what follows needs only the files, and the next person's card can be read.
+    this.deps.prompt('done');
     const facts: Facts = outcome.ok
       ? { chipAccess: outcome.value.access, apdus: outcome.value.metrics.apdus }
       : { chipAccess: 'failed', apdus: outcome.metrics.apdus };

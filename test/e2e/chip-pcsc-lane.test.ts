@@ -48,8 +48,9 @@ if (!skip) {
 if (skip) t.comment(skip);
 t.teardown(() => watcher.stop());
 
-// L1 entry: the chip lane (generous timeout for a loaded box). L2 entry: the same reader with the shortest
-// timeout, for the no-card case; a card put on the reader with no QR scanned on L2 only prompts there.
+// L1 entry: the chip lane (generous timeout for a loaded box). L2 entry: the shortest timeout, for the
+// no-card case, on a reader that never sees a card (its own view of L1's reader could lag behind pcscd's and
+// still hold the last test's card); the wait for a card does not depend on the reader being there.
 const config = demoConfig((c) => {
   c.gate.lanes[0]!.entry = {
     ...c.gate.lanes[0]!.entry!,
@@ -59,7 +60,7 @@ const config = demoConfig((c) => {
   };
   c.gate.lanes[1]!.entry = {
     ...c.gate.lanes[1]!.entry!,
-    chipReader: { pcsc: { reader: READER, extendedLength: 'auto' } },
+    chipReader: { pcsc: { reader: 'a reader this box does not have', extendedLength: 'auto' } },
     accepts: ['chip'],
     chipReadTimeoutMs: 1000,
   };

@@ -103,6 +103,27 @@ t.test('a card already on the reader when the QR is scanned is read at once', as
   t.equal(h.reads.length, 1);
 });
 
+t.test(
+  'a card the reader still listed at the QR scan but already gone is no failed read: the wait goes on',
+  async (t) => {
+    const outcomes: ChipSessionOutcome[] = [{ ok: false, reason: 'chip.removed', detail: 'gone', metrics }, genuine];
+    let denied = false;
+    const h = harness(t, genuine, {
+      readChip: async () => outcomes.shift()!,
+      deny: async () => {
+        denied = true;
+      },
+    });
+    h.reader.card = card;
+    h.flow.expectCard(QR, 1);
+    await new Promise((r) => setImmediate(r));
+    h.reader.put(card);
+    await h.decided;
+    t.notOk(denied, 'no chip.read-failed for a card nobody presented');
+    t.same(h.prompts, ['hold-card', 'reading', 'hold-card', 'reading', 'done']);
+  },
+);
+
 t.test('a card put down with no QR scanned is not read: the person is asked to scan first', async (t) => {
   const h = harness(t, genuine);
   h.reader.put(card);
