@@ -13,6 +13,8 @@ import type { GatewayConfig } from '../gateway/config/schema.js';
 import { issueTicket, loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
 import type { Alarm, DecisionRecord } from '../gateway/events.js';
 import { createLogger } from '../gateway/logger.js';
+import { pcscUnavailableReason } from '../sim/devices/pcsc-availability.js';
+import { VPCD_DEFAULT_PORT } from '../sim/devices/vpcd-card.js';
 import { Crowd } from '../sim/people/crowd.js';
 import { hasSocat } from '../sim/pty.js';
 import { SimRig, type Transport } from '../sim/rig.js';
@@ -30,6 +32,8 @@ SUMMARY {json} before exiting 0. Everything uses DEMO keys and SYNTHETIC people.
   --transport T     pty (socat pseudo-terminals, the real serial path) or mock (in-process); default pty when socat is installed
   --data-dir DIR    keep the databases here (default: a temp folder removed at exit)
   --port N          gateway HTTP port (default: any free port)
+  --vpcd-slot N|off L2's chip reader on the PC/SC path through pcscd and this vpcd slot (default 0, when
+                    pcscd and vsmartcard-vpcd are there); off keeps the serial chip reader
   --quiet           no per-decision lines`;
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -45,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
       transport: { type: 'string' },
       'data-dir': { type: 'string' },
       port: { type: 'string' },
+      'vpcd-slot': { type: 'string', default: '0' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -88,7 +93,16 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (template.mqtt && services.mqttUrl) template.mqtt.url = services.mqttUrl;
 
-  const rig = await SimRig.start(template, { transport, dir: join(dataDir, 'tty') });
+  const pcsc = pcscDemoLane(template, values['vpcd-slot']!);
+  if (pcsc === 'bad-slot') {
+    console.error('gate06 demo: --vpcd-slot is 0, 1 or off');
+    return 2;
+  }
+  const rig = await SimRig.start(template, {
+    transport,
+    dir: join(dataDir, 'tty'),
+    ...(pcsc.port !== undefined ? { vpcdPorts: [pcsc.port] } : {}),
+  });
   const gateway = await assembleGateway({ config: rig.config, logger, devices: rig.devices });
   const totals = {
     decisions: 0,
@@ -147,6 +161,7 @@ export async function run(argv: string[]): Promise<number> {
   print(
     `# try it: curl -s -X POST ${gateway.url}/v1/verify -H 'authorization: Bearer ${deviceToken}' -H 'content-type: application/json' -d '{"lane":"L1","credential":{"kind":"ticket","token":"${tryTicket}"}}'`,
   );
+  print(`# ${pcsc.note}`);
   print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${integrationToken}'`);
   print(`# the IOC dashboard: ${services.collectorUrl}/ (token ${services.collectorToken})`);
   if (services.mqttUrl)
@@ -193,6 +208,26 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`SUMMARY ${JSON.stringify(summary)}`);
   if (!values['data-dir']) await rm(dataDir, { recursive: true, force: true });
   return 0;
+}
+
+/**
+ * L2's entry chip reader on the PC/SC path when pcscd + vpcd can run it (the same check the PC/SC tests
+ * skip on): the simulated people then scan the CCCD QR and put the card on vpcd's reader. Otherwise the
+ * serial chip reader stays, and the note says how to get the PC/SC path.
+ */
+function pcscDemoLane(config: GatewayConfig, slot: string): { port?: number; note: string } | 'bad-slot' {
+  if (slot === 'off') return { note: 'L2 reads CCCD chips on the serial path (--vpcd-slot off)' };
+  if (slot !== '0' && slot !== '1') return 'bad-slot';
+  const entry = config.gate.lanes.find((l) => l.id === 'L2')?.entry;
+  if (!entry) return { note: 'no L2 entry in the demo config: no chip lane' };
+  const unavailable = pcscUnavailableReason();
+  if (unavailable) return { note: `L2 reads CCCD chips on the serial path; for the PC/SC path, ${unavailable}` };
+  entry.chipReader = { pcsc: { reader: `Virtual PCD 00 0${slot}`, extendedLength: 'auto' } };
+  if (!entry.accepts.includes('chip')) entry.accepts.push('chip');
+  return {
+    port: VPCD_DEFAULT_PORT + Number(slot),
+    note: `L2 entry reads CCCD chips over PC/SC (pcscd + vpcd reader "Virtual PCD 00 0${slot}"): QR scan first, then the card`,
+  };
 }
 
 const time = (ts: number) => new Date(ts).toISOString().slice(11, 19);

@@ -72,9 +72,17 @@ export interface GatewayEvents {
   'device.link': { lane: string; device: DeviceKind; side?: Direction; state: LinkState; reason?: string; ts: number };
   'lane.state': { lane: string; state: string; freePassage: boolean; degraded: boolean; ts: number };
   'fire.mode': { active: boolean; ts: number };
+  /**
+   * What a PC/SC chip lane asks of the person now, for the console's live view (PC/SC readers have no LED or
+   * buzzer the gateway drives): `hold-card` after the QR scan, `reading` once a card is in the field,
+   * `scan-qr-first` for a card put down with no QR scanned, `done` when the read ended (the decision follows).
+   */
+  'chip.prompt': { lane: string; direction: Direction; step: ChipPromptStep; ts: number };
   /** Bad outside input refused (a garbled frame, an invalid body, a forged command); `reason` is a fixed code. */
   'input.rejected': { source: RejectedInputSource; reason: string };
 }
+
+export type ChipPromptStep = 'hold-card' | 'reading' | 'scan-qr-first' | 'done';
 
 export type RejectedInputSource = 'http' | 'qr-scanner' | 'chip-reader' | 'mqtt-command';
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { AlarmService } from './alarms.js';
 import { resolveSecret } from './config/load.js';
-import type { Direction, GatewayConfig } from './config/schema.js';
+import { type Direction, type GatewayConfig, isPcscChipReader } from './config/schema.js';
 import { type TicketKeys, ticketKeys } from './credentials/ticket.js';
 import type { DeviceFactory } from './devices.js';
 import { EventBus } from './events.js';
@@ -158,12 +158,15 @@ export class Gateway {
     for (const lane of config.gate.lanes) {
       const qr: Partial<Record<Direction, ReturnType<DeviceFactory['qrScanner']>>> = {};
       const chip: Partial<Record<Direction, ReturnType<DeviceFactory['chipReader']>>> = {};
+      const pcsc: Partial<Record<Direction, ReturnType<DeviceFactory['pcscChipReader']>>> = {};
       for (const [dir, side] of [
         ['in', lane.entry],
         ['out', lane.exit],
       ] as const) {
         if (side?.qrScanner) qr[dir] = opts.devices.qrScanner(side.qrScanner, config.devices);
-        if (side?.chipReader) chip[dir] = opts.devices.chipReader(side.chipReader, config.devices);
+        const chipReader = side?.chipReader;
+        if (chipReader && isPcscChipReader(chipReader)) pcsc[dir] = opts.devices.pcscChipReader(chipReader.pcsc);
+        else if (chipReader) chip[dir] = opts.devices.chipReader(chipReader, config.devices);
       }
       const turnstile = opts.devices.turnstile(lane.turnstile, config.devices);
       lanes.set(
@@ -174,7 +177,8 @@ export class Gateway {
           store,
           bus,
           alarms,
-          devices: { turnstile, qr, chip },
+          devices: { turnstile, qr, chip, pcsc },
+          cloneNotExcluded: config.policy.chipCloneNotExcluded,
           logger: logger.child({ channel: 'lane', lane: lane.id }),
           now,
           write: owe,

@@ -30,6 +30,13 @@ export const REASONS = {
   'chip.dg-mismatch': 'a data group does not match its hash in the SOD',
   'chip.expired': 'the document has expired',
   'chip.id-mismatch': 'the ID on the QR or MRZ differs from the chip',
+  // chip, read by the gateway itself over PC/SC (drivers/chip-pcsc)
+  'chip.access-denied': "the chip refused the access key: the CAN from the QR (or the MRZ) is not this card's",
+  'chip.sm-error': 'secure messaging with the chip broke (a bad or missing MAC)',
+  'chip.clone-suspected': 'the chip could not prove it holds the chip or active authentication key of its data',
+  'chip.clone-not-excluded':
+    'the chip has neither chip nor active authentication, and policy does not accept that here',
+  'chip.timeout': 'no card was put on the reader in time after the QR scan',
   // face
   'face.missing': 'the policy needs a face and none was given',
   'face.retake': 'the face image is not good enough to decide; retake',

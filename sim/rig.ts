@@ -5,12 +5,19 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { CardBehaviour } from '../drivers/chip-pcsc/card-channel.js';
 import { type ByteChannel, openSerialPort, type PortOpener, type SerialLink } from '../drivers/serial/link.js';
-import type { Direction, GatewayConfig, SerialPortConfig } from '../gateway/config/schema.js';
+import {
+  type Direction,
+  type GatewayConfig,
+  isPcscChipReader,
+  type SerialPortConfig,
+} from '../gateway/config/schema.js';
 import { type DeviceFactory, serialDevices } from '../gateway/devices.js';
 import { VirtualChipReader } from './devices/virtual-chip-reader.js';
 import { VirtualQrScanner } from './devices/virtual-qr-scanner.js';
 import { VirtualTurnstile } from './devices/virtual-turnstile.js';
+import { VpcdCard } from './devices/vpcd-card.js';
 import { MockSerialPair } from './mock-port.js';
 import { hasSocat, PtyPair, SOCAT_MISSING } from './pty.js';
 
@@ -22,6 +29,31 @@ export interface RigLane {
   turnstile: VirtualTurnstile;
   qr: Partial<Record<Direction, VirtualQrScanner>>;
   chip: Partial<Record<Direction, VirtualChipReader>>;
+  /** PC/SC chip sides: where the simulated person puts a card (a vpcd slot that real pcscd reads). */
+  chipSlot: Partial<Record<Direction, VpcdChipSlot>>;
+}
+
+/**
+ * The field of a PC/SC reader under the simulator: a vpcd slot. The gateway's reader config names the slot's
+ * reader ("Virtual PCD 00 00"); the rig only knows its TCP port, given in `vpcdPorts`.
+ */
+export class VpcdChipSlot {
+  private card: VpcdCard | undefined;
+  constructor(readonly port: number) {}
+
+  /** Puts a card in the field (taking away any card already there) and resolves once vpcd has it. */
+  async present(behaviour: CardBehaviour): Promise<VpcdCard> {
+    this.remove();
+    const card = new VpcdCard(behaviour, { port: this.port });
+    this.card = card;
+    await card.insert();
+    return card;
+  }
+
+  remove(): void {
+    this.card?.remove();
+    this.card = undefined;
+  }
 }
 
 /** The device end of a pty pair; reopens after the cable is re-plugged so a virtual device outlives unplug/replug. */
@@ -83,15 +115,24 @@ export class SimRig {
       chipHeartbeatMs?: number /** how long a simulated person keeps the passage sensor active */;
       passMs?: number /** pty only: make the configured paths themselves the gateway ends (a separate gateway process opens them). */;
       keepPaths?: boolean;
+      /** vpcd card ports for the PC/SC chip sides, in lane order (entry before exit); a side without one gets no slot. */
+      vpcdPorts?: number[];
     },
   ): Promise<SimRig> {
     if (opts.transport === 'pty' && !hasSocat()) throw new Error(SOCAT_MISSING);
     await mkdir(opts.dir, { recursive: true });
     const config: GatewayConfig = structuredClone(template);
     const rig = new SimRig(opts.transport, config, opts.dir, opts.keepPaths ?? false);
+    const vpcdPorts = [...(opts.vpcdPorts ?? [])];
     try {
       for (const lane of config.gate.lanes) {
-        const rl: RigLane = { id: lane.id, qr: {}, chip: {}, turnstile: undefined as unknown as VirtualTurnstile };
+        const rl: RigLane = {
+          id: lane.id,
+          qr: {},
+          chip: {},
+          chipSlot: {},
+          turnstile: undefined as unknown as VirtualTurnstile,
+        };
         const tChannel = await rig.cable(lane.id, 'turnstile', lane.turnstile.port);
         rl.turnstile = new VirtualTurnstile(tChannel, {
           address: lane.turnstile.address,
@@ -105,8 +146,16 @@ export class SimRig {
           ['out', lane.exit],
         ] as const) {
           if (side?.qrScanner) rl.qr[dir] = new VirtualQrScanner(await rig.cable(lane.id, `qr-${dir}`, side.qrScanner));
-          if (side?.chipReader) {
-            const reader = new VirtualChipReader(await rig.cable(lane.id, `chip-${dir}`, side.chipReader), {
+          const chipReader = side?.chipReader;
+          if (chipReader && isPcscChipReader(chipReader)) {
+            const port = vpcdPorts.shift();
+            if (port !== undefined) {
+              const slot = new VpcdChipSlot(port);
+              rl.chipSlot[dir] = slot;
+              rig.closers.push(() => slot.remove());
+            }
+          } else if (chipReader) {
+            const reader = new VirtualChipReader(await rig.cable(lane.id, `chip-${dir}`, chipReader), {
               heartbeatMs: opts.chipHeartbeatMs,
             });
             reader.start();

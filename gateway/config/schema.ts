@@ -63,10 +63,35 @@ export const CameraConfig = z.discriminatedUnion('kind', [
 ]);
 export type CameraConfig = z.infer<typeof CameraConfig>;
 
+/**
+ * A CCCD chip reader on the PC/SC path (issue #13): the gateway itself runs PACE with the CAN from the QR,
+ * chip authentication and the file reads through pcscd. The serial `{ path, baudRate }` form stays for vendor
+ * boxes that do the radio work themselves.
+ */
+export const PcscChipReaderConfig = z
+  .object({
+    pcsc: z
+      .object({
+        /** Exact reader name, a glob ("ACS ACR1252*") or a regex between slashes ("/ACS ACR1252/i"). */
+        reader: z.string().min(1),
+        /** 'auto' decides per card from the reader's name and the ATR (drivers/chip-pcsc/pcsc/extended-length.ts). */
+        extendedLength: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+      })
+      .strict(),
+  })
+  .strict();
+export type PcscChipReaderConfig = z.infer<typeof PcscChipReaderConfig>;
+export const isPcscChipReader = (c: SerialPortConfig | PcscChipReaderConfig): c is PcscChipReaderConfig => 'pcsc' in c;
+
 export const LaneSide = z
   .object({
     qrScanner: SerialPortConfig.optional(),
-    chipReader: SerialPortConfig.optional(),
+    chipReader: z.union([SerialPortConfig, PcscChipReaderConfig]).optional(),
+    /**
+     * PC/SC chip lanes: how long after the CCCD QR scan the person has to put the card on the reader before
+     * the lane denies with chip.timeout. 10 s covers finding the card in a wallet; a queue should not wait longer.
+     */
+    chipReadTimeoutMs: z.number().int().min(1000).max(120_000).default(10_000),
     camera: CameraConfig.optional(),
     /** Which credentials may open this side of the lane (site rules). */
     accepts: z.array(CredentialKind).min(1).default(['ticket']),
@@ -161,8 +186,15 @@ export const PolicyConfig = z
     watchlistAction: z.enum(['alarm', 'deny']).default('alarm'),
     /** A chip whose document has expired: deny, or allow with the state recorded. */
     expiredDocument: z.enum(['deny', 'allow']).default('deny'),
+    /**
+     * A chip with neither chip nor active authentication cannot be told from a copy of its files (PC/SC lanes).
+     * deny: refuse it (chip.clone-not-excluded); allow-with-face: let the face match against DG2 decide on lanes
+     * that check faces for chips, deny elsewhere; allow: accept on passive authentication alone.
+     */
+    chipCloneNotExcluded: z.enum(['deny', 'allow-with-face', 'allow']).default('allow-with-face'),
   })
   .strict();
+export type PolicyConfig = z.infer<typeof PolicyConfig>;
 
 /**
  * The gateway's HTTP API (gateway/http/): who may call it and how much an unauthenticated caller can cost.
@@ -292,6 +324,7 @@ export const GatewayConfig = z
       bindingAcceptsQr: false,
       watchlistAction: 'alarm',
       expiredDocument: 'deny',
+      chipCloneNotExcluded: 'allow-with-face',
     }),
     store: z
       .object({

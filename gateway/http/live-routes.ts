@@ -124,6 +124,7 @@ export async function registerLiveRoutes(
       bus.on(owner, 'lane.state', (s) => send('lane', s));
       bus.on(owner, 'device.link', (l) => send('link', l));
       bus.on(owner, 'fire.mode', (f) => send('fire', f));
+      bus.on(owner, 'chip.prompt', (p) => send('chip-prompt', p));
       // Tell the browser how long to wait before reconnecting, and that it is connected.
       res.write('retry: 3000\n\n');
       send('hello', { ts: core.now(), lanes: [...core.lanes.values()].map((l) => l.snapshot()) });

@@ -5,6 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
 import { cccdQrFacts } from '../credentials/categories.js';
 import { parseCccdQr } from '../credentials/cccd-qr.js';
+import { chipDisagreesWithQr, type IdentityField } from '../credentials/chip-qr-agreement.js';
 import { type Identity, keyedIdHash, maskId } from '../credentials/identity.js';
 import { holderBinding, type TicketKeys, type VerifiedTicket, verifyTicket } from '../credentials/ticket.js';
 import type { EventBus } from '../events.js';
@@ -32,6 +33,8 @@ export interface DecisionRequest {
   source: 'reader' | 'http';
   /** performance.now() when the credential arrived, for the latency histogram. */
   receivedAt: number;
+  /** What the reader found out on the way, for the event (a PC/SC chip's access and CA/AA outcome); never personal data. */
+  readerFacts?: Record<string, string | number | boolean>;
 }
 
 export interface DecisionOutcome {
@@ -136,12 +139,14 @@ export class DecisionService {
     for (const extra of req.supporting ?? []) {
       const s = await this.establish(extra);
       if (!s.ok) return this.commit(req, lane, { ...s, facts: { ...est.facts, ...s.facts } });
-      if (est.identity && s.value.identity && est.identity.idNumber !== s.value.identity.idNumber) {
+      const differing = identitiesDisagree(req.credential, est.identity, extra, s.value.identity);
+      if (differing.length > 0) {
         return this.commit(req, lane, {
           ok: false,
           reason: 'chip.id-mismatch',
           identity: est.identity,
-          facts: est.facts,
+          // Which fields, never their values.
+          facts: { ...est.facts, mismatch: differing.join(',') },
         });
       }
       const merged: Established = { ...s.value, ...est, facts: { ...s.value.facts, ...est.facts } };
@@ -273,6 +278,7 @@ export class DecisionService {
     const identity = step.ok ? step.value.identity : step.identity;
     const facts: Record<string, string | number | boolean> = {
       ...(step.ok ? step.value.facts : step.facts),
+      ...req.readerFacts,
       source: req.source,
     };
     if (req.supporting?.length) facts.supporting = req.supporting.map((s) => s.kind).join(',');
@@ -383,4 +389,20 @@ export class DecisionService {
     if (grant.tid) this.refundUse.run(grant.tid);
     if (grant.subject) this.setPresence.run(grant.subject, grant.zone, grant.previousInside ? 1 : 0, ts);
   }
+}
+
+/**
+ * Two credentials shown together must name the same person. A chip and the CCCD QR that opened it are
+ * compared on ID, name and birth date (issue #13: DG13 and DG1 against the QR); other pairs on the ID.
+ */
+function identitiesDisagree(
+  a: CredentialInput,
+  aId: Identity | undefined,
+  b: CredentialInput,
+  bId: Identity | undefined,
+): IdentityField[] {
+  if (!aId || !bId) return [];
+  if (a.kind === 'chip' && b.kind === 'cccd-qr') return chipDisagreesWithQr(bId, aId);
+  if (a.kind === 'cccd-qr' && b.kind === 'chip') return chipDisagreesWithQr(aId, bId);
+  return aId.idNumber === bId.idNumber ? [] : ['idNumber'];
 }

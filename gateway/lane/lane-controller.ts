@@ -1,11 +1,13 @@
 // One lane at run time: reader events in, decisions through the decision service, effects of the lane
 // machine out to the turnstile and the event log. It knows nothing of HTTP or MQTT.
 import type { Logger } from 'pino';
+import { readChip } from '../../drivers/chip-pcsc/icao/index.js';
+import type { PcscChipReader } from '../../drivers/chip-pcsc/pcsc/index.js';
 import type { ChipReader } from '../../drivers/chip-reader/index.js';
 import type { QrScanner } from '../../drivers/qr-scanner/index.js';
 import type { Turnstile } from '../../drivers/turnstile/index.js';
 import type { AlarmService, LogWriter } from '../alarms.js';
-import type { Direction, LaneConfig } from '../config/schema.js';
+import type { Direction, LaneConfig, PolicyConfig } from '../config/schema.js';
 import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
 import type { EventStore } from '../store/event-store.js';
@@ -28,11 +30,14 @@ import {
   phaseOf,
   step,
 } from './lane-machine.js';
+import { PcscChipFlow } from './pcsc-chip-flow.js';
 
 export interface LaneDevices {
   turnstile: Turnstile;
   qr: Partial<Record<Direction, QrScanner>>;
   chip: Partial<Record<Direction, ChipReader>>;
+  /** Chip readers the gateway drives itself over PC/SC: the QR scan on that side starts the chip read. */
+  pcsc?: Partial<Record<Direction, PcscChipReader>>;
 }
 
 interface GrantPayload {
@@ -57,6 +62,10 @@ export interface LaneControllerDeps {
   /** Bound to this lane (`lane` and `channel`) by the composition root, so its lines do not repeat them. */
   logger: Logger;
   now?: () => number;
+  /** policy.chipCloneNotExcluded, for PC/SC chip sides (pcsc-chip-flow.ts). */
+  cloneNotExcluded?: PolicyConfig['chipCloneNotExcluded'];
+  /** The ICAO chip session; tests may wrap it. */
+  readChip?: typeof readChip;
   /** How long a bound ticket waits for the holder's ID card (or the reverse). */
   pairingWindowMs?: number;
   tickMs?: number;
@@ -74,6 +83,7 @@ export class LaneController {
   private readonly links = new Map<string, LinkState>();
   private readonly held: Partial<Record<Direction, Held>> = {};
   private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
+  private readonly chipFlows: Partial<Record<Direction, PcscChipFlow>> = {};
   private tick?: NodeJS.Timeout;
   private lastPhase = '';
   private readonly write: LogWriter;
@@ -93,7 +103,14 @@ export class LaneController {
     });
     t.on('link', (state, reason) => this.onLink('turnstile', undefined, state, reason));
     for (const d of ['in', 'out'] as const) {
-      devices.qr[d]?.on('scan', (text) => this.present(d, classifyScan(text), performance.now()));
+      const pcsc = devices.pcsc?.[d];
+      if (pcsc) this.startChipFlow(d, pcsc);
+      devices.qr[d]?.on('scan', (text) => {
+        const credential = classifyScan(text);
+        const flow = this.chipFlows[d];
+        if (credential.kind === 'cccd-qr' && flow && this.acceptsChip(d)) flow.expectCard(text, performance.now());
+        else void this.present(d, credential, performance.now());
+      });
       devices.qr[d]?.on('rejected', (reason, bytes) => {
         this.deps.logger.warn({ direction: d, reason, bytes }, 'qr frame rejected');
         this.deps.bus.emit('input.rejected', { source: 'qr-scanner', reason });
@@ -126,14 +143,21 @@ export class LaneController {
       t.start(),
       ...Object.values(devices.qr).map((q) => q.start()),
       ...Object.values(devices.chip).map((c) => c.start()),
+      ...Object.values(devices.pcsc ?? {}).map((c) => c.start()),
     ]);
     this.publishState();
   }
 
   async stop(): Promise<void> {
     if (this.tick) clearInterval(this.tick);
+    for (const flow of Object.values(this.chipFlows)) flow.stop();
     const { devices } = this.deps;
-    const all = [devices.turnstile, ...Object.values(devices.qr), ...Object.values(devices.chip)];
+    const all = [
+      devices.turnstile,
+      ...Object.values(devices.qr),
+      ...Object.values(devices.chip),
+      ...Object.values(devices.pcsc ?? {}),
+    ];
     for (const d of all) d.removeAllListeners();
     await Promise.allSettled(all.map((d) => d.stop()));
   }
@@ -164,6 +188,40 @@ export class LaneController {
       links: Object.fromEntries(this.links),
       pending: this.state.grants.in.length + this.state.grants.out.length,
     };
+  }
+
+  private acceptsChip(direction: Direction): boolean {
+    return this.deps.decisions.laneSide(this.id, direction)?.side.accepts.includes('chip') ?? false;
+  }
+
+  /** The QR-then-card flow of a PC/SC chip reader on one side (pcsc-chip-flow.ts); its link counts as the chip reader's. */
+  private startChipFlow(direction: Direction, reader: PcscChipReader): void {
+    const side = this.deps.decisions.laneSide(this.id, direction)?.side;
+    const failure = { lane: this.id, direction, credential: 'chip' as const, source: 'reader' as const };
+    const flow = new PcscChipFlow({
+      direction,
+      reader,
+      timeoutMs: side?.chipReadTimeoutMs ?? 10_000,
+      cloneNotExcluded: this.deps.cloneNotExcluded ?? 'deny',
+      checksChipFace: side?.face.requireFor.includes('chip') ?? false,
+      readChip: this.deps.readChip ?? readChip,
+      decide: (read) =>
+        this.decide({
+          direction,
+          credential: { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups },
+          supporting: [{ kind: 'cccd-qr', text: read.qrText }],
+          source: 'reader',
+          receivedAt: read.receivedAt,
+          readerFacts: read.facts,
+        }),
+      deny: (reason, facts, receivedAt) => this.deps.decisions.recordFailure({ ...failure, receivedAt }, reason, facts),
+      prompt: (step) => this.deps.bus.emit('chip.prompt', { lane: this.id, direction, step, ts: this.now() }),
+      logger: this.deps.logger,
+      now: this.now,
+    });
+    reader.on('link', (state, reason) => this.onLink('chip-reader', direction, state, reason));
+    flow.start();
+    this.chipFlows[direction] = flow;
   }
 
   /** A credential at a reader on this lane. Bound tickets and ID cards pair up within a short window. */

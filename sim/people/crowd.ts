@@ -4,7 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Direction } from '../../gateway/config/schema.js';
 import { type IssuerKey, issueTicket } from '../../gateway/credentials/ticket-issuer.js';
+import { CccdChip } from '../cards/cccd-chip/cccd-chip.js';
 import { makeCard, type SyntheticCard } from '../cards/make-card.js';
+import { makeChipCard } from '../cards/make-chip-card.js';
+import { buildSod } from '../cards/sod.js';
+import { loadTestPki } from '../cards/test-pki.js';
 import { seededRandom } from '../random.js';
 import type { SimRig } from '../rig.js';
 import { cccdQrText, syntheticPerson } from './population.js';
@@ -151,10 +155,18 @@ export class Crowd {
     this.stats.byPresentation[presentation] = (this.stats.byPresentation[presentation] ?? 0) + 1;
     const scanner = lane.qr[direction];
     const reader = lane.chip[direction];
+    // A PC/SC chip side: the QR first (it gives the CAN), then the card on the reader.
+    const slot = scanner ? lane.chipSlot[direction] : undefined;
     let unlocked = false;
     // A chip card at a lane side without a reader: the person shows a ticket instead.
-    const shown: Presentation = presentation.startsWith('chip-') && !reader ? 'ticket-valid' : presentation;
-    if (shown !== 'none' && (scanner || reader)) {
+    // At a PC/SC chip side a person with a CCCD holds the card after the QR, as the lane asks.
+    const shown: Presentation =
+      presentation.startsWith('chip-') && !reader && !slot
+        ? 'ticket-valid'
+        : presentation === 'cccd-valid' && slot
+          ? 'chip-valid'
+          : presentation;
+    if (shown !== 'none' && (scanner || reader || slot)) {
       const unlock = new Promise<boolean>((resolve) => {
         const onUnlock = (d: Direction) => {
           if (d !== direction) return;
@@ -162,16 +174,27 @@ export class Crowd {
           lane.turnstile.off('unlock', onUnlock);
           resolve(true);
         };
-        const timer = setTimeout(() => {
-          lane.turnstile.off('unlock', onUnlock);
-          resolve(false);
-        }, this.opts.unlockWaitMs ?? 2000);
+        const timer = setTimeout(
+          () => {
+            lane.turnstile.off('unlock', onUnlock);
+            resolve(false);
+            // A chip read through vpcd takes 3-4 s (docs/chip.md, Known limits): wait for it.
+          },
+          (this.opts.unlockWaitMs ?? 2000) + (slot && shown.startsWith('chip-') ? 8000 : 0),
+        );
         lane.turnstile.on('unlock', onUnlock);
       });
       await sleep(200 + this.rnd() * 400);
-      if (shown.startsWith('chip-')) await reader!.present(await this.card(shown));
+      if (shown.startsWith('chip-') && slot) {
+        const { qrText, chip } = await this.chipCard(shown);
+        await scanner!.scan(qrText);
+        await sleep(300 + this.rnd() * 500);
+        await slot.present(chip);
+      } else if (shown.startsWith('chip-')) await reader!.present(await this.card(shown));
       else await scanner!.scan(await this.credential(shown));
       unlocked = await unlock;
+      // The card comes off the reader once the person has their answer (or gave up waiting).
+      slot?.remove();
       if (unlocked) this.stats.unlocked++;
     }
     if (!unlocked && behaviour !== 'force') behaviour = 'walk-away';
@@ -213,6 +236,23 @@ export class Crowd {
             ? { expired: true }
             : {};
     return makeCard({ person, faults });
+  }
+
+  /** A simulated CCCD chip for a PC/SC reader, and the QR printed on the same card. */
+  private async chipCard(p: Presentation): Promise<{ qrText: string; chip: CccdChip }> {
+    const person = syntheticPerson(this.rnd, this.personIndex++);
+    const card = await makeChipCard({
+      person: p === 'chip-expired' ? { ...person, expiry: '2020-01-01' } : person,
+    });
+    if (p === 'chip-tampered') {
+      // One byte of DG13 flipped after the SOD was signed: the file parses, its hash no longer matches.
+      const dg13 = Buffer.from(card.dataGroups.get(13)!);
+      dg13[dg13.length - 2]! ^= 0x01;
+      card.dataGroups = new Map(card.dataGroups).set(13, dg13);
+    }
+    if (p === 'chip-untrusted')
+      card.sod = buildSod(card.dataGroups, { signer: (await loadTestPki()).rogueDocumentSigner });
+    return { qrText: cccdQrText(person), chip: new CccdChip(card) };
   }
 
   private async credential(p: Presentation): Promise<string> {

@@ -12,7 +12,19 @@ const dataDir = mkdtempSync(join(tmpdir(), 'gate06-demo-test-'));
 const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin/gate06.mjs'), 'demo', '--duration', '15', '--rate', '120', '--data-dir', dataDir],
+    // --vpcd-slot off: vpcd's slots belong to the PC/SC tests that tap runs alongside this one.
+    [
+      join(ROOT, 'bin/gate06.mjs'),
+      'demo',
+      '--duration',
+      '15',
+      '--rate',
+      '120',
+      '--data-dir',
+      dataDir,
+      '--vpcd-slot',
+      'off',
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, GATE06_LOG_LEVEL: 'info' },

@@ -1,50 +1,11 @@
-// Whether the real PC/SC stack is there for the tests that drive it: pcscd running, vsmartcard's vpcd
-// driver configured (it gives pcscd a "Virtual PCD" reader whose card is a TCP client on 127.0.0.1:35963),
-// and the smartcard binding built. The check only looks at files, so it never inserts a card by probing
-// vpcd's port. Tests skip with the returned reason when something is missing.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+// Whether the real PC/SC stack is there for the tests that drive it. The check itself lives with the
+// simulator (sim/devices/pcsc-availability.ts) because `gate06 demo` asks the same question; tests skip with
+// the returned reason when something is missing.
+import { PCSC_INSTALL_HINT, pcscUnavailableReason } from '../../sim/devices/pcsc-availability.js';
 
-export const PCSC_INSTALL_HINT =
-  'apt-get install pcscd vsmartcard-vpcd libpcsclite-dev, start pcscd (`pcscd`), then npm rebuild smartcard';
-
-const PCSCD_PID_FILE = '/run/pcscd/pcscd.pid';
-const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
-const VPCD_READER_CONF = '/etc/reader.conf.d/vpcd';
+export { PCSC_INSTALL_HINT };
 
 /** The first vpcd slot: reader "Virtual PCD 00 00", card port 35963 (0x8C7B in the reader.conf entry). */
 export const VPCD_READER_NAME = 'Virtual PCD 00 00';
 
-export function pcscSkipReason(): string | false {
-  const missing = missingPieces();
-  return missing.length === 0 ? false : `real PC/SC not usable (${missing.join('; ')}): ${PCSC_INSTALL_HINT}`;
-}
-
-function missingPieces(): string[] {
-  const missing: string[] = [];
-  try {
-    const entry = createRequire(import.meta.url).resolve('smartcard');
-    // dist/lib/index.js -> ../../build/Release/smartcard_napi.node
-    if (!existsSync(join(dirname(entry), '..', '..', 'build', 'Release', 'smartcard_napi.node'))) {
-      missing.push('the smartcard native module is not built');
-    }
-  } catch {
-    missing.push('the smartcard package is not installed');
-  }
-  if (!existsSync(VPCD_READER_CONF)) missing.push(`no ${VPCD_READER_CONF} (vsmartcard-vpcd)`);
-  if (!existsSync(PCSCD_SOCKET) || !pcscdAlive()) missing.push('pcscd is not running');
-  return missing;
-}
-
-function pcscdAlive(): boolean {
-  try {
-    // pcscd writes the pid followed by a newline and a NUL byte.
-    const pid = Number.parseInt(readFileSync(PCSCD_PID_FILE, 'utf8'), 10);
-    if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const pcscSkipReason = (): string | false => pcscUnavailableReason();

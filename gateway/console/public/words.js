@@ -39,6 +39,14 @@ export const REASON_WORDS = {
     vi: 'Số định danh trên chip và trên thẻ không khớp',
     en: 'ID number differs between chip and card',
   },
+  'chip.access-denied': { vi: 'Thẻ không khớp với mã QR vừa quét', en: 'The card does not belong to the scanned QR' },
+  'chip.sm-error': { vi: 'Lỗi kết nối bảo mật với chip', en: 'Secure link to the chip failed' },
+  'chip.clone-suspected': { vi: 'Nghi ngờ thẻ giả (chip sao chép)', en: 'Suspected cloned chip' },
+  'chip.clone-not-excluded': {
+    vi: 'Chip không chứng minh được là thẻ thật',
+    en: 'The chip cannot prove it is not a copy',
+  },
+  'chip.timeout': { vi: 'Chưa đặt thẻ lên đầu đọc kịp thời', en: 'No card placed on the reader in time' },
 
   'face.missing': { vi: 'Cần khuôn mặt nhưng chưa chụp được', en: 'Face required, none captured' },
   'face.retake': { vi: 'Ảnh khuôn mặt chưa đạt, cần chụp lại', en: 'Face image not good enough; retake' },
