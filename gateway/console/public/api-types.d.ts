@@ -19,6 +19,8 @@ export interface LaneView {
   degraded?: boolean;
   /** Device (or device:side) → link state, e.g. up / down. */
   links?: Record<string, string>;
+  /** What the person at a PC/SC chip side is asked to do now (set by the live stream's chip-prompt). */
+  chipPrompt?: { direction: 'in' | 'out'; step: string };
 }
 
 export interface LaneCounts {
@@ -117,4 +119,10 @@ export interface LiveEvents {
   lane: { lane: string; state?: string; freePassage?: boolean; degraded?: boolean };
   link: { lane: string; device: string; side?: string; state: string };
   fire: { active: boolean };
+  'chip-prompt': {
+    lane: string;
+    direction: 'in' | 'out';
+    step: 'hold-card' | 'reading' | 'scan-qr-first' | 'done';
+    ts: number;
+  };
 }

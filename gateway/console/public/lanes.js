@@ -54,6 +54,13 @@ function laneCard(l) {
     { class: `lane${l.degraded ? ' degraded' : ''}${l.freePassage ? ' free' : ''}`, dataset: { lane: l.lane } },
     el('h3', {}, l.lane, ' ', el('span', { class: 'badge phase' }, l.phase ?? '')),
     el('div', { class: 'badges' }, flags, links),
+    l.chipPrompt
+      ? el(
+          'p',
+          { class: 'chip-prompt', dataset: { step: l.chipPrompt.step } },
+          `${t(`dir.${l.chipPrompt.direction}`)}: ${t(`chip.${l.chipPrompt.step}`)}`,
+        )
+      : null,
     el(
       'div',
       { class: 'actions' },
@@ -138,6 +145,17 @@ export function replaceLanes(views) {
 export function updateLane(s) {
   const l = lanes.get(s.lane) ?? { lane: s.lane, links: {} };
   lanes.set(s.lane, { ...l, phase: s.state, freePassage: s.freePassage, degraded: s.degraded });
+  renderLanes();
+}
+
+/**
+ * The person at a PC/SC chip side is told here what to do next (the readers have no display the gate drives).
+ * @param {LiveEvents['chip-prompt']} p
+ */
+export function updateChipPrompt(p) {
+  const l = lanes.get(p.lane);
+  if (!l) return;
+  lanes.set(p.lane, { ...l, chipPrompt: p.step === 'done' ? undefined : { direction: p.direction, step: p.step } });
   renderLanes();
 }
 

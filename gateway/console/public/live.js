@@ -5,7 +5,7 @@ import { addAlarm, markAcked } from './alarms.js';
 import { api } from './api.js';
 import { $ } from './dom.js';
 import { t } from './i18n.js';
-import { addDecision, refreshCountsSoon, replaceLanes, updateLane, updateLink } from './lanes.js';
+import { addDecision, refreshCountsSoon, replaceLanes, updateChipPrompt, updateLane, updateLink } from './lanes.js';
 
 /** @typedef {import('./api-types.js').LiveEvents} LiveEvents */
 
@@ -64,6 +64,7 @@ export function connectLive() {
   on('alarm-ack', (a) => markAcked(a.id, a.by));
   on('lane', updateLane);
   on('link', updateLink);
+  on('chip-prompt', updateChipPrompt);
   on('fire', (f) => {
     $('#fire-banner').hidden = !f.active;
   });

@@ -159,6 +159,22 @@ if (!existsSync(CHROMIUM)) {
     await shot(operator, '02-operator-live-decision');
   });
 
+  t.test('at a PC/SC chip side the operator reads what the person is asked to do, until it is done', async (t) => {
+    const prompt = (step: 'hold-card' | 'reading' | 'done') =>
+      h.gw.core.bus.emit('chip.prompt', { lane: 'L2', direction: 'in', step, ts: Date.now() });
+    prompt('hold-card');
+    await operator.waitForSelector('.lane[data-lane="L2"] .chip-prompt');
+    t.equal(
+      await operator.textContent('.lane[data-lane="L2"] .chip-prompt'),
+      'Vào: Mời đặt thẻ CCCD lên đầu đọc',
+      'the prompt in Vietnamese words',
+    );
+    prompt('reading');
+    await operator.waitForSelector('.lane[data-lane="L2"] .chip-prompt[data-step="reading"]');
+    prompt('done');
+    await operator.waitForSelector('.lane[data-lane="L2"] .chip-prompt', { state: 'detached' });
+  });
+
   t.test('an operator acknowledges an alarm and the acknowledgement is logged with their name', async (t) => {
     h.rig.lane('L2').turnstile.setAlarm(true);
     await operator.waitForSelector('#alarms li[data-kind="turnstile-alarm"] button.ack');
