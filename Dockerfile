@@ -9,6 +9,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
+COPY contracts ./contracts
 COPY gateway ./gateway
 COPY drivers ./drivers
 COPY collector ./collector
