@@ -1,26 +1,13 @@
 // The gateway's configuration: the single source of truth for keys, types and defaults.
 // Every default lives here once; `config/gateway.example.yaml` documents each key.
 import { z } from 'zod';
+import { MqttConnection } from '../../contracts/mqtt-connection.js';
+import { SecretRef } from '../../contracts/secrets.js';
 
-/** A secret is never written in the YAML itself: it names an env variable or a file outside the repo. */
-export const SecretRef = z.union([
-  z.object({ env: z.string().min(1) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-  // Only for the simulator and tests: a literal value, flagged so that it shows up in review and in /healthz.
-  z.object({ demo: z.string().min(16) }).strict(),
-]);
-export type SecretRef = z.infer<typeof SecretRef>;
-
-/** How to reach an MQTT broker (gateway/mqtt/connection.ts): the gateway's telemetry and the collector alike. */
-export const MqttConnection = z.object({
-  url: z.string().min(1),
-  username: z.string().optional(),
-  password: SecretRef.optional(),
-  tls: z
-    .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
-    .strict()
-    .optional(),
-});
+// Secret references and the broker connection are contracts the collector shares (contracts/); re-exported
+// so that gateway files keep importing the config's types from here.
+export { MqttConnection } from '../../contracts/mqtt-connection.js';
+export { SecretRef } from '../../contracts/secrets.js';
 
 export const SerialPortConfig = z
   .object({

@@ -20,7 +20,7 @@ import { ulid } from 'ulid';
 import { resolveSecret as resolveConfiguredSecret } from '../config/load.js';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
-import { connectMqtt, logErrorsQuietly } from '../mqtt/connection.js';
+import { connectMqtt, logErrorsQuietly } from '../../contracts/mqtt-connection.js';
 import type { StoredEvent } from '../store/types.js';
 import { type CommandHandlers, CommandInbox, type CommandSigning, MAX_COMMAND_BYTES } from './commands.js';
 import { CountWindows } from './count-windows.js';
