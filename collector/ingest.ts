@@ -17,7 +17,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { logErrorsQuietly, mqttClientOptions } from '../contracts/mqtt-connection.js';
 import { resolveSecret } from '../contracts/secrets.js';
-import { TOPIC_ROOT } from '../gateway/telemetry/topics.js';
+import { TOPIC_ROOT } from '../contracts/topics.js';
 import type { CollectorConfig } from './config.js';
 import type { CollectorMetrics } from './metrics.js';
 import { type AckToken, PubackGate } from './puback-gate.js';

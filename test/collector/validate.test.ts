@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { type IngestPolicy, validateMessage } from '../../collector/validate.js';
-import { gateKeyRegistryFromJwks } from '../../gateway/telemetry/publication-signature.js';
+import { gateKeyRegistryFromJwks } from '../../contracts/publication-signature.js';
 import { countsPayload } from './fixtures.js';
 import { registryOf, testGateKey } from './signing.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import t from 'tap';
 import type { z } from 'zod';
-import { AlarmPayload, HealthPayload } from '../../gateway/telemetry/topics.js';
+import { AlarmPayload, HealthPayload } from '../../contracts/topics.js';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';

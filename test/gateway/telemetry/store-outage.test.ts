@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { GateTopics } from '../../../contracts/topics.js';
 import { EventBus } from '../../../gateway/events.js';
 import { EventStore } from '../../../gateway/store/event-store.js';
-import { GateTopics } from '../../../gateway/telemetry/topics.js';
 import { startTestBroker, uniqueId } from '../../helpers/broker.js';
 import { failOnUnhandledRejection } from '../../helpers/unhandled.js';
 import { Collector, eventually, FakeClock, gateConfig, newTelemetry, tempDir } from './fixtures/gate.js';
