@@ -4,11 +4,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDataset } from '../gateway/face/dataset.js';
 import { analyseDataset, rocCurve, summarise } from '../gateway/face/evaluate.js';
+import { DEFAULT_CACHE_DIR } from '../gateway/face/model-files.js';
 import { FacePipeline } from '../gateway/face/pipeline.js';
 import { rocSvg } from '../gateway/face/roc-plot.js';
 import { loadThresholds } from '../gateway/face/thresholds.js';
 import { ratesAt } from '../gateway/face/verification-metrics.js';
-import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
 
 const HELP = `gate06 face <command> [options]
 
