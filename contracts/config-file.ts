@@ -38,6 +38,11 @@ export function readYaml(path: string): { ok: true; value: unknown } | { ok: fal
       errors: doc.errors.map((e) => `(yaml) line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
     };
   }
-  // Bounded aliases: a "billion laughs" YAML cannot expand into gigabytes.
-  return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) };
+  // Bounded aliases: a "billion laughs" YAML cannot expand into gigabytes. toJS throws on that and on an
+  // alias whose anchor is missing (found by fast-check): both are a config error, not a crash.
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) };
+  } catch (err) {
+    return { ok: false, errors: [`(yaml): ${(err as Error).message.split('\n')[0].trim()}`] };
+  }
 }
