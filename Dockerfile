@@ -9,6 +9,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
+COPY contracts ./contracts
 COPY gateway ./gateway
 # gate06 face eval / face bench read their tooling from here; the daemon never imports it.
 COPY face-eval ./face-eval

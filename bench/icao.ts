@@ -13,7 +13,7 @@ import { parseDg13 } from '../gateway/credentials/icao/dg13.js';
 import { passiveAuthenticate } from '../gateway/credentials/icao/passive-auth.js';
 import { parseSod } from '../gateway/credentials/icao/sod.js';
 import { buildTrustStore, loadTrustStore, type TrustStore } from '../gateway/credentials/icao/trust-store.js';
-import * as build from '../test/fixtures/icao/build.js';
+import * as build from '../sim/cards/icao-build.js';
 
 const ITERATIONS = Number(process.argv[2] ?? 500);
 const AT = new Date('2025-06-01T00:00:00Z');

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { startDaemon, writeConfig } from '../sim/daemon.js';
+import { demoConfig, ticket } from '../sim/demo-site.js';
 import { hasSocat, SOCAT_MISSING } from '../sim/pty.js';
 import { SimRig } from '../sim/rig.js';
-import { startDaemon, writeConfig } from '../test/helpers/daemon.js';
-import { demoConfig, ticket } from '../test/helpers/harness.js';
 import { summarize, writeResult } from './stats.js';
 
 export async function laneLatency(presentations: number): Promise<Record<string, unknown>> {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { startDaemon, writeConfig } from '../sim/daemon.js';
+import { DEVICE_TOKEN, demoConfig, ROOT, ticket } from '../sim/demo-site.js';
 import { SimRig } from '../sim/rig.js';
-import { startDaemon, writeConfig } from '../test/helpers/daemon.js';
-import { DEVICE_TOKEN, demoConfig, ROOT, ticket } from '../test/helpers/harness.js';
 import { writeResult } from './stats.js';
 
 /**

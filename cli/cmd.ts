@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import { GateTopics, topicFor } from '../contracts/topics.js';
 import { COMMAND_VERBS, type CommandVerb } from '../gateway/telemetry/commands.js';
 import { loadCommandSigningKey, signCommand } from '../gateway/telemetry/sign-command.js';
-import { GateTopics, topicFor } from '../gateway/telemetry/topics.js';
 
 const HELP = `usage: gate06 cmd send --verb VERB --site S --gate G --key IOC_PRIVATE_JWK [options]
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { resolveSecret } from '../gateway/config/load.js';
 import { EnrollmentStore, MAX_ENROLL_PHOTOS } from '../gateway/face/enrollment.js';
 import { parseEnrollmentKey } from '../gateway/face/enrollment-crypto.js';
-import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
+import { DEFAULT_CACHE_DIR } from '../gateway/face/model-files.js';
 import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 enroll -c CONFIG --person REF --consent VERSION --by OPERATOR [--purpose TEXT] [--label TEXT] PHOTO...

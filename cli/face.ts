@@ -6,9 +6,9 @@ import { loadDataset } from '../face-eval/dataset.js';
 import { analyseDataset, rocCurve, summarise } from '../face-eval/evaluate.js';
 import { rocSvg } from '../face-eval/roc-plot.js';
 import { ratesAt } from '../face-eval/verification-metrics.js';
+import { DEFAULT_CACHE_DIR } from '../gateway/face/model-files.js';
 import { FacePipeline } from '../gateway/face/pipeline.js';
 import { loadThresholds } from '../gateway/face/thresholds.js';
-import { DEFAULT_CACHE_DIR } from '../models/fetch-models.js';
 
 const HELP = `gate06 face <command> [options]
 

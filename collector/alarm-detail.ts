@@ -3,7 +3,7 @@
 // detail, and the IOC must not become a store of personal data (Decree 13/2023). So the detail is cut down to a
 // closed allow-list of keys per alarm kind, each with the shape the gate actually sends (grep `alarms.raise(` in
 // gateway/); every other entry is dropped and counted. Pure: no I/O.
-import type { GatePayload } from '../gateway/telemetry/topics.js';
+import type { GatePayload } from '../contracts/topics.js';
 
 type AlarmKind = GatePayload<'alarms'>['kind'];
 type DetailValue = string | number | boolean;

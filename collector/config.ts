@@ -2,8 +2,9 @@
 // `config/collector.example.yaml` documents each key; errors name the key (see loadCollectorConfig).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { type LoadResult, parseConfig, readYaml, resolveMqttPaths } from '../gateway/config/load.js';
-import { MqttConnection, SecretRef } from '../gateway/config/schema.js';
+import { type LoadResult, parseConfig, readYaml } from '../contracts/config-file.js';
+import { MqttConnection, resolveMqttPaths } from '../contracts/mqtt-connection.js';
+import { SecretRef } from '../contracts/secrets.js';
 
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
 const ResetAt = z.union([z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h)'), z.literal('never')]);

@@ -1,8 +1,8 @@
 // Loads the collector's registry of gate keys (config gates.keysFile): a JWKS, one Ed25519 public key per gate,
 // kid "site/gate". Read once at start; a bad file stops the start with a message naming the key.
 import { readFileSync } from 'node:fs';
-import { fail, ok, type Result } from '../gateway/reasons.js';
-import { type GateKeyRegistry, gateKeyRegistryFromJwks } from '../gateway/telemetry/publication-signature.js';
+import { type GateKeyRegistry, gateKeyRegistryFromJwks } from '../contracts/publication-signature.js';
+import { fail, ok, type Result } from '../contracts/result.js';
 
 export function loadGateKeys(path: string | undefined): Result<GateKeyRegistry, 'gate-keys'> {
   if (path === undefined) return ok(new Map());

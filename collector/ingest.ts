@@ -15,9 +15,9 @@
 // everything, with a logged note; the upserts keep that correct, only the work is duplicated.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { resolveSecret } from '../gateway/config/load.js';
-import { logErrorsQuietly, mqttClientOptions } from '../gateway/mqtt/connection.js';
-import { TOPIC_ROOT } from '../gateway/telemetry/topics.js';
+import { logErrorsQuietly, mqttClientOptions } from '../contracts/mqtt-connection.js';
+import { resolveSecret } from '../contracts/secrets.js';
+import { TOPIC_ROOT } from '../contracts/topics.js';
 import type { CollectorConfig } from './config.js';
 import type { CollectorMetrics } from './metrics.js';
 import { type AckToken, PubackGate } from './puback-gate.js';

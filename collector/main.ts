@@ -2,7 +2,7 @@
 // in reverse (HTTP first so no request sees a closed store; ingest commits its queue before the store closes).
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import { resolveSecret } from '../gateway/config/load.js';
+import { resolveSecret } from '../contracts/secrets.js';
 import { type CollectorConfig, chooseStorage } from './config.js';
 import { loadGateKeys } from './gate-keys.js';
 import { createCollectorHttp } from './http/server.js';

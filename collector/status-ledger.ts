@@ -7,8 +7,8 @@
 // Held in memory, seeded from the stored gate rows at start (bootId only: links are not stored); the broker
 // hands a restarted collector every gate's retained status first, which is the latest one.
 
-import { fail, ok, type Result } from '../gateway/reasons.js';
-import type { GatePayload } from '../gateway/telemetry/topics.js';
+import { fail, ok, type Result } from '../contracts/result.js';
+import type { GatePayload } from '../contracts/topics.js';
 import type { GateRow } from './storage/types.js';
 
 interface InForce {

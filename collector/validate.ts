@@ -8,8 +8,8 @@ import {
   type GateKeyRegistry,
   type SignatureRejection,
   verifyPublication,
-} from '../gateway/telemetry/publication-signature.js';
-import { type GatePayload, GateTopics, parseTopic } from '../gateway/telemetry/topics.js';
+} from '../contracts/publication-signature.js';
+import { type GatePayload, GateTopics, parseTopic } from '../contracts/topics.js';
 import { scrubAlarmDetail } from './alarm-detail.js';
 
 /** The closed set of reasons a message is refused; shared by the log, the metric label and the tests. */

@@ -1,6 +1,17 @@
 // What every device driver reports about itself. A device is 'down' only after a bounded,
 // configurable silence or a failed open: flapping on every missed poll was the OSDP lesson.
-import type { DeviceKind, LinkState } from '../gateway/events.js';
+// The kinds, link states and timings below are the drivers' contract; the gateway's events and config use them.
+
+export type DeviceKind = 'qr-scanner' | 'chip-reader' | 'turnstile' | 'camera';
+export type LinkState = 'up' | 'down';
+
+/** How every serial driver decides a device is down and how it backs off reopening (config `devices`). */
+export interface DeviceTimings {
+  /** A device is down only after this much silence. */
+  offlineAfterMs: number;
+  reconnectInitialMs: number;
+  reconnectMaxMs: number;
+}
 
 export interface DeviceHealth {
   kind: DeviceKind;

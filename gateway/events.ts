@@ -1,10 +1,12 @@
 // The typed event bus: one map from event name to payload, so a listener cannot get a payload wrong.
 // Listeners are registered per owner (a feature), and one call removes all of an owner's listeners on stop().
+
+import type { DeviceKind, LinkState } from '../drivers/device.js';
 import type { CredentialKind, Direction } from './config/schema.js';
 import type { ReasonCode } from './reasons.js';
 
-export type DeviceKind = 'qr-scanner' | 'chip-reader' | 'turnstile' | 'camera';
-export type LinkState = 'up' | 'down';
+// Device kinds and link states are the drivers' contract (drivers/device.ts); re-exported for gateway files.
+export type { DeviceKind, LinkState } from '../drivers/device.js';
 
 export type AlarmKind =
   | 'forced-passage'

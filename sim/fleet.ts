@@ -13,8 +13,8 @@
 // same options. Anyone who knows the seed can derive them: never a way to make keys for real gates.
 import { createHash, createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createPublicationSigner, gatePublicJwk } from '../gateway/telemetry/publication-signature.js';
-import { type GatePayload, topicFor } from '../gateway/telemetry/topics.js';
+import { createPublicationSigner, gatePublicJwk } from '../contracts/publication-signature.js';
+import { type GatePayload, topicFor } from '../contracts/topics.js';
 import { seededRandom } from './random.js';
 
 export interface FleetOptions {

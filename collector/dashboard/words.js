@@ -3,7 +3,7 @@
 // The dashboard is served by the collector, apart from any gate, so it keeps its own table (the gate console's
 // is gateway/console/public/words.js); test/gateway/console/words.test.ts fails when a kind is missing here.
 
-/** One entry per kind in gateway/events.ts AlarmKind, as the collector accepts them (gateway/telemetry/topics.ts). */
+/** One entry per kind in gateway/events.ts AlarmKind, as the collector accepts them (contracts/topics.ts). */
 export const ALARM_WORDS = {
   'forced-passage': { vi: 'Có người vượt cổng khi chưa mở', en: 'Forced passage' },
   tailgating: { vi: 'Hai người qua một lượt', en: 'Tailgating' },

@@ -8,8 +8,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { plainAddress } from '../../gateway/http/health-routes.js';
-import { earlyErrorOptions, installJsonErrors } from '../../gateway/http/json-errors.js';
+import { earlyErrorOptions, installJsonErrors } from '../../contracts/json-errors.js';
+import { plainAddress } from '../../contracts/peer-address.js';
 import { bearerChecker } from './auth.js';
 import { type ApiDeps, registerApiRoutes } from './routes.js';
 

@@ -1,8 +1,7 @@
 // Link bookkeeping shared by the camera drivers. A camera is 'down' only after a bounded silence
 // (downAfterMs) or when it has never answered: one missed frame must not flap the lane (OSDP lesson).
 
-import type { LinkState } from '../../gateway/events.js';
-import type { DeviceHealth } from '../device.js';
+import type { DeviceHealth, LinkState } from '../device.js';
 
 export type LinkChangeListener = (state: LinkState, reason?: string) => void;
 

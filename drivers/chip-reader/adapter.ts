@@ -2,9 +2,9 @@
 // framing.ts finds frames, codec.ts reads them, reassembly.ts and card-body.ts rebuild the card;
 // this file only wires them to the serial connection and to the ChipReader events.
 import { EventEmitter } from 'node:events';
-import type { SerialPortConfig } from '../../gateway/config/schema.js';
 import type { DeviceHealth } from '../device.js';
 import type { BackoffPolicy } from '../serial/backoff.js';
+import type { SerialPortConfig } from '../serial/config.js';
 import { SerialConnection } from '../serial/connection.js';
 import type { PortOpener } from '../serial/link.js';
 import { type CardBodyError, decodeCardBody, MAX_CARD_BYTES } from './card-body.js';

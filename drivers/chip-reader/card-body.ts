@@ -1,5 +1,5 @@
 // The card body: every file of one card as fileId | length | bytes entries (PROTOCOL.md §3). Pure.
-import { fail, ok, type Result } from '../../gateway/reasons.js';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import type { ChipRead } from './index.js';
 
 export const FILE_ID_COM = 0x1e;

@@ -1,5 +1,5 @@
 // Frames ↔ typed messages for the chip-reader link (PROTOCOL.md §3). Pure.
-import { fail, ok, type Result } from '../../gateway/reasons.js';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import type { Frame } from './framing.js';
 
 export const MESSAGE_TYPE = {

@@ -1,7 +1,6 @@
 // The chip reader module (does BAC/PACE itself, hands over raw files) as the rest of the gateway sees it.
 import type { EventEmitter } from 'node:events';
-import type { LinkState } from '../../gateway/events.js';
-import type { Device } from '../device.js';
+import type { Device, LinkState } from '../device.js';
 
 export interface ChipRead {
   /** Raw files as read from the chip, each including its own tag and length. */

@@ -1,18 +1,22 @@
 // The serial QR scanner: connection (reconnects) → line framer → strict UTF-8 codec → 'scan' events.
 import { EventEmitter } from 'node:events';
-import type { GatewayConfig, SerialPortConfig } from '../../gateway/config/schema.js';
-import type { DeviceHealth } from '../device.js';
+import type { DeviceHealth, DeviceTimings } from '../device.js';
+import type { SerialPortConfig } from '../serial/config.js';
 import { SerialConnection } from '../serial/connection.js';
 import { openSerialPort, type PortOpener } from '../serial/link.js';
 import { decodeScan } from './codec.js';
 import { LineFramer } from './framing.js';
 import type { QrRejectReason, QrScanner, QrScannerEvents } from './index.js';
 
-export type DeviceTimings = GatewayConfig['devices'];
+/** The shared timings plus the scanner's own bounds on a scan (config `devices.qr*`). */
+export interface QrScannerTimings extends DeviceTimings {
+  qrMaxLength: number;
+  qrInterByteTimeoutMs: number;
+}
 
 export interface SerialQrScannerOptions {
   port: SerialPortConfig;
-  devices: DeviceTimings;
+  devices: QrScannerTimings;
   /** Defaults to real serial ports; tests and the simulator pass the mock binding's opener. */
   opener?: PortOpener;
   now?: () => number;

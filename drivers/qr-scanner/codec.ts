@@ -1,7 +1,7 @@
 // A framed line → the scanned text. Scanners configured for UTF-8 output send Vietnamese diacritics
 // as multi-byte sequences; anything that is not strict UTF-8 is a misconfigured scanner or line noise,
 // and is rejected rather than guessed at (a replacement character inside a CCCD name would be a wrong name).
-import { fail, ok, type Result } from '../../gateway/reasons.js';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import type { QrRejectReason } from './index.js';
 
 export type CodecRejectReason = Extract<QrRejectReason, 'frame.bad-utf8' | 'frame.empty' | 'frame.control-chars'>;

@@ -1,7 +1,6 @@
 // The QR scanner as the rest of the gateway sees it.
 import type { EventEmitter } from 'node:events';
-import type { LinkState } from '../../gateway/events.js';
-import type { Device } from '../device.js';
+import type { Device, LinkState } from '../device.js';
 
 export type QrRejectReason =
   | 'frame.too-long'

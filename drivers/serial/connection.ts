@@ -1,10 +1,10 @@
 // Keeps one serial device connected: opens the port, reopens it with backoff after an unplug or an
 // error, and decides when the device counts as up or down. Adapters stack framing on top of it.
 import { EventEmitter } from 'node:events';
-import type { SerialPortConfig } from '../../gateway/config/schema.js';
-import type { DeviceKind, LinkState } from '../../gateway/events.js';
+import type { DeviceKind, LinkState } from '../device.js';
 import { DeviceError, type DeviceHealth } from '../device.js';
 import { type BackoffPolicy, reconnectDelayMs } from './backoff.js';
+import type { SerialPortConfig } from './config.js';
 import type { PortOpener, SerialLink } from './link.js';
 
 /**

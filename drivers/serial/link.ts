@@ -5,8 +5,8 @@ import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { SerialPortStream } from '@serialport/stream';
 import { SerialPort, SerialPortMock } from 'serialport';
-import type { SerialPortConfig } from '../../gateway/config/schema.js';
 import { DeviceError } from '../device.js';
+import type { SerialPortConfig } from './config.js';
 
 export interface SerialLinkEvents {
   data: [bytes: Buffer];

@@ -1,10 +1,12 @@
 // The turnstile's relay/IO board over Modbus RTU (protocol in BOARD.md): timed unlock pulses,
 // free passage, and edges of the passage, alarm and fire inputs found by polling.
 import { EventEmitter } from 'node:events';
-import type { Direction, GatewayConfig, TurnstileConfig } from '../../gateway/config/schema.js';
+import type { Direction } from '../../contracts/direction.js';
+import type { DeviceTimings } from '../device.js';
 import { DeviceError, type DeviceHealth } from '../device.js';
 import { SerialConnection } from '../serial/connection.js';
 import { openSerialPort, type PortOpener } from '../serial/link.js';
+import type { TurnstileConfig } from './config.js';
 import type { Turnstile, TurnstileEvents } from './index.js';
 import {
   ALL_INACTIVE,
@@ -31,7 +33,7 @@ export function pulseUnits(ms: number): number {
 
 export interface ModbusTurnstileOptions {
   config: TurnstileConfig;
-  devices: GatewayConfig['devices'];
+  devices: DeviceTimings;
   opener?: PortOpener;
   now?: () => number;
   replyTimeoutMs?: number;

@@ -1,8 +1,7 @@
 // The turnstile (a Modbus RTU relay/IO board) as the rest of the gateway sees it.
 import type { EventEmitter } from 'node:events';
-import type { Direction } from '../../gateway/config/schema.js';
-import type { LinkState } from '../../gateway/events.js';
-import type { Device } from '../device.js';
+import type { Direction } from '../../contracts/direction.js';
+import type { Device, LinkState } from '../device.js';
 
 export interface TurnstileEvents {
   /** Passage sensor for a direction changed (rising edge = someone is in the arm's sweep). */

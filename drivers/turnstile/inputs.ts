@@ -1,6 +1,7 @@
 // The board's discrete inputs → the turnstile's state, and state changes → edges.
 // One FC02 read covers every configured input, so a poll is a single short transaction.
-import type { Direction, TurnstileConfig } from '../../gateway/config/schema.js';
+import type { Direction } from '../../contracts/direction.js';
+import type { TurnstileConfig } from './config.js';
 import { MAX_READ_BITS } from './rtu.js';
 
 export type InputMap = TurnstileConfig['inputs'];

@@ -5,7 +5,7 @@
 // overlapping calls overwrite each other, it has no notion of priority, and it opens the port by path
 // itself, which would bypass the shared reconnecting transport and the mock binding. The framing is
 // small (rtu.ts); owning it also lets bad-CRC replies be counted instead of surfacing as strings.
-import { fail, type Result } from '../../gateway/reasons.js';
+import { fail, type Result } from '../../contracts/result.js';
 import {
   expectedReplyLength,
   MAX_RTU_FRAME,

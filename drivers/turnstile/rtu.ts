@@ -1,7 +1,7 @@
 // Modbus RTU application frames, master side: build requests, recognise and check replies.
 // Pure functions over bytes; the transaction timing lives in rtu-master.ts.
 // Reference: Modbus Application Protocol v1.1b3 and Modbus over Serial Line v1.02 (CRC-16, poly 0xA001).
-import { fail, ok, type Result } from '../../gateway/reasons.js';
+import { fail, ok, type Result } from '../../contracts/result.js';
 
 export const FunctionCode = {
   readCoils: 0x01,

@@ -1,40 +1,22 @@
 // The gateway's configuration: the single source of truth for keys, types and defaults.
 // Every default lives here once; `config/gateway.example.yaml` documents each key.
 import { z } from 'zod';
+import { MqttConnection } from '../../contracts/mqtt-connection.js';
+import { SecretRef } from '../../contracts/secrets.js';
+import { SerialPortConfig } from '../../drivers/serial/config.js';
+import { TurnstileConfig } from '../../drivers/turnstile/config.js';
 
-/** A secret is never written in the YAML itself: it names an env variable or a file outside the repo. */
-export const SecretRef = z.union([
-  z.object({ env: z.string().min(1) }).strict(),
-  z.object({ file: z.string().min(1) }).strict(),
-  // Only for the simulator and tests: a literal value, flagged so that it shows up in review and in /healthz.
-  z.object({ demo: z.string().min(16) }).strict(),
-]);
-export type SecretRef = z.infer<typeof SecretRef>;
-
-/** How to reach an MQTT broker (gateway/mqtt/connection.ts): the gateway's telemetry and the collector alike. */
-export const MqttConnection = z.object({
-  url: z.string().min(1),
-  username: z.string().optional(),
-  password: SecretRef.optional(),
-  tls: z
-    .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
-    .strict()
-    .optional(),
-});
-
-export const SerialPortConfig = z
-  .object({
-    /** Prefer stable paths such as /dev/serial/by-id/usb-...; ttyUSB numbers change across reboots. */
-    path: z.string().min(1),
-    baudRate: z.number().int().positive().default(9600),
-  })
-  .strict();
-export type SerialPortConfig = z.infer<typeof SerialPortConfig>;
+// Parts this schema composes but does not own: secret references, the broker connection and Direction are
+// contracts the collector shares (contracts/); a serial port and a turnstile board are what their drivers
+// need (drivers/). Re-exported so that gateway files keep importing the config's types from here.
+export { Direction } from '../../contracts/direction.js';
+export { MqttConnection } from '../../contracts/mqtt-connection.js';
+export { SecretRef } from '../../contracts/secrets.js';
+export { SerialPortConfig } from '../../drivers/serial/config.js';
+export { TurnstileConfig } from '../../drivers/turnstile/config.js';
 
 export const CredentialKind = z.enum(['ticket', 'cccd-qr', 'chip']);
 export type CredentialKind = z.infer<typeof CredentialKind>;
-export const Direction = z.enum(['in', 'out']);
-export type Direction = z.infer<typeof Direction>;
 
 export const FacePolicy = z
   .object({
@@ -99,27 +81,6 @@ export const LaneSide = z
   })
   .strict();
 export type LaneSide = z.infer<typeof LaneSide>;
-
-export const TurnstileConfig = z
-  .object({
-    port: SerialPortConfig,
-    /** Modbus RTU slave address of the relay/IO board. */
-    address: z.number().int().min(1).max(247).default(1),
-    unlockCoil: z.object({ in: z.number().int().min(0).max(65535), out: z.number().int().min(0).max(65535) }).strict(),
-    /** Discrete inputs: passage sensor per direction, the turnstile's own alarm contact, an optional fire-panel input. */
-    inputs: z
-      .object({
-        passageIn: z.number().int().min(0).max(65535),
-        passageOut: z.number().int().min(0).max(65535),
-        alarm: z.number().int().min(0).max(65535).optional(),
-        fireAlarm: z.number().int().min(0).max(65535).optional(),
-      })
-      .strict(),
-    unlockPulseMs: z.number().int().min(100).max(30000).default(3000),
-    pollIntervalMs: z.number().int().min(10).max(5000).default(50),
-  })
-  .strict();
-export type TurnstileConfig = z.infer<typeof TurnstileConfig>;
 
 /** A lane id, as configured and as every API that names a lane accepts it. */
 export const LaneId = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, - and _ only (1-32)');

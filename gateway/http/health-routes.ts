@@ -3,10 +3,8 @@
 // session, since they tell an outsider when a lane is weak (issue #11, finding 7). /metrics needs a credential
 // too, unless the scrape comes from an address in http.metricsOpenTo (a Prometheus on the box itself).
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import { plainAddress } from '../../contracts/peer-address.js';
 import type { GatewayCore } from '../gateway.js';
-
-/** An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; config lists plain a.b.c.d. */
-export const plainAddress = (ip: string): string => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
 
 export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: string }> = async (
   app,

@@ -2,6 +2,7 @@
 // of 2 MB of `[[[[...` costs one pass over its bytes and a 400 instead of a deep recursion in the parser and
 // the validator (issue #11, finding 6). Prototype-poisoning checks stay fastify's own.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { JSON_TOO_DEEP } from '../../contracts/json-errors.js';
 
 const OPEN_OBJECT = 0x7b; // {
 const OPEN_ARRAY = 0x5b; // [
@@ -38,9 +39,6 @@ export function jsonNestingDepth(text: string, stopAbove = Number.POSITIVE_INFIN
   }
   return deepest;
 }
-
-/** The error code json-errors.ts turns into `{ error: "json-too-deep" }`. */
-export const JSON_TOO_DEEP = 'GATE06_JSON_TOO_DEEP';
 
 /** Replaces fastify's application/json parser with the depth-checked one. Body limits stay per route. */
 export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): void {

@@ -7,10 +7,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { earlyErrorOptions, installJsonErrors } from '../../contracts/json-errors.js';
 import type { HttpConfig } from '../config/schema.js';
 import { capConnectionsPerSource } from './connection-caps.js';
 import { installJsonBodyParser } from './json-body.js';
-import { earlyErrorOptions, installJsonErrors } from './json-errors.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { registerSecurityHeaders } from './security-headers.js';
 

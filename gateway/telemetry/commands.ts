@@ -23,11 +23,11 @@ import { performance } from 'node:perf_hooks';
 import type { Database } from 'better-sqlite3';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
+import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from '../../contracts/topics.js';
 import { classifyStoreError } from '../store/store-errors.js';
 import { CommandBudget } from './command-budget.js';
 import { RefusalLogSampler } from './refusal-log-sampler.js';
 import { SeenCommandIds } from './seen-command-ids.js';
-import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from './topics.js';
 
 export type CommandVerb = CommandTopic extends `cmd/${infer V}` ? V : never;
 export type Command<V extends CommandVerb> = GatePayload<`cmd/${V}`>;

@@ -1,8 +1,9 @@
 // The pure core of counts aggregation: which window an event falls in, how a committed event changes a
 // window's tallies, and how a closed window becomes the `counts` payload. No I/O here: the SQLite side is
 // count-windows.ts, so these rules can be tested exhaustively and reasoned about on their own.
+
+import type { GatePayload } from '../../contracts/topics.js';
 import type { StoredEvent } from '../store/types.js';
-import type { GatePayload } from './topics.js';
 
 export type CountsPayload = GatePayload<'counts'>;
 export type Via = 'ticket' | 'cccd-qr' | 'chip' | 'free-passage' | 'manual' | 'forced';

@@ -1,7 +1,8 @@
 // What the retained `health` topic says about a gate, built from plain inputs (pure), plus the two small
 // trackers that feed it: device links and lane states from the event bus, and wall-clock jumps.
+
+import type { GatePayload } from '../../contracts/topics.js';
 import type { GatewayEvents } from '../events.js';
-import type { GatePayload } from './topics.js';
 
 export type HealthPayload = GatePayload<'health'>;
 

@@ -8,6 +8,7 @@
 //   - at 100 % a new alarm is not queued (it stays in the local event log); the drop is counted and logged.
 // Runs of empty windows queued during an outage are folded the same way, so a week offline costs one row.
 import type { Database } from 'better-sqlite3';
+import type { GatePayload } from '../../contracts/topics.js';
 import {
   type CountsDisclosure,
   type CountsPayload,
@@ -16,7 +17,6 @@ import {
   toCountsPayload,
   type WindowTally,
 } from './counts.js';
-import type { GatePayload } from './topics.js';
 
 export type OutboxTopic = 'counts' | 'alarms';
 export type AlarmPayload = GatePayload<'alarms'>;

@@ -16,19 +16,23 @@ import { performance } from 'node:perf_hooks';
 import type { JSONWebKeySet } from 'jose';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { connectMqtt, logErrorsQuietly } from '../../contracts/mqtt-connection.js';
+import {
+  createPublicationSigner,
+  type PublicationSigner,
+  parseSigningKey,
+} from '../../contracts/publication-signature.js';
+import { AlarmPayload, type GatePayload, type GateTopic, topicFor } from '../../contracts/topics.js';
 import type { AlarmRaiser } from '../alarms.js';
 import { resolveSecret as resolveConfiguredSecret } from '../config/load.js';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
-import { connectMqtt, logErrorsQuietly } from '../mqtt/connection.js';
 import type { StoredEvent } from '../store/types.js';
 import { type CommandHandlers, CommandInbox, type CommandSigning, MAX_COMMAND_BYTES } from './commands.js';
 import { CountWindows } from './count-windows.js';
 import { buildHealth, ClockWatch, LinkBoard } from './health.js';
 import { Outbox } from './outbox.js';
-import { createPublicationSigner, type PublicationSigner, parseSigningKey } from './publication-signature.js';
 import { OutboxPublisher } from './publisher.js';
-import { AlarmPayload, type GatePayload, type GateTopic, topicFor } from './topics.js';
 
 /** What telemetry needs of the event store (gateway/store/event-store.ts satisfies it). */
 export interface TelemetryStore {

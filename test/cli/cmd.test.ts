@@ -5,7 +5,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import mqtt from 'mqtt';
 import t from 'tap';
 import { run } from '../../cli/cmd.js';
-import { GateTopics } from '../../gateway/telemetry/topics.js';
+import { GateTopics } from '../../contracts/topics.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { until } from '../helpers/harness.js';
 

@@ -1,7 +1,7 @@
 // Builders for valid telemetry payloads, so each test states only what it is about.
 
 import type { IngestRecord } from '../../collector/validate.js';
-import type { GatePayload } from '../../gateway/telemetry/topics.js';
+import type { GatePayload } from '../../contracts/topics.js';
 
 export const byCredential = (ticket = 0) => ({
   ticket,

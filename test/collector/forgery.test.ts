@@ -11,7 +11,7 @@ import { foldBatch } from '../../collector/storage/batch.js';
 import { dropPostgresSchema, openPostgresStore } from '../../collector/storage/postgres.js';
 import { openSqliteStore } from '../../collector/storage/sqlite.js';
 import type { CollectorStore } from '../../collector/storage/types.js';
-import { topicFor } from '../../gateway/telemetry/topics.js';
+import { topicFor } from '../../contracts/topics.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { countsPayload, countsRecord } from './fixtures.js';
 import { auth, eventually, startTestCollector } from './helpers.js';

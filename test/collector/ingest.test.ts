@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import t from 'tap';
-import { topicFor } from '../../gateway/telemetry/topics.js';
+import { topicFor } from '../../contracts/topics.js';
 import { fleetKeysJwks, runFleet } from '../../sim/fleet.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { eventually, startTestCollector } from './helpers.js';

@@ -1,6 +1,6 @@
 // Test gates with their own Ed25519 keys: sign a payload as the gate would, and the registry entry for it.
 import { generateKeyPairSync } from 'node:crypto';
-import { createPublicationSigner, gatePublicJwk } from '../../gateway/telemetry/publication-signature.js';
+import { createPublicationSigner, gatePublicJwk } from '../../contracts/publication-signature.js';
 
 export interface TestGateKey {
   site: string;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { ALARM_DETAIL_ALLOWED, isPersonalKey } from '../../collector/alarm-detail.js';
 import { type IngestPolicy, validateMessage } from '../../collector/validate.js';
-import { gateKeyRegistryFromJwks } from '../../gateway/telemetry/publication-signature.js';
+import { gateKeyRegistryFromJwks } from '../../contracts/publication-signature.js';
 import { countsPayload } from './fixtures.js';
 import { registryOf, testGateKey } from './signing.js';
 

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import t from 'tap';
 import type { z } from 'zod';
-import { AlarmPayload, HealthPayload } from '../../gateway/telemetry/topics.js';
+import { AlarmPayload, HealthPayload } from '../../contracts/topics.js';
+import { startDaemon, writeConfig } from '../../sim/daemon.js';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
-import { startDaemon, writeConfig } from '../helpers/daemon.js';
 import { demoConfig, sleep } from '../helpers/harness.js';
 
 if (!hasSocat())

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import t, { type Test } from 'tap';
+import { type Daemon, startDaemon, writeConfig } from '../../sim/daemon.js';
 import { Crowd } from '../../sim/people/crowd.js';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
 import { startTestCollector } from '../collector/helpers.js';
 import { registryOf, type TestGateKey, testGateKey } from '../collector/signing.js';
 import { type OutageBroker, startOutageBroker, startTestBroker, type TestBroker, uniqueId } from '../helpers/broker.js';
-import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
 import { demoConfig, keys, sleep } from '../helpers/harness.js';
 
 type Totals = Record<string, { in: number; out: number; denied: number }>;

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { EventStore } from '../../gateway/store/event-store.js';
 import type { StoredEvent } from '../../gateway/store/types.js';
+import { type Daemon, startDaemon, writeConfig } from '../../sim/daemon.js';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
-import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
 import { DEVICE_TOKEN, demoConfig, ROOT, STAFF_TOKEN, sleep, ticket, until } from '../helpers/harness.js';
 import { topLevelKeys } from '../helpers/json-keys.js';
 

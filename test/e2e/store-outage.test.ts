@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { type Daemon, startDaemon, writeConfig } from '../../sim/daemon.js';
 import { hasSocat } from '../../sim/pty.js';
 import { SimRig } from '../../sim/rig.js';
-import { type Daemon, startDaemon, writeConfig } from '../helpers/daemon.js';
 import { DEVICE_TOKEN, demoConfig, ROOT, sleep, ticket, until } from '../helpers/harness.js';
 import { failOnUnhandledRejection } from '../helpers/unhandled.js';
 

@@ -9,17 +9,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import t from 'tap';
+import { gateKeyRegistryFromJwks, gatePublicJwk, verifyPublication } from '../../contracts/publication-signature.js';
+import { topicFor } from '../../contracts/topics.js';
 import { loadConfig } from '../../gateway/config/load.js';
 import type { Alarm } from '../../gateway/events.js';
 import type { Feature, GatewayCore } from '../../gateway/gateway.js';
 import { factEvent } from '../../gateway/store/types.js';
-import {
-  gateKeyRegistryFromJwks,
-  gatePublicJwk,
-  verifyPublication,
-} from '../../gateway/telemetry/publication-signature.js';
 import { Telemetry } from '../../gateway/telemetry/telemetry.js';
-import { topicFor } from '../../gateway/telemetry/topics.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { failOnUnhandledRejection } from '../helpers/unhandled.js';
 import { ApiClient, PASSWORDS, startHarness, until } from './console/harness.js';

@@ -4,53 +4,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../gateway/config/load.js';
 import type { GatewayConfig } from '../../gateway/config/schema.js';
-import {
-  type IssuerKey,
-  issueTicket,
-  loadIssuerKey,
-  type TicketSpec,
-} from '../../gateway/credentials/ticket-issuer.js';
 import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
 import { createLogger } from '../../gateway/logger.js';
+import { demoConfig, INTEGRATION_TOKEN } from '../../sim/demo-site.js';
 import { SimRig, type Transport } from '../../sim/rig.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DEVICE_TOKEN = 'DEMO-device-token-0001';
-export const INTEGRATION_TOKEN = 'DEMO-integration-token-0001';
+// The demo site (config, tokens, tickets) lives in sim/ so that benches use it too; re-exported for tests.
+export { DEVICE_TOKEN, demoConfig, INTEGRATION_TOKEN, keys, ROOT, SITE, ticket } from '../../sim/demo-site.js';
 /** The integration token's former name (http.staffTokens, now http.integrationTokens). */
 export const STAFF_TOKEN = INTEGRATION_TOKEN;
-export const SITE = 'hn-tamchuc';
-
-export function demoConfig(mutate?: (c: GatewayConfig) => void): GatewayConfig {
-  const loaded = loadConfig(join(ROOT, 'seeds/demo/gateway.yaml'));
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  const c = structuredClone(loaded.config);
-  c.store.path = join(mkdtempSync(join(tmpdir(), 'gate06-test-')), 'gateway.db');
-  c.http.port = 0;
-  delete c.mqtt;
-  mutate?.(c);
-  return c;
-}
-
-export const keys = {
-  issuer: (): IssuerKey => loadIssuerKey(join(ROOT, 'seeds/issuer/demo-issuer.private.jwk.json')),
-  forger: (): IssuerKey => loadIssuerKey(join(ROOT, 'seeds/issuer/demo-forger.private.jwk.json')),
-  unknown: (): IssuerKey => loadIssuerKey(join(ROOT, 'seeds/issuer/demo-unknown.private.jwk.json')),
-};
-
-export function ticket(spec: Partial<TicketSpec> = {}, key: IssuerKey = keys.issuer()): Promise<string> {
-  return issueTicket(key, {
-    site: SITE,
-    kind: 'single',
-    tid: `T-${Math.random().toString(36).slice(2, 10)}`,
-    validFromMs: Date.now() - 60_000,
-    validForMs: 3600_000,
-    ...spec,
-  });
-}
 
 /** Collects every log line the gateway writes, for privacy assertions. */
 export class LogCapture extends Writable {

@@ -1,5 +1,5 @@
-// The closed set of outcomes of one ICAO 9303 chip session. Drivers may not import gateway/, so the
-// Result shape is declared here; the lead will unify it with gateway/reasons.ts later.
+// The closed set of outcomes of one ICAO 9303 chip session, in the contract layer's Result shape.
+import type { Result } from '../../../contracts/result.js';
 
 export const CHIP_SESSION_REASONS = {
   'chip.access-denied': 'the CAN or MRZ key is wrong: PACE or BAC mutual authentication failed',
@@ -11,7 +11,7 @@ export const CHIP_SESSION_REASONS = {
 
 export type ChipSessionReason = keyof typeof CHIP_SESSION_REASONS;
 
-export type SessionResult<T> = { ok: true; value: T } | { ok: false; reason: ChipSessionReason; detail?: string };
+export type SessionResult<T> = Result<T, ChipSessionReason>;
 
 /**
  * Thrown inside the session's own code to unwind to its single boundary, where it becomes a

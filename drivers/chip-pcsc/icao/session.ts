@@ -1,6 +1,6 @@
 // One ICAO 9303 read of a CCCD chip over a CardChannel: EF.CardAccess, PACE (or BAC), the LDS files, then
 // Chip Authentication or else Active Authentication. Returns the raw files and the outcome as a value;
-// passive authentication of the files is the caller's (gateway/credentials/icao).
+// passive authentication of the files is the caller's (the gateway's ICAO credential verifier).
 //
 // Order as in gmrtd's ReadDocument, except that DG14 is read and CA run before the other files, so the
 // personal data travels under keys that only the genuine chip can derive.

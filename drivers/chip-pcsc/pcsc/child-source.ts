@@ -1,5 +1,5 @@
 // The program the child process runs: the only code that touches the native PC/SC binding. Kept as plain
-// CommonJS evaluated by `node -e` (as gateway/store/checkpointer.ts does for its worker) so the same child
+// CommonJS evaluated by `node -e` (as the event store's checkpointer does for its worker) so the same child
 // runs from the TypeScript sources and from dist/, and starts in tens of milliseconds without tsx.
 // It speaks the frames of protocol.ts on stdin (from the parent) and stdout (to the parent); its stderr is
 // read by the parent for its log. It exits when stdin closes, so a dead parent leaves no orphan.

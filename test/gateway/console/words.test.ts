@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import t from 'tap';
+import { AlarmPayload } from '../../../contracts/topics.js';
 import { ALARM_WORDS, inWords, REASON_WORDS, type Words } from '../../../gateway/console/public/words.js';
 import { reasonInWords } from '../../../gateway/console/reason-words.js';
 import { REASON_CODES } from '../../../gateway/reasons.js';
-import { AlarmPayload } from '../../../gateway/telemetry/topics.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
+import { CountsPayload } from '../../../contracts/topics.js';
 import type { StoredEvent } from '../../../gateway/store/types.js';
 import {
   emptyTally,
@@ -10,7 +11,6 @@ import {
   type WindowTally,
   windowStartFor,
 } from '../../../gateway/telemetry/counts.js';
-import { CountsPayload } from '../../../gateway/telemetry/topics.js';
 
 const zoneOf = (lane: string): string | undefined => ({ L1: 'main', L2: 'museum' })[lane];
 const id = { site: 's', gate: 'g', bootId: 'b', seq: 1, windowStart: 0, windowEnd: 60_000 };

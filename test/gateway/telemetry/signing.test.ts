@@ -6,12 +6,8 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import t from 'tap';
 import { StatusLedger } from '../../../collector/status-ledger.js';
-import {
-  gateKeyRegistryFromJwks,
-  gatePublicJwk,
-  verifyPublication,
-} from '../../../gateway/telemetry/publication-signature.js';
-import { type GatePayload, topicFor } from '../../../gateway/telemetry/topics.js';
+import { gateKeyRegistryFromJwks, gatePublicJwk, verifyPublication } from '../../../contracts/publication-signature.js';
+import { type GatePayload, topicFor } from '../../../contracts/topics.js';
 import { startTestBroker } from '../../helpers/broker.js';
 import { Collector, FakeClock, gateConfig, newTelemetry, openStore, pass, tempDir } from './fixtures/gate.js';
 

@@ -6,14 +6,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { gateKeyRegistryFromJwks, gatePublicJwk, verifyPublication } from '../../../contracts/publication-signature.js';
+import { GateTopics, topicFor } from '../../../contracts/topics.js';
 import { EventBus } from '../../../gateway/events.js';
 import { EventStore } from '../../../gateway/store/event-store.js';
-import {
-  gateKeyRegistryFromJwks,
-  gatePublicJwk,
-  verifyPublication,
-} from '../../../gateway/telemetry/publication-signature.js';
-import { GateTopics, topicFor } from '../../../gateway/telemetry/topics.js';
 import { startOutageBroker, startTestBroker, uniqueId } from '../../helpers/broker.js';
 import { failOnUnhandledRejection } from '../../helpers/unhandled.js';
 import { Collector, eventually, FakeClock, gateConfig, newTelemetry, tempDir } from './fixtures/gate.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import t from 'tap';
-import { CountsPayload, GateTopics } from '../../../gateway/telemetry/topics.js';
+import { CountsPayload, GateTopics } from '../../../contracts/topics.js';
 import { startOutageBroker, startTestBroker, uniqueId } from '../../helpers/broker.js';
 import {
   Collector,

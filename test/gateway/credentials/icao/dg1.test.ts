@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t from 'tap';
 import { parseDg1 } from '../../../../gateway/credentials/icao/dg1.js';
-import * as build from '../../../fixtures/icao/build.js';
+import * as build from '../../../../sim/cards/icao-build.js';
 
 const BSI_DG1 = readFileSync(new URL('../../../fixtures/icao/bsi-tr03105/EF_DG1.bin', import.meta.url));
 const CCCD = readFileSync(new URL('../../../fixtures/icao/cccd/cccd_td1_mrz_synthetic.txt', import.meta.url), 'latin1');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t from 'tap';
 import { parseDg13, vietnameseDateToIso } from '../../../../gateway/credentials/icao/dg13.js';
-import * as build from '../../../fixtures/icao/build.js';
+import * as build from '../../../../sim/cards/icao-build.js';
 
 const SYNTHETIC = readFileSync(new URL('../../../fixtures/icao/cccd/EF_DG13_cccd_synthetic.bin', import.meta.url));
 

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { parseDg2 } from '../../../../gateway/credentials/icao/dg2.js';
 import { canDecodeJpeg2000 } from '../../../../gateway/credentials/icao/image-support.js';
-import * as build from '../../../fixtures/icao/build.js';
+import * as build from '../../../../sim/cards/icao-build.js';
 
 const jpeg = () =>
   sharp({ create: { width: 24, height: 32, channels: 3, background: { r: 200, g: 150, b: 120 } } })

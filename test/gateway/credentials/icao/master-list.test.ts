@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t from 'tap';
 import { parseMasterList } from '../../../../gateway/credentials/icao/master-list.js';
-import * as build from '../../../fixtures/icao/build.js';
+import * as build from '../../../../sim/cards/icao-build.js';
 
 const SHARED_ML = new URL('../../../../../shared/vectors/icao/trust/DE_ML_2026-05-28-08-28-45.ml', import.meta.url)
   .pathname;

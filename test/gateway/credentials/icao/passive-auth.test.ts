@@ -6,7 +6,7 @@ import { readSingle, value } from '../../../../gateway/credentials/icao/der.js';
 import { passiveAuthenticate } from '../../../../gateway/credentials/icao/passive-auth.js';
 import { parseSod } from '../../../../gateway/credentials/icao/sod.js';
 import { buildTrustStore, loadTrustStore, type TrustStore } from '../../../../gateway/credentials/icao/trust-store.js';
-import * as build from '../../../fixtures/icao/build.js';
+import * as build from '../../../../sim/cards/icao-build.js';
 
 const FIXTURES = new URL('../../../fixtures/icao/', import.meta.url).pathname;
 const SHARED_ML = new URL('../../../../../shared/vectors/icao/trust/DE_ML_2026-05-28-08-28-45.ml', import.meta.url)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { forgetTrustStores, loadTrustStore } from '../../../../gateway/credentials/icao/trust-store.js';
-import * as build from '../../../fixtures/icao/build.js';
+import * as build from '../../../../sim/cards/icao-build.js';
 
 const CSCA_DIR = new URL('../../../fixtures/icao/csca/', import.meta.url).pathname;
 

@@ -6,12 +6,13 @@
 // Payload: the JSON the topic map (topics.ts) describes, unchanged. The topic in the header stops a message
 // signed for one topic (another gate's, or this gate's status) from being replayed on another; the kid is
 // the gate's identity, looked up in the collector's registry by the topic's site and gate, never trusted as
-// given. The same shape as the IOC's signed commands (commands.ts), one format for both directions.
+// given. The same shape as the IOC's signed commands (gateway/telemetry/commands.ts), one format for both
+// directions. It lives in contracts/ because both the gate (signing) and the collector (verifying) use it.
 //
 // node:crypto rather than jose: signing and verifying are synchronous here, which keeps the collector's
 // validation a pure function and costs no promise per message on the ingest path.
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { fail, ok, type Result } from '../reasons.js';
+import { fail, ok, type Result } from './result.js';
 import { parseTopic } from './topics.js';
 
 export const PUBLICATION_ALG = 'EdDSA';

@@ -1,10 +1,11 @@
-// Runs the real `gate06 gateway` daemon as a child process against a simulator rig, for end-to-end tests.
+// Runs the real `gate06 gateway` daemon as a child process on a config file: for end-to-end tests and for
+// the benchmarks that measure the daemon as it runs on a gate box.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { GatewayConfig } from '../../gateway/config/schema.js';
-import { ROOT } from './harness.js';
+import type { GatewayConfig } from '../gateway/config/schema.js';
+import { ROOT } from './demo-site.js';
 
 export interface Daemon {
   child: ChildProcess;

@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import t from 'tap';
-import { CollectorConfig } from '../../../collector/config.js';
-import { Ingest } from '../../../collector/ingest.js';
-import { logErrorsQuietly, mqttClientOptions } from '../../../gateway/mqtt/connection.js';
+import { CollectorConfig } from '../../collector/config.js';
+import { Ingest } from '../../collector/ingest.js';
+import { logErrorsQuietly, mqttClientOptions } from '../../contracts/mqtt-connection.js';
 
 const base = { clientId: 'gate-test', resolveSecret: () => Buffer.from('demo-secret') };
 

@@ -1,5 +1,5 @@
-// One place that turns the `mqtt` config section into an mqtt.js client: URL, credentials and TLS files.
-// Shared by the gateway's telemetry and the collector. Reading files and secrets is the only I/O before
+// How to reach an MQTT broker, and the one place that turns that config section into an mqtt.js client: URL,
+// credentials and TLS files. Shared by the gateway's telemetry and the collector. Reading files and secrets is the only I/O before
 // connecting, and a failure comes back as a value naming the key, like config errors.
 //
 // protocolVersion defaults to 4 (MQTT 3.1.1): the gateway needs no MQTT 5 feature, and the embedded aedes
@@ -7,7 +7,34 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { SecretRef } from '../config/schema.js';
+import { z } from 'zod';
+import { SecretRef } from './secrets.js';
+
+/** The `mqtt` config section's connection part: each side extends it with its own keys. */
+export const MqttConnection = z.object({
+  url: z.string().min(1),
+  username: z.string().optional(),
+  password: SecretRef.optional(),
+  tls: z
+    .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+    .strict()
+    .optional(),
+});
+export type MqttConnection = z.infer<typeof MqttConnection>;
+
+/** The broker connection with its relative paths (TLS files, password file) resolved against `abs`. */
+export function resolveMqttPaths<T extends MqttConnection>(
+  m: T,
+  abs: (p: string) => string,
+  secret: (s: SecretRef | undefined) => SecretRef | undefined,
+): T {
+  const tls = m.tls;
+  return {
+    ...m,
+    password: secret(m.password),
+    tls: tls ? { ca: tls.ca && abs(tls.ca), cert: tls.cert && abs(tls.cert), key: tls.key && abs(tls.key) } : undefined,
+  };
+}
 
 export interface MqttConnectionSettings {
   url: string;
@@ -27,7 +54,7 @@ export interface ConnectOptions {
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
   keepaliveS?: number;
-  /** How a SecretRef becomes bytes (gateway/config/load.ts resolveSecret in production). */
+  /** How a SecretRef becomes bytes (contracts/secrets.ts resolveSecret in production). */
   resolveSecret?: (ref: SecretRef) => Buffer;
   readFile?: (path: string) => Buffer;
 }

@@ -3,7 +3,10 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { JSON_TOO_DEEP } from './json-body.js';
+
+/** The error code a JSON body parser sets on a body nested too deep (gateway/http/json-body.ts); answered as
+ * `{ error: "json-too-deep" }`. */
+export const JSON_TOO_DEEP = 'GATE06_JSON_TOO_DEEP';
 
 /**
  * Fastify options for what fails before any route or hook runs, answered in the same `{ error, message }`

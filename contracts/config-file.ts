@@ -1,0 +1,48 @@
+// The generic half of loading a YAML config, shared by the gateway and the collector: read the file, parse
+// the YAML strictly, validate against a zod schema, and turn every problem into one line naming the key.
+// Each side keeps its own schema and what it does after validation (paths, secrets checked at load time).
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+
+export type LoadResult<T> = { ok: true; config: T } | { ok: false; errors: string[] };
+
+/** `gate.lanes.0.turnstile.address: expected number, received string` — one line per problem. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}
+
+export function parseConfig<S extends z.ZodType>(schema: S, input: unknown): LoadResult<z.infer<S>> {
+  const parsed = schema.safeParse(input);
+  return parsed.success ? { ok: true, config: parsed.data } : { ok: false, errors: formatIssues(parsed.error.issues) };
+}
+
+/** A config is small; 1 MiB bounds what a wrong path (a log file, a device) can make us parse. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export function readYaml(path: string): { ok: true; value: unknown } | { ok: false; errors: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return {
+      ok: false,
+      errors: [`(file): cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`],
+    };
+  }
+  if (text.length > MAX_CONFIG_BYTES) return { ok: false, errors: ['(file): config larger than 1 MiB'] };
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => `(yaml) line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
+    };
+  }
+  // Bounded aliases: a "billion laughs" YAML cannot expand into gigabytes. toJS throws on that and on an
+  // alias whose anchor is missing (found by fast-check): both are a config error, not a crash.
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) };
+  } catch (err) {
+    return { ok: false, errors: [`(yaml): ${(err as Error).message.split('\n')[0].trim()}`] };
+  }
+}
