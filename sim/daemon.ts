@@ -52,7 +52,12 @@ export async function startDaemon(configFile: string, env: NodeJS.ProcessEnv = {
     output: () => out,
     stop: async () => {
       child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      // The daemon survives an unhandled rejection (it logs it and raises daemon-fault); a run that caused one
+      // still has a bug, so whoever stops the daemon hears of it.
+      if (/unhandled promise rejection/.test(out))
+        throw new Error(`the daemon logged an unhandled promise rejection:\n${out.slice(-4000)}`);
+      return code;
     },
     kill9: async () => {
       child.kill('SIGKILL');
