@@ -3,7 +3,7 @@
 //   contracts/  imports nothing of the project but itself (node built-ins and npm packages only)
 //   drivers/    may import contracts/ and itself, never gateway/, collector/, sim/, cli/, bench/ or test/
 //   collector/  never imports gateway/ (the IOC's server is deployed apart from any gate)
-//   gateway/, collector/  never import tooling: models/fetch-models, bench/, sim/ or cli/
+//   gateway/, collector/  never import tooling: models/fetch-models, face-eval/, bench/, sim/ or cli/
 //   nothing outside test/ imports test/
 //
 // Every .ts/.mts/.mjs/.js/.cjs file's static imports, re-exports, dynamic import() with a literal and
@@ -54,9 +54,9 @@ export function ruleBroken(file: string, target: string): string | null {
   if (from !== 'test' && under(target, 'test')) return 'nothing outside test/ imports test/';
   if (
     (from === 'gateway' || from === 'collector') &&
-    (/^models\/fetch-models(\.[cm]?[jt]s)?$/.test(target) || under(target, 'bench', 'sim', 'cli'))
+    (/^models\/fetch-models(\.[cm]?[jt]s)?$/.test(target) || under(target, 'face-eval', 'bench', 'sim', 'cli'))
   )
-    return 'the daemons never import tooling (models/fetch-models, bench/, sim/, cli/)';
+    return 'the daemons never import tooling (models/fetch-models, face-eval/, bench/, sim/, cli/)';
   return null;
 }
 
