@@ -3,13 +3,10 @@
 // reads it through the real pcscd (PACE with the CAN from the QR, chip authentication, the files), and the
 // decision goes through passive authentication, the QR cross-check and policy as any other.
 //
-// The vpcd slot: the first vpcd reader's two slots belong to the transport tests (slot 0) and the chip read
-// tests (slot 1), which tap runs in parallel with this file. This file uses its own vpcd reader, "Virtual
-// PCD Lane", which .ci/run configures in /etc/reader.conf.d/vpcd-lane (TCP 35965) before it starts pcscd.
-// Where that reader is not there, the tests skip and say so; GATE06_LANE_VPCD_SLOT=1 borrows slot 1 of the
-// first reader instead, for running this file on its own.
+// The vpcd slot: slot 0 belongs to the transport tests, slot 1 is shared with the chip read tests and taken
+// in turn through a lock (holdVpcdSlot), since tap runs test files in parallel.
 import { once } from 'node:events';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -23,30 +20,26 @@ import { NGUYEN_VAN_A, type SyntheticPerson } from '../../sim/cards/people.js';
 import { cccdQrText } from '../../sim/people/population.js';
 import { SimRig } from '../../sim/rig.js';
 import { demoConfig } from '../helpers/harness.js';
-import { pcscSkipReason } from '../helpers/pcscd.js';
+import { holdVpcdSlot, pcscSkipReason } from '../helpers/pcscd.js';
 
-const LANE_READER_CONF = '/etc/reader.conf.d/vpcd-lane';
-const borrowSlot1 = process.env.GATE06_LANE_VPCD_SLOT === '1';
-const READER = borrowSlot1 ? '/^Virtual PCD 00 01$/' : '/^Virtual PCD Lane \\d\\d 00$/';
-const VPCD_PORT = borrowSlot1 ? 35964 : 35965;
+// vpcd's second slot (TCP 35964), shared with test/e2e/chip-read.test.ts and taken in turn: a second
+// reader.conf entry for the same vpcd driver shares its slots and mixes the two readers' APDUs.
+const READER = '/^Virtual PCD 00 01$/';
+const VPCD_PORT = 35964;
 /** A fresh bound for each wait: pcscd polls presence, and this box is shared by several test runs. */
 const eventWait = () => ({ signal: AbortSignal.timeout(60_000) });
 
-let skip: string | false = pcscSkipReason();
-if (!skip && !borrowSlot1 && !existsSync(LANE_READER_CONF))
-  skip = `no ${LANE_READER_CONF}: .ci/run writes it (a vpcd reader on TCP 35965) before it starts pcscd`;
+const skip: string | false = pcscSkipReason();
+const releaseSlot = skip ? () => {} : await holdVpcdSlot(1);
 
 /** A second PC/SC client on the same reader: the tests wait for pcscd itself to see a card come and go. */
 const watcher = new PcscTransport({ reader: READER });
-if (!skip) {
-  await watcher.start();
-  if (watcher.health().state !== 'up') {
-    const up = await once(watcher, 'link', { signal: AbortSignal.timeout(15_000) }).catch(() => null);
-    if (!up || up[0] !== 'up') skip = `pcscd has no reader ${READER}: restart pcscd after writing ${LANE_READER_CONF}`;
-  }
-}
+if (!skip) await watcher.start();
 if (skip) t.comment(skip);
-t.teardown(() => watcher.stop());
+t.teardown(async () => {
+  await watcher.stop();
+  releaseSlot();
+});
 
 // L1 entry: the chip lane (generous timeout for a loaded box). L2 entry: the shortest timeout, for the
 // no-card case, on a reader that never sees a card (its own view of L1's reader could lag behind pcscd's and

@@ -12,7 +12,7 @@ import { PcscTransport } from '../../drivers/chip-pcsc/pcsc/transport.js';
 import { NGUYEN_VAN_A } from '../../sim/cards/people.js';
 import { SEED_PKI_DIR } from '../../sim/cards/test-pki.js';
 import { VpcdCard } from '../../sim/devices/vpcd-card.js';
-import { pcscSkipReason } from '../helpers/pcscd.js';
+import { holdVpcdSlot, pcscSkipReason } from '../helpers/pcscd.js';
 
 const skip = pcscSkipReason();
 if (skip) t.comment(skip);
@@ -29,8 +29,13 @@ const eventWait = () => ({ signal: AbortSignal.timeout(60_000) });
  * a card put in before pcscd noticed the last one leave would be taken for the old one.
  */
 const watcher = new PcscTransport({ reader: READER });
+// Slot 1 is shared with the chip lane's end-to-end test: one file at a time.
+const releaseSlot = skip ? () => {} : await holdVpcdSlot(1);
 if (!skip) await watcher.start();
-t.teardown(() => watcher.stop());
+t.teardown(async () => {
+  await watcher.stop();
+  releaseSlot();
+});
 
 async function present(behaviour: CardBehaviour): Promise<VpcdCard> {
   const vpcd = new VpcdCard(behaviour, { port: SLOT_1_PORT });
