@@ -12,6 +12,7 @@ import { dropPostgresSchema, openPostgresStore } from '../../collector/storage/p
 import { openSqliteStore } from '../../collector/storage/sqlite.js';
 import type { CollectorStore } from '../../collector/storage/types.js';
 import { topicFor } from '../../contracts/topics.js';
+import { fullName, NGUYEN_VAN_A } from '../../sim/cards/people.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { countsPayload, countsRecord } from './fixtures.js';
 import { auth, eventually, startTestCollector } from './helpers.js';
@@ -248,8 +249,10 @@ for (const backend of backends) {
         kind: 'watchlist-hit',
         lane: 'L1',
         ts: Date.now(),
-        detail: { name: 'Nguyễn Văn A', id: '001099012345', eventId },
+        detail: { name: fullName(NGUYEN_VAN_A), id: NGUYEN_VAN_A.id, eventId },
       };
+      // The SYNTHETIC person of sim/cards/people.ts, as a buggy or compromised gate might put it in an alarm.
+      const personal = new RegExp(`Nguy|${NGUYEN_VAN_A.id}`);
       const alarmsTopic = topicFor(site, 'gA', 'alarms');
       await pub.publishAsync(alarmsTopic, gA.sign(alarmsTopic, hit), { qos: 1 });
       await pub.publishAsync(alarmsTopic, gA.sign(alarmsTopic, { ...hit, id: 'hit-2' }), { qos: 1 });
@@ -263,8 +266,9 @@ for (const backend of backends) {
       const r = await c.app.inject({ method: 'GET', url: `/v1/alarms?site=${site}`, headers: auth });
       t.equal(r.statusCode, 200);
       t.match(r.json(), { alarms: [{ id: 'hit-1', kind: 'watchlist-hit', detail: { eventId } }] }, 'the alarm is kept');
-      t.notMatch(r.body, /Nguy|001099012345|"name"|"id":"0/, 'neither the name nor the ID number is served');
-      t.notMatch(JSON.stringify(await c.store.alarms({ site, limit: 100 })), /Nguy|001099012345/, 'nor stored');
+      t.notMatch(r.body, personal, 'neither the name nor the ID number is served');
+      t.notMatch(r.body, /"name"|"id":"0/, 'nor their keys');
+      t.notMatch(JSON.stringify(await c.store.alarms({ site, limit: 100 })), personal, 'nor stored');
       const m = await c.app.inject({ method: 'GET', url: '/metrics', headers: auth });
       t.match(m.body, /gate06_collector_scrubbed_total\{reason="detail-dropped"\} 4/);
       t.match(m.body, /gate06_collector_rejected_total\{reason="unsigned"\} 5/);
@@ -273,7 +277,8 @@ for (const backend of backends) {
       t.equal(dropLines.length, 1, 'one sampled line for the dropped detail of two alarms');
       t.equal(dropLines[0]?.entries, 2);
       t.equal(logged.filter((l) => l.reason === 'unsigned').length, 1, 'one sampled line for five unsigned alarms');
-      t.notMatch(logLines.join(''), /Nguy|001099012345|"name"/, 'no dropped key or value in the log');
+      t.notMatch(logLines.join(''), personal, 'no dropped value in the log');
+      t.notMatch(logLines.join(''), /"name"/, 'nor a dropped key');
     },
   );
 

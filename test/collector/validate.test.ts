@@ -3,6 +3,7 @@ import t from 'tap';
 import { ALARM_DETAIL_ALLOWED, isPersonalKey } from '../../collector/alarm-detail.js';
 import { type IngestPolicy, SHORT_WINDOW_ALLOWANCE, validateMessage } from '../../collector/validate.js';
 import { gateKeyRegistryFromJwks } from '../../contracts/publication-signature.js';
+import { fullName, NGUYEN_VAN_A } from '../../sim/cards/people.js';
 import { countsPayload } from './fixtures.js';
 import { registryOf, testGateKey } from './signing.js';
 
@@ -220,17 +221,18 @@ const alarmWith = (kind: string, detail: Record<string, unknown>) =>
   check(signed({ id: 'a-detail', kind, lane: 'L1', ts: NOW, detail }, alarmsTopic), alarmsTopic);
 
 t.test("a watchlist-hit alarm signed by its gate is stored without the visitor's name or ID number", async (t) => {
-  const v = alarmWith('watchlist-hit', { name: 'Nguyễn Văn A', id: '001099012345', eventId: EVENT_ID });
+  // The SYNTHETIC person of sim/cards/people.ts, as a buggy or compromised gate might put it in an alarm.
+  const v = alarmWith('watchlist-hit', { name: fullName(NGUYEN_VAN_A), id: NGUYEN_VAN_A.id, eventId: EVENT_ID });
   t.ok(v.ok);
   if (!v.ok || v.record.kind !== 'alarms') return;
   t.same(v.record.payload.detail, { eventId: EVENT_ID });
   t.equal(v.detailDropped, 2);
-  t.notMatch(JSON.stringify(v.record), /Nguy|001099012345/);
+  t.notMatch(JSON.stringify(v.record), new RegExp(`Nguy|${NGUYEN_VAN_A.id}`));
 });
 
 t.test('an allowed key holding an ID-like digit run or the wrong shape is dropped', async (t) => {
   const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
-    ['device-offline', { device: '001099012345', reason: 'card 001099012345 unreadable' }, {}],
+    ['device-offline', { device: NGUYEN_VAN_A.id, reason: `card ${NGUYEN_VAN_A.id} unreadable` }, {}],
     [
       'device-offline',
       { device: 'qr', side: 'entry', reason: 'no frame in 5 s' },
