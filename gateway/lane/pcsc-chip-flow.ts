@@ -133,6 +133,12 @@ export class PcscChipFlow {
     void this.settle(this.read(card.channel, w, performance.now(), announced));
   }
 
+  private takeCardArrivedDuringRead(): void {
+    const arrived = this.arrivedDuringRead;
+    this.arrivedDuringRead = undefined;
+    if (arrived) this.cardPresented(arrived, true);
+  }
+
   private async read(channel: CardChannel, w: Waiting, cardAt: number, announced: boolean): Promise<void> {
     let outcome: ChipSessionOutcome;
     try {
@@ -142,16 +148,21 @@ export class PcscChipFlow {
     }
     if (!outcome.ok && outcome.reason === 'chip.removed' && !announced) {
       // The reader still listed a card at the QR scan that had in fact gone (the previous person's, before
-      // pcscd noticed): nobody presented it, so keep waiting for this person's card until the same deadline.
-      this.wait(w, w.deadline);
+      // pcscd noticed): nobody presented it, so keep waiting for this person's card until the same deadline,
+      // unless someone scanned a QR meanwhile: then theirs is the wait that stands.
+      if (!this.waiting) this.wait(w, w.deadline);
       this.deps.prompt('hold-card');
-      const arrived = this.arrivedDuringRead;
-      this.arrivedDuringRead = undefined;
-      if (arrived) this.cardPresented(arrived, true);
+      this.takeCardArrivedDuringRead();
       return;
     }
-    // The card may go: what follows needs only the files, and the next person's card can be read.
-    this.deps.prompt('done');
+    // The card may go: what follows needs only the files, and the next person's card can be read. If the next
+    // person already scanned their QR, their prompt stands, and a card they put down during this read (pcscd
+    // announces it once, while we were busy) is read now.
+    if (this.waiting) this.takeCardArrivedDuringRead();
+    else {
+      this.arrivedDuringRead = undefined;
+      this.deps.prompt('done');
+    }
     const facts: Facts = outcome.ok
       ? { chipAccess: outcome.value.access, apdus: outcome.value.metrics.apdus }
       : { chipAccess: 'failed', apdus: outcome.metrics.apdus };
