@@ -263,6 +263,9 @@ export class PcscTransport extends EventEmitter<PcscReaderEvents> implements Pcs
         this.pending.delete(id);
         this.lastError = `transmit not answered within ${timeoutMs} ms`;
         reject(new CardChannelError(this.lastError, { timeout: true }));
+        // A native call that never returns wedges the binding for every later card: the child goes, and
+        // onChildGone restarts it with backoff (the point of keeping the binding in a process of its own).
+        if (this.child === child) child.kill('SIGKILL');
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       child.stdin?.write(
