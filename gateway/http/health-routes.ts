@@ -25,7 +25,8 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
       const degraded = lanes.some((l) => l.degraded) || !store.available || store.diskLow || store.checkpointFailing;
       const status = degraded ? 'degraded' : 'ok';
       // No 401 here: a supervisor without a token still needs the one word; a wrong token gets the same.
-      const who = await core.auth.identify(req);
+      // A session cookie is looked up in the store; while the store is down the answer is the one word.
+      const who = await core.auth.identify(req).catch(() => null);
       if (!who) return { status };
       return {
         status,
