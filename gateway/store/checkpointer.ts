@@ -63,9 +63,12 @@ const quickTimer = workerData.quickCheckEveryMs > 0 ? setInterval(() => {
   try {
     const rows = db.pragma('quick_check(1)');
     const verdict = rows.length === 1 ? String(Object.values(rows[0])[0]) : 'no answer';
-    parentPort.postMessage({ quickCheck: true, ok: verdict === 'ok', error: verdict === 'ok' ? undefined : verdict });
+    parentPort.postMessage({ quickCheck: true, ok: verdict === 'ok', damaged: verdict !== 'ok', error: verdict === 'ok' ? undefined : verdict });
   } catch (err) {
+    // An error is not a verdict on the pages (a closed connection, a busy file): only SQLite's corrupt codes
+    // are judged as damage by the parent; a fresh connection is tried next time.
     parentPort.postMessage({ quickCheck: true, ok: false, code: err && err.code, error: String(err && err.message || err) });
+    reconnect();
   }
 }, workerData.quickCheckEveryMs) : undefined;
 parentPort.on('message', (m) => {
@@ -119,6 +122,8 @@ export class WalCheckpointer {
     this.worker.unref();
     type Report = {
       quickCheck?: true;
+      /** quick_check answered with something other than "ok": the pages are damaged. */
+      damaged?: boolean;
       code?: string;
       ok: boolean;
       mode?: string;
@@ -135,7 +140,7 @@ export class WalCheckpointer {
         this.stats.lastQuickCheckAt = Date.now();
         // quick_check answering anything but "ok" is damage; an error is damage only if SQLite says so (a
         // busy or I/O error says nothing about the pages, and the next check runs again).
-        if (!m.ok && (m.code === undefined || isCorruptCode(m.code))) {
+        if (!m.ok && (m.damaged === true || isCorruptCode(m.code))) {
           onCorrupt({ code: m.code ?? 'SQLITE_CORRUPT', detail: `quick_check: ${String(m.error).slice(0, 160)}` });
         }
         return;

@@ -233,8 +233,9 @@ export class EventStore {
     const { opts } = this;
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     const db = new Database(opts.path);
+    let identity: string | null;
     try {
-      this.openedFile = opts.path === ':memory:' ? null : fileIdentity(statSync(opts.path));
+      identity = opts.path === ':memory:' ? null : fileIdentity(statSync(opts.path));
       // auto_vacuum must be chosen before the first table exists; it lets size-based retention give space back.
       db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
@@ -253,6 +254,8 @@ export class EventStore {
       db.close();
       throw err;
     }
+    // Only now: a re-open that failed half-way must leave the old identity, so the next probe tries again.
+    this.openedFile = identity;
     this.conn = db;
     if (opts.backgroundCheckpointMs && opts.path !== ':memory:') {
       db.pragma('wal_autocheckpoint = 0');
