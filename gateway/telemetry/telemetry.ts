@@ -278,9 +278,14 @@ export class Telemetry {
     const client = this.client;
     if (!client) return;
     this.client = null;
-    this.deps.store.transaction(() => {
-      if (this.windows.closeEarly(this.now()).closed) this.counters.windowsClosed += 1;
-    });
+    try {
+      this.deps.store.transaction(() => {
+        if (this.windows.closeEarly(this.now()).closed) this.counters.windowsClosed += 1;
+      });
+    } catch (err) {
+      // Stopping is when a supervisor restarts a gate whose store failed: the rest of stop() must still run.
+      this.log.warn({ err: (err as Error)?.message }, 'open window not closed at stop; it stays in the store');
+    }
     if (this.heldAlarms.size > 0)
       this.log.warn(
         { alarms: this.heldAlarms.size },
@@ -288,7 +293,7 @@ export class Telemetry {
       );
     const drained = await this.publisher.flush(this.deps.stopFlushMs ?? 3000);
     if (!drained)
-      this.log.warn({ outboxDepth: this.outbox.depth() }, 'stopping with unsent rows; they go out after restart');
+      this.log.warn({ outboxDepth: this.depthOrMinusOne() }, 'stopping with unsent rows; they go out after restart');
     this.publisher.stop();
     if (client.connected) {
       await withTimeout(
