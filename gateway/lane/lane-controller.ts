@@ -370,24 +370,26 @@ export class LaneController {
             ts: this.now(),
           },
         );
+        // Announced once written, now or when an owed write is replayed after an outage: the live view and the
+        // passage metric must not lose the passages the store could not take at the moment.
+        const announce = (ev: StoredEvent): void =>
+          bus.emit('passage.seen', {
+            eventId: ev.id,
+            seq: ev.seq,
+            ts: ev.ts,
+            lane: this.id,
+            direction: fx.direction,
+            authorizedBy: ev.refId,
+            credential: ev.credential,
+            facts: ev.facts,
+          });
         let logged: StoredEvent | null = null;
         this.write('passage', () => {
           logged = store.append(passage);
+          announce(logged);
         });
         const ev = logged as StoredEvent | null;
         if (fx.alarm) alarms.raise(fx.alarm, this.id, { direction: fx.direction, ...(ev ? { passageId: ev.id } : {}) });
-        // Owed to the log (the store is down): counted when it is written; nothing to announce as logged yet.
-        if (!ev) break;
-        bus.emit('passage.seen', {
-          eventId: ev.id,
-          seq: ev.seq,
-          ts: ev.ts,
-          lane: this.id,
-          direction: fx.direction,
-          authorizedBy: ev.refId,
-          credential: ev.credential,
-          facts: ev.facts,
-        });
         break;
       }
       case 'timeout': {
