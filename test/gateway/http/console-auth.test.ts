@@ -96,6 +96,18 @@ t.test(
   },
 );
 
+t.test(
+  'ten wrong passwords sent at once from one address: only the free ones are hashed and answered 401',
+  async (t) => {
+    // All ten are in flight before the first hash ends: the backoff must count them as they arrive.
+    const statuses = (
+      await Promise.all(Array.from({ length: 10 }, () => loginFrom('127.0.0.5', 'target', 'wrong-password-y')))
+    ).map((r) => r.status);
+    t.equal(statuses.filter((s) => s === 401).length, 3, 'three free failures');
+    t.equal(statuses.filter((s) => s === 429).length, 7, 'the rest are told to wait');
+  },
+);
+
 t.test('a state change with the session cookie but without the CSRF token is refused (403) and audited', async (t) => {
   const c = new ApiClient(h.url);
   await c.login('op', PASSWORDS.op);
