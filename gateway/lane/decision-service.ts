@@ -1,7 +1,6 @@
 // One decision, top to bottom: verify the credential(s) → face, when policy asks → site policy →
 // durable commit (with use counts and presence in the same transaction) → the caller may unlock.
 // Used by the lane controller (serial readers) and by POST /v1/verify alike, so both decide the same way.
-import type { Statement } from 'better-sqlite3';
 import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
 import { cccdQrFacts } from '../credentials/categories.js';
 import { parseCccdQr } from '../credentials/cccd-qr.js';
@@ -10,6 +9,7 @@ import { type Identity, keyedIdHash, maskId } from '../credentials/identity.js';
 import { holderBinding, type TicketKeys, type VerifiedTicket, verifyTicket } from '../credentials/ticket.js';
 import type { EventBus } from '../events.js';
 import type { ReasonCode } from '../reasons.js';
+import type { AdmissionRepository } from '../store/admission-repo.js';
 import type { EventStore } from '../store/event-store.js';
 import type { PersonalVault } from '../store/personal.js';
 import { errorText } from '../store/store-errors.js';
@@ -94,30 +94,12 @@ export interface DecisionDeps {
 
 export class DecisionService {
   private readonly lanes: Map<string, LaneConfig>;
-  private getUses!: Statement;
-  private bumpUses!: Statement;
-  private refundUse!: Statement;
-  private getPresence!: Statement;
-  private setPresence!: Statement;
+  /** Ticket use counts and presence: read before a decision, written inside its transaction. */
+  private readonly admission: AdmissionRepository;
 
   constructor(private readonly deps: DecisionDeps) {
     this.lanes = new Map(deps.config.gate.lanes.map((l) => [l.id, l]));
-    this.prepare();
-    // A log file deleted or replaced under the daemon is opened again: these belong to the old connection.
-    deps.store.onReopen(this, () => this.prepare());
-  }
-
-  private prepare(): void {
-    const db = this.deps.store.db;
-    this.getUses = db.prepare('SELECT uses FROM ticket_uses WHERE tid = ?').pluck();
-    this.bumpUses = db.prepare(
-      'INSERT INTO ticket_uses (tid, uses, last_ts) VALUES (?, 1, ?) ON CONFLICT(tid) DO UPDATE SET uses = uses + 1, last_ts = excluded.last_ts',
-    );
-    this.refundUse = db.prepare('UPDATE ticket_uses SET uses = max(uses - 1, 0) WHERE tid = ?');
-    this.getPresence = db.prepare('SELECT inside, ts FROM presence WHERE subject = ? AND zone = ?');
-    this.setPresence = db.prepare(
-      'INSERT INTO presence (subject, zone, inside, ts) VALUES (?, ?, ?, ?) ON CONFLICT(subject, zone) DO UPDATE SET inside = excluded.inside, ts = excluded.ts',
-    );
+    this.admission = deps.store.repos.admission;
   }
 
   laneSide(laneId: string, direction: Direction): { lane: LaneConfig; side: LaneSide } | null {
@@ -294,9 +276,7 @@ export class DecisionService {
         let presence: { inside: number; ts: number } | undefined;
         if (step.ok && ctx && lane) {
           const t = step.value.ticket;
-          presence = ctx.subject
-            ? (this.getPresence.get(ctx.subject, lane.zone) as { inside: number; ts: number } | undefined)
-            : undefined;
+          presence = ctx.subject ? this.admission.presence(ctx.subject, lane.zone) : undefined;
           const fresh = presence && now() - presence.ts < config.policy.antiPassback.resetAfterS * 1000;
           const verdict = applyPolicy(config.policy, {
             kind: req.credential.kind,
@@ -304,7 +284,7 @@ export class DecisionService {
             side: ctx.side,
             ticketUses: t
               ? {
-                  used: (this.getUses.get(t.claims.tid) as number | undefined) ?? 0,
+                  used: this.admission.ticketUses(t.claims.tid),
                   allowed: allowedUses(t.claims.kind, t.claims.uses),
                 }
               : undefined,
@@ -338,15 +318,18 @@ export class DecisionService {
             if (decision !== 'allow' || !lane || !step.ok || !ctx) return;
             const t = step.value.ticket;
             undo = { zone: lane.zone, direction: req.direction };
-            if (t && req.direction === 'in') {
-              this.bumpUses.run(t.claims.tid, ev.ts);
-              undo.tid = t.claims.tid;
-            }
+            if (t && req.direction === 'in') undo.tid = t.claims.tid;
             if (ctx.subject) {
-              this.setPresence.run(ctx.subject, lane.zone, req.direction === 'in' ? 1 : 0, ev.ts);
               undo.subject = ctx.subject;
               undo.previousInside = Boolean(presence?.inside);
             }
+            this.admission.recordGrant({
+              ts: ev.ts,
+              tid: undo.tid,
+              presence: ctx.subject
+                ? { subject: ctx.subject, zone: lane.zone, inside: req.direction === 'in' }
+                : undefined,
+            });
             if (identity && this.deps.personal)
               this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
           },
@@ -386,8 +369,13 @@ export class DecisionService {
 
   /** A person who walked away after an unlock did not use the ticket nor cross: call inside the timeout's transaction. */
   revertUnused(grant: UnusedGrant, ts: number): void {
-    if (grant.tid) this.refundUse.run(grant.tid);
-    if (grant.subject) this.setPresence.run(grant.subject, grant.zone, grant.previousInside ? 1 : 0, ts);
+    this.admission.revertGrant({
+      ts,
+      tid: grant.tid,
+      presence: grant.subject
+        ? { subject: grant.subject, zone: grant.zone, inside: Boolean(grant.previousInside) }
+        : undefined,
+    });
   }
 }
 

@@ -20,7 +20,7 @@ t.before(async () => {
       },
     },
   });
-  await new UserStore(h.gw.core.store.db).add('target', 'operator', 'target-pass-00001');
+  await new UserStore(h.gw.core.store.repos.auth).add('target', 'operator', 'target-pass-00001');
 });
 t.teardown(() => h.stop());
 
