@@ -92,8 +92,22 @@ const demo = loadConfig(join(ROOT, 'seeds/demo/gateway.yaml'));
 if (!demo.ok) throw new Error(demo.errors.join('\n'));
 let telemetry: Telemetry | undefined;
 const telemetryFeature = (core: GatewayCore): Feature => {
+  // Its own clocks and timing, so this telemetry is a feature of the test rather than the one the gateway
+  // composes from config.mqtt (which stays unset).
   const tel = new Telemetry({
-    config: core.config,
+    config: {
+      ...core.config,
+      mqtt: {
+        ...demo.config.mqtt!,
+        url: relay.url,
+        protocolVersion: 4, // the embedded broker speaks 3.1.1 only
+        windowSeconds: WINDOW_MS / 1000,
+        outboxMax: OUTBOX_MAX,
+        healthIntervalS: 3600,
+        commandSignerJwksFile: undefined,
+        signingKey: { demo: JSON.stringify(privateKey.export({ format: 'jwk' })) },
+      },
+    },
     store: core.store,
     bus: core.bus,
     alarms: core.alarms,
@@ -106,14 +120,7 @@ const telemetryFeature = (core: GatewayCore): Feature => {
     stopFlushMs: 500,
   });
   telemetry = tel;
-  return {
-    name: 'telemetry',
-    start: async () => {
-      const r = await tel.start();
-      if (!r.ok) throw new Error(r.error);
-    },
-    stop: () => tel.stop(),
-  };
+  return tel;
 };
 
 const h = await startHarness({
@@ -121,16 +128,6 @@ const h = await startHarness({
   logLevel: 'silent',
   configure: (config) => {
     config.site.id = site;
-    config.mqtt = {
-      ...demo.config.mqtt!,
-      url: relay.url,
-      protocolVersion: 4, // the embedded broker speaks 3.1.1 only
-      windowSeconds: WINDOW_MS / 1000,
-      outboxMax: OUTBOX_MAX,
-      healthIntervalS: 3600,
-      commandSignerJwksFile: undefined,
-      signingKey: { demo: JSON.stringify(privateKey.export({ format: 'jwk' })) },
-    };
   },
   extra: { features: [telemetryFeature] },
 });
