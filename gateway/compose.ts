@@ -5,42 +5,27 @@
 //   store watch → HTTP routes → caller's features → telemetry → face cameras → lanes → HTTP listen → retention
 //
 // Shared by `gate06 gateway`, `gate06 demo` and the tests, so the demo runs exactly what a gate box runs.
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Camera } from '../drivers/camera/index.js';
-import { MjpegCamera } from '../drivers/camera/mjpeg-camera.js';
-import { SnapshotCamera } from '../drivers/camera/snapshot-camera.js';
 import { AlarmService } from './alarms.js';
 import { resolveSecret } from './config/load.js';
 import { type Direction, type GatewayConfig, isPcscChipReader } from './config/schema.js';
 import { type ConsoleOptions, consolePlugin } from './console/plugin.js';
-import { PassiveAuthChipCheck } from './credentials/chip.js';
-import { loadTrustStore } from './credentials/icao/index.js';
 import { ticketKeys } from './credentials/ticket.js';
 import type { DeviceFactory } from './devices.js';
 import { EventBus } from './events.js';
-import { EnrollmentStore } from './face/enrollment.js';
-import { parseEnrollmentKey } from './face/enrollment-crypto.js';
-import { cameraKey, PipelineFaceCheck } from './face/face-check.js';
-import { DEFAULT_CACHE_DIR } from './face/model-files.js';
-import { FacePipeline } from './face/pipeline.js';
-import { loadThresholds } from './face/thresholds.js';
-import { type Feature, StartRefused } from './feature.js';
+import type { Feature } from './feature.js';
 import { FireMode } from './fire-mode.js';
 import { Gateway, type GatewayCore, VERSION } from './gateway.js';
 import { registerStoreGauges, registerTelemetryGauges } from './health-gauges.js';
 import { Authenticator } from './http/auth.js';
-import { enrollmentRoutes } from './http/enrollment-routes.js';
-import { eventsRoutes } from './http/events-routes.js';
-import { healthRoutes } from './http/health-routes.js';
-import { createHttpServer } from './http/server.js';
-import { verifyRoutes } from './http/verify-routes.js';
+import { HttpFront, type HttpPlugin } from './http-front.js';
 import { iocCommandHandlers } from './ioc-command-handlers.js';
 import { jwksReloader } from './jwks-reloader.js';
 import { DecisionService } from './lane/decision-service.js';
 import { LaneController } from './lane/lane-controller.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './lane/ports.js';
 import { GatewayMetrics } from './metrics.js';
+import { buildFace, chipCheck, loadWatchlist } from './optional-ports.js';
 import { RetentionSchedule } from './retention-schedule.js';
 import { AuditLog } from './store/audit-log.js';
 import { EventStore } from './store/event-store.js';
@@ -48,9 +33,9 @@ import { PersonalVault } from './store/personal.js';
 import { StoreWatch } from './store/store-watch.js';
 import { factEvent } from './store/types.js';
 import { Telemetry } from './telemetry/telemetry.js';
-import { Watchlist } from './watchlist.js';
+import type { Watchlist } from './watchlist.js';
 
-export type HttpPlugin = (app: FastifyInstance, core: GatewayCore) => Promise<void>;
+export type { HttpPlugin } from './http-front.js';
 
 /** The decision service's optional ports. */
 export interface Ports {
@@ -278,94 +263,6 @@ function authenticator(config: GatewayConfig, logger: Logger, bus: EventBus): Au
   return auth;
 }
 
-async function chipCheck(config: GatewayConfig, logger: Logger): Promise<ChipCheck | undefined> {
-  if (!config.chip) return undefined;
-  const trust = await loadTrustStore(config.chip.trustStore);
-  if (!trust.ok) throw new StartRefused(`chip.trustStore: ${trust.detail ?? trust.reason}`);
-  logger.info(
-    { trustStore: config.chip.trustStore, anchors: trust.value.certificates.length },
-    'chip trust store loaded',
-  );
-  return new PassiveAuthChipCheck(() => trust.value);
-}
-
-function loadWatchlist(config: GatewayConfig, logger: Logger): Watchlist | undefined {
-  if (!config.watchlist) return undefined;
-  const watchlist = new Watchlist(config.watchlist.signerJwksFile, config.site.id);
-  if (config.watchlist.file) {
-    const loaded = watchlist.loadFile(config.watchlist.file);
-    if (loaded.ok) logger.info({ version: loaded.version, entries: loaded.entries }, 'watchlist loaded');
-    else logger.warn({ reason: loaded.reason }, 'watchlist file not loaded');
-  }
-  return watchlist;
-}
-
-interface FaceParts {
-  check: PipelineFaceCheck;
-  /** The lanes' cameras, started before the lanes. */
-  cameras: Feature;
-  /** Enrollment's routes, when enrollment is on. */
-  routes: HttpPlugin;
-}
-
-/** Face models, thresholds, cameras and enrollment: loaded only where a lane asks for faces or enrollment is on. */
-async function buildFace(config: GatewayConfig, logger: Logger, store: EventStore): Promise<FaceParts | undefined> {
-  const needsFace = config.gate.lanes.some((l) =>
-    [l.entry, l.exit].some((side) => (side?.face.requireFor.length ?? 0) > 0),
-  );
-  if (!needsFace && !config.face.enrollmentKey) return undefined;
-  const pipeline = await FacePipeline.load({ modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR });
-  const thresholds = await loadThresholds(config.face.thresholdsFile);
-  const cameras = new Map<string, Camera>();
-  for (const lane of config.gate.lanes) {
-    for (const [direction, side] of [
-      ['in', lane.entry],
-      ['out', lane.exit],
-    ] as const) {
-      const cam = side?.camera;
-      if (!cam) continue;
-      cameras.set(
-        cameraKey(lane.id, direction),
-        cam.kind === 'mjpeg'
-          ? new MjpegCamera({ url: cam.url, timeoutMs: cam.timeoutMs })
-          : new SnapshotCamera({ url: cam.url, timeoutMs: cam.timeoutMs }),
-      );
-    }
-  }
-  let enrollment: EnrollmentStore | undefined;
-  if (config.face.enrollmentKey) {
-    const key = parseEnrollmentKey(resolveSecret(config.face.enrollmentKey));
-    if (!key.ok) throw new StartRefused(`face.enrollmentKey: ${key.detail}`);
-    const templates = new EnrollmentStore({ db: store.db, key: key.key, keyId: config.store.personal.keyId });
-    templates.init();
-    // Re-created on a log file re-opened empty (deleted or replaced): the templates in memory still serve.
-    store.onReopen(templates, () => templates.init());
-    logger.info({ loaded: templates.load() }, 'enrolled templates loaded');
-    enrollment = templates;
-  }
-  return {
-    check: new PipelineFaceCheck({ pipeline, thresholds, cameras, enrollment }),
-    cameras: {
-      name: 'face',
-      start: async () => {
-        await Promise.all([...cameras.values()].map((c) => c.start()));
-      },
-      stop: async () => {
-        await Promise.allSettled([...cameras.values()].map((c) => c.stop()));
-      },
-    },
-    routes: async (app, core) => {
-      if (enrollment)
-        await app.register(enrollmentRoutes, {
-          enrollment,
-          pipeline,
-          authorize: () => core.auth.require('admin'),
-          bodyLimit: core.config.http.bodyLimitBytes,
-        });
-    },
-  };
-}
-
 function telemetry(core: GatewayCore, watchlist: Watchlist | undefined): Telemetry {
   const commandTargets = {
     setFreePassage: core.setFreePassage,
@@ -387,63 +284,4 @@ function telemetry(core: GatewayCore, watchlist: Watchlist | undefined): Telemet
   });
   registerTelemetryGauges(core.metrics, feature);
   return feature;
-}
-
-/** The HTTP server in two steps of the start order: routes registered early, listening late (closing first). */
-class HttpFront {
-  private app?: FastifyInstance;
-  private closed = false;
-
-  constructor(
-    private readonly core: GatewayCore,
-    private readonly plugins: readonly HttpPlugin[],
-  ) {}
-
-  get url(): string {
-    const addr = this.app?.server.address();
-    return addr && typeof addr === 'object'
-      ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
-      : '';
-  }
-
-  readonly routes: Feature = {
-    name: 'http routes',
-    start: async () => {
-      const { core } = this;
-      const { config } = core;
-      const app = await createHttpServer({
-        limits: config.http,
-        logger: core.logger,
-        title: 'gate06 gateway',
-        version: VERSION,
-        onRefused: (error) => core.bus.emit('input.rejected', { source: 'http', reason: error }),
-      });
-      this.app = app;
-      await app.register(healthRoutes, { core, version: VERSION });
-      await app.register(verifyRoutes, {
-        decisions: core.decisions,
-        lanes: core.lanes,
-        auth: core.auth,
-        bodyLimit: config.http.bodyLimitBytes,
-      });
-      await app.register(eventsRoutes, { store: core.store, audit: core.audit, auth: core.auth });
-      for (const plugin of this.plugins) await plugin(app, core);
-    },
-    // A start that failed before listening still has a server to close.
-    stop: () => this.close(),
-  };
-
-  readonly listener: Feature = {
-    name: 'http listener',
-    start: async () => {
-      await this.app!.listen({ host: this.core.config.http.host, port: this.core.config.http.port });
-    },
-    stop: () => this.close(),
-  };
-
-  private async close(): Promise<void> {
-    if (this.closed || !this.app) return;
-    this.closed = true;
-    await this.app.close();
-  }
 }

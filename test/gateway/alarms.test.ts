@@ -158,10 +158,15 @@ const loggedAlarms = () =>
     .map((e) => ({ kind: String(e.facts.kind), id: String(e.facts.alarmId) }));
 const logged = (kind: string) => loggedAlarms().find((a) => a.kind === kind);
 
-/** Raises `kind` through the one alarm service, as the parts that have no cheap real trigger here do. */
+/**
+ * Raises `kind` through the one alarm service, as the parts that have no cheap real trigger here do. These run
+ * back to back without waiting on I/O, so the earlier alarms must be acknowledged first: else the burst can
+ * outgrow this tiny outbox (OUTBOX_MAX) and the last one is dropped, depending on how fast the broker answers.
+ */
 const viaService =
   (kind: Alarm['kind'], detail: Record<string, string | number> = {}) =>
   async () => {
+    await until(() => tel.outboxDepth() === 0, 'earlier alarms acknowledged by the broker', 400);
     core.alarms.raise(
       kind,
       kind === 'store-unavailable' || kind === 'disk-space-low' || kind === 'store-checkpoint-failing' ? null : 'L1',
