@@ -164,3 +164,37 @@ export async function startFaceCameras(): Promise<{ station: VirtualCamera; park
   await park.start();
   return { station, park };
 }
+
+export interface DemoFaceLanes {
+  pipeline: FacePipeline;
+  cameras: { station: VirtualCamera; park: VirtualCamera };
+  note: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything the demo needs for its face lanes, added to `template` before the rig cables it: cameras, the
+ * lanes, the enrolled workers. Without the face models the demo runs without face lanes and says why.
+ */
+export async function prepareDemoFaceLanes(template: GatewayConfig): Promise<DemoFaceLanes | { note: string }> {
+  const pipeline = await loadSimPipeline(template);
+  if ('unavailable' in pipeline) return { note: `no face lanes: ${pipeline.unavailable}` };
+  const cameras = await startFaceCameras();
+  const stop = async () => {
+    await Promise.allSettled([cameras.station.stop(), cameras.park.stop()]);
+    await pipeline.release();
+  };
+  try {
+    addFaceLanes(template, { station: cameras.station.url, park: cameras.park.url });
+    await enrollParkWorkers(template, pipeline);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    pipeline,
+    cameras,
+    note: `face lanes: ${STATION_LANE} (station: bound train ticket, then the CCCD chip; live face vs the chip photo) and ${PARK_LANE} (industrial park: the worker's CCCD QR; live face 1:N among ${PARK_WORKERS.length} enrolled workers, consent recorded); liveness required`,
+    stop,
+  };
+}
