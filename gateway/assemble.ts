@@ -16,11 +16,13 @@ import type { DeviceFactory } from './devices.js';
 import { EnrollmentStore } from './face/enrollment.js';
 import { parseEnrollmentKey } from './face/enrollment-crypto.js';
 import { cameraKey, PipelineFaceCheck } from './face/face-check.js';
+import { FaceEvidence } from './face/face-evidence.js';
 import { DEFAULT_CACHE_DIR } from './face/model-files.js';
 import { FacePipeline } from './face/pipeline.js';
 import { loadThresholds } from './face/thresholds.js';
 import { type Feature, Gateway, type GatewayCore, type GatewayOptions, VERSION } from './gateway.js';
 import { enrollmentRoutes } from './http/enrollment-routes.js';
+import { registerFacePhotoRoutes } from './http/face-photo-routes.js';
 import { type CommandHandlers, CommandRefused } from './telemetry/commands.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { Watchlist } from './watchlist.js';
@@ -98,6 +100,7 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
   }
   let enrollment: EnrollmentStore | undefined;
   let check: PipelineFaceCheck | undefined;
+  const evidence = new FaceEvidence();
   options.features!.push((core) => {
     if (config.face.enrollmentKey) {
       const key = parseEnrollmentKey(resolveSecret(config.face.enrollmentKey));
@@ -110,7 +113,7 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
       const loaded = enrollment.load();
       logger.info({ loaded }, 'enrolled templates loaded');
     }
-    check = new PipelineFaceCheck({ pipeline, thresholds, cameras, enrollment });
+    check = new PipelineFaceCheck({ pipeline, thresholds, cameras, enrollment, evidence });
     return {
       name: 'face',
       start: async () => {
@@ -126,6 +129,7 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
     check: (req) => (check ? check.check(req) : Promise.resolve({ ok: false, reason: 'face.unavailable', facts: {} })),
   };
   options.http!.push(async (app, core) => {
+    await registerFacePhotoRoutes(app, core, evidence);
     if (enrollment)
       await app.register(enrollmentRoutes, {
         enrollment,

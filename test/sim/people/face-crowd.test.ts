@@ -53,6 +53,8 @@ if ('skip' in models) {
           // Every face decision carries what the console and the demo line show: the score (once a face was
           // matched) against its threshold, and the liveness verdict.
           t.type(o.facts.liveness, 'string');
+          // The frame (and the chip photo) wait in memory for a security review; the log holds only the key.
+          t.match(o.facts.faceEvidence, /^[0-9a-f]{24}$/);
           if (o.reason !== 'face.liveness-failed')
             t.ok(Number(o.facts.faceScore) >= -1 && Number(o.facts.faceThreshold) > 0);
         },
