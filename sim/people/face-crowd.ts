@@ -49,7 +49,7 @@ export interface FaceOutcome {
   decision: 'allow' | 'deny' | 'none';
   reason: string;
   facts: DecisionRecord['facts'];
-  /** Presentations it took: an honest person denied for liveness tries once more. */
+  /** Presentations it took: a person denied for liveness tries once more. */
   attempts: number;
 }
 
@@ -112,9 +112,10 @@ export class FaceCrowd {
     await present();
     let d = await decided;
     let attempts = 1;
-    // Told to try again, an honest person does: the lane's burst missed their blink (docs/liveness.md).
-    // The first denial stays in the log and in the demo's counts.
-    if (scenario === 'honest' && d?.reason === 'face.liveness-failed') {
+    // Told to try again, anyone does once: the lane's burst can miss the synthetic blink or mouth movement,
+    // more often on a busy box where the camera drops frames (docs/liveness.md: 18 of 30 live bursts judged
+    // live). The first denial stays in the log and in the demo's counts.
+    if (d?.reason === 'face.liveness-failed') {
       await sleep(1000);
       decided = this.nextDecision(laneId, 'in');
       await present();

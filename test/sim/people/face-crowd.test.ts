@@ -49,7 +49,7 @@ if ('skip' in models) {
         `${lane}: ${scenario} is ${expected.decision === 'allow' ? 'allowed' : `denied with ${expected.reason}`}`,
         async (t) => {
           const o = await crowd.person(lane, scenario);
-          t.match(o, expected, JSON.stringify(o.facts));
+          t.match(o, expected, `${o.attempts} attempt(s): ${JSON.stringify(o.facts)}`);
           // Every face decision carries what the console and the demo line show: the score (once a face was
           // matched) against its threshold, and the liveness verdict.
           t.type(o.facts.liveness, 'string');
