@@ -103,7 +103,6 @@ export class FaceCrowd {
   /** One person at a face lane: steps up to the camera, presents, waits for the decision, walks on. */
   async person(laneId: string, scenario: FaceScenario): Promise<FaceOutcome> {
     const camera = laneId === STATION_LANE ? this.opts.cameras.station : this.opts.cameras.park;
-    const lane = this.opts.rig.lane(laneId);
     camera.show(await this.scene(laneId, scenario));
     // The camera shows them for a moment before they reach the reader.
     await sleep(700);
@@ -132,7 +131,7 @@ export class FaceCrowd {
     };
     if (d?.decision === 'allow') {
       await sleep(300);
-      await lane.turnstile.pass('in');
+      await this.walkThrough(laneId, 'in');
       if (laneId === PARK_LANE) await this.leavePark();
     }
     camera.show(scenes.empty());
@@ -172,7 +171,7 @@ export class FaceCrowd {
     await lane.qr.out!.scan(cccdQrText(PARK_WORKERS[0]!.person));
     if ((await decided)?.decision === 'allow') {
       await sleep(300);
-      await lane.turnstile.pass('out');
+      await this.walkThrough(PARK_LANE, 'out');
     }
   }
 
@@ -200,6 +199,27 @@ export class FaceCrowd {
       this.live.set(file, s);
     }
     return s;
+  }
+
+  /**
+   * Through the turnstile, and on only once the gate has seen the passage: a worker who turned round at once
+   * could otherwise be seen leaving before entering on a busy box, and anti-passback would stop them next time.
+   */
+  private async walkThrough(laneId: string, direction: Direction): Promise<void> {
+    const seen = new Promise<void>((resolve) => {
+      const owner = {};
+      const done = () => {
+        clearTimeout(timer);
+        this.opts.bus.removeOwner(owner);
+        resolve();
+      };
+      const timer = setTimeout(done, DECISION_WAIT_MS);
+      this.opts.bus.on(owner, 'passage.seen', (p) => {
+        if (p.lane === laneId && p.direction === direction) done();
+      });
+    });
+    await this.opts.rig.lane(laneId).turnstile.pass(direction);
+    await seen;
   }
 
   private nextDecision(lane: string, direction: Direction): Promise<DecisionRecord | null> {

@@ -61,4 +61,9 @@ if ('skip' in models) {
       );
     }
   }
+
+  t.test('the worker who went in and out comes in again next round (anti-passback sees both passages)', async (t) => {
+    const o = await crowd.person(PARK_LANE, 'honest');
+    t.match(o, { decision: 'allow', reason: 'ok' }, `${o.attempts} attempt(s): ${JSON.stringify(o.facts)}`);
+  });
 }
