@@ -166,7 +166,10 @@ export class FaceCrowd {
   /** The worker goes out again (QR only), so anti-passback lets them in on the next round. */
   private async leavePark(): Promise<void> {
     const lane = this.opts.rig.lane(PARK_LANE);
-    await sleep(500);
+    // Not straight back: after the entry's unlock pulse (3 s) has ended. An exit scanned while the entry was
+    // still unlocked lost its passage in a demo run on ptys (never seen, no alarm either), and anti-passback
+    // then stopped the worker's next entry.
+    await sleep(4000);
     const decided = this.nextDecision(PARK_LANE, 'out');
     await lane.qr.out!.scan(cccdQrText(PARK_WORKERS[0]!.person));
     if ((await decided)?.decision === 'allow') {
