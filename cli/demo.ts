@@ -15,7 +15,10 @@ import type { Alarm, DecisionRecord } from '../gateway/events.js';
 import { createLogger } from '../gateway/logger.js';
 import { pcscUnavailableReason } from '../sim/devices/pcsc-availability.js';
 import { VPCD_DEFAULT_PORT } from '../sim/devices/vpcd-card.js';
+import { type DemoFaceLanes, PARK_LANE, prepareDemoFaceLanes, STATION_LANE } from '../sim/face-lanes.js';
+import { emptyFaceTally, faceLine, tallyFace } from '../sim/face-report.js';
 import { Crowd } from '../sim/people/crowd.js';
+import { FaceCrowd, type FaceOutcome } from '../sim/people/face-crowd.js';
 import { hasSocat } from '../sim/pty.js';
 import { SimRig, type Transport } from '../sim/rig.js';
 import { type DemoServices, startDemoServices } from './demo-services.js';
@@ -98,6 +101,9 @@ export async function run(argv: string[]): Promise<number> {
     console.error('gate06 demo: --vpcd-slot is 0, 1 or off');
     return 2;
   }
+  // The face lanes join the template before the rig cables it; without face models the demo runs without them.
+  const faces = await prepareDemoFaceLanes(template);
+  const faceLanes = 'pipeline' in faces ? faces : undefined;
   const rig = await SimRig.start(template, {
     transport,
     dir: join(dataDir, 'tty'),
@@ -110,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     denied: {} as Record<string, number>,
     passages: 0,
     alarms: {} as Record<string, number>,
+    face: emptyFaceTally(),
   };
   const print = (line: string) => {
     if (!values.quiet) console.log(line);
@@ -118,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     totals.decisions++;
     if (d.decision === 'allow') totals.allowed++;
     else totals.denied[d.reason] = (totals.denied[d.reason] ?? 0) + 1;
+    tallyFace(totals.face, d);
     print(formatDecision(d));
   });
   gateway.core.bus.on(totals, 'passage.seen', () => totals.passages++);
@@ -162,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
     `# try it: curl -s -X POST ${gateway.url}/v1/verify -H 'authorization: Bearer ${deviceToken}' -H 'content-type: application/json' -d '{"lane":"L1","credential":{"kind":"ticket","token":"${tryTicket}"}}'`,
   );
   print(`# ${pcsc.note}`);
+  print(`# ${faces.note}`);
   print(`# the entry log: curl -s ${gateway.url}/v1/events?limit=5 -H 'authorization: Bearer ${integrationToken}'`);
   print(`# the IOC dashboard: ${services.collectorUrl}/ (token ${services.collectorToken})`);
   if (services.mqttUrl)
@@ -173,6 +182,7 @@ export async function run(argv: string[]): Promise<number> {
     rig,
     site: template.site.id,
     peoplePerMinute: rate,
+    lanes: ready.lanes.filter((l) => !faceLanes || (l !== STATION_LANE && l !== PARK_LANE)),
     keys: {
       issuer,
       forger: loadIssuerKey(join(ROOT, 'seeds/issuer/demo-forger.private.jwk.json')),
@@ -180,6 +190,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   crowd.start();
+  const faceCrowd = faceLanes ? startFaceCrowd(faceLanes, rig, gateway, issuer, template.site.id) : undefined;
 
   await new Promise<void>((resolve) => {
     const timer = duration !== undefined ? setTimeout(resolve, duration * 1000) : undefined;
@@ -191,17 +202,19 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
   });
 
-  await crowd.stop();
+  await Promise.all([crowd.stop(), faceCrowd?.stop()]);
   // Let the last passages and timeouts land before the windows close.
   await new Promise((r) => setTimeout(r, 300));
   await gateway.stop();
   const collected = await services.summary();
   await rig.stop();
+  await faceLanes?.stop();
   await services.stop();
   const summary = {
     ...totals,
     deniedTotal: totals.decisions - totals.allowed,
     people: crowd.stats,
+    facePeople: faceCrowd ? scenarioCounts(faceCrowd.outcomes) : null,
     collector: collected,
     transport,
   };
@@ -230,10 +243,39 @@ function pcscDemoLane(config: GatewayConfig, slot: string): { port?: number; not
   };
 }
 
+function startFaceCrowd(
+  faces: DemoFaceLanes,
+  rig: SimRig,
+  gateway: Awaited<ReturnType<typeof composeGateway>>,
+  issuer: ReturnType<typeof loadIssuerKey>,
+  site: string,
+): FaceCrowd {
+  const crowd = new FaceCrowd({
+    rig,
+    bus: gateway.core.bus,
+    pipeline: faces.pipeline,
+    cameras: faces.cameras,
+    issuer,
+    site,
+  });
+  crowd.start();
+  return crowd;
+}
+
+/** What each simulated face scenario got: `{ "S1 impostor": { "face.no-match": 2 } }`. */
+function scenarioCounts(outcomes: readonly FaceOutcome[]): Record<string, Record<string, number>> {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const o of outcomes) {
+    const c = (counts[`${o.lane} ${o.scenario}`] ??= {});
+    c[o.reason] = (c[o.reason] ?? 0) + 1;
+  }
+  return counts;
+}
+
 const time = (ts: number) => new Date(ts).toISOString().slice(11, 19);
 
 function formatDecision(d: DecisionRecord): string {
   const who = d.idMasked ? ` ${d.idMasked}` : '';
   const verdict = d.decision === 'allow' ? 'ALLOW' : 'DENY ';
-  return `${time(d.ts)}  ${d.lane} ${d.direction.padEnd(3)} ${d.credential.padEnd(7)} ${verdict} ${d.reason.padEnd(30)} ${d.latencyMs.toFixed(1).padStart(6)} ms${who}`;
+  return `${time(d.ts)}  ${d.lane} ${d.direction.padEnd(3)} ${d.credential.padEnd(7)} ${verdict} ${d.reason.padEnd(30)} ${d.latencyMs.toFixed(1).padStart(6)} ms${who}${faceLine(d)}`;
 }

@@ -12,11 +12,13 @@ import { loadTrustStore } from './credentials/icao/index.js';
 import { EnrollmentStore } from './face/enrollment.js';
 import { parseEnrollmentKey } from './face/enrollment-crypto.js';
 import { cameraKey, PipelineFaceCheck } from './face/face-check.js';
+import { FaceEvidence } from './face/face-evidence.js';
 import { DEFAULT_CACHE_DIR } from './face/model-files.js';
 import { FacePipeline } from './face/pipeline.js';
 import { loadThresholds } from './face/thresholds.js';
 import { type Feature, StartRefused } from './feature.js';
 import { enrollmentRoutes } from './http/enrollment-routes.js';
+import { registerFacePhotoRoutes } from './http/face-photo-routes.js';
 import type { HttpPlugin } from './http-front.js';
 import type { ChipCheck } from './lane/ports.js';
 import type { EventStore } from './store/event-store.js';
@@ -94,8 +96,10 @@ export async function buildFace(
     logger.info({ loaded: templates.load() }, 'enrolled templates loaded');
     enrollment = templates;
   }
+  // The frames behind recent face decisions, in memory only, for the security role's review.
+  const evidence = new FaceEvidence();
   return {
-    check: new PipelineFaceCheck({ pipeline, thresholds, cameras, enrollment }),
+    check: new PipelineFaceCheck({ pipeline, thresholds, cameras, enrollment, evidence }),
     cameras: {
       name: 'face',
       start: async () => {
@@ -106,6 +110,7 @@ export async function buildFace(
       },
     },
     routes: async (app, core) => {
+      await registerFacePhotoRoutes(app, core, evidence);
       if (enrollment)
         await app.register(enrollmentRoutes, {
           enrollment,

@@ -5,6 +5,7 @@ import type { Camera } from '../../drivers/camera/index.js';
 import type { Direction } from '../config/schema.js';
 import type { FaceCheck } from '../lane/ports.js';
 import type { EnrollmentStore } from './enrollment.js';
+import type { FaceEvidence } from './face-evidence.js';
 import { actionFor, livenessFacts } from './liveness.js';
 import { captureAndAssess } from './liveness-capture.js';
 import { cosineSimilarity, type FaceAnalysis, type FacePipeline } from './pipeline.js';
@@ -20,6 +21,8 @@ export interface FaceCheckDeps {
   enrollment?: EnrollmentStore;
   /** Frames in a liveness burst and their spacing (docs/liveness.md). */
   burst?: { frames: number; intervalMs: number };
+  /** Where the frame and the reference photo of each match wait, in memory, for a security review. */
+  evidence?: FaceEvidence;
 }
 
 export const cameraKey = (lane: string, direction: Direction): string => `${lane}:${direction}`;
@@ -34,6 +37,8 @@ export class PipelineFaceCheck implements FaceCheck {
     const threshold = this.deps.thresholds[req.policy.targetFmr];
     facts.faceThreshold = round(threshold);
     const { photo, personRef } = req.reference;
+    if (this.deps.evidence && probe.image)
+      facts.faceEvidence = this.deps.evidence.keep({ live: probe.image, ...(photo ? { reference: photo } : {}) });
     let score: number;
     if (photo) {
       // The chip photo is an ICAO portrait taken for the purpose: decided on its dominant face without the retake gate.
@@ -71,7 +76,8 @@ export class PipelineFaceCheck implements FaceCheck {
     req: Parameters<FaceCheck['check']>[0],
     facts: Facts,
   ): Promise<
-    { ok: true; value: FaceAnalysis } | { ok: false; reason: 'face.missing' | 'face.retake' | 'face.liveness-failed' }
+    | { ok: true; value: FaceAnalysis; image?: Buffer }
+    | { ok: false; reason: 'face.missing' | 'face.retake' | 'face.liveness-failed' }
   > {
     const mode = req.policy.liveness;
     const camera = this.deps.cameras.get(cameraKey(req.lane, req.direction));
@@ -87,16 +93,17 @@ export class PipelineFaceCheck implements FaceCheck {
         facts.liveness = 'single-frame';
         if (action === 'deny') return { ok: false, reason: 'face.liveness-failed' };
       }
-      return { ok: true, value: r.value };
+      return { ok: true, value: r.value, image: req.probe };
     }
     if (!camera) return { ok: false, reason: 'face.missing' };
     if (mode === 'off') {
-      const r = await this.deps.pipeline.analyze(await camera.snapshot());
+      const image = await camera.snapshot();
+      const r = await this.deps.pipeline.analyze(image);
       if (!r.ok) {
         facts.faceDetail = r.reason;
         return { ok: false, reason: 'face.retake' };
       }
-      return { ok: true, value: r.value };
+      return { ok: true, value: r.value, image };
     }
     const burst = this.deps.burst ?? { frames: 10, intervalMs: 100 };
     const captured = await captureAndAssess(camera, this.deps.pipeline, {
@@ -106,11 +113,21 @@ export class PipelineFaceCheck implements FaceCheck {
       useModel: false,
     });
     Object.assign(facts, livenessFacts(captured.liveness));
-    if (captured.liveness.action === 'deny') return { ok: false, reason: 'face.liveness-failed' };
+    if (captured.liveness.action === 'deny') {
+      // A reviewer looks hardest at these: a photo held up, or an honest person who kept still.
+      if (this.deps.evidence && captured.bestImage) {
+        const { photo } = req.reference;
+        facts.faceEvidence = this.deps.evidence.keep({
+          live: captured.bestImage,
+          ...(photo ? { reference: photo } : {}),
+        });
+      }
+      return { ok: false, reason: 'face.liveness-failed' };
+    }
     if (!captured.best.ok) {
       facts.faceDetail = captured.best.reason;
       return { ok: false, reason: 'face.retake' };
     }
-    return { ok: true, value: captured.best.value };
+    return { ok: true, value: captured.best.value, image: captured.bestImage };
   }
 }

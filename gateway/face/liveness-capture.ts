@@ -33,6 +33,8 @@ export interface CaptureResult {
   liveness: LivenessAssessment;
   /** The full analysis of the best frame (eyes open, largest face), or why there is none. */
   best: FaceResult;
+  /** The camera frame `best` was analysed from, for a reviewer (face-evidence.ts); none without a face. */
+  bestImage?: Buffer;
   framesWithFace: number;
 }
 
@@ -58,7 +60,7 @@ export async function captureAndAssess(
     opts.mode,
     opts.thresholds ?? DEFAULT_THRESHOLDS,
   );
-  return { liveness, best, framesWithFace: found.length };
+  return { liveness, best, ...(pick ? { bestImage: pick.image } : {}), framesWithFace: found.length };
 }
 
 /** For matching, a frame with open eyes and the largest face: blink frames make poor templates. */

@@ -199,6 +199,11 @@ export function livenessFacts(a: LivenessAssessment): Record<string, string | nu
     liveness: a.verdict,
     livenessScore: round(a.score),
     livenessNonRigid: round(a.signals.nonRigidMotion),
+    // The other signals, so a reviewer sees why: a blink or a mouth movement makes a face live, rigid
+    // motion without either makes it a photo moved by hand (docs/liveness.md).
+    livenessBlink: round(a.signals.blink),
+    livenessMouth: round(a.signals.mouth),
+    livenessRigid: round(a.signals.rigidMotion),
     livenessFlagged: a.action === 'flag',
   };
   if (a.signals.model !== null) facts.livenessModel = round(a.signals.model);

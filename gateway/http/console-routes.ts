@@ -28,13 +28,20 @@ export interface DecisionView {
   reason: string;
   idMasked: string | null;
   faceScore: number | null;
+  /** The threshold the score was held against, so the lane view reads "0.71 ≥ 0.42", not a bare number. */
+  faceThreshold: number | null;
+  /** The liveness verdict (live, spoof, uncertain, single-frame), or null where no liveness was judged. */
+  liveness: string | null;
   latencyMs: number | null;
 }
 
-const faceScoreOf = (facts: Record<string, string | number | boolean>): number | null => {
+type Facts = Record<string, string | number | boolean>;
+const faceScoreOf = (facts: Facts): number | null => {
   const v = facts.faceScore ?? facts.faceSimilarity;
   return typeof v === 'number' ? v : null;
 };
+const numberOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export const decisionView = (d: DecisionRecord | StoredEvent): DecisionView => ({
   eventId: 'eventId' in d ? d.eventId : d.id,
@@ -46,6 +53,8 @@ export const decisionView = (d: DecisionRecord | StoredEvent): DecisionView => (
   reason: d.reason ?? '',
   idMasked: d.idMasked,
   faceScore: faceScoreOf(d.facts),
+  faceThreshold: numberOrNull(d.facts.faceThreshold),
+  liveness: stringOrNull(d.facts.liveness),
   latencyMs: d.latencyMs,
 });
 

@@ -40,6 +40,8 @@ export interface CrowdOptions {
   site: string;
   keys: CrowdKeys;
   peoplePerMinute: number;
+  /** The lanes these people use (default: all the rig's lanes); the demo's face lanes have their own crowd. */
+  lanes?: readonly string[];
   seed?: number;
   /** Relative weights; defaults give a realistic day with every failure mode present. */
   mix?: Partial<Record<Presentation, number>>;
@@ -124,7 +126,8 @@ export class Crowd {
   }
 
   private async arrive(): Promise<void> {
-    const lanes = [...this.opts.rig.lanes.values()];
+    const only = this.opts.lanes;
+    const lanes = [...this.opts.rig.lanes.values()].filter((l) => !only || only.includes(l.id));
     while (this.running) {
       // Poisson arrivals at the configured rate.
       await sleep(Math.min(10_000, -Math.log(1 - this.rnd()) * (60_000 / this.opts.peoplePerMinute)));

@@ -55,6 +55,8 @@ export interface Decision {
   reason: string;
   idMasked: string | null;
   faceScore: number | null;
+  faceThreshold: number | null;
+  liveness: string | null;
   latencyMs: number | null;
 }
 

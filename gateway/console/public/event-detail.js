@@ -3,7 +3,9 @@
 // the code beside them, and the events it caused or was caused by. A fact this page does not know yet (a newer
 // gateway's) still shows, under its own key: nothing in the log is hidden from the person reading it.
 import { alarmInWords, el, reasonInWords } from './dom.js';
+import { scoreAgainstThreshold } from './face.js';
 import { formatDateTime, hasLabel, t } from './i18n.js';
+import { currentRole } from './role.js';
 
 /**
  * @typedef {import('./api-types.js').EventDetail} EventDetail
@@ -68,7 +70,11 @@ const FACTS = [
   ['livenessScore', 'fact.livenessScore', score],
   ['livenessFlagged', 'fact.livenessFlagged', yesNo],
   ['livenessNonRigid', 'fact.livenessNonRigid', score],
+  ['livenessBlink', 'fact.livenessBlink', score],
+  ['livenessMouth', 'fact.livenessMouth', score],
+  ['livenessRigid', 'fact.livenessRigid', score],
   ['livenessModel', 'fact.livenessModel', score],
+  ['faceEvidence', 'fact.faceEvidence', mono],
   ['watchlistHit', 'fact.watchlistHit', yesNo],
   // people acting on the lane: manual open, free passage, acknowledgements
   ['by', 'fact.by'],
@@ -174,6 +180,9 @@ export function renderEventDetail(d, { onOpen }) {
     e.credential ? row(t('col.credential'), credentialOrVia(e.credential), 'credential') : null,
     e.idMasked ? row(t('col.id'), e.idMasked, 'idMasked') : null,
   ];
+  // A face decision's verdict in one line before its numbers: the score against the threshold it had to reach.
+  if (typeof facts.faceScore === 'number' || typeof facts.faceThreshold === 'number')
+    rows.push(row(t('fact.faceVerdict'), scoreAgainstThreshold(facts.faceScore, facts.faceThreshold), 'faceVerdict'));
   for (const [key, label, format] of FACTS) {
     if (facts[key] === undefined || facts[key] === null || facts[key] === '') continue;
     rows.push(row(t(label), format ? format(facts[key]) : plain(facts[key]), key));
@@ -214,8 +223,48 @@ export function renderEventDetail(d, { onOpen }) {
     el('h2', {}, t('detail.title')),
     el('dl', { class: 'facts' }, rows),
     ...linked,
+    facePhotosPart(e),
     personalPart(d.personal),
   ].filter((n) => n !== null);
+}
+
+/**
+ * A face decision's camera frame beside its reference photo, for the security role only and only on request:
+ * each picture is fetched from the gateway (which audits the view) when the officer asks for it.
+ * @param {LogEvent} e
+ */
+function facePhotosPart(e) {
+  if (typeof e.facts?.faceEvidence !== 'string' || currentRole() !== 'security') return null;
+  const base = `/v1/security/events/${encodeURIComponent(e.id)}/face-photo`;
+  const withReference = e.facts.faceMatch === 'document-photo';
+  const box = el('div', { class: 'face-photos', id: 'face-photos' });
+  /** @param {'live' | 'reference'} which */
+  const figure = (which) => {
+    const note = el('figcaption', {}, t(`face.photos.${which}`));
+    const img = el('img', {
+      src: `${base}/${which}`,
+      alt: t(`face.photos.${which}`),
+      dataset: { photo: which },
+      onerror: () =>
+        img.replaceWith(el('p', { class: 'muted small', dataset: { photoGone: which } }, t('face.photos.none'))),
+    });
+    return el('figure', {}, img, note);
+  };
+  const button = el(
+    'button',
+    {
+      type: 'button',
+      class: 'small',
+      id: 'face-photos-show',
+      onclick: () => {
+        button.remove();
+        box.append(figure('live'));
+        if (withReference) box.append(figure('reference'));
+      },
+    },
+    t('face.photos.show'),
+  );
+  return el('div', { class: 'personal' }, el('strong', {}, t('face.photos')), ' ', button, box);
 }
 
 /** @param {EventDetail['personal']} p */

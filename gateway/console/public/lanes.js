@@ -4,6 +4,7 @@
 import { showAlarms } from './alarms.js';
 import { api } from './api.js';
 import { $, el, reasonInWords } from './dom.js';
+import { faceCell } from './face.js';
 import { formatTime, t } from './i18n.js';
 import { askReason } from './reason-dialog.js';
 import { fillLaneFilter } from './search.js';
@@ -123,7 +124,7 @@ function decisionRow(d, fresh) {
     el('td', { class: 'decision' }, t(`dec.${d.decision}`)),
     el('td', { class: 'reason' }, reasonInWords(d.reason)),
     el('td', {}, d.idMasked ?? ''),
-    el('td', {}, d.faceScore === null || d.faceScore === undefined ? '' : d.faceScore.toFixed(3)),
+    faceCell(d),
   );
 }
 

@@ -6,6 +6,7 @@ import { $ } from './dom.js';
 import { t } from './i18n.js';
 import { loadState } from './lanes.js';
 import { connectLive, disconnectLive } from './live.js';
+import { setRole } from './role.js';
 import { report } from './toast.js';
 
 /**
@@ -31,6 +32,7 @@ export function show(view) {
 
 export function showLogin() {
   me = null;
+  setRole(null);
   disconnectLive();
   $('#tabs').hidden = true;
   $('#logout').hidden = true;
@@ -41,6 +43,7 @@ export function showLogin() {
 /** @param {Me} who */
 export async function enter(who) {
   me = who;
+  setRole(who.role);
   useCsrfToken(who.csrfToken);
   $('#who').textContent = `${who.name} · ${who.role}`;
   $('#logout').hidden = false;

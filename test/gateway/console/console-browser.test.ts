@@ -11,9 +11,13 @@ import { loadTrustStore } from '../../../gateway/credentials/icao/index.js';
 import { maskId } from '../../../gateway/credentials/identity.js';
 import { issueTicket, loadIssuerKey } from '../../../gateway/credentials/ticket-issuer.js';
 import type { DecisionRecord } from '../../../gateway/events.js';
+import { FaceEvidence } from '../../../gateway/face/face-evidence.js';
+import { registerFacePhotoRoutes } from '../../../gateway/http/face-photo-routes.js';
 import type { FaceCheck } from '../../../gateway/lane/ports.js';
 import { makeCard } from '../../../sim/cards/make-card.js';
 import { NGUYEN_VAN_A } from '../../../sim/cards/people.js';
+import { INTEGRATION_TOKEN } from '../../../sim/demo-site.js';
+import { simFace } from '../../../sim/face-lanes.js';
 import { cccdQrText, syntheticPerson } from '../../../sim/people/population.js';
 import { seededRandom } from '../../../sim/random.js';
 import { CHROMIUM_ARGS } from '../../helpers/chromium.js';
@@ -32,10 +36,12 @@ if (!existsSync(CHROMIUM)) {
   mkdirSync(ARTIFACTS, { recursive: true });
 
   // The face models are too heavy for a browser test on a shared 2-core box: this check stands in for
-  // PipelineFaceCheck and answers with the facts it writes (gateway/face/face-check.ts, liveness.ts), while the
-  // decision service, the store and the console run their real paths.
+  // PipelineFaceCheck and answers with the facts it writes (gateway/face/face-check.ts, liveness.ts), and
+  // keeps the frame and the chip photo in memory as it does, while the decision service, the store, the
+  // photo route and the console run their real paths.
+  const evidence = new FaceEvidence();
   const faceCheck: FaceCheck = {
-    check: async () => ({
+    check: async (req) => ({
       ok: true,
       facts: {
         faceThreshold: 0.42,
@@ -43,8 +49,15 @@ if (!existsSync(CHROMIUM)) {
         liveness: 'live',
         livenessScore: 0.912,
         livenessNonRigid: 0.031,
+        livenessBlink: 0.12,
+        livenessMouth: 0.164,
+        livenessRigid: 0.04,
         livenessFlagged: false,
         faceScore: 0.713,
+        faceEvidence: evidence.keep({
+          live: simFace('p9-img12.jpg'),
+          ...(req.reference.photo ? { reference: req.reference.photo } : {}),
+        }),
       },
     }),
   };
@@ -57,7 +70,10 @@ if (!existsSync(CHROMIUM)) {
       configure: (c) => {
         c.gate.lanes[1]!.entry!.face.requireFor = ['chip'];
       },
-      extra: { ports: { chip: new PassiveAuthChipCheck(() => trust.value), face: faceCheck } },
+      extra: {
+        ports: { chip: new PassiveAuthChipCheck(() => trust.value), face: faceCheck },
+        http: [(app, core) => registerFacePhotoRoutes(app, core, evidence)],
+      },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -236,6 +252,13 @@ if (!existsSync(CHROMIUM)) {
     const allowed = await decided;
     t.match(allowed, { decision: 'allow', reason: 'ok', facts: { faceScore: 0.713 } });
     ids.face = allowed.eventId;
+    const faceCell = `#decisions tbody tr[data-event-id="${allowed.eventId}"] td.face`;
+    await operator.waitForSelector(faceCell);
+    t.equal(
+      await operator.textContent(faceCell),
+      '0.713 ≥ 0.420 · khớp · Người thật',
+      'the operator reads the score against the threshold and the liveness verdict',
+    );
     await h.rig.lane('L2').turnstile.pass('in');
   });
 
@@ -354,11 +377,47 @@ if (!existsSync(CHROMIUM)) {
     t.equal(d['Điểm khuôn mặt'], '0.713');
     t.equal(d['Ngưỡng khuôn mặt'], '0.420');
     t.equal(d['So khớp với'], 'Ảnh trong chip CCCD');
+    t.equal(d['Khuôn mặt so với ngưỡng'], '0.713 ≥ 0.420 · khớp');
     t.equal(d['Kiểm tra người thật'], 'Người thật');
+    t.equal(d['Cử động khuôn mặt'], '0.031', 'the liveness signals');
+    t.equal(d['Chớp mắt'], '0.120');
+    t.equal(d['Cử động miệng'], '0.164');
+    t.equal(d['Di chuyển cả khối (như ảnh cầm tay)'], '0.040');
     t.equal(d['Xác thực chip'], 'Đạt (chữ ký và dữ liệu đúng)');
     t.equal(d['Kết quả'], 'Cho qua');
     await neverObject(t);
+
+    // The photos only on request, each view audited.
+    t.notOk(await officer.$('#face-photos img'), 'no photo before the officer asks');
+    await officer.click('#face-photos-show');
+    for (const which of ['live', 'reference']) {
+      await officer.waitForFunction(
+        (w) => (document.querySelector(`#face-photos img[data-photo="${w}"]`) as HTMLImageElement | null)?.naturalWidth,
+        which,
+      );
+    }
+    t.equal(
+      await officer.$$eval('#face-photos figcaption', (c) => c.map((x) => x.textContent).join(' | ')),
+      'Ảnh camera tại làn | Ảnh đối chiếu',
+    );
+    const views = h.gw.core.audit
+      .list({ limit: 20 })
+      .filter((a) => a.action === 'event.face-photo' && a.actor === 'sec' && a.outcome === 'shown');
+    t.equal(views.length, 2, 'both views audited');
     await officer.locator('#detail').screenshot({ path: join(ARTIFACTS, '09-detail-face.png') });
+  });
+
+  t.test('an operator (and an admin) do not get the face photos', async (t) => {
+    const url = (which: string) => `${h.url}/v1/security/events/${ids.face}/face-photo/${which}`;
+    const asOperator = await operator.request.get(url('live'));
+    t.equal(asOperator.status(), 403, 'operator');
+    t.notOk((await asOperator.headers())['content-type']?.startsWith('image/'));
+    const { page: admin } = await newPage();
+    await login(admin, 'admin', PASSWORDS.admin);
+    t.equal((await admin.request.get(url('reference'))).status(), 403, 'admin');
+    const asToken = await fetch(url('live'), { headers: { authorization: `Bearer ${INTEGRATION_TOKEN}` } });
+    t.equal(asToken.status, 403, 'an integration token: never a session');
+    await admin.context().close();
   });
 
   t.test('a manual open: the detail reads who opened the lane and why, and the passage it let through', async (t) => {
