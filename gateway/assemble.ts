@@ -62,8 +62,8 @@ export async function assembleGateway(opts: AssembleOptions): Promise<Gateway> {
     watchlist = new Watchlist(config.watchlist.signerJwksFile, config.site.id);
     if (config.watchlist.file) {
       const loaded = watchlist.loadFile(config.watchlist.file);
-      if (loaded.ok) logger.info({ version: loaded.version, entries: loaded.entries }, 'watchlist loaded');
-      else logger.warn({ reason: loaded.reason }, 'watchlist file not loaded');
+      if (loaded.ok) logger.info(loaded.value, 'watchlist loaded');
+      else logger.warn({ reason: loaded.reason, detail: loaded.detail }, 'watchlist file not loaded');
     }
     options.watchlist = watchlist;
   }
@@ -152,8 +152,8 @@ export function iocCommandHandlers(
     watchlist: (cmd) => {
       if (!watchlist) throw new CommandRefused('no watchlist.signerJwksFile configured on this gate');
       const r = watchlist.load(cmd.jws);
-      if (!r.ok) throw new CommandRefused(`watchlist not loaded: ${r.reason}`);
-      core.logger.info({ version: r.version, entries: r.entries }, 'watchlist updated by the IOC');
+      if (!r.ok) throw new CommandRefused(`watchlist not loaded: ${r.reason} (${r.detail})`);
+      core.logger.info(r.value, 'watchlist updated by the IOC');
     },
   };
 }
