@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     db.pragma('journal_mode = WAL');
     // The key id follows the personal-data key id, so one rotation procedure covers both.
-    const store = new EnrollmentStore({ db, key: key.key, keyId: config.store.personal.keyId });
+    const store = new EnrollmentStore({ db, key: key.value, keyId: config.store.personal.keyId });
     store.init();
     if (values.list) {
       for (const e of store.list())

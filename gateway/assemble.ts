@@ -102,7 +102,7 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
     if (config.face.enrollmentKey) {
       const key = parseEnrollmentKey(resolveSecret(config.face.enrollmentKey));
       if (!key.ok) throw new AssemblyError(`face.enrollmentKey: ${key.detail}`);
-      enrollment = new EnrollmentStore({ db: core.store.db, key: key.key, keyId: config.store.personal.keyId });
+      enrollment = new EnrollmentStore({ db: core.store.db, key: key.value, keyId: config.store.personal.keyId });
       enrollment.init();
       // Re-created on a log file re-opened empty (deleted or replaced): the templates in memory still serve.
       const store = enrollment;
