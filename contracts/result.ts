@@ -7,10 +7,10 @@
 // - failure is `{ ok: false, reason, detail? }`: `reason` is a code from a closed set the module names in
 //   its type (`'models.unavailable'`, `'watchlist.not-newer'`), for callers to branch on, count and map;
 //   `detail` is text for a person (a log line, a CLI message, an HTTP error's detail), never parsed;
-// - several problems at once (a config file's) go into `detail`, one per line;
-// - a failure that must carry more for its caller (the photos an enrollment refused, the counts of a
-//   partial load) adds named fields beside `reason` with `Failure<R, Extra>`; no `error`, `errors`, `why`
-//   or `problem` fields, no second result shape.
+// - a failure that must carry more for its caller (a config file's list of problems, the photos an
+//   enrollment refused, the counts of a partial load) adds named fields beside `reason` with
+//   `Failure<R, Extra>` / `Result<T, R, Extra>`, and still says it all in `detail` for a generic logger;
+//   no `error`, `errors`, `why` or `problem` fields, no second result shape.
 // Make them with `ok()` and `fail()`.
 
 export type Failure<R extends string = string, Extra extends object = object> = {

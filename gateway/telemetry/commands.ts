@@ -267,7 +267,7 @@ export class CommandInbox {
     }
     if (!recorded.ok) {
       this.opts.logger.warn(
-        { verb, cmdId: cmd.id, problem: recorded.problem },
+        { verb, cmdId: cmd.id, problem: recorded.detail },
         'free passage OFF carried out while the event log cannot be written; its record is owed',
       );
       this.opts.owe?.('command-id', () => void this.remember(cmd.id, cmd.expiresAt));
@@ -299,14 +299,17 @@ export class CommandInbox {
     return fail(verified.reason === 'jws.not-compact' ? 'cmd.unsigned' : 'cmd.bad-signature', verified.detail);
   }
 
-  /** Runs fn on the id table; a store fault (locked, full, gone) comes back as a value, anything else throws. */
-  private storeTry<T>(fn: () => T): { ok: true; value: T } | { ok: false; problem: string } {
+  /**
+   * Runs fn on the id table; a store fault (locked, full, gone) comes back as a value whose detail is the
+   * store's classification of it, anything else throws.
+   */
+  private storeTry<T>(fn: () => T): Result<T, 'cmd.store-unavailable'> {
     try {
-      return { ok: true, value: this.inTransaction(fn) };
+      return ok(this.inTransaction(fn));
     } catch (err) {
       const problem = classifyStoreError(err);
       if (problem === null) throw err;
-      return { ok: false, problem };
+      return fail('cmd.store-unavailable', problem);
     }
   }
 
