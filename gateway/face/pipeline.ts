@@ -17,6 +17,7 @@ import {
   estimatePose,
   type QualityLimits,
   type QualityMeasures,
+  type QualityVerdict,
   sharpness,
 } from './quality.js';
 import { Pyramid, toPlanar } from './sampling.js';
@@ -32,7 +33,7 @@ export interface FaceAnalysis {
   landmarks: Float32Array;
   /** 512 values, L2-normalised */
   embedding: Float32Array;
-  quality: { ok: true } | { ok: false; reason: 'face.retake'; detail: string };
+  quality: QualityVerdict;
   /** the liveness model's live probability 0..1, when asked; one weak signal, never a guarantee */
   liveness?: number;
   /** pose and sharpness behind the quality verdict, for logs and tuning */
