@@ -160,7 +160,7 @@ export async function benchCommand(argv: string[], help: string): Promise<number
       process.stderr.write(`face bench: ${ds.detail}\n`);
       return 1;
     }
-    files = ds.images.map((i) => i.absolutePath);
+    files = ds.value.images.map((i) => i.absolutePath);
   } else {
     files = (await readdir(FIXTURES))
       .filter((f) => /^(genuine|impostor)-.*\.(jpe?g|png)$/.test(f))

@@ -38,12 +38,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const loaded = loadCollectorConfig(values.config);
   if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(e);
+    for (const problem of loaded.problems) console.error(problem);
     return 1;
   }
   let running: Awaited<ReturnType<typeof startCollector>>;
   try {
-    running = await startCollector(loaded.config, { defaultMetrics: true });
+    running = await startCollector(loaded.value, { defaultMetrics: true });
   } catch (err) {
     console.error(`collector: cannot start: ${(err as Error).message}`);
     return 1;

@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     // The key id follows the personal-data key id, so one rotation procedure covers both.
     const store = new EnrollmentStore({
       repo: eventStore.repos.enrollment,
-      key: key.key,
+      key: key.value,
       keyId: config.store.personal.keyId,
     });
     if (values.list) {

@@ -79,11 +79,11 @@ async function evalCommand(argv: string[]): Promise<number> {
     process.stderr.write(`face eval: ${(err as Error).message}\n`);
     return 1;
   }
-  const outcomes = await analyseDataset(pipeline, dataset.images, (done, total) => {
+  const outcomes = await analyseDataset(pipeline, dataset.value.images, (done, total) => {
     if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total}`);
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
-  const { summary, genuineDesc, impostorDesc } = summarise(outcomes, dataset.identities);
+  const { summary, genuineDesc, impostorDesc } = summarise(outcomes, dataset.value.identities);
 
   const report: Record<string, unknown> = { ...summary };
   try {

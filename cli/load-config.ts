@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../gateway/config/schema.js';
 
 export function loadConfigOrReport(path: string, label = 'config error'): GatewayConfig | null {
   const loaded = loadConfig(path);
-  if (loaded.ok) return loaded.config;
-  for (const e of loaded.errors) console.error(`${label}: ${e}`);
+  if (loaded.ok) return loaded.value;
+  for (const problem of loaded.problems) console.error(`${label}: ${problem}`);
   return null;
 }

@@ -89,16 +89,16 @@ export async function run(argv: string[]): Promise<number> {
         }
         const r = await users.add(name, values.role, await readPassword(values['password-file']));
         if (!r.ok) {
-          console.error(`gate06 user add: ${r.error}`);
+          console.error(`gate06 user add: ${r.detail}`);
           return 1;
         }
-        console.log(`user ${r.user.name} added with role ${r.user.role}`);
+        console.log(`user ${r.value.name} added with role ${r.value.role}`);
         return 0;
       }
       case 'passwd': {
         const r = await users.setPassword(name, await readPassword(values['password-file']));
         if (!r.ok) {
-          console.error(`gate06 user passwd: ${r.error}`);
+          console.error(`gate06 user passwd: ${r.detail}`);
           return 1;
         }
         console.log(`password of ${name} changed; their sessions ended`);

@@ -2,8 +2,9 @@
 // `config/collector.example.yaml` documents each key; errors name the key (see loadCollectorConfig).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { type LoadResult, parseConfig, readYaml } from '../contracts/config-file.js';
+import { configFailure, type LoadResult, parseConfig, readYaml } from '../contracts/config-file.js';
 import { MqttConnection, resolveMqttPaths } from '../contracts/mqtt-connection.js';
+import { ok } from '../contracts/result.js';
 import { SecretRef } from '../contracts/secrets.js';
 
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
@@ -175,13 +176,13 @@ function resolvePaths(cfg: CollectorConfig, baseDir: string): CollectorConfig {
 export function validateCollectorConfig(input: unknown): LoadResult<CollectorConfig> {
   const parsed = parseConfig(CollectorConfig, input);
   if (!parsed.ok) return parsed;
-  const errors = checkSecrets(parsed.config);
-  return errors.length ? { ok: false, errors } : parsed;
+  const problems = checkSecrets(parsed.value);
+  return problems.length ? configFailure('config.invalid', problems) : parsed;
 }
 
 export function loadCollectorConfig(path: string): LoadResult<CollectorConfig> {
   const raw = readYaml(path);
   if (!raw.ok) return raw;
   const checked = validateCollectorConfig(raw.value ?? {});
-  return checked.ok ? { ok: true, config: resolvePaths(checked.config, dirname(resolve(path))) } : checked;
+  return checked.ok ? ok(resolvePaths(checked.value, dirname(resolve(path)))) : checked;
 }

@@ -159,10 +159,10 @@ export class Ingest {
       clean: false,
       resolveSecret,
     });
-    if (!built.ok) return Promise.reject(new Error(built.error));
+    if (!built.ok) return Promise.reject(new Error(built.detail ?? built.reason));
     // Bound what the broker may have in flight to us while acks wait on a transaction.
     const opts: IClientOptions = {
-      ...built.options,
+      ...built.value.options,
       properties:
         protocolVersion === 5
           ? {

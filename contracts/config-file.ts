@@ -4,8 +4,20 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { type Failure, ok, type Result } from './result.js';
 
-export type LoadResult<T> = { ok: true; config: T } | { ok: false; errors: string[] };
+/** Why a config was refused: the file cannot be read, it is not YAML, or a value is wrong (or a secret unset). */
+export type ConfigRejection = 'config.unreadable' | 'config.bad-yaml' | 'config.invalid';
+/** A refused config lists every problem, one line each naming the key; `detail` is the same lines joined. */
+export type ConfigFailure = Failure<ConfigRejection, { detail: string; problems: string[] }>;
+export type LoadResult<T> = Result<T, ConfigRejection, { detail: string; problems: string[] }>;
+
+export const configFailure = (reason: ConfigRejection, problems: string[]): ConfigFailure => ({
+  ok: false,
+  reason,
+  detail: problems.join('\n'),
+  problems,
+});
 
 /** `gate.lanes.0.turnstile.address: expected number, received string` — one line per problem. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
@@ -14,35 +26,34 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 
 export function parseConfig<S extends z.ZodType>(schema: S, input: unknown): LoadResult<z.infer<S>> {
   const parsed = schema.safeParse(input);
-  return parsed.success ? { ok: true, config: parsed.data } : { ok: false, errors: formatIssues(parsed.error.issues) };
+  return parsed.success ? ok(parsed.data) : configFailure('config.invalid', formatIssues(parsed.error.issues));
 }
 
 /** A config is small; 1 MiB bounds what a wrong path (a log file, a device) can make us parse. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-export function readYaml(path: string): { ok: true; value: unknown } | { ok: false; errors: string[] } {
+export function readYaml(path: string): LoadResult<unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    return {
-      ok: false,
-      errors: [`(file): cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`],
-    };
+    return configFailure('config.unreadable', [
+      `(file): cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
   }
-  if (text.length > MAX_CONFIG_BYTES) return { ok: false, errors: ['(file): config larger than 1 MiB'] };
+  if (text.length > MAX_CONFIG_BYTES) return configFailure('config.unreadable', ['(file): config larger than 1 MiB']);
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => `(yaml) line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
-    };
+    return configFailure(
+      'config.bad-yaml',
+      doc.errors.map((e) => `(yaml) line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
   }
   // Bounded aliases: a "billion laughs" YAML cannot expand into gigabytes. toJS throws on that and on an
   // alias whose anchor is missing (found by fast-check): both are a config error, not a crash.
   try {
-    return { ok: true, value: doc.toJS({ maxAliasCount: 50 }) };
+    return ok(doc.toJS({ maxAliasCount: 50 }) as unknown);
   } catch (err) {
-    return { ok: false, errors: [`(yaml): ${(err as Error).message.split('\n')[0].trim()}`] };
+    return configFailure('config.bad-yaml', [`(yaml): ${(err as Error).message.split('\n')[0].trim()}`]);
   }
 }

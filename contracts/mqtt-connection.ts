@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { fail, ok, type Result } from './result.js';
 import { SecretRef } from './secrets.js';
 
 /** The `mqtt` config section's connection part: each side extends it with its own keys. */
@@ -59,7 +60,9 @@ export interface ConnectOptions {
   readFile?: (path: string) => Buffer;
 }
 
-export type MqttOptionsResult = { ok: true; url: string; options: IClientOptions } | { ok: false; error: string };
+/** A setting that cannot be turned into a connection; `detail` names the key (`mqtt.tls.ca: cannot read ...`). */
+export type MqttSettingsRejection = 'mqtt.password' | 'mqtt.tls-file' | 'mqtt.tls-scheme';
+export type MqttOptionsResult = Result<{ url: string; options: IClientOptions }, MqttSettingsRejection>;
 
 /** Builds mqtt.js options; TLS files are read here so a missing file is reported once, by key. */
 export function mqttClientOptions(settings: MqttConnectionSettings, opts: ConnectOptions): MqttOptionsResult {
@@ -77,11 +80,11 @@ export function mqttClientOptions(settings: MqttConnectionSettings, opts: Connec
     options.properties = { ...options.properties, maximumPacketSize: opts.maximumPacketSize };
   if (settings.username !== undefined) options.username = settings.username;
   if (settings.password !== undefined) {
-    if (!opts.resolveSecret) return { ok: false, error: 'mqtt.password: no secret resolver was given' };
+    if (!opts.resolveSecret) return fail('mqtt.password', 'mqtt.password: no secret resolver was given');
     try {
       options.password = opts.resolveSecret(settings.password);
     } catch (err) {
-      return { ok: false, error: `mqtt.password: ${(err as Error).message}` };
+      return fail('mqtt.password', `mqtt.password: ${(err as Error).message}`);
     }
   }
   for (const key of ['ca', 'cert', 'key'] as const) {
@@ -90,31 +93,31 @@ export function mqttClientOptions(settings: MqttConnectionSettings, opts: Connec
     try {
       options[key] = read(path);
     } catch (err) {
-      return {
-        ok: false,
-        error: `mqtt.tls.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      };
+      return fail(
+        'mqtt.tls-file',
+        `mqtt.tls.${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
   const tlsWanted = settings.tls?.ca !== undefined || settings.tls?.cert !== undefined;
   if (tlsWanted && !/^(mqtts|wss):/.test(settings.url)) {
-    return {
-      ok: false,
-      error: `mqtt.url: TLS files are configured but ${settings.url.split(':')[0]}:// is not a TLS scheme (use mqtts://)`,
-    };
+    return fail(
+      'mqtt.tls-scheme',
+      `mqtt.url: TLS files are configured but ${settings.url.split(':')[0]}:// is not a TLS scheme (use mqtts://)`,
+    );
   }
   if (/^(mqtts|wss):/.test(settings.url)) options.rejectUnauthorized = true;
-  return { ok: true, url: settings.url, options };
+  return ok({ url: settings.url, options });
 }
 
 /** A reconnecting client (mqtt.connect does not throw; it retries and emits 'connect' / 'close' / 'error'). */
 export function connectMqtt(
   settings: MqttConnectionSettings,
   opts: ConnectOptions,
-): { ok: true; client: MqttClient } | { ok: false; error: string } {
+): Result<MqttClient, MqttSettingsRejection> {
   const built = mqttClientOptions(settings, opts);
   if (!built.ok) return built;
-  return { ok: true, client: mqtt.connect(built.url, built.options) };
+  return ok(mqtt.connect(built.value.url, built.value.options));
 }
 
 /**

@@ -7,11 +7,11 @@
 // signed for one topic (another gate's, or this gate's status) from being replayed on another; the kid is
 // the gate's identity, looked up in the collector's registry by the topic's site and gate, never trusted as
 // given. The same shape as the IOC's signed commands (gateway/telemetry/commands.ts), one format for both
-// directions. It lives in contracts/ because both the gate (signing) and the collector (verifying) use it.
-//
-// node:crypto rather than jose: signing and verifying are synchronous here, which keeps the collector's
-// validation a pure function and costs no promise per message on the ingest path.
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+// directions, signed and checked by the one JWS module (jws.ts). It lives in contracts/ because both the gate
+// (signing) and the collector (verifying) use it. Synchronous, which keeps the collector's validation a pure
+// function and costs no promise per message on the ingest path.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createJwsSigner, type JwsRejection, verifyCompactJws } from './jws.js';
 import { fail, ok, type Result } from './result.js';
 import { parseTopic } from './topics.js';
 
@@ -29,8 +29,6 @@ export interface PublicationSigner {
   sign(topic: string, payload: string | Buffer): string;
 }
 
-const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
-
 /** Reads an Ed25519 private key from a PKCS#8 PEM or a JWK (JSON with `d`); errors say which form failed. */
 export function parseSigningKey(bytes: Buffer): Result<KeyObject, 'signing-key'> {
   const text = bytes.toString('utf8').trim();
@@ -47,21 +45,8 @@ export function parseSigningKey(bytes: Buffer): Result<KeyObject, 'signing-key'>
 }
 
 export function createPublicationSigner(site: string, gate: string, privateKey: KeyObject): PublicationSigner {
-  const kid = gateKid(site, gate);
-  // A gate publishes on five topics or so; the encoded header per topic is worth keeping.
-  const headers = new Map<string, string>();
-  return {
-    kid,
-    sign(topic, payload) {
-      let header = headers.get(topic);
-      if (header === undefined) {
-        header = b64url(JSON.stringify({ alg: PUBLICATION_ALG, kid, topic }));
-        headers.set(topic, header);
-      }
-      const input = `${header}.${b64url(payload)}`;
-      return `${input}.${b64url(sign(null, Buffer.from(input), privateKey))}`;
-    },
-  };
+  const signer = createJwsSigner(gateKid(site, gate), privateKey);
+  return { kid: signer.kid, sign: (topic, payload) => signer.sign(payload, { topic }) };
 }
 
 /** kid (`site/gate`) → that gate's public key. */
@@ -100,8 +85,6 @@ export function gatePublicJwk(site: string, gate: string, key: KeyObject): Recor
   return { ...pub.export({ format: 'jwk' }), kid: gateKid(site, gate), alg: PUBLICATION_ALG, use: 'sig' };
 }
 
-const B64URL = /^[A-Za-z0-9_-]*$/;
-
 /**
  * Checks a message body received on `topic` against the registry and returns the inner JSON payload.
  * Never throws: bad bytes of any kind come back as a rejection with a reason and a short detail.
@@ -113,33 +96,26 @@ export function verifyPublication(
 ): Result<{ kid: string; payload: Buffer }, SignatureRejection> {
   const t = parseTopic(topic);
   if (!t) return fail('wrong-topic', 'not a gate topic');
-  const text = body.toString('latin1');
-  const parts = text.split('.');
-  if (parts.length !== 3 || !parts.every((p) => p.length > 0 && B64URL.test(p)))
-    return fail('unsigned', 'not a compact JWS');
-  const [h, p, s] = parts as [string, string, string];
-  let header: { alg?: unknown; kid?: unknown; topic?: unknown };
-  try {
-    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-  } catch {
-    return fail('unsigned', 'JWS header is not JSON');
-  }
-  if (header === null || typeof header !== 'object') return fail('unsigned', 'JWS header is not an object');
-  if (header.alg !== PUBLICATION_ALG)
-    return fail('bad-signature', `alg ${String(header.alg).slice(0, 20)} is not EdDSA`);
-  const kid = gateKid(t.site, t.gate);
   // The key comes from the topic, so gate A's key can never vouch for gate B's topic, whatever kid it names.
-  const key = registry.get(kid);
-  if (!key) return fail('unknown-gate', `no key registered for ${kid}`);
-  if (header.kid !== kid)
-    return fail('wrong-topic', `signed by ${String(header.kid).slice(0, 90)}, published as ${kid}`);
-  if (header.topic !== topic) return fail('wrong-topic', 'signed for another topic');
-  let good = false;
-  try {
-    good = verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'));
-  } catch {
-    good = false;
-  }
-  if (!good) return fail('bad-signature', `signature does not verify with the key of ${kid}`);
-  return ok({ kid, payload: Buffer.from(p, 'base64url') });
+  const kid = gateKid(t.site, t.gate);
+  const v = verifyCompactJws(body.toString('latin1'), {
+    keys: registry,
+    kid,
+    algorithms: [PUBLICATION_ALG],
+    header: { topic },
+  });
+  if (v.ok) return ok({ kid, payload: v.value.payload });
+  return fail(PUBLICATION_REJECTIONS[v.reason], v.detail);
 }
+
+const PUBLICATION_REJECTIONS: Record<JwsRejection, SignatureRejection> = {
+  'jws.too-long': 'unsigned',
+  'jws.not-compact': 'unsigned',
+  'jws.header-not-json': 'unsigned',
+  'jws.bad-header': 'bad-signature',
+  'jws.alg-not-allowed': 'bad-signature',
+  'jws.unknown-key': 'unknown-gate',
+  'jws.wrong-kid': 'wrong-topic',
+  'jws.wrong-header': 'wrong-topic',
+  'jws.bad-signature': 'bad-signature',
+};

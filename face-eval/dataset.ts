@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { z } from 'zod';
+import { fail, ok, type Result } from '../contracts/result.js';
 
 const IndexSchema = z.record(z.string().min(1), z.array(z.string().min(1)).min(1));
 
@@ -12,7 +13,7 @@ export interface DatasetImage {
   absolutePath: string;
 }
 
-export type DatasetResult = { ok: true; images: DatasetImage[]; identities: number } | { ok: false; detail: string };
+export type DatasetResult = Result<{ images: DatasetImage[]; identities: number }, 'dataset.invalid'>;
 
 export async function loadDataset(dir: string): Promise<DatasetResult> {
   const indexFile = join(dir, 'index.json');
@@ -20,12 +21,12 @@ export async function loadDataset(dir: string): Promise<DatasetResult> {
   try {
     raw = JSON.parse(await readFile(indexFile, 'utf8'));
   } catch (err) {
-    return { ok: false, detail: `${indexFile}: ${(err as Error).message}` };
+    return fail('dataset.invalid', `${indexFile}: ${(err as Error).message}`);
   }
   const parsed = IndexSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, detail: `${indexFile}: ${issue.path.join('.') || '(root)'}: ${issue.message}` };
+    return fail('dataset.invalid', `${indexFile}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const images: DatasetImage[] = [];
   for (const [identity, files] of Object.entries(parsed.data)) {
@@ -33,9 +34,9 @@ export async function loadDataset(dir: string): Promise<DatasetResult> {
       const rel = normalize(file);
       // an index must not reach outside its folder
       if (isAbsolute(rel) || rel.startsWith(`..${sep}`) || rel === '..')
-        return { ok: false, detail: `${indexFile}: ${identity}: path ${file} leaves the dataset folder` };
+        return fail('dataset.invalid', `${indexFile}: ${identity}: path ${file} leaves the dataset folder`);
       images.push({ identity, file, absolutePath: join(dir, rel) });
     }
   }
-  return { ok: true, images, identities: Object.keys(parsed.data).length };
+  return ok({ images, identities: Object.keys(parsed.data).length });
 }

@@ -27,8 +27,8 @@ export function iocCommandHandlers(gate: CommandTargets): CommandHandlers {
     watchlist: (cmd) => {
       if (!gate.watchlist) throw new CommandRefused('no watchlist.signerJwksFile configured on this gate');
       const r = gate.watchlist.load(cmd.jws);
-      if (!r.ok) throw new CommandRefused(`watchlist not loaded: ${r.reason}`);
-      gate.logger.info({ version: r.version, entries: r.entries }, 'watchlist updated by the IOC');
+      if (!r.ok) throw new CommandRefused(`watchlist not loaded: ${r.reason} (${r.detail})`);
+      gate.logger.info(r.value, 'watchlist updated by the IOC');
     },
   };
 }

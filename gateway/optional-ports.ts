@@ -40,8 +40,8 @@ export function loadWatchlist(config: GatewayConfig, logger: Logger): Watchlist 
   const watchlist = new Watchlist(config.watchlist.signerJwksFile, config.site.id);
   if (config.watchlist.file) {
     const loaded = watchlist.loadFile(config.watchlist.file);
-    if (loaded.ok) logger.info({ version: loaded.version, entries: loaded.entries }, 'watchlist loaded');
-    else logger.warn({ reason: loaded.reason }, 'watchlist file not loaded');
+    if (loaded.ok) logger.info(loaded.value, 'watchlist loaded');
+    else logger.warn({ reason: loaded.reason, detail: loaded.detail }, 'watchlist file not loaded');
   }
   return watchlist;
 }
@@ -90,7 +90,7 @@ export async function buildFace(
     // templates in memory still serve.
     const templates = new EnrollmentStore({
       repo: store.repos.enrollment,
-      key: key.key,
+      key: key.value,
       keyId: config.store.personal.keyId,
     });
     logger.info({ loaded: templates.load() }, 'enrolled templates loaded');

@@ -1,12 +1,13 @@
 // The watchlist: keyed ID hashes (HMAC with the site key, as in the event log) pushed by the IOC as a signed,
 // versioned document. A hit raises a silent alarm for security staff; what the lane does is site policy.
-// Documents are compact JWS (EdDSA) verified against the IOC signer's JWKS; an older version never
-// replaces a newer one, so a replayed command cannot roll the list back.
+// Documents are compact JWS (EdDSA) verified against the IOC signer's JWKS (contracts/jws.ts); an older
+// version never replaces a newer one, so a replayed command cannot roll the list back.
 
-import { createPrivateKey, type JsonWebKey, sign, verify } from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { TicketKeys } from './credentials/ticket.js';
+import { createJwsSigner, ed25519KeysFromJwks, type JwsRejection, verifyCompactJws } from '../contracts/jws.js';
+import { fail, ok, type Result } from '../contracts/result.js';
 import type { WatchlistCheck } from './lane/ports.js';
 
 export const WatchlistDocument = z
@@ -20,19 +21,42 @@ export const WatchlistDocument = z
   .strict();
 export type WatchlistDocument = z.infer<typeof WatchlistDocument>;
 
-export type WatchlistLoad = { ok: true; version: number; entries: number } | { ok: false; reason: string };
+/** Why a list was not loaded (logged, and the reason a watchlist command is refused). */
+export type WatchlistRejection =
+  | 'watchlist.unsigned'
+  | 'watchlist.bad-signature'
+  | 'watchlist.unknown-key'
+  | 'watchlist.invalid'
+  | 'watchlist.wrong-site'
+  | 'watchlist.not-newer'
+  | 'watchlist.unreadable';
+export type WatchlistLoad = Result<{ version: number; entries: number }, WatchlistRejection>;
+
+const WATCHLIST_REJECTIONS: Record<JwsRejection, WatchlistRejection> = {
+  'jws.too-long': 'watchlist.unsigned',
+  'jws.not-compact': 'watchlist.unsigned',
+  'jws.header-not-json': 'watchlist.unsigned',
+  'jws.bad-header': 'watchlist.bad-signature',
+  'jws.alg-not-allowed': 'watchlist.bad-signature',
+  'jws.unknown-key': 'watchlist.unknown-key',
+  'jws.wrong-kid': 'watchlist.unknown-key',
+  'jws.wrong-header': 'watchlist.bad-signature',
+  'jws.bad-signature': 'watchlist.bad-signature',
+};
 
 export class Watchlist implements WatchlistCheck {
   private hashes = new Set<string>();
   private version = -1;
-  private readonly keys: TicketKeys;
+  private readonly keys: ReadonlyMap<string, KeyObject>;
 
   constructor(
     signerJwksFile: string,
     private readonly site: string,
   ) {
     // The same Ed25519 JWKS shape and kid lookup as ticket issuers, with the IOC's own keys.
-    this.keys = new TicketKeys(JSON.parse(readFileSync(signerJwksFile, 'utf8')));
+    const keys = ed25519KeysFromJwks(JSON.parse(readFileSync(signerJwksFile, 'utf8')));
+    if (!keys.ok) throw new Error(`${signerJwksFile}: ${keys.detail}`);
+    this.keys = keys.value;
   }
 
   get currentVersion(): number {
@@ -44,41 +68,30 @@ export class Watchlist implements WatchlistCheck {
   }
 
   load(jws: string): WatchlistLoad {
-    const parts = jws.trim().split('.');
-    if (parts.length !== 3) return { ok: false, reason: 'not a compact JWS' };
-    const [h, p, s] = parts as [string, string, string];
-    let header: { alg?: string; kid?: string };
-    try {
-      header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string; kid?: string };
-    } catch {
-      return { ok: false, reason: 'header is not JSON' };
-    }
-    if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') return { ok: false, reason: 'algorithm not allowed' };
-    const key = header.kid ? this.keys.get(header.kid) : undefined;
-    if (!key) return { ok: false, reason: 'unknown signer key' };
-    if (!verify(null, Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url')))
-      return { ok: false, reason: 'bad signature' };
+    const verified = verifyCompactJws(jws.trim(), { keys: this.keys });
+    if (!verified.ok) return fail(WATCHLIST_REJECTIONS[verified.reason], verified.detail);
     let doc: WatchlistDocument;
     try {
-      const parsed = WatchlistDocument.safeParse(JSON.parse(Buffer.from(p, 'base64url').toString('utf8')));
-      if (!parsed.success) return { ok: false, reason: `invalid document: ${parsed.error.issues[0]?.path.join('.')}` };
+      const parsed = WatchlistDocument.safeParse(JSON.parse(verified.value.payload.toString('utf8')));
+      if (!parsed.success)
+        return fail('watchlist.invalid', `invalid document: ${parsed.error.issues[0]?.path.join('.')}`);
       doc = parsed.data;
     } catch {
-      return { ok: false, reason: 'payload is not JSON' };
+      return fail('watchlist.invalid', 'payload is not JSON');
     }
-    if (doc.site !== this.site) return { ok: false, reason: `list for site ${doc.site}` };
+    if (doc.site !== this.site) return fail('watchlist.wrong-site', `list for site ${doc.site}`);
     if (doc.version <= this.version)
-      return { ok: false, reason: `version ${doc.version} is not newer than ${this.version}` };
+      return fail('watchlist.not-newer', `version ${doc.version} is not newer than ${this.version}`);
     this.hashes = new Set(doc.hashes);
     this.version = doc.version;
-    return { ok: true, version: doc.version, entries: this.hashes.size };
+    return ok({ version: doc.version, entries: this.hashes.size });
   }
 
   loadFile(file: string): WatchlistLoad {
     try {
       return this.load(readFileSync(file, 'utf8'));
     } catch (err) {
-      return { ok: false, reason: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}` };
+      return fail('watchlist.unreadable', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
   }
 }
@@ -86,8 +99,6 @@ export class Watchlist implements WatchlistCheck {
 /** Signs a watchlist document (the IOC's side; used by `gate06 watchlist sign`, the demo and tests). */
 export function signWatchlist(privateJwkFile: string, doc: WatchlistDocument): string {
   const jwk = JSON.parse(readFileSync(privateJwkFile, 'utf8')) as JsonWebKey & { kid: string };
-  const key = createPrivateKey({ key: jwk, format: 'jwk' });
-  const h = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: jwk.kid, typ: 'gate06-watchlist' })).toString('base64url');
-  const p = Buffer.from(JSON.stringify(WatchlistDocument.parse(doc))).toString('base64url');
-  return `${h}.${p}.${sign(null, Buffer.from(`${h}.${p}`), key).toString('base64url')}`;
+  const signer = createJwsSigner(jwk.kid, createPrivateKey({ key: jwk, format: 'jwk' }), { typ: 'gate06-watchlist' });
+  return signer.sign(JSON.stringify(WatchlistDocument.parse(doc)));
 }

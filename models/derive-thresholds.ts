@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
   const run = async (dir: string): Promise<ImageOutcome[]> => {
     const ds = await loadDataset(resolve(dir));
     if (!ds.ok) throw new Error(ds.detail);
-    return analyseDataset(pipeline, ds.images);
+    return analyseDataset(pipeline, ds.value.images);
   };
   const dev = measure('faces (development)', 'development', await run(values.dev));
   const heldOutOutcomes = await run(values.heldout);

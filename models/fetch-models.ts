@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { fail, ok, type Result } from '../contracts/result.js';
 import {
   DEFAULT_CACHE_DIR,
   loadManifest,
@@ -34,9 +35,8 @@ export {
 
 const run = promisify(execFile);
 
-export type FetchResult =
-  | { ok: true; dir: string; fetched: string[] }
-  | { ok: false; reason: 'models.unavailable'; detail: string };
+/** Where the models are and which files this call had to fetch (none when all were in place). */
+export type FetchResult = Result<{ dir: string; fetched: string[] }, 'models.unavailable'>;
 
 const HOW_TO_FIX = 'run `npm run models` with access to the npm registry';
 
@@ -49,10 +49,10 @@ export async function ensureModels(
   try {
     manifest = await loadManifest(opts.manifestFile);
   } catch (err) {
-    return { ok: false, reason: 'models.unavailable', detail: `model manifest unreadable: ${(err as Error).message}` };
+    return fail('models.unavailable', `model manifest unreadable: ${(err as Error).message}`);
   }
   const missing = await modelsNotInPlace(cacheDir, manifest, opts.only);
-  if (missing.length === 0) return { ok: true, dir: cacheDir, fetched: [] };
+  if (missing.length === 0) return ok({ dir: cacheDir, fetched: [] });
 
   const spec = `${manifest.source.package}@${manifest.source.version}`;
   const work = await mkdtemp(join(tmpdir(), 'gate06-models-'));
@@ -65,45 +65,35 @@ export async function ensureModels(
         maxBuffer: 1 << 20,
       });
     } catch (err) {
-      return {
-        ok: false,
-        reason: 'models.unavailable',
-        detail: `npm pack ${spec} failed (${firstLine(err)}); ${HOW_TO_FIX}`,
-      };
+      return fail('models.unavailable', `npm pack ${spec} failed (${firstLine(err)}); ${HOW_TO_FIX}`);
     }
     const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
-    if (!tarball)
-      return { ok: false, reason: 'models.unavailable', detail: `npm pack ${spec} produced no tarball; ${HOW_TO_FIX}` };
+    if (!tarball) return fail('models.unavailable', `npm pack ${spec} produced no tarball; ${HOW_TO_FIX}`);
     try {
       await run('tar', ['-xzf', join(work, tarball), '-C', work, ...missing.map((m) => m.pathInPackage)], {
         timeout: 120_000,
       });
     } catch (err) {
-      return {
-        ok: false,
-        reason: 'models.unavailable',
-        detail: `extracting models from ${tarball} failed (${firstLine(err)})`,
-      };
+      return fail('models.unavailable', `extracting models from ${tarball} failed (${firstLine(err)})`);
     }
     await mkdir(cacheDir, { recursive: true });
     for (const model of missing) {
       const bytes = await readFile(join(work, model.pathInPackage));
       const actual = sha256(bytes);
       if (actual !== model.sha256) {
-        return {
-          ok: false,
-          reason: 'models.unavailable',
-          detail: `${model.file} from ${spec} has sha256 ${actual}, manifest pins ${model.sha256}; refusing to use it`,
-        };
+        return fail(
+          'models.unavailable',
+          `${model.file} from ${spec} has sha256 ${actual}, manifest pins ${model.sha256}; refusing to use it`,
+        );
       }
       const target = join(cacheDir, model.file);
       const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       await writeFile(temp, bytes);
       await rename(temp, target); // atomic on one filesystem: readers see the old file or the whole new one
     }
-    return { ok: true, dir: cacheDir, fetched: missing.map((m) => m.file) };
+    return ok({ dir: cacheDir, fetched: missing.map((m) => m.file) });
   } catch (err) {
-    return { ok: false, reason: 'models.unavailable', detail: `model fetch failed: ${firstLine(err)}; ${HOW_TO_FIX}` };
+    return fail('models.unavailable', `model fetch failed: ${firstLine(err)}; ${HOW_TO_FIX}`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -124,8 +114,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(
-    result.fetched.length
-      ? `models: fetched ${result.fetched.join(', ')} into ${dir}\n`
+    result.value.fetched.length
+      ? `models: fetched ${result.value.fetched.join(', ')} into ${dir}\n`
       : `models: all present and verified in ${dir}\n`,
   );
   return 0;

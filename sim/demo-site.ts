@@ -16,8 +16,8 @@ export const SITE = 'hn-tamchuc';
 /** The demo config on a fresh database in a temp dir, any free port, no MQTT; `mutate` adjusts it further. */
 export function demoConfig(mutate?: (c: GatewayConfig) => void): GatewayConfig {
   const loaded = loadConfig(join(ROOT, 'seeds/demo/gateway.yaml'));
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  const c = structuredClone(loaded.config);
+  if (!loaded.ok) throw new Error(loaded.detail);
+  const c = structuredClone(loaded.value);
   c.store.path = join(mkdtempSync(join(tmpdir(), 'gate06-test-')), 'gateway.db');
   c.http.port = 0;
   delete c.mqtt;

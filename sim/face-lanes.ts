@@ -124,7 +124,7 @@ export async function enrollParkWorkers(config: GatewayConfig, pipeline: FacePip
   try {
     const store = new EnrollmentStore({
       repo: eventStore.repos.enrollment,
-      key: key.key,
+      key: key.value,
       keyId: config.store.personal.keyId,
     });
     for (const w of PARK_WORKERS) {
@@ -156,7 +156,7 @@ export async function loadSimPipeline(config: GatewayConfig): Promise<FacePipeli
 export async function liveScene(pipeline: FacePipeline, photo: Buffer): Promise<Scene> {
   const lm = await pipeline.landmarksOnly(photo);
   if (!lm.ok) throw new Error(`no landmarks in a simulator photo: ${lm.detail}`);
-  return scenes.live([photo], featuresFromLandmarks(lm.landmarks));
+  return scenes.live([photo], featuresFromLandmarks(lm.value.landmarks));
 }
 
 /** The two lanes' cameras, showing the empty wall until a simulated person steps up. */

@@ -1,19 +1,15 @@
 // One bounded HTTP GET of a JPEG: the snapshot camera's whole transport. Errors are values with a
 // reason so the driver can count and report them; nothing here throws on what the camera sends.
+import { fail, ok, type Result } from '../../contracts/result.js';
 import { looksLikeJpeg } from './jpeg.js';
 
-export type FetchJpegResult =
-  | { ok: true; jpeg: Buffer }
-  | {
-      ok: false;
-      reason:
-        | 'camera.unreachable'
-        | 'camera.timeout'
-        | 'camera.http-status'
-        | 'camera.frame-too-large'
-        | 'camera.not-jpeg';
-      detail: string;
-    };
+export type FetchJpegRejection =
+  | 'camera.unreachable'
+  | 'camera.timeout'
+  | 'camera.http-status'
+  | 'camera.frame-too-large'
+  | 'camera.not-jpeg';
+export type FetchJpegResult = Result<Buffer, FetchJpegRejection>;
 
 export interface FetchJpegOptions {
   timeoutMs: number;
@@ -28,16 +24,12 @@ export async function fetchJpeg(url: string, opts: FetchJpegOptions): Promise<Fe
     const res = await fetch(url, { signal, headers: { accept: 'image/jpeg' }, redirect: 'error' });
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
-      return { ok: false, reason: 'camera.http-status', detail: `HTTP ${res.status}` };
+      return fail('camera.http-status', `HTTP ${res.status}`);
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > opts.maxBytes) {
       await res.body?.cancel().catch(() => {});
-      return {
-        ok: false,
-        reason: 'camera.frame-too-large',
-        detail: `${declared} bytes over the ${opts.maxBytes} limit`,
-      };
+      return fail('camera.frame-too-large', `${declared} bytes over the ${opts.maxBytes} limit`);
     }
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -46,19 +38,16 @@ export async function fetchJpeg(url: string, opts: FetchJpegOptions): Promise<Fe
         total += chunk.length;
         if (total > opts.maxBytes) {
           await res.body.cancel().catch(() => {});
-          return { ok: false, reason: 'camera.frame-too-large', detail: `more than ${opts.maxBytes} bytes` };
+          return fail('camera.frame-too-large', `more than ${opts.maxBytes} bytes`);
         }
         chunks.push(chunk);
       }
     }
     const jpeg = Buffer.concat(chunks);
-    return looksLikeJpeg(jpeg)
-      ? { ok: true, jpeg }
-      : { ok: false, reason: 'camera.not-jpeg', detail: `${jpeg.length} bytes without JPEG markers` };
+    return looksLikeJpeg(jpeg) ? ok(jpeg) : fail('camera.not-jpeg', `${jpeg.length} bytes without JPEG markers`);
   } catch (err) {
-    if (timeout.aborted)
-      return { ok: false, reason: 'camera.timeout', detail: `no complete frame within ${opts.timeoutMs} ms` };
-    return { ok: false, reason: 'camera.unreachable', detail: describeFetchError(err) };
+    if (timeout.aborted) return fail('camera.timeout', `no complete frame within ${opts.timeoutMs} ms`);
+    return fail('camera.unreachable', describeFetchError(err));
   }
 }
 

@@ -61,7 +61,7 @@ export class SnapshotCamera implements Camera {
     });
     if (r.ok) {
       this.health_.seen();
-      return r.jpeg;
+      return r.value;
     }
     if (this.stopping.signal.aborted) throw new DeviceError('camera stopped', { canceled: true });
     if (r.reason === 'camera.not-jpeg' || r.reason === 'camera.frame-too-large')

@@ -1,5 +1,6 @@
 // Local accounts of the people who use the console: operators, security staff, admins. Their rows are the
 // auth repository's (gateway/store/auth-repo.ts, tables prefixed auth_).
+import { fail, ok, type Result } from '../../contracts/result.js';
 import type { AuthRepository, UserRow as StoredUserRow } from '../store/auth-repo.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 
@@ -28,8 +29,11 @@ const toUser = (r: UserRow): User => ({
   disabled: r.disabled === 1,
 });
 
-export type AddUserResult = { ok: true; user: User } | { ok: false; error: string };
-export type LoginCheck = { ok: true; user: User } | { ok: false; why: 'unknown-user' | 'disabled' | 'bad-password' };
+/** Why an account was not added or its password not changed; `detail` says what to fix. */
+export type UserRejection = 'user.bad-name' | 'user.bad-role' | 'user.weak-password' | 'user.exists' | 'user.unknown';
+export type AddUserResult = Result<User, UserRejection>;
+/** The reason of a refused login is the audit log's outcome (`denied:<reason>`). */
+export type LoginCheck = Result<User, 'unknown-user' | 'disabled' | 'bad-password'>;
 
 export class UserStore {
   constructor(
@@ -39,24 +43,24 @@ export class UserStore {
 
   async add(name: string, role: string, password: string): Promise<AddUserResult> {
     if (!USER_NAME.test(name))
-      return { ok: false, error: 'name: 2-32 characters, lower-case letters, digits, . _ - (starting with a letter)' };
-    if (!isUserRole(role)) return { ok: false, error: `role: one of ${USER_ROLES.join(', ')}` };
+      return fail('user.bad-name', 'name: 2-32 characters, lower-case letters, digits, . _ - (starting with a letter)');
+    if (!isUserRole(role)) return fail('user.bad-role', `role: one of ${USER_ROLES.join(', ')}`);
     const problem = passwordProblem(password);
-    if (problem) return { ok: false, error: problem };
-    if (this.row(name)) return { ok: false, error: `user ${name} already exists` };
+    if (problem) return fail('user.weak-password', problem);
+    if (this.row(name)) return fail('user.exists', `user ${name} already exists`);
     const hash = await hashPassword(password);
     this.repo.addUser(name, role, hash, this.now());
-    return { ok: true, user: toUser(this.row(name)!) };
+    return ok(toUser(this.row(name)!));
   }
 
-  async setPassword(name: string, password: string): Promise<{ ok: true } | { ok: false; error: string }> {
+  async setPassword(name: string, password: string): Promise<Result<void, UserRejection>> {
     const problem = passwordProblem(password);
-    if (problem) return { ok: false, error: problem };
-    if (!this.row(name)) return { ok: false, error: `no user ${name}` };
+    if (problem) return fail('user.weak-password', problem);
+    if (!this.row(name)) return fail('user.unknown', `no user ${name}`);
     const hash = await hashPassword(password);
     // A new password ends every session of the old one.
     this.repo.setPasswordHash(name, hash);
-    return { ok: true };
+    return ok(undefined);
   }
 
   setDisabled(name: string, disabled: boolean): boolean {
@@ -75,12 +79,12 @@ export class UserStore {
   /** Checks a login; on success records the login time. Unknown users cost a hash too, so timing does not tell names apart. */
   async checkLogin(name: string, password: string): Promise<LoginCheck> {
     const r = USER_NAME.test(name) ? this.row(name) : undefined;
-    const ok = await verifyPassword(password, r?.password_hash ?? DUMMY_HASH);
-    if (!r) return { ok: false, why: 'unknown-user' };
-    if (!ok) return { ok: false, why: 'bad-password' };
-    if (r.disabled) return { ok: false, why: 'disabled' };
+    const passwordMatches = await verifyPassword(password, r?.password_hash ?? DUMMY_HASH);
+    if (!r) return fail('unknown-user');
+    if (!passwordMatches) return fail('bad-password');
+    if (r.disabled) return fail('disabled');
     this.repo.recordLogin(name, this.now());
-    return { ok: true, user: toUser({ ...r, last_login_at: this.now() }) };
+    return ok(toUser({ ...r, last_login_at: this.now() }));
   }
 
   private row(name: string): UserRow | undefined {

@@ -1,8 +1,9 @@
 // Loads the gateway's YAML config: the generic reading and validation is contracts/config-file.ts; here the
 // gateway's own schema, its secrets checked at load time and its relative paths resolved.
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type LoadResult, parseConfig, readYaml } from '../../contracts/config-file.js';
+import { configFailure, type LoadResult, parseConfig, readYaml } from '../../contracts/config-file.js';
 import { resolveMqttPaths } from '../../contracts/mqtt-connection.js';
+import { ok } from '../../contracts/result.js';
 import type { SecretRef } from '../../contracts/secrets.js';
 import { GatewayConfig } from './schema.js';
 
@@ -57,9 +58,9 @@ export function loadConfig(path: string): LoadResult<GatewayConfig> {
   if (!raw.ok) return raw;
   const parsed = parseConfig(GatewayConfig, raw.value);
   if (!parsed.ok) return parsed;
-  const checked = checkSecrets(parsed.config);
-  if (checked.length) return { ok: false, errors: checked };
-  return { ok: true, config: resolvePaths(parsed.config, dirname(resolve(path))) };
+  const checked = checkSecrets(parsed.value);
+  if (checked.length) return configFailure('config.invalid', checked);
+  return ok(resolvePaths(parsed.value, dirname(resolve(path))));
 }
 
 /** Env-var secrets are checked at load time so a missing one is a config error naming its key, not a crash later. */

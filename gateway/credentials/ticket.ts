@@ -1,9 +1,10 @@
 // Signed tickets: a compact JWS (EdDSA / Ed25519) with `kid` in the header, verified offline against the
 // issuer JWKS named in config. A pure function of (token, keys, clock): use counts live in the store.
-import { createHash, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
-import { fail, ok, type Result } from '../reasons.js';
+import { ed25519KeysFromJwks, type JwsRejection, verifyCompactJws } from '../../contracts/jws.js';
+import { fail, ok, type ReasonCode, type Result } from '../reasons.js';
 
 export const MAX_TICKET_LENGTH = 2048;
 
@@ -45,9 +46,7 @@ export function holderBinding(tid: string, idNumber: string): string {
 }
 
 /**
- * Issuer public keys by kid, imported once. Verification uses node:crypto with these KeyObjects directly:
- * jose's compactVerify goes through WebCrypto (a key import and a thread-pool hop per call), which made
- * it the largest cost of POST /v1/verify (bench/verify-rate.ts); the JWS checks themselves are few.
+ * Issuer public keys by kid, imported once and checked with the one JWS verifier (contracts/jws.ts).
  *
  * It also remembers the tokens whose signature and claims it has already checked. A ticket is shown more
  * than once (the exit after the entry, a worker's season pass every morning, a re-scan), and an Ed25519
@@ -56,17 +55,15 @@ export function holderBinding(tid: string, idNumber: string): string {
  * every presentation, and new keys (a JWKS reload) come with an empty memory.
  */
 export class TicketKeys {
-  private readonly byKid = new Map<string, KeyObject>();
+  readonly byKid: ReadonlyMap<string, KeyObject>;
   private readonly verified = new Map<string, VerifiedTicket>();
   constructor(
     jwks: JSONWebKeySet,
     private readonly rememberTokens = DEFAULT_REMEMBERED_TOKENS,
   ) {
-    for (const jwk of jwks.keys) {
-      if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.kid !== 'string' || jwk.d !== undefined) continue;
-      if (this.byKid.has(jwk.kid)) throw new Error(`JWKS has two keys with kid ${jwk.kid}`);
-      this.byKid.set(jwk.kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
-    }
+    const keys = ed25519KeysFromJwks(jwks);
+    if (!keys.ok) throw new Error(keys.detail);
+    this.byKid = keys.value;
   }
   get(kid: string): KeyObject | undefined {
     return this.byKid.get(kid);
@@ -103,10 +100,6 @@ export interface TicketCheck {
   clockSkewS: number;
 }
 
-const JwsHeader = z
-  .object({ alg: z.enum(['EdDSA', 'Ed25519']), kid: z.string().min(1).max(64), crit: z.undefined().optional() })
-  .passthrough();
-
 export async function verifyTicket(
   token: string,
   keys: TicketKeys,
@@ -127,28 +120,24 @@ export async function verifyTicket(
   return ok(ticket);
 }
 
+const TICKET_REJECTIONS: Record<JwsRejection, ReasonCode> = {
+  'jws.too-long': 'ticket.malformed',
+  'jws.not-compact': 'ticket.malformed',
+  'jws.header-not-json': 'ticket.malformed',
+  // alg "none", HS256 and other algorithms are refused before any key is looked at.
+  'jws.alg-not-allowed': 'ticket.bad-signature',
+  'jws.bad-header': 'ticket.bad-signature',
+  'jws.unknown-key': 'ticket.unknown-key',
+  'jws.wrong-kid': 'ticket.unknown-key',
+  'jws.wrong-header': 'ticket.bad-signature',
+  'jws.bad-signature': 'ticket.bad-signature',
+};
+
 /** Everything about a token that does not depend on the clock or the site: shape, key, signature, claims. */
 function checkSignedTicket(token: string, keys: TicketKeys): Result<VerifiedTicket> {
-  if (token.length > MAX_TICKET_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
-    return fail('ticket.malformed', 'not a compact JWS');
-  }
-  const [h, p, sig] = token.split('.') as [string, string, string];
-  let header: z.infer<typeof JwsHeader>;
-  try {
-    const parsed = JwsHeader.safeParse(JSON.parse(Buffer.from(h, 'base64url').toString('utf8')));
-    // alg "none", HS256 and other algorithms are refused before any key is looked at.
-    if (!parsed.success) return fail('ticket.bad-signature', 'header: algorithm or kid not acceptable');
-    header = parsed.data;
-  } catch {
-    return fail('ticket.malformed', 'header is not base64url JSON');
-  }
-  const key = keys.get(header.kid);
-  if (!key) return fail('ticket.unknown-key');
-  const signature = Buffer.from(sig, 'base64url');
-  if (signature.length !== 64 || !verify(null, Buffer.from(`${h}.${p}`), key, signature))
-    return fail('ticket.bad-signature');
-  const kid = header.kid;
-  const payload = Buffer.from(p, 'base64url');
+  const jws = verifyCompactJws(token, { keys: keys.byKid, maxLength: MAX_TICKET_LENGTH });
+  if (!jws.ok) return fail(TICKET_REJECTIONS[jws.reason], jws.detail);
+  const { kid, payload } = jws.value;
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));

@@ -4,6 +4,7 @@
 // personRef chosen by the caller (a keyed ID hash, an employee number): this module never sees a name
 // unless the caller passes a label, and that label is sealed too.
 import { createHmac } from 'node:crypto';
+import { type Failure, fail, ok, type Result } from '../../contracts/result.js';
 import type { EnrollLogEntry, EnrollmentRepository } from '../store/enrollment-repo.js';
 import { ENROLLMENT_KEY_BYTES, open, seal } from './enrollment-crypto.js';
 import type { FaceResult } from './pipeline.js';
@@ -38,10 +39,10 @@ export interface PhotoRejection {
   detail?: string;
 }
 
+/** A refused enrollment; when photos were analysed, the ones refused one by one come with it. */
 export type EnrollFailure =
-  | { ok: false; reason: 'enroll.bad-request'; detail: string }
-  | { ok: false; reason: 'enroll.no-usable-photo'; detail: string; rejected: PhotoRejection[] }
-  | { ok: false; reason: 'enroll.inconsistent-photos'; detail: string; rejected: PhotoRejection[] };
+  | Failure<'enroll.bad-request', { detail: string }>
+  | Failure<'enroll.no-usable-photo' | 'enroll.inconsistent-photos', { detail: string; rejected: PhotoRejection[] }>;
 
 export type EnrollResult =
   | { ok: true; value: { personRef: string; photosUsed: number; rejected: PhotoRejection[]; replaced: boolean } }
@@ -54,9 +55,12 @@ export interface EnrolledEntry {
   photosUsed: number;
 }
 
-export type LoadResult =
-  | { ok: true; value: { loaded: number } }
-  | { ok: false; reason: 'enroll.cannot-decrypt'; detail: string; loaded: number; failed: number };
+/** Templates loaded at start; a partial load says how many opened and how many did not. */
+export type TemplatesLoadResult = Result<
+  { loaded: number },
+  'enroll.cannot-decrypt',
+  { detail: string; loaded: number; failed: number }
+>;
 
 export const MAX_ENROLL_PHOTOS = 5;
 export const PERSON_REF_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -104,7 +108,7 @@ export class EnrollmentStore {
   }
 
   /** Decrypts every template into the 1:N index. Rows that will not open are counted, never guessed at. */
-  load(): LoadResult {
+  load(): TemplatesLoadResult {
     const rows = this.repo.templates();
     let loaded = 0;
     const foreignKeys = new Set<string>();
@@ -149,16 +153,16 @@ export class EnrollmentStore {
       return { ok: false, reason: 'enroll.no-usable-photo', detail: 'no photo gave a usable face', rejected };
 
     const consistent = this.dropInconsistent(accepted, rejected);
-    if (!consistent.ok) return { ok: false, reason: 'enroll.inconsistent-photos', detail: consistent.detail, rejected };
+    if (!consistent.ok) return { ...consistent, detail: consistent.detail ?? '', rejected };
 
-    const template = meanTemplate(consistent.kept.map((a) => a.embedding));
-    const replaced = this.put(req, template, consistent.kept.length);
+    const template = meanTemplate(consistent.value.map((a) => a.embedding));
+    const replaced = this.put(req, template, consistent.value.length);
     this.remember(req.personRef, template);
     return {
       ok: true,
       value: {
         personRef: req.personRef,
-        photosUsed: consistent.kept.length,
+        photosUsed: consistent.value.length,
         rejected: rejected.sort((a, b) => a.index - b.index),
         replaced,
       },
@@ -201,13 +205,10 @@ export class EnrollmentStore {
     return best && best.score >= threshold ? { personRef: best.id, score: best.score } : null;
   }
 
-  verify(
-    personRef: string,
-    embedding: Float32Array,
-  ): { ok: true; score: number } | { ok: false; reason: 'face.not-enrolled' } {
+  verify(personRef: string, embedding: Float32Array): Result<number, 'face.not-enrolled'> {
     const template = this.templates.get(personRef);
-    if (!template || embedding.length !== TEMPLATE_DIMENSIONS) return { ok: false, reason: 'face.not-enrolled' };
-    return { ok: true, score: dot(template, l2Normalise(embedding)) };
+    if (!template || embedding.length !== TEMPLATE_DIMENSIONS) return fail('face.not-enrolled');
+    return ok(dot(template, l2Normalise(embedding)));
   }
 
   private remember(personRef: string, template: Float32Array): void {
@@ -219,19 +220,19 @@ export class EnrollmentStore {
   private dropInconsistent(
     accepted: Array<{ index: number; embedding: Float32Array }>,
     rejected: PhotoRejection[],
-  ): { ok: true; kept: Array<{ index: number; embedding: Float32Array }> } | { ok: false; detail: string } {
-    if (accepted.length < 2) return { ok: true, kept: accepted };
+  ): Result<Array<{ index: number; embedding: Float32Array }>, 'enroll.inconsistent-photos'> {
+    if (accepted.length < 2) return ok(accepted);
     const scores = accepted.map((a, i) =>
       dot(a.embedding, meanTemplate(accepted.filter((_, j) => j !== i).map((b) => b.embedding))),
     );
     const outliers = scores.map((s, i) => (s < this.consistencyMin ? i : -1)).filter((i) => i >= 0);
-    if (outliers.length === 0) return { ok: true, kept: accepted };
+    if (outliers.length === 0) return ok(accepted);
     // With two photos that disagree there is no telling which one is the person.
     if (accepted.length - outliers.length < Math.max(1, Math.ceil(accepted.length / 2))) {
-      return {
-        ok: false,
-        detail: `the photos do not show one person (similarity to each other below ${this.consistencyMin})`,
-      };
+      return fail(
+        'enroll.inconsistent-photos',
+        `the photos do not show one person (similarity to each other below ${this.consistencyMin})`,
+      );
     }
     for (const i of outliers)
       rejected.push({
@@ -239,7 +240,7 @@ export class EnrollmentStore {
         reason: 'enroll.not-same-person',
         detail: `similarity ${scores[i].toFixed(3)} to the other photos`,
       });
-    return { ok: true, kept: accepted.filter((_, i) => !outliers.includes(i)) };
+    return ok(accepted.filter((_, i) => !outliers.includes(i)));
   }
 
   private put(req: EnrollRequest, template: Float32Array, photosUsed: number): boolean {

@@ -49,7 +49,7 @@ export class PipelineFaceCheck implements FaceCheck {
     } else if (personRef && this.deps.enrollment && !req.policy.identifyEnrolled) {
       const v = this.deps.enrollment.verify(personRef, probe.value.embedding);
       if (!v.ok) return { ok: false, reason: 'face.not-enrolled', facts };
-      score = v.score;
+      score = v.value;
       facts.faceMatch = 'enrolled';
     } else if (req.policy.identifyEnrolled && this.deps.enrollment) {
       const hit = this.deps.enrollment.identify(probe.value.embedding, threshold);

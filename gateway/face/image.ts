@@ -4,6 +4,7 @@
 // libvips); binary PGM/PPM is parsed here because the ORL evaluation set is PGM and libvips in
 // sharp's prebuilt binaries has no netpbm loader.
 import sharp from 'sharp';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import { parseNetpbm } from './netpbm.js';
 
 // One libvips worker: inference is single-threaded too, and on 2-core gate boxes extra threads
@@ -29,10 +30,9 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** `scaleToSource`: source-image pixels per working pixel (1 unless the frame was shrunk). */
-export type DecodeResult =
-  | { ok: true; value: RgbImage; scaleToSource: number }
-  | { ok: false; reason: 'image.invalid'; detail: string };
+/** A decoded frame; `scaleToSource`: source-image pixels per working pixel (1 unless the frame was shrunk). */
+export type DecodedImage = RgbImage & { scaleToSource: number };
+export type DecodeResult = Result<DecodedImage, 'image.invalid'>;
 
 type Format = 'jpeg' | 'png' | 'netpbm';
 
@@ -51,7 +51,7 @@ export async function decodeImage(bytes: Uint8Array, maxSide = WORKING_MAX_SIDE)
   if (!format) return invalid('not a JPEG, PNG or binary PGM/PPM image');
   if (format === 'netpbm') {
     const parsed = parseNetpbm(bytes, MAX_IMAGE_PIXELS);
-    return parsed.ok ? { ok: true, value: parsed.value, scaleToSource: 1 } : invalid(parsed.detail);
+    return parsed.ok ? ok({ ...parsed.value, scaleToSource: 1 }) : parsed;
   }
   try {
     const input = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' });
@@ -66,15 +66,12 @@ export async function decodeImage(bytes: Uint8Array, maxSide = WORKING_MAX_SIDE)
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) return invalid(`decoded to ${info.channels} channels, expected 3`);
     const scaleToSource = sourceLongSide > 0 ? sourceLongSide / Math.max(info.width, info.height) : 1;
-    return {
-      ok: true,
-      value: {
-        width: info.width,
-        height: info.height,
-        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      },
+    return ok({
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
       scaleToSource,
-    };
+    });
   } catch (err) {
     return invalid(
       `${format} could not be decoded: ${String((err as Error).message ?? err)
@@ -84,4 +81,4 @@ export async function decodeImage(bytes: Uint8Array, maxSide = WORKING_MAX_SIDE)
   }
 }
 
-const invalid = (detail: string): DecodeResult => ({ ok: false, reason: 'image.invalid', detail });
+const invalid = (detail: string): DecodeResult => fail('image.invalid', detail);

@@ -1,6 +1,7 @@
 // The I/O shell around assessLiveness: grab a short burst from the lane camera, find landmarks in every
 // frame, judge liveness, and hand back the best frame's full analysis for the match. Frames live only
 // in memory for the duration of the call: nothing is written anywhere.
+import { fail } from '../../contracts/result.js';
 import type { Camera } from '../../drivers/camera/index.js';
 import {
   assessLiveness,
@@ -48,12 +49,12 @@ export async function captureAndAssess(
   const found: Array<{ image: Buffer; frame: LivenessFrame }> = [];
   for (const image of images) {
     const r = await pipeline.landmarksOnly(image);
-    if (r.ok) found.push({ image, frame: { landmarks: r.landmarks, box: r.box } });
+    if (r.ok) found.push({ image, frame: r.value });
   }
   const pick = bestFrame(found);
   const best: FaceResult = pick
     ? await pipeline.analyze(pick.image, { liveness: opts.useModel === true && opts.mode !== 'off' })
-    : { ok: false, reason: 'face.none', detail: `no face in ${images.length} frames` };
+    : fail('face.none', `no face in ${images.length} frames`);
   const modelScores = best.ok && best.value.liveness !== undefined ? [best.value.liveness] : [];
   const liveness = assessLiveness(
     { frames: found.map((f) => f.frame), modelScores },

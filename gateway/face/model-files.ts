@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { fail, ok, type Result } from '../../contracts/result.js';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 export const MANIFEST_FILE = join(MODELS_DIR, 'manifest.json');
@@ -62,7 +63,7 @@ export async function modelsNotInPlace(dir: string, manifest: ModelManifest, onl
   return missing;
 }
 
-export type ModelFilesCheck = { ok: true } | { ok: false; reason: 'models.unavailable'; detail: string };
+export type ModelFilesCheck = Result<void, 'models.unavailable'>;
 
 export const FETCH_MODELS_HINT = 'run `npm run models` (it fetches them from the npm registry and checks each sha256)';
 
@@ -76,17 +77,16 @@ export async function checkModelFiles(
   try {
     manifest = await loadManifest(manifestFile);
   } catch (err) {
-    return { ok: false, reason: 'models.unavailable', detail: `model manifest unreadable: ${(err as Error).message}` };
+    return fail('models.unavailable', `model manifest unreadable: ${(err as Error).message}`);
   }
   const unknown = only.filter((f) => !manifest.models.some((m) => m.file === f));
   if (unknown.length) {
-    return { ok: false, reason: 'models.unavailable', detail: `not in the model manifest: ${unknown.join(', ')}` };
+    return fail('models.unavailable', `not in the model manifest: ${unknown.join(', ')}`);
   }
   const missing = await modelsNotInPlace(dir, manifest, only);
-  if (missing.length === 0) return { ok: true };
-  return {
-    ok: false,
-    reason: 'models.unavailable',
-    detail: `face model files missing or not the pinned ones in ${dir}: ${missing.map((m) => m.file).join(', ')}; ${FETCH_MODELS_HINT}`,
-  };
+  if (missing.length === 0) return ok(undefined);
+  return fail(
+    'models.unavailable',
+    `face model files missing or not the pinned ones in ${dir}: ${missing.map((m) => m.file).join(', ')}; ${FETCH_MODELS_HINT}`,
+  );
 }

@@ -2,6 +2,7 @@
 // fastest on the 2-core gate box.
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import { checkModelFiles } from './model-files.js';
 
 export const MODEL_FILES = {
@@ -22,9 +23,7 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
 };
 
-export type SessionsResult =
-  | { ok: true; sessions: Map<ModelName, ort.InferenceSession> }
-  | { ok: false; detail: string };
+export type SessionsResult = Result<Map<ModelName, ort.InferenceSession>, 'models.unavailable'>;
 
 /**
  * Opens one session per model after checking each file against its pinned sha256. A missing or altered file
@@ -36,12 +35,12 @@ export async function openSessions(modelsDir: string, names: readonly ModelName[
     modelsDir,
     names.map((n) => MODEL_FILES[n]),
   );
-  if (!checked.ok) return { ok: false, detail: checked.detail };
+  if (!checked.ok) return fail('models.unavailable', checked.detail);
   const sessions = new Map<ModelName, ort.InferenceSession>();
   for (const name of names) {
     sessions.set(name, await ort.InferenceSession.create(join(modelsDir, MODEL_FILES[name]), SESSION_OPTIONS));
   }
-  return { ok: true, sessions };
+  return ok(sessions);
 }
 
 /** Runs a single-input model and returns its named float outputs. */

@@ -2,6 +2,7 @@
 // (-> single-frame liveness score when asked). Sessions are opened once in load(); analyze() never
 // writes an image anywhere: pixels live only in memory for the duration of the call.
 import type * as ort from 'onnxruntime-node';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import { alignFace } from './align.js';
 import { DETECT_HEIGHT, DETECT_WIDTH, decodeDetections, type FaceBox, letterbox } from './detect.js';
 import { decodeImage, type RgbImage } from './image.js';
@@ -16,6 +17,7 @@ import {
   estimatePose,
   type QualityLimits,
   type QualityMeasures,
+  type QualityVerdict,
   sharpness,
 } from './quality.js';
 import { Pyramid, toPlanar } from './sampling.js';
@@ -31,7 +33,7 @@ export interface FaceAnalysis {
   landmarks: Float32Array;
   /** 512 values, L2-normalised */
   embedding: Float32Array;
-  quality: { ok: true } | { ok: false; reason: 'face.retake'; detail: string };
+  quality: QualityVerdict;
   /** the liveness model's live probability 0..1, when asked; one weak signal, never a guarantee */
   liveness?: number;
   /** pose and sharpness behind the quality verdict, for logs and tuning */
@@ -41,11 +43,10 @@ export interface FaceAnalysis {
   timings: { decodeMs: number; detectMs: number; landmarkMs: number; embedMs: number; livenessMs?: number };
 }
 
-export type FaceFailure = { ok: false; reason: 'face.retake' | 'image.invalid' | 'face.none'; detail: string };
-export type FaceResult = { ok: true; value: FaceAnalysis } | FaceFailure;
-export type LandmarksResult =
-  | { ok: true; box: FaceBox; landmarks: Float32Array }
-  | { ok: false; reason: string; detail: string };
+/** Why a frame gives no analysis. */
+export type FaceRejection = 'face.retake' | 'image.invalid' | 'face.none';
+export type FaceResult = Result<FaceAnalysis, FaceRejection>;
+export type LandmarksResult = Result<{ box: FaceBox; landmarks: Float32Array }, FaceRejection>;
 
 /** Thrown by load() when the models cannot be had; callers test the flag, not the message. */
 export class FaceModelsUnavailableError extends Error {
@@ -84,7 +85,7 @@ export class FacePipeline {
     if (opts.withLiveness) names.push('liveness');
     const opened = await openSessions(opts.modelsDir, names);
     if (!opened.ok) throw new FaceModelsUnavailableError(`face models unavailable: ${opened.detail}`);
-    return new FacePipeline(opts.modelsDir, opened.sessions, opts.limits ?? DEFAULT_QUALITY_LIMITS);
+    return new FacePipeline(opts.modelsDir, opened.value, opts.limits ?? DEFAULT_QUALITY_LIMITS);
   }
 
   async analyze(image: Buffer | Uint8Array, opts: AnalyzeOptions = {}): Promise<FaceResult> {
@@ -98,9 +99,9 @@ export class FacePipeline {
     const faces = await this.detect(pyramid);
     const detectMs = lap();
     const choice = chooseSubject(faces, rgb, this.limits);
-    if (!choice) return { ok: false, reason: 'face.none', detail: 'no face found' };
+    if (!choice) return fail('face.none', 'no face found');
     const framing = checkFraming(choice, this.limits);
-    if (!framing.ok && !opts.skipQuality) return { ok: false, reason: 'face.retake', detail: framing.detail };
+    if (!framing.ok && !opts.skipQuality) return fail('face.retake', framing.detail);
 
     const landmarks = await this.landmarks(pyramid, choice.subject);
     const landmarkMs = lap();
@@ -111,7 +112,7 @@ export class FacePipeline {
       sharpness: sharpness(aligned.pixels),
     };
     const faceVerdict = framing.ok ? checkFace(measures, this.limits) : framing;
-    if (!faceVerdict.ok && !opts.skipQuality) return { ok: false, reason: 'face.retake', detail: faceVerdict.detail };
+    if (!faceVerdict.ok && !opts.skipQuality) return fail('face.retake', faceVerdict.detail);
     const feature = await infer(
       this.session('feature'),
       toPlanar(aligned.pixels, 112, 112, 127, 128),
@@ -121,8 +122,8 @@ export class FacePipeline {
     const embedMs = lap();
 
     const analysis: FaceAnalysis = {
-      box: toSourceBox(choice.subject, decoded.scaleToSource),
-      landmarks: toSourcePoints(landmarks, decoded.scaleToSource),
+      box: toSourceBox(choice.subject, rgb.scaleToSource),
+      landmarks: toSourcePoints(landmarks, rgb.scaleToSource),
       embedding,
       quality: faceVerdict,
       measures,
@@ -133,7 +134,7 @@ export class FacePipeline {
       analysis.liveness = await this.liveScore(pyramid, choice.subject);
       analysis.timings.livenessMs = lap();
     }
-    return { ok: true, value: analysis };
+    return ok(analysis);
 
     function lap(): number {
       const now = performance.now();
@@ -149,13 +150,12 @@ export class FacePipeline {
     if (!decoded.ok) return decoded;
     const pyramid = new Pyramid(decoded.value);
     const choice = chooseSubject(await this.detect(pyramid), decoded.value, this.limits);
-    if (!choice) return { ok: false, reason: 'face.none', detail: 'no face found' };
+    if (!choice) return fail('face.none', 'no face found');
     const landmarks = await this.landmarks(pyramid, choice.subject);
-    return {
-      ok: true,
-      box: toSourceBox(choice.subject, decoded.scaleToSource),
-      landmarks: toSourcePoints(landmarks, decoded.scaleToSource),
-    };
+    return ok({
+      box: toSourceBox(choice.subject, decoded.value.scaleToSource),
+      landmarks: toSourcePoints(landmarks, decoded.value.scaleToSource),
+    });
   }
 
   /** All faces in a decoded frame, best score first. */
@@ -176,7 +176,7 @@ export class FacePipeline {
     // loaded lazily when load() was not asked for it: most lanes never need it
     this.livenessSession ??= openSessions(this.modelsDir, ['liveness']).then((r) => {
       if (!r.ok) throw new FaceModelsUnavailableError(`liveness model unavailable: ${r.detail}`);
-      return r.sessions.get('liveness') as ort.InferenceSession;
+      return r.value.get('liveness') as ort.InferenceSession;
     });
     const session = await this.livenessSession;
     const out = await infer(session, liveInput(rgb, box), [1, 3, LIVE_SIZE, LIVE_SIZE]);

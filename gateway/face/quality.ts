@@ -3,6 +3,7 @@
 // Subject choice follows DESIGN.md "Faces": the dominant face is the largest and most central;
 // another face only blocks the frame when it is about as large (unclear who is presenting), so a
 // passer-by in the background never blocks a lane.
+import { fail, ok, type Result } from '../../contracts/result.js';
 import { ALIGNED_SIZE, applySimilarity, type Similarity } from './align.js';
 import type { FaceBox } from './detect.js';
 import { fivePoints } from './landmarks.js';
@@ -56,7 +57,7 @@ export function chooseSubject(
   return { subject, rivals };
 }
 
-export type QualityVerdict = { ok: true } | { ok: false; reason: 'face.retake'; detail: string };
+export type QualityVerdict = Result<void, 'face.retake'>;
 
 /** The checks that need only the detector output: run before the landmark and embedding stages. */
 export function checkFraming(choice: SubjectChoice, limits = DEFAULT_QUALITY_LIMITS): QualityVerdict {
@@ -66,7 +67,7 @@ export function checkFraming(choice: SubjectChoice, limits = DEFAULT_QUALITY_LIM
   if (choice.subject.w < limits.minFaceSidePx) {
     return retake(`face too small: ${Math.round(choice.subject.w)} px, need ${limits.minFaceSidePx} px; step closer`);
   }
-  return { ok: true };
+  return ok(undefined);
 }
 
 export interface PoseEstimate {
@@ -134,7 +135,7 @@ export function checkFace(m: QualityMeasures, limits = DEFAULT_QUALITY_LIMITS): 
   }
   if (m.sharpness < limits.minSharpness)
     return retake(`image blurred (sharpness ${m.sharpness.toFixed(3)}): hold still`);
-  return { ok: true };
+  return ok(undefined);
 }
 
-const retake = (detail: string): QualityVerdict => ({ ok: false, reason: 'face.retake', detail });
+const retake = (detail: string): QualityVerdict => fail('face.retake', detail);

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { fail, ok, type Result } from '../../contracts/result.js';
 
 export const DEFAULT_THRESHOLDS_FILE = fileURLToPath(new URL('../../models/thresholds.json', import.meta.url));
 
@@ -18,18 +19,18 @@ const ThresholdsFileSchema = z.object({
 });
 
 export type Thresholds = { '1e-2': number; '1e-3': number; '1e-4': number };
-export type ThresholdsResult = { ok: true; value: Thresholds } | { ok: false; detail: string };
+export type ThresholdsResult = Result<Thresholds, 'thresholds.invalid'>;
 export type TargetFmr = keyof Thresholds;
 
 export function parseThresholds(raw: unknown, source = 'thresholds'): ThresholdsResult {
   const parsed = ThresholdsFileSchema.safeParse(raw);
   if (!parsed.success) {
-    return {
-      ok: false,
-      detail: parsed.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    };
+    return fail(
+      'thresholds.invalid',
+      parsed.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    );
   }
-  return { ok: true, value: parsed.data.similarity };
+  return ok(parsed.data.similarity);
 }
 
 /** Reads and validates a thresholds file; throws one clear Error naming the file and the key. */
@@ -41,7 +42,7 @@ export async function loadThresholds(file = DEFAULT_THRESHOLDS_FILE): Promise<Th
     throw new Error(`${file}: cannot read face thresholds: ${(err as Error).message}`);
   }
   const result = parseThresholds(raw, file);
-  if (!result.ok) throw new Error(result.detail);
+  if (!result.ok) throw new Error(result.detail ?? result.reason);
   return result.value;
 }
 

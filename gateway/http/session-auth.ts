@@ -147,14 +147,14 @@ export async function registerSessionAuth(
         }
         const check = await users.checkLogin(name, password);
         if (!check.ok) {
-          log.warn({ user: actor, ip: req.ip, why: check.why }, 'login refused');
-          core.audit.record({ actor, role: 'none', action: 'auth.login', outcome: `denied:${check.why}` });
+          log.warn({ user: actor, ip: req.ip, why: check.reason }, 'login refused');
+          core.audit.record({ actor, role: 'none', action: 'auth.login', outcome: `denied:${check.reason}` });
           return reply.code(401).send({ error: 'unauthorized', message: 'wrong name or password' });
         }
         throttle.recordSuccess(req.ip, name);
         const old = sessionToken(req);
         if (old) sessions.destroy(old); // no session fixation: a login always starts a fresh session
-        const { token, session } = sessions.create(check.user.name, check.user.role);
+        const { token, session } = sessions.create(check.value.name, check.value.role);
         setCookie(req, reply, token, Math.floor((session.expiresAt - core.now()) / 1000));
         log.info({ user: name, role: session.role, ip: req.ip }, 'login');
         core.audit.record({ actor: name, role: session.role, action: 'auth.login' });

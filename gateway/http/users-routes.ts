@@ -45,9 +45,9 @@ export async function registerUserRoutes(app: FastifyInstance, core: GatewayCore
     },
     async (req, reply) => {
       const added = await users.add(req.body.name, req.body.role, req.body.password);
-      if (!added.ok) return reply.code(400).send({ error: 'bad-request', message: added.error });
-      audit(req, 'user.add', added.user.name);
-      return reply.code(201).send(added.user);
+      if (!added.ok) return reply.code(400).send({ error: 'bad-request', message: added.detail ?? added.reason });
+      audit(req, 'user.add', added.value.name);
+      return reply.code(201).send(added.value);
     },
   );
 
@@ -64,7 +64,7 @@ export async function registerUserRoutes(app: FastifyInstance, core: GatewayCore
     },
     async (req, reply) => {
       const changed = await users.setPassword(req.params.name, req.body.password);
-      if (!changed.ok) return reply.code(400).send({ error: 'bad-request', message: changed.error });
+      if (!changed.ok) return reply.code(400).send({ error: 'bad-request', message: changed.detail ?? changed.reason });
       audit(req, 'user.password', req.params.name);
       return reply.code(204).send(null);
     },

@@ -19,9 +19,12 @@
 // review, finding 7: it used to be dropped with a log line only). The one exception is free passage OFF,
 // the safe direction: it is carried out, and the id's record is owed to the store watch's backlog.
 
+import type { KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
+import { ed25519KeysFromJwks, verifyCompactJws } from '../../contracts/jws.js';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from '../../contracts/topics.js';
 import { classifyStoreError } from '../store/store-errors.js';
 import type { CommandIdRepository } from '../store/telemetry-repo.js';
@@ -107,7 +110,12 @@ export interface CommandInboxOptions {
   owe?: (what: string, run: () => void) => void;
 }
 
-type Decoded = { ok: true; json: string } | { ok: false; reason: CommandRejection };
+/** The IOC's command keys; a JWKS that cannot be read is a configuration error, thrown at start. */
+function commandKeys(jwks: JSONWebKeySet): ReadonlyMap<string, KeyObject> {
+  const keys = ed25519KeysFromJwks(jwks);
+  if (!keys.ok) throw new Error(`IOC command JWKS: ${keys.detail}`);
+  return keys.value;
+}
 
 export class CommandInbox {
   readonly counts: Record<CommandRejection | 'accepted', number> = {
@@ -129,7 +137,7 @@ export class CommandInbox {
     'cmd.handler-failed': 0,
   };
   private readonly now: () => number;
-  private readonly keys: ReturnType<typeof createLocalJWKSet> | null;
+  private readonly keys: ReadonlyMap<string, KeyObject> | null;
   private readonly budgets: Record<CommandVerb, CommandBudget>;
   private readonly seen = new SeenCommandIds();
   private readonly refusalLog: RefusalLogSampler<CommandRejection>;
@@ -137,7 +145,7 @@ export class CommandInbox {
 
   constructor(private readonly opts: CommandInboxOptions) {
     this.now = opts.now ?? Date.now;
-    this.keys = opts.signing.mode === 'signed' ? createLocalJWKSet(opts.signing.jwks) : null;
+    this.keys = opts.signing.mode === 'signed' ? commandKeys(opts.signing.jwks) : null;
     const mono = opts.mono ?? (() => performance.now());
     this.refusalLog = new RefusalLogSampler(mono);
     this.inTransaction = opts.transaction ?? ((fn) => fn());
@@ -216,11 +224,11 @@ export class CommandInbox {
     if (this.opts.signing.mode === 'disabled') return { ok: false, reason: 'cmd.no-signer', verb };
     if (body.length > MAX_COMMAND_BYTES) return { ok: false, reason: 'cmd.too-large', verb };
 
-    const decoded = await this.decode(topic, body);
+    const decoded = this.decode(topic, body);
     if (!decoded.ok) return { ok: false, reason: decoded.reason, verb };
     let json: unknown;
     try {
-      json = JSON.parse(decoded.json);
+      json = JSON.parse(decoded.value);
     } catch {
       return { ok: false, reason: 'cmd.not-json', verb };
     }
@@ -252,7 +260,7 @@ export class CommandInbox {
     }
     if (!recorded.ok) {
       this.opts.logger.warn(
-        { verb, cmdId: cmd.id, problem: recorded.problem },
+        { verb, cmdId: cmd.id, problem: recorded.detail },
         'free passage OFF carried out while the event log cannot be written; its record is owed',
       );
       this.opts.owe?.('command-id', () => void this.remember(cmd.id, cmd.expiresAt));
@@ -272,28 +280,29 @@ export class CommandInbox {
     return { ok: true, verb, id: cmd.id };
   }
 
-  private async decode(topic: string, body: Buffer): Promise<Decoded> {
+  /** The command JSON text of a body: the payload of a verified JWS, or the body itself when unsigned is allowed. */
+  private decode(topic: string, body: Buffer): Result<string, CommandRejection> {
     const text = body.toString('utf8');
-    if (this.opts.signing.mode === 'insecure-unsigned') return { ok: true, json: text };
-    if (!this.keys) return { ok: false, reason: 'cmd.no-signer' };
-    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(text)) return { ok: false, reason: 'cmd.unsigned' };
-    try {
-      const { payload, protectedHeader } = await compactVerify(text, this.keys, { algorithms: ['EdDSA', 'Ed25519'] });
-      if (protectedHeader.topic !== topic) return { ok: false, reason: 'cmd.bad-signature' };
-      return { ok: true, json: new TextDecoder().decode(payload) };
-    } catch {
-      return { ok: false, reason: 'cmd.bad-signature' };
-    }
+    if (this.opts.signing.mode === 'insecure-unsigned') return ok(text);
+    if (!this.keys) return fail('cmd.no-signer');
+    // The topic binding: a command signed for one gate or verb is refused on any other.
+    const verified = verifyCompactJws(text, { keys: this.keys, header: { topic } });
+    if (verified.ok) return ok(verified.value.payload.toString('utf8'));
+    // Not a JWS at all is "unsigned"; a JWS that does not hold (alg, key, topic, signature) is "bad-signature".
+    return fail(verified.reason === 'jws.not-compact' ? 'cmd.unsigned' : 'cmd.bad-signature', verified.detail);
   }
 
-  /** Runs fn on the id table; a store fault (locked, full, gone) comes back as a value, anything else throws. */
-  private storeTry<T>(fn: () => T): { ok: true; value: T } | { ok: false; problem: string } {
+  /**
+   * Runs fn on the id table; a store fault (locked, full, gone) comes back as a value whose detail is the
+   * store's classification of it, anything else throws.
+   */
+  private storeTry<T>(fn: () => T): Result<T, 'cmd.store-unavailable'> {
     try {
-      return { ok: true, value: this.inTransaction(fn) };
+      return ok(this.inTransaction(fn));
     } catch (err) {
       const problem = classifyStoreError(err);
       if (problem === null) throw err;
-      return { ok: false, problem };
+      return fail('cmd.store-unavailable', problem);
     }
   }
 

@@ -1,9 +1,10 @@
 // The IOC's side of a signed command (docs/mqtt/README.md, "Signed commands"): the command JSON as the
 // payload of a compact JWS, EdDSA over Ed25519, whose protected header names the key (`kid`) and the exact
 // topic it is for, so the gate can refuse it on any other gate or verb. Used by `gate06 cmd send`, the demo
-// and the tests; a real IOC does the same with its own key.
-import { createPrivateKey, type JsonWebKey, type KeyObject, sign } from 'node:crypto';
+// and the tests; a real IOC does the same with its own key. The signing itself is contracts/jws.ts.
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createJwsSigner } from '../../contracts/jws.js';
 
 export interface CommandSigningKey {
   kid: string;
@@ -22,8 +23,5 @@ export function loadCommandSigningKey(privateJwkFile: string): CommandSigningKey
 
 /** The message body to publish on `topic`: a compact JWS over the command's JSON. */
 export function signCommand(signer: CommandSigningKey, topic: string, command: object): string {
-  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: signer.kid, topic })).toString('base64url');
-  const payload = Buffer.from(JSON.stringify(command)).toString('base64url');
-  const signature = sign(null, Buffer.from(`${header}.${payload}`), signer.key).toString('base64url');
-  return `${header}.${payload}.${signature}`;
+  return createJwsSigner(signer.kid, signer.key).sign(JSON.stringify(command), { topic });
 }

@@ -16,12 +16,14 @@ import { performance } from 'node:perf_hooks';
 import type { JSONWebKeySet } from 'jose';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { ed25519KeysFromJwks } from '../../contracts/jws.js';
 import { connectMqtt, logErrorsQuietly } from '../../contracts/mqtt-connection.js';
 import {
   createPublicationSigner,
   type PublicationSigner,
   parseSigningKey,
 } from '../../contracts/publication-signature.js';
+import { fail, ok, type Result } from '../../contracts/result.js';
 import { AlarmPayload, type GatePayload, type GateTopic, topicFor } from '../../contracts/topics.js';
 import type { AlarmRaiser } from '../alarms.js';
 import { resolveSecret as resolveConfiguredSecret } from '../config/load.js';
@@ -152,7 +154,7 @@ export class Telemetry implements Feature {
     const mqttCfg = config.mqtt;
     if (!mqttCfg) throw new StartRefused('mqtt: section missing, telemetry is off');
     const signing = commandSigningFrom(mqttCfg);
-    if (!signing.ok) throw new StartRefused(signing.error);
+    if (!signing.ok) throw new StartRefused(signing.detail ?? signing.reason);
     this.announceCommandSigning(signing.value);
     if (mqttCfg.signingKey) {
       let bytes: Buffer;
@@ -222,8 +224,8 @@ export class Telemetry implements Feature {
       reconnectPeriodMs: this.deps.reconnectPeriodMs,
       will: this.lastWill(),
     });
-    if (!connected.ok) throw new StartRefused(connected.error);
-    const client = connected.client;
+    if (!connected.ok) throw new StartRefused(connected.detail ?? connected.reason);
+    const client = connected.value;
     this.client = client;
     this.publisher = new OutboxPublisher({
       client,
@@ -565,19 +567,21 @@ export class Telemetry implements Feature {
  */
 export function commandSigningFrom(
   mqttCfg: Pick<NonNullable<GatewayConfig['mqtt']>, 'commandSignerJwksFile' | 'insecureUnsignedCommands'>,
-): { ok: true; value: CommandSigning } | { ok: false; error: string } {
+): Result<CommandSigning, 'mqtt.command-signer'> {
   const file = mqttCfg.commandSignerJwksFile;
-  if (!file) return { ok: true, value: { mode: mqttCfg.insecureUnsignedCommands ? 'insecure-unsigned' : 'disabled' } };
+  if (!file) return ok({ mode: mqttCfg.insecureUnsignedCommands ? 'insecure-unsigned' : 'disabled' });
   let jwks: JSONWebKeySet;
   try {
     jwks = JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet;
   } catch (err) {
-    return { ok: false, error: `mqtt.commandSignerJwksFile: ${(err as Error).message}` };
+    return fail('mqtt.command-signer', `mqtt.commandSignerJwksFile: ${(err as Error).message}`);
   }
-  const keys = Array.isArray(jwks?.keys) ? jwks.keys : [];
-  if (!keys.some((k) => k?.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string'))
-    return { ok: false, error: `mqtt.commandSignerJwksFile: ${file} holds no Ed25519 public key` };
-  return { ok: true, value: { mode: 'signed', jwks } };
+  // The same reading of the JWKS as the command inbox's (contracts/jws.ts), so what passes here is what it uses.
+  const keys = ed25519KeysFromJwks(jwks);
+  if (!keys.ok) return fail('mqtt.command-signer', `mqtt.commandSignerJwksFile: ${file}: ${keys.detail}`);
+  if (keys.value.size === 0)
+    return fail('mqtt.command-signer', `mqtt.commandSignerJwksFile: ${file} holds no Ed25519 public key with a kid`);
+  return ok({ mode: 'signed', jwks });
 }
 
 /** Defence in depth: alarm detail must never carry an ID number; a long digit run is dropped, not sent. */

@@ -34,7 +34,7 @@ t.test('user add reads the password from stdin and stores only a scrypt hash', a
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, 'user lan.nguyen added with role operator');
   t.notMatch(readFileSync(dbPath).toString('latin1'), 'a-long-password-01');
-  t.match(await users().checkLogin('lan.nguyen', 'a-long-password-01'), { ok: true, user: { role: 'operator' } });
+  t.match(await users().checkLogin('lan.nguyen', 'a-long-password-01'), { ok: true, value: { role: 'operator' } });
 });
 
 t.test('user add reads the password from --password-file', async (t) => {
@@ -67,7 +67,7 @@ t.test('there is no --password option: a password on the command line is a usage
 
 t.test('user disable refuses further logins; user list shows it', async (t) => {
   t.equal(gate06(['disable', '-c', config, '--name', 'lan.nguyen']).status, 0);
-  t.match(await users().checkLogin('lan.nguyen', 'a-long-password-01'), { ok: false, why: 'disabled' });
+  t.match(await users().checkLogin('lan.nguyen', 'a-long-password-01'), { ok: false, reason: 'disabled' });
   t.match(gate06(['list', '-c', config]).stdout, /lan\.nguyen\toperator\tdisabled/);
 });
 

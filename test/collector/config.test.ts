@@ -18,21 +18,22 @@ t.test('a bad config gives one line per problem, each naming its key', async (t)
   );
   t.equal(r.ok, false);
   if (!r.ok) {
-    t.ok(r.errors.some((e) => e.startsWith('mqtt.url:')));
-    t.ok(r.errors.some((e) => e.startsWith('http.port:')));
-    t.ok(r.errors.some((e) => e.startsWith('sites.0.kind:')));
+    t.ok(r.problems.some((e) => e.startsWith('mqtt.url:')));
+    t.ok(r.problems.some((e) => e.startsWith('http.port:')));
+    t.ok(r.problems.some((e) => e.startsWith('sites.0.kind:')));
   }
 });
 
 t.test('an API token from an unset environment variable is a config error naming http.apiToken', async (t) => {
   const r = loadCollectorConfig(write('http:\n  apiToken: { env: GATE06_TEST_UNSET_TOKEN_VAR }\n'));
-  t.same(r, { ok: false, errors: ['http.apiToken: environment variable GATE06_TEST_UNSET_TOKEN_VAR is not set'] });
+  const line = 'http.apiToken: environment variable GATE06_TEST_UNSET_TOKEN_VAR is not set';
+  t.same(r, { ok: false, reason: 'config.invalid', detail: line, problems: [line] });
 });
 
 t.test('the example config is valid', async (t) => {
   process.env.GATE06_IOC_TOKEN ??= 'example-token-for-the-test';
   const r = loadCollectorConfig(new URL('../../config/collector.example.yaml', import.meta.url).pathname);
-  t.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+  t.ok(r.ok, r.ok ? '' : r.problems.join('\n'));
 });
 
 t.test('storage is SQLite by default and PostgreSQL when DATABASE_URL is set', async (t) => {

@@ -10,7 +10,8 @@ const base = { clientId: 'gate-test', resolveSecret: () => Buffer.from('demo-sec
 
 t.test('a TLS file that cannot be read is reported by its key', async (t) => {
   const r = mqttClientOptions({ url: 'mqtts://broker:8883', tls: { ca: '/nonexistent/ca.pem' } }, base);
-  t.same(r.ok ? null : r.error.split(':')[0], 'mqtt.tls.ca');
+  t.match(r, { ok: false, reason: 'mqtt.tls-file' });
+  t.same(r.ok ? null : r.detail?.split(':')[0], 'mqtt.tls.ca');
 });
 
 t.test('TLS files with a plain mqtt:// URL are refused, not silently ignored', async (t) => {
@@ -18,7 +19,7 @@ t.test('TLS files with a plain mqtt:// URL are refused, not silently ignored', a
     { url: 'mqtt://broker:1883', tls: { ca: 'ca.pem' } },
     { ...base, readFile: () => Buffer.from('pem') },
   );
-  t.match(r.ok ? '' : r.error, /^mqtt\.url: TLS files are configured/);
+  t.match(r, { ok: false, reason: 'mqtt.tls-scheme', detail: /^mqtt\.url: TLS files are configured/ });
 });
 
 t.test('mqtts checks the broker certificate and the password comes from the secret resolver', async (t) => {
@@ -28,9 +29,9 @@ t.test('mqtts checks the broker certificate and the password comes from the secr
   );
   t.ok(r.ok);
   if (r.ok) {
-    t.equal(r.options.rejectUnauthorized, true);
-    t.equal(String(r.options.password), 'demo-secret');
-    t.equal(String(r.options.ca), 'pem');
+    t.equal(r.value.options.rejectUnauthorized, true);
+    t.equal(String(r.value.options.password), 'demo-secret');
+    t.equal(String(r.value.options.ca), 'pem');
   }
 });
 
@@ -70,9 +71,9 @@ t.test('an outage logs its error once a minute, not on every reconnect attempt, 
 
 t.test('with MQTT 5 the client announces the largest packet it takes; 3.1.1 has no such field', async (t) => {
   const v5 = mqttClientOptions({ url: 'mqtt://broker:1883' }, { ...base, protocolVersion: 5, maximumPacketSize: 4096 });
-  t.match(v5.ok && v5.options, { protocolVersion: 5, properties: { maximumPacketSize: 4096 } });
+  t.match(v5.ok && v5.value.options, { protocolVersion: 5, properties: { maximumPacketSize: 4096 } });
   const v4 = mqttClientOptions({ url: 'mqtt://broker:1883' }, { ...base, maximumPacketSize: 4096 });
-  t.equal(v4.ok && v4.options.properties, undefined);
+  t.equal(v4.ok && v4.value.options.properties, undefined);
 });
 
 const realBroker = process.env.MQTT_URL;
@@ -85,8 +86,8 @@ t.test(
       { url },
       { ...base, clientId: `gate-max-${process.pid}`, protocolVersion: 5, maximumPacketSize: 2048 },
     );
-    if (!built.ok) throw new Error(built.error);
-    const small = await mqtt.connectAsync(built.url, built.options);
+    if (!built.ok) throw new Error(built.detail);
+    const small = await mqtt.connectAsync(built.value.url, built.value.options);
     const sender = await mqtt.connectAsync(url, { clientId: `sender-${process.pid}` });
     t.teardown(async () => {
       await small.endAsync();

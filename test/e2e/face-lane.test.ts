@@ -49,7 +49,7 @@ if ('skip' in models) {
   const liveScene = async (photo: Buffer) => {
     const lm = await pipeline.landmarksOnly(photo);
     if (!lm.ok) throw new Error(lm.detail);
-    return scenes.live([photo], featuresFromLandmarks(lm.landmarks));
+    return scenes.live([photo], featuresFromLandmarks(lm.value.landmarks));
   };
   // A person steps up to the lane before tapping the card: the camera shows them for a moment first.
   const show = async (scene: Parameters<typeof camera.show>[0]) => {

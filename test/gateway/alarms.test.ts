@@ -89,7 +89,7 @@ const mono = (): number => performance.now() + offsets.mono;
 const { privateKey } = generateKeyPairSync('ed25519');
 const site = uniqueId('alarm');
 const demo = loadConfig(join(ROOT, 'seeds/demo/gateway.yaml'));
-if (!demo.ok) throw new Error(demo.errors.join('\n'));
+if (!demo.ok) throw new Error(demo.detail);
 let telemetry: Telemetry | undefined;
 const telemetryFeature = (core: GatewayCore): Feature => {
   // Its own clocks and timing, so this telemetry is a feature of the test rather than the one the gateway
@@ -98,7 +98,7 @@ const telemetryFeature = (core: GatewayCore): Feature => {
     config: {
       ...core.config,
       mqtt: {
-        ...demo.config.mqtt!,
+        ...demo.value.mqtt!,
         url: relay.url,
         protocolVersion: 4, // the embedded broker speaks 3.1.1 only
         windowSeconds: WINDOW_MS / 1000,

@@ -61,12 +61,12 @@ t.test('a watchlist that does not load is refused; one that loads replaces the l
   const loaded: string[] = [];
   const g = fakeGate({
     load: (jws: string): WatchlistLoad => {
-      if (jws !== 'good') return { ok: false, reason: 'bad-signature' };
+      if (jws !== 'good') return { ok: false, reason: 'watchlist.bad-signature', detail: 'signature does not verify' };
       loaded.push(jws);
-      return { ok: true, version: 2, entries: 1 };
+      return { ok: true, value: { version: 2, entries: 1 } };
     },
   });
-  t.throws(() => g.handlers.watchlist({ ...base, jws: 'forged' }), /watchlist not loaded: bad-signature/);
+  t.throws(() => g.handlers.watchlist({ ...base, jws: 'forged' }), /watchlist not loaded: watchlist.bad-signature/);
   await g.handlers.watchlist({ ...base, jws: 'good' });
   t.same(loaded, ['good']);
   t.same(g.infos, ['watchlist updated by the IOC']);

@@ -44,8 +44,8 @@ async function startDemoGate(
   const broker = await startTestBroker();
   t.teardown(() => broker.stop());
   const loaded = loadConfig(join(ROOT_DIR, 'seeds/demo/gateway.yaml'));
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  const config = structuredClone(loaded.config);
+  if (!loaded.ok) throw new Error(loaded.detail);
+  const config = structuredClone(loaded.value);
   const dir = mkdtempSync(join(tmpdir(), 'gate06-ioc-'));
   config.site.id = uniqueId('ioc');
   config.store.path = join(dir, 'gateway.db');

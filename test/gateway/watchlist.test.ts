@@ -14,7 +14,7 @@ const doc = (version: number, ids: string[], site = 'hn-tamchuc') =>
 
 t.test('a signed list is loaded and checked by keyed hash', async (t) => {
   const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
-  t.match(w.load(doc(2, ['001099012345'])), { ok: true, version: 2, entries: 1 }); // synthetic ID
+  t.match(w.load(doc(2, ['001099012345'])), { ok: true, value: { version: 2, entries: 1 } }); // synthetic ID
   t.ok(w.isListed(hash('001099012345'))); // synthetic ID
   t.notOk(w.isListed(hash('001099054321'))); // synthetic ID
 });
@@ -22,8 +22,8 @@ t.test('a signed list is loaded and checked by keyed hash', async (t) => {
 t.test('an older or equal version never replaces a newer one (a replayed command cannot roll back)', async (t) => {
   const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
   w.load(doc(5, ['001099012345'])); // synthetic ID
-  t.match(w.load(doc(4, [])), { ok: false });
-  t.match(w.load(doc(5, [])), { ok: false });
+  t.match(w.load(doc(4, [])), { ok: false, reason: 'watchlist.not-newer' });
+  t.match(w.load(doc(5, [])), { ok: false, reason: 'watchlist.not-newer' });
   t.ok(w.isListed(hash('001099012345'))); // synthetic ID
 });
 
@@ -34,10 +34,10 @@ t.test('a tampered, foreign-site or garbled list is refused with a reason', asyn
   const forged = Buffer.from(JSON.stringify({ version: 9, site: 'hn-tamchuc', issuedAt: 0, hashes: [] })).toString(
     'base64url',
   );
-  t.match(w.load(`${h}.${forged}.${s}`), { ok: false, reason: 'bad signature' });
-  t.match(w.load(doc(1, [], 'hn-other')), { ok: false, reason: /site/ });
-  t.match(w.load('not a jws'), { ok: false });
-  t.match(w.load(`${h}.${p}`), { ok: false });
+  t.match(w.load(`${h}.${forged}.${s}`), { ok: false, reason: 'watchlist.bad-signature' });
+  t.match(w.load(doc(1, [], 'hn-other')), { ok: false, reason: 'watchlist.wrong-site', detail: /hn-other/ });
+  t.match(w.load('not a jws'), { ok: false, reason: 'watchlist.unsigned' });
+  t.match(w.load(`${h}.${p}`), { ok: false, reason: 'watchlist.unsigned' });
 });
 
 t.test('gate06 watchlist sign turns ID numbers into a list the gateway accepts', async (t) => {
@@ -65,5 +65,5 @@ t.test('gate06 watchlist sign turns ID numbers into a list the gateway accepts',
   t.equal(r.status, 0, r.stderr);
   t.notMatch(r.stdout, /001099012345/); // synthetic ID
   const w = new Watchlist(IOC_JWKS, 'hn-tamchuc');
-  t.match(w.load(r.stdout.trim()), { ok: true, version: 7, entries: 2 });
+  t.match(w.load(r.stdout.trim()), { ok: true, value: { version: 7, entries: 2 } });
 });

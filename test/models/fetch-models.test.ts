@@ -50,7 +50,7 @@ if (!cache.ok) {
       t.same(await readdir(dir), ['fr_landmark.onnx']);
       t.match(
         await ensureModels(dir, { only }),
-        { ok: true, fetched: [] },
+        { ok: true, value: { fetched: [] } },
         'a second call finds them and fetches nothing',
       );
     },
@@ -59,6 +59,9 @@ if (!cache.ok) {
   t.test('a corrupted model file is detected and replaced', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'gate06-models-'));
     await writeFile(join(dir, 'fr_landmark.onnx'), 'not a model');
-    t.match(await ensureModels(dir, { only: ['fr_landmark.onnx'] }), { ok: true, fetched: ['fr_landmark.onnx'] });
+    t.match(await ensureModels(dir, { only: ['fr_landmark.onnx'] }), {
+      ok: true,
+      value: { fetched: ['fr_landmark.onnx'] },
+    });
   });
 }

@@ -49,10 +49,13 @@ export class CardLink {
           'chip.clone-suspected',
           `chip authentication: first command under the new keys failed (${outcome.detail})`,
         );
-      return abort(outcome.problem === 'malformed' ? 'chip.malformed' : 'chip.sm-error', outcome.detail);
+      return abort(
+        outcome.reason === 'malformed' ? 'chip.malformed' : 'chip.sm-error',
+        outcome.detail ?? outcome.reason,
+      );
     }
     this.provingNewKeys = false;
-    return outcome.response;
+    return outcome.value;
   }
 
   private async transmit(apdu: Uint8Array): Promise<Uint8Array> {

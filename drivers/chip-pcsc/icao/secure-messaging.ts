@@ -1,5 +1,6 @@
 // Secure messaging on the terminal's side (ICAO 9303-11 §9.8): protects command APDUs and checks and
 // decrypts the card's responses under the session keys and the send sequence counter (SSC).
+import { fail, ok, type Result } from '../../../contracts/result.js';
 import { type CommandApdu, encodeApdu, needsExtendedLength, type ResponseApdu, SW, splitResponse } from './apdu.js';
 import { pad, type SmCipherSuite, unpad } from './sm-cipher.js';
 import { concatBytes, encodeTlv, findTag, readTlvList } from './tlv.js';
@@ -12,9 +13,7 @@ export interface SmKeys {
   ssc: Uint8Array;
 }
 
-export type UnprotectOutcome =
-  | { ok: true; response: ResponseApdu }
-  | { ok: false; problem: 'bad-mac' | 'missing-mac' | 'sm-status' | 'malformed'; detail: string };
+export type UnprotectOutcome = Result<ResponseApdu, 'bad-mac' | 'missing-mac' | 'sm-status' | 'malformed'>;
 
 /** Adds one to a big-endian counter in place. */
 export function incrementCounter(counter: Uint8Array): void {
@@ -71,34 +70,33 @@ export class SecureMessaging {
   async unprotect(raw: Uint8Array): Promise<UnprotectOutcome> {
     incrementCounter(this.ssc);
     const response = splitResponse(raw);
-    if (!response) return { ok: false, problem: 'malformed', detail: 'response shorter than a status word' };
+    if (!response) return fail('malformed', 'response shorter than a status word');
     if (response.sw === SW.smDataObjectsMissing || response.sw === SW.smDataObjectsIncorrect)
-      return { ok: false, problem: 'sm-status', detail: `card answered ${response.sw.toString(16)}` };
+      return fail('sm-status', `card answered ${response.sw.toString(16)}`);
     // Cards may answer an error without secure messaging (9303-11 §9.8.6: "the IC may respond with an
     // unprotected status word"): a bare status word that is not success is taken as the card's answer.
-    if (response.data.length === 0 && response.sw !== SW.ok) return { ok: true, response };
+    if (response.data.length === 0 && response.sw !== SW.ok) return ok(response);
     const objects = readTlvList(response.data);
-    if (!objects) return { ok: false, problem: 'malformed', detail: 'protected response is not a list of TLVs' };
+    if (!objects) return fail('malformed', 'protected response is not a list of TLVs');
     const macObject = findTag(objects, 0x8e);
-    if (!macObject) return { ok: false, problem: 'missing-mac', detail: 'protected response has no DO8E' };
+    if (!macObject) return fail('missing-mac', 'protected response has no DO8E');
     const covered = concatBytes(
       ...objects.filter((o) => o.tag !== 0x8e).map((o) => response.data.subarray(o.start, o.end)),
     );
     const expected = await this.suite.mac(this.ksMac, pad(concatBytes(this.ssc, covered), this.suite.blockSize));
-    if (!equalBytes(expected, macObject.value))
-      return { ok: false, problem: 'bad-mac', detail: 'response MAC does not verify' };
+    if (!equalBytes(expected, macObject.value)) return fail('bad-mac', 'response MAC does not verify');
     const statusObject = findTag(objects, 0x99);
     const sw =
       statusObject && statusObject.value.length === 2
         ? (statusObject.value[0] << 8) | statusObject.value[1]
         : response.sw;
     const encrypted = findTag(objects, 0x87) ?? findTag(objects, 0x85);
-    if (!encrypted) return { ok: true, response: { data: new Uint8Array(0), sw } };
+    if (!encrypted) return ok({ data: new Uint8Array(0), sw });
     const cryptogram = encrypted.tag === 0x87 ? encrypted.value.subarray(1) : encrypted.value;
     if (cryptogram.length === 0 || cryptogram.length % this.suite.blockSize !== 0)
-      return { ok: false, problem: 'malformed', detail: 'cryptogram is not whole blocks' };
+      return fail('malformed', 'cryptogram is not whole blocks');
     const plain = unpad(this.suite.decrypt(this.ksEnc, this.ssc, cryptogram));
-    if (!plain) return { ok: false, problem: 'malformed', detail: 'decrypted data has no padding' };
-    return { ok: true, response: { data: plain, sw } };
+    if (!plain) return fail('malformed', 'decrypted data has no padding');
+    return ok({ data: plain, sw });
   }
 }

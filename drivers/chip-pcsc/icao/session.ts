@@ -5,6 +5,7 @@
 // Order as in gmrtd's ReadDocument, except that DG14 is read and CA run before the other files, so the
 // personal data travels under keys that only the genuine chip can derive.
 import { randomBytes } from 'node:crypto';
+import type { Result } from '../../../contracts/result.js';
 import type { CardChannel } from '../card-channel.js';
 import { runActiveAuthentication } from './active-authentication.js';
 import { SW } from './apdu.js';
@@ -60,9 +61,8 @@ export interface ChipReadout {
   metrics: SessionMetrics;
 }
 
-export type ChipSessionOutcome =
-  | { ok: true; value: ChipReadout }
-  | { ok: false; reason: ChipSessionReason; detail: string; metrics: SessionMetrics };
+/** A failed session still reports how far it got and how long each step took. */
+export type ChipSessionOutcome = Result<ChipReadout, ChipSessionReason, { detail: string; metrics: SessionMetrics }>;
 
 export interface ChipSessionOptions {
   /** CAN (6 digits, the last six of the CCCD number) for PACE, and/or the MRZ key for PACE-MRZ or BAC. */

@@ -3,6 +3,7 @@
 // says is untrusted: a native crash can leave half a frame, a stray print can corrupt one, so every frame is
 // bounded, parsed and checked against the schema below before the parent acts on it.
 import { z } from 'zod';
+import type { Result } from '../../../contracts/result.js';
 
 export const FRAME_LENGTH_BYTES = 4;
 /**
@@ -17,7 +18,8 @@ export const MAX_RESPONSE_BYTES = 65_538;
 /** Extended-length command: header, 3-byte Lc, 65535 data bytes, 3-byte Le (ISO 7816-4 §5.1). */
 export const MAX_COMMAND_BYTES = 4 + 3 + 65_535 + 3;
 
-export type Decoded<T, R extends string> = { ok: true; value: T } | { ok: false; reason: R; detail?: string };
+/** The shared Result under the name this protocol's decoders use. */
+export type Decoded<T, R extends string> = Result<T, R>;
 
 const base64 = (maxBytes: number) =>
   z

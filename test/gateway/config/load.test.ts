@@ -9,7 +9,7 @@ t.test('the example and demo configs are valid', async (t) => {
     process.env[v] = 'set-for-this-test';
   for (const f of ['config/gateway.example.yaml', 'seeds/demo/gateway.yaml']) {
     const r = loadConfig(join(ROOT, f));
-    t.ok(r.ok, `${f}: ${r.ok ? '' : r.errors.join('; ')}`);
+    t.ok(r.ok, `${f}: ${r.ok ? '' : r.problems.join('; ')}`);
   }
 });
 
@@ -32,8 +32,8 @@ tickets: { jwksFile: j.json }
   const r = loadConfig(file);
   t.equal(r.ok, false);
   if (r.ok) return;
-  const keys = r.errors.map((e) => e.split(':')[0]);
-  t.ok(keys.includes('site.id'), r.errors.join('\n'));
+  const keys = r.problems.map((e) => e.split(':')[0]);
+  t.ok(keys.includes('site.id'), r.problems.join('\n'));
   t.ok(keys.includes('site.kind'));
   t.ok(keys.includes('gate.lanes.0.entry.accepts.1'));
   t.ok(keys.includes('gate.lanes.0.turnstile.address'));
@@ -49,8 +49,8 @@ t.test('an unknown key is an error, not silently ignored', async (t) => {
   t.equal(r.ok, false);
   if (!r.ok)
     t.ok(
-      r.errors.some((e) => e.startsWith('(root)') && /lanes/.test(e)),
-      r.errors.join('\n'),
+      r.problems.some((e) => e.startsWith('(root)') && /lanes/.test(e)),
+      r.problems.join('\n'),
     );
 });
 
@@ -61,7 +61,7 @@ t.test('a secret from a missing environment variable names its key', async (t) =
     'site: { id: s, kind: tourist, zones: [{ id: z }], idHashKey: { env: GATE06_TEST_UNSET_KEY } }\ngate: { id: g, lanes: [{ id: L1, zone: z, entry: {}, turnstile: { port: { path: /dev/x }, unlockCoil: { in: 0, out: 1 }, inputs: { passageIn: 0, passageOut: 1 } } }] }\ntickets: { jwksFile: j }\n',
   );
   const r = loadConfig(file);
-  t.same(r.ok ? [] : r.errors, ['site.idHashKey: environment variable GATE06_TEST_UNSET_KEY is not set']);
+  t.same(r.ok ? [] : r.problems, ['site.idHashKey: environment variable GATE06_TEST_UNSET_KEY is not set']);
 });
 
 t.test('broken YAML and a missing file are clear errors', async (t) => {
@@ -69,7 +69,7 @@ t.test('broken YAML and a missing file are clear errors', async (t) => {
   writeFileSync(file, 'site: [unclosed\n');
   const r = loadConfig(file);
   t.equal(r.ok, false);
-  if (!r.ok) t.match(r.errors[0], /^\(yaml\) line/);
+  if (!r.ok) t.match(r.problems[0], /^\(yaml\) line/);
   const missing = loadConfig(join(t.testdir(), 'nope.yaml'));
   t.equal(missing.ok, false);
 });
@@ -88,6 +88,6 @@ t.test('insecureUnsignedCommands together with a command signer is one error nam
   const r = loadConfig(file);
   t.equal(r.ok, false);
   if (r.ok) return;
-  t.equal(r.errors.length, 1, r.errors.join('\n'));
-  t.match(r.errors[0], /^mqtt\.insecureUnsignedCommands: /);
+  t.equal(r.problems.length, 1, r.problems.join('\n'));
+  t.match(r.problems[0], /^mqtt\.insecureUnsignedCommands: /);
 });

@@ -41,8 +41,8 @@ export interface HarnessOptions {
 
 export function demoConfig(dir: string, personal: boolean): GatewayConfig {
   const loaded = loadConfig(join(import.meta.dirname, '../../../seeds/demo/gateway.yaml'));
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  const config = structuredClone(loaded.config);
+  if (!loaded.ok) throw new Error(loaded.detail);
+  const config = structuredClone(loaded.value);
   config.store.path = join(dir, 'gateway.db');
   config.http.port = 0;
   config.http.host = '127.0.0.1';

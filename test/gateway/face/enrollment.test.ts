@@ -206,6 +206,6 @@ t.test(
     t.match(s.identify(await probe('p5-img17.jpg'), threshold), { personRef: 'p5' });
     t.equal(s.identify(await probe('p9-img12.jpg'), threshold), null, 'a stranger is not identified');
     const v = s.verify('p1', await probe('p1-img11.jpg'));
-    t.ok(v.ok && v.score >= threshold);
+    t.ok(v.ok && v.value >= threshold);
   },
 );

@@ -30,7 +30,7 @@ t.test('the live scene (synthetic blinks and mouth motion) is judged live', { sk
   const photo = fixture(PHOTO);
   const lm = await models.pipeline.landmarksOnly(photo);
   if (!lm.ok) throw new Error(lm.detail);
-  sim.show(scenes.live([photo], featuresFromLandmarks(lm.landmarks)));
+  sim.show(scenes.live([photo], featuresFromLandmarks(lm.value.landmarks)));
   const r = await captureAndAssess(camera, models.pipeline, { mode: 'required', useModel: true });
   t.equal(r.liveness.verdict, 'live', JSON.stringify(r.liveness));
   t.equal(r.liveness.action, 'pass');

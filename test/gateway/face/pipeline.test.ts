@@ -152,8 +152,8 @@ async function specify(pipeline: FacePipeline): Promise<void> {
     const r = await pipeline.landmarksOnly(obama2);
     t.ok(r.ok);
     if (r.ok) {
-      t.equal(r.landmarks.length, 136);
-      t.ok(r.box.w > 100);
+      t.equal(r.value.landmarks.length, 136);
+      t.ok(r.value.box.w > 100);
     }
     t.match(await pipeline.landmarksOnly(Buffer.from('nope')), { ok: false, reason: 'image.invalid' });
   });

@@ -18,6 +18,7 @@ t.test('a malformed thresholds file is a clear error naming the file and the key
   await t.rejects(loadThresholds(file), /cannot read face thresholds/);
   t.match(parseThresholds({ schema: 1, similarity: { '1e-2': 0.5, '1e-3': 0.4, '1e-4': 0.6 } }), {
     ok: false,
+    reason: 'thresholds.invalid',
     detail: /must not fall/,
   });
 });

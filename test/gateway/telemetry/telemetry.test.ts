@@ -277,6 +277,6 @@ t.test('the command signer JWKS decides the signing mode; a broken one stops tel
   t.equal(demo.ok && demo.value.mode, 'signed');
   for (const f of ['rsa.jwks.json', 'not-json.jwks.json', 'missing.jwks.json']) {
     const r = commandSigningFrom({ commandSignerJwksFile: join(dir, f), insecureUnsignedCommands: false });
-    t.match(r, { ok: false, error: /^mqtt\.commandSignerJwksFile: / }, f);
+    t.match(r, { ok: false, reason: 'mqtt.command-signer', detail: /^mqtt\.commandSignerJwksFile: / }, f);
   }
 });

@@ -89,13 +89,13 @@ t.test('D.4: 3DES secure messaging wraps and unwraps the published APDUs under K
     '0CA4020C158709016375432908C044F68E08BF8B92D635FF24F800',
   );
   const selected = await sm.unprotect(hex('990290008E08FA855A5D4C50A8ED9000'));
-  t.ok(selected.ok && selected.response.sw === 0x9000);
+  t.ok(selected.ok && selected.value.sw === 0x9000);
   t.equal(
     toHex(await sm.protect({ cla: 0, ins: 0xb0, p1: 0, p2: 0, le: 4 })),
     '0CB000000D9701048E08ED6705417E96BA5500',
   );
   const head = await sm.unprotect(hex('8709019FF0EC34F9922651990290008E08AD55CC17140B2DED9000'));
-  t.equal(head.ok && toHex(head.response.data), '60145F01');
+  t.equal(head.ok && toHex(head.value.data), '60145F01');
   t.equal(
     toHex(await sm.protect({ cla: 0, ins: 0xb0, p1: 0, p2: 4, le: 0x12 })),
     '0CB000040D9701128E082EA28A70F3C7B53500',
@@ -103,7 +103,7 @@ t.test('D.4: 3DES secure messaging wraps and unwraps the published APDUs under K
   const rest = await sm.unprotect(
     hex('871901FB9235F4E4037F2327DCC8964F1F9B8C30F42C8E2FFF224A990290008E08C8B2787EAEA07D749000'),
   );
-  t.equal(rest.ok && toHex(rest.response.data), '04303130365F36063034303030305C026175');
+  t.equal(rest.ok && toHex(rest.value.data), '04303130365F36063034303030305C026175');
   t.equal(toHex(sm.ssc), '887022120C06C22C', 'SSC after three command/response pairs');
 });
 
@@ -116,7 +116,7 @@ t.test('D.4: a response with one MAC byte changed is refused as bad-mac', async 
   });
   await sm.protect({ cla: 0, ins: 0xa4, p1: 2, p2: 0x0c, data: hex('011E') });
   const outcome = await sm.unprotect(hex('990290008E08FA855A5D4C50A8EE9000'));
-  t.same(outcome.ok ? 'accepted' : outcome.problem, 'bad-mac');
+  t.same(outcome.ok ? 'accepted' : outcome.reason, 'bad-mac');
 });
 
 // --- Appendix G.1: PACE, ECDH generic mapping, brainpoolP256r1, AES-128, MRZ T22000129 / 640812 / 101031 ---
