@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { AlarmService } from './alarms.js';
 import { resolveSecret } from './config/load.js';
-import { type Direction, type GatewayConfig, isPcscChipReader } from './config/schema.js';
+import type { Direction, GatewayConfig } from './config/schema.js';
 import { type TicketKeys, ticketKeys } from './credentials/ticket.js';
 import type { DeviceFactory } from './devices.js';
 import { EventBus } from './events.js';
@@ -20,6 +20,7 @@ import { verifyRoutes } from './http/verify-routes.js';
 import { DecisionService } from './lane/decision-service.js';
 import { LaneController } from './lane/lane-controller.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './lane/ports.js';
+import { laneReaders } from './lane/reader-pairing.js';
 import { GatewayMetrics } from './metrics.js';
 import { AuditLog } from './store/audit-log.js';
 import { EventStore } from './store/event-store.js';
@@ -153,20 +154,17 @@ export class Gateway {
       onAlarm: (kind, lane, detail) => alarms.raise(kind, lane, detail),
       onUncommitted: (lane, detail) =>
         logger.warn({ channel: 'store', lane, detail }, 'decision not committed: answered store.unavailable'),
+      write: owe,
     });
     const lanes = new Map<string, LaneController>();
     for (const lane of config.gate.lanes) {
       const qr: Partial<Record<Direction, ReturnType<DeviceFactory['qrScanner']>>> = {};
       const chip: Partial<Record<Direction, ReturnType<DeviceFactory['chipReader']>>> = {};
       const pcsc: Partial<Record<Direction, ReturnType<DeviceFactory['pcscChipReader']>>> = {};
-      for (const [dir, side] of [
-        ['in', lane.entry],
-        ['out', lane.exit],
-      ] as const) {
-        if (side?.qrScanner) qr[dir] = opts.devices.qrScanner(side.qrScanner, config.devices);
-        const chipReader = side?.chipReader;
-        if (chipReader && isPcscChipReader(chipReader)) pcsc[dir] = opts.devices.pcscChipReader(chipReader.pcsc);
-        else if (chipReader) chip[dir] = opts.devices.chipReader(chipReader, config.devices);
+      for (const { direction, qrScanner, chipReader } of laneReaders(lane)) {
+        if (qrScanner) qr[direction] = opts.devices.qrScanner(qrScanner, config.devices);
+        if (chipReader?.kind === 'pcsc') pcsc[direction] = opts.devices.pcscChipReader(chipReader.reader);
+        else if (chipReader) chip[direction] = opts.devices.chipReader(chipReader.port, config.devices);
       }
       const turnstile = opts.devices.turnstile(lane.turnstile, config.devices);
       lanes.set(

@@ -8,18 +8,13 @@ import type { QrScanner } from '../../drivers/qr-scanner/index.js';
 import type { Turnstile } from '../../drivers/turnstile/index.js';
 import type { AlarmService, LogWriter } from '../alarms.js';
 import type { Direction, LaneConfig, PolicyConfig } from '../config/schema.js';
-import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
+import { type CredentialInput, scannedCredential } from '../credentials/establish.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
+import { ok } from '../reasons.js';
 import type { EventStore } from '../store/event-store.js';
-import { classifyStoreError } from '../store/store-errors.js';
-import { factEvent, type StoredEvent } from '../store/types.js';
-import type {
-  CredentialInput,
-  DecisionOutcome,
-  DecisionRequest,
-  DecisionService,
-  UnusedGrant,
-} from './decision-service.js';
+import { factEvent } from '../store/types.js';
+import type { DecisionOutcome, DecisionRequest, DecisionService } from './decision-service.js';
+import type { UnusedGrant } from './lane-ledger.js';
 import {
   type Grant,
   initialLaneState,
@@ -31,6 +26,7 @@ import {
   step,
 } from './lane-machine.js';
 import { PcscChipFlow } from './pcsc-chip-flow.js';
+import { type HeldPresentation, holdExpired, pairPresentation, scanStartsChipRead, sideOf } from './reader-pairing.js';
 
 export interface LaneDevices {
   turnstile: Turnstile;
@@ -43,13 +39,6 @@ export interface LaneDevices {
 interface GrantPayload {
   passageFacts: Record<string, string | number | boolean>;
   undo: UnusedGrant | null;
-}
-
-/** A credential waiting for its partner (a bound ticket for the holder's CCCD, or the reverse). */
-interface Held {
-  credential: CredentialInput;
-  receivedAt: number;
-  expiresAt: number;
 }
 
 export interface LaneControllerDeps {
@@ -81,7 +70,8 @@ export class LaneController {
   private readonly state: LaneMachineState = initialLaneState();
   private readonly now: () => number;
   private readonly links = new Map<string, LinkState>();
-  private readonly held: Partial<Record<Direction, Held>> = {};
+  /** A credential waiting for its partner (a bound ticket for the holder's CCCD, or the reverse), per side. */
+  private readonly held: Partial<Record<Direction, HeldPresentation>> = {};
   private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
   private readonly chipFlows: Partial<Record<Direction, PcscChipFlow>> = {};
   private tick?: NodeJS.Timeout;
@@ -106,9 +96,10 @@ export class LaneController {
       const pcsc = devices.pcsc?.[d];
       if (pcsc) this.startChipFlow(d, pcsc);
       devices.qr[d]?.on('scan', (text) => {
-        const credential = classifyScan(text);
+        const credential = scannedCredential(text);
         const flow = this.chipFlows[d];
-        if (credential.kind === 'cccd-qr' && flow && this.acceptsChip(d)) flow.expectCard(text, performance.now());
+        if (flow && scanStartsChipRead(credential, sideOf(this.deps.config, d), true))
+          flow.expectCard(text, performance.now());
         else void this.present(d, credential, performance.now());
       });
       devices.qr[d]?.on('rejected', (reason, bytes) => {
@@ -190,13 +181,9 @@ export class LaneController {
     };
   }
 
-  private acceptsChip(direction: Direction): boolean {
-    return this.deps.decisions.laneSide(this.id, direction)?.side.accepts.includes('chip') ?? false;
-  }
-
   /** The QR-then-card flow of a PC/SC chip reader on one side (pcsc-chip-flow.ts); its link counts as the chip reader's. */
   private startChipFlow(direction: Direction, reader: PcscChipReader): void {
-    const side = this.deps.decisions.laneSide(this.id, direction)?.side;
+    const side = sideOf(this.deps.config, direction);
     const failure = { lane: this.id, direction, credential: 'chip' as const, source: 'reader' as const };
     const flow = new PcscChipFlow({
       direction,
@@ -209,7 +196,7 @@ export class LaneController {
         this.decide({
           direction,
           credential: { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups },
-          supporting: [{ kind: 'cccd-qr', text: read.qrText }],
+          supporting: [{ kind: 'cccd-qr', text: read.qrText, parsed: ok(read.qr) }],
           source: 'reader',
           receivedAt: read.receivedAt,
           readerFacts: read.facts,
@@ -225,36 +212,35 @@ export class LaneController {
   }
 
   /** A credential at a reader on this lane. Bound tickets and ID cards pair up within a short window. */
-  present(direction: Direction, credential: CredentialInput, receivedAt: number): Promise<DecisionOutcome | null> {
-    const side = this.deps.decisions.laneSide(this.id, direction)?.side;
-    const held = this.held[direction];
-    if (held && held.expiresAt > this.now() && held.credential.kind !== credential.kind) {
-      delete this.held[direction];
-      const [primary, supporting] =
-        credential.kind === 'ticket' ? [credential, held.credential] : [held.credential, credential];
-      return this.decide({
-        direction,
-        credential: primary,
-        supporting: [supporting],
-        source: 'reader',
-        receivedAt: held.receivedAt,
-      });
+  async present(
+    direction: Direction,
+    credential: CredentialInput,
+    receivedAt: number,
+  ): Promise<DecisionOutcome | null> {
+    // Before the held credential is read: nothing else runs between that read and the write below.
+    const ticketNamesHolder =
+      credential.kind === 'ticket' && (await this.deps.decisions.ticketNamesHolder(credential.token));
+    const pairing = pairPresentation({
+      held: this.held[direction],
+      presented: { credential, receivedAt },
+      side: sideOf(this.deps.config, direction),
+      ticketNamesHolder,
+      now: this.now(),
+      windowMs: this.deps.pairingWindowMs ?? 20000,
+    });
+    this.held[direction] = pairing.held;
+    if (pairing.t === 'hold') {
+      this.deps.logger.info({ direction, waitingFor: pairing.waitingFor }, 'credential held for pairing');
+      return null;
     }
-    const waitsForId = credential.kind === 'ticket' && ticketIsBound(credential.token);
-    const waitsForTicket =
-      credential.kind !== 'ticket' &&
-      side !== undefined &&
-      !side.accepts.includes(credential.kind) &&
-      side.accepts.includes('ticket');
-    if (waitsForId || waitsForTicket) {
-      this.held[direction] = { credential, receivedAt, expiresAt: this.now() + (this.deps.pairingWindowMs ?? 20000) };
-      this.deps.logger.info(
-        { direction, waitingFor: waitsForId ? 'id-card' : 'ticket' },
-        'credential held for pairing',
-      );
-      return Promise.resolve(null);
-    }
-    return this.decide({ direction, credential, source: 'reader', receivedAt });
+    const { credential: primary, supporting } = pairing;
+    return this.decide({
+      direction,
+      credential: primary,
+      ...(supporting ? { supporting } : {}),
+      source: 'reader',
+      receivedAt: pairing.receivedAt,
+    });
   }
 
   /**
@@ -270,7 +256,7 @@ export class LaneController {
         { device: 'turnstile' },
       );
     }
-    const outcome = await this.deps.decisions.decide({ ...req, lane: this.id });
+    const outcome = await this.deps.decisions.decideAt(this.deps.config, { ...req, lane: this.id });
     this.afterDecision(req.direction, outcome);
     return outcome;
   }
@@ -318,7 +304,7 @@ export class LaneController {
   private onTick(): void {
     for (const d of ['in', 'out'] as const) {
       const h = this.held[d];
-      if (h && h.expiresAt <= this.now()) {
+      if (holdExpired(h, this.now())) {
         delete this.held[d];
         void this.decide({ direction: d, credential: h.credential, source: 'reader', receivedAt: h.receivedAt }).catch(
           (err) => this.deps.logger.error({ err }, 'decision failed'),
@@ -347,7 +333,7 @@ export class LaneController {
   }
 
   private execute(fx: LaneEffect): void {
-    const { store, bus, alarms, logger, devices } = this.deps;
+    const { store, alarms, logger, devices } = this.deps;
     switch (fx.t) {
       case 'unlock': {
         const ms = this.deps.config.turnstile.unlockPulseMs;
@@ -359,74 +345,34 @@ export class LaneController {
       }
       case 'passage': {
         const payload = fx.grant?.payload as GrantPayload | undefined;
-        const passage = factEvent(
-          'passage',
-          this.id,
-          { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
-          {
-            direction: fx.direction,
-            credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
-            refId: fx.grant?.decisionId ?? null,
-            ts: this.now(),
-          },
-        );
-        // Announced once written, now or when an owed write is replayed after an outage: the live view and the
-        // passage metric must not lose the passages the store could not take at the moment.
-        const announce = (ev: StoredEvent): void =>
-          bus.emit('passage.seen', {
-            eventId: ev.id,
-            seq: ev.seq,
-            ts: ev.ts,
-            lane: this.id,
-            direction: fx.direction,
-            authorizedBy: ev.refId,
-            credential: ev.credential,
-            facts: ev.facts,
-          });
-        let logged: StoredEvent | null = null;
-        this.write('passage', () => {
-          logged = store.append(passage);
-          announce(logged);
+        const passage = this.deps.decisions.recordPassage({
+          lane: this.id,
+          direction: fx.direction,
+          decisionId: fx.grant?.decisionId ?? null,
+          credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
+          facts: { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
+          ts: this.now(),
         });
-        const ev = logged as StoredEvent | null;
-        if (fx.alarm) alarms.raise(fx.alarm, this.id, { direction: fx.direction, ...(ev ? { passageId: ev.id } : {}) });
+        if (fx.alarm)
+          alarms.raise(fx.alarm, this.id, { direction: fx.direction, ...(passage ? { passageId: passage.id } : {}) });
         break;
       }
       case 'timeout': {
-        const payload = fx.grant.payload as GrantPayload | undefined;
-        const ts = this.now();
-        const logTimeout = (): void => {
-          store.append(
-            factEvent(
-              'timeout',
-              this.id,
-              { walkedAway: true },
-              {
-                direction: fx.grant.direction,
-                credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
-                refId: fx.grant.decisionId,
-                ts,
-              },
-            ),
-          );
-          if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, ts);
-        };
-        const announce = (): void =>
-          bus.emit('passage.timeout', {
+        const { grant } = fx;
+        const payload = grant.payload as GrantPayload | undefined;
+        this.deps.decisions
+          .recordTimeout({
             lane: this.id,
-            direction: fx.grant.direction,
-            decisionId: fx.grant.decisionId,
-            ts,
-          });
-        // Batched with other commits (a burst of overflowing grants must not mean one transaction each).
-        store
-          .commitSoon(logTimeout)
-          .then(announce, (err: unknown) => {
-            if (classifyStoreError(err) === null) throw err;
+            direction: grant.direction,
+            decisionId: grant.decisionId,
+            credential: grant.credential === 'manual' ? null : grant.credential,
+            undo: payload?.undo ?? null,
+            ts: this.now(),
+          })
+          .then((written) => {
             // The store is down: the refund of the ticket use is owed, and written once the store is back.
-            logger.warn({ decisionId: fx.grant.decisionId }, 'timed-out grant owed to the log until the store is back');
-            this.write('timeout', logTimeout);
-            announce();
+            if (written === 'owed')
+              logger.warn({ decisionId: grant.decisionId }, 'timed-out grant owed to the log until the store is back');
           })
           .catch((err: unknown) => logger.error({ err }, 'could not log a timed-out grant'));
         break;
@@ -494,23 +440,6 @@ export class LaneController {
       degraded: s.degraded,
       ts: this.now(),
     });
-  }
-}
-
-export function classifyScan(text: string): CredentialInput {
-  return looksLikeCccdQr(text) ? { kind: 'cccd-qr', text } : { kind: 'ticket', token: text };
-}
-
-/** Peeks at the (not yet verified) payload only to decide whether to wait for an ID card; verification comes later. */
-function ticketIsBound(token: string): boolean {
-  const payload = token.split('.')[1];
-  if (!payload || payload.length > 2048) return false;
-  try {
-    return (
-      typeof (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { hid?: unknown }).hid === 'string'
-    );
-  } catch {
-    return false;
   }
 }
 

@@ -1,0 +1,167 @@
+// The one writer of what happens at a lane: decisions (with their ticket use and presence mark, in the
+// committing transaction), passages, and grants nobody used (the timeout and the undo of that grant's use
+// and presence). The decision service owns it; the lane controller hands it what the lane machine decided.
+// Statements stay here, together, so the store's repositories can take them over in one place.
+import type { Statement } from 'better-sqlite3';
+import type { LogWriter } from '../alarms.js';
+import type { CredentialKind, Direction } from '../config/schema.js';
+import type { EventBus } from '../events.js';
+import type { EventStore } from '../store/event-store.js';
+import { classifyStoreError } from '../store/store-errors.js';
+import { factEvent, type NewEvent, type StoredEvent } from '../store/types.js';
+
+type Facts = Record<string, string | number | boolean>;
+
+/** What to take back if nobody passes after the unlock (a ticket use, a presence mark). */
+export interface UnusedGrant {
+  zone: string;
+  direction: Direction;
+  tid?: string;
+  subject?: string;
+  previousInside?: boolean;
+}
+
+/** A passage the lane machine saw, with the grant it consumed (if any). */
+export interface PassageRecord {
+  lane: string;
+  direction: Direction;
+  /** The decision that authorised it; null for free passage, tailgating and forced passages. */
+  decisionId: string | null;
+  credential: CredentialKind | null;
+  facts: Facts;
+  ts: number;
+}
+
+/** A grant nobody used before its deadline. */
+export interface TimedOutGrant {
+  lane: string;
+  direction: Direction;
+  decisionId: string;
+  credential: CredentialKind | null;
+  undo: UnusedGrant | null;
+  ts: number;
+}
+
+export class LaneLedger {
+  private getUses!: Statement;
+  private bumpUses!: Statement;
+  private refundUse!: Statement;
+  private getPresence!: Statement;
+  private setPresence!: Statement;
+  private readonly write: LogWriter;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly bus: EventBus,
+    /** Writes now, or owes the write to the store watch's backlog while the log cannot be written. */
+    write?: LogWriter,
+  ) {
+    this.write = write ?? ((_what, run) => run());
+    this.prepare();
+    // A log file deleted or replaced under the daemon is opened again: these belong to the old connection.
+    store.onReopen(this, () => this.prepare());
+  }
+
+  private prepare(): void {
+    const db = this.store.db;
+    this.getUses = db.prepare('SELECT uses FROM ticket_uses WHERE tid = ?').pluck();
+    this.bumpUses = db.prepare(
+      'INSERT INTO ticket_uses (tid, uses, last_ts) VALUES (?, 1, ?) ON CONFLICT(tid) DO UPDATE SET uses = uses + 1, last_ts = excluded.last_ts',
+    );
+    this.refundUse = db.prepare('UPDATE ticket_uses SET uses = max(uses - 1, 0) WHERE tid = ?');
+    this.getPresence = db.prepare('SELECT inside, ts FROM presence WHERE subject = ? AND zone = ?');
+    this.setPresence = db.prepare(
+      'INSERT INTO presence (subject, zone, inside, ts) VALUES (?, ?, ?, ?) ON CONFLICT(subject, zone) DO UPDATE SET inside = excluded.inside, ts = excluded.ts',
+    );
+  }
+
+  // --- inside a decision's transaction (DecisionService.commit) ---
+
+  /** Entries already recorded on a ticket. */
+  ticketUses(tid: string): number {
+    return (this.getUses.get(tid) as number | undefined) ?? 0;
+  }
+
+  /** Where a subject was last recorded in a zone, if anywhere. */
+  presence(subject: string, zone: string): { inside: number; ts: number } | undefined {
+    return this.getPresence.get(subject, zone) as { inside: number; ts: number } | undefined;
+  }
+
+  /** The decision event; `committed` runs inside the same transaction with the stored event (its id and ts). */
+  appendDecision(event: NewEvent, committed: (ev: StoredEvent) => void): StoredEvent {
+    return this.store.append(event, committed);
+  }
+
+  /** An allow's effects, in the decision's transaction: one entry used on the ticket, the subject's presence. */
+  recordGrant(g: { tid?: string; subject?: string; zone: string; direction: Direction; ts: number }): void {
+    if (g.tid) this.bumpUses.run(g.tid, g.ts);
+    if (g.subject) this.setPresence.run(g.subject, g.zone, g.direction === 'in' ? 1 : 0, g.ts);
+  }
+
+  /** A person who walked away after an unlock did not use the ticket nor cross: runs inside the timeout's transaction. */
+  undoUnusedGrant(grant: UnusedGrant, ts: number): void {
+    if (grant.tid) this.refundUse.run(grant.tid);
+    if (grant.subject) this.setPresence.run(grant.subject, grant.zone, grant.previousInside ? 1 : 0, ts);
+  }
+
+  // --- what the lane machine reports after the unlock ---
+
+  /**
+   * Logs a passage, or owes it while the store is down, and announces it once written (now, or when the owed
+   * write is replayed): the live view and the passage metric must not lose passages the store could not take.
+   * Returns the stored event when it was written now.
+   */
+  recordPassage(p: PassageRecord): StoredEvent | null {
+    const passage = factEvent('passage', p.lane, p.facts, {
+      direction: p.direction,
+      credential: p.credential,
+      refId: p.decisionId,
+      ts: p.ts,
+    });
+    let logged: StoredEvent | null = null;
+    this.write('passage', () => {
+      const ev = this.store.append(passage);
+      logged = ev;
+      this.bus.emit('passage.seen', {
+        eventId: ev.id,
+        seq: ev.seq,
+        ts: ev.ts,
+        lane: p.lane,
+        direction: p.direction,
+        authorizedBy: ev.refId,
+        credential: ev.credential,
+        facts: ev.facts,
+      });
+    });
+    return logged;
+  }
+
+  /**
+   * Logs a grant nobody used and undoes its ticket use and presence mark in the same transaction, batched
+   * with other commits (a burst of overflowing grants must not mean one transaction each). While the store
+   * is down both are owed and written once it is back: resolves `owed` then. Announced either way.
+   */
+  async recordTimeout(g: TimedOutGrant): Promise<'written' | 'owed'> {
+    const logTimeout = (): void => {
+      this.store.append(
+        factEvent(
+          'timeout',
+          g.lane,
+          { walkedAway: true },
+          { direction: g.direction, credential: g.credential, refId: g.decisionId, ts: g.ts },
+        ),
+      );
+      if (g.undo) this.undoUnusedGrant(g.undo, g.ts);
+    };
+    let outcome: 'written' | 'owed' = 'written';
+    try {
+      await this.store.commitSoon(logTimeout);
+    } catch (err) {
+      if (classifyStoreError(err) === null) throw err;
+      this.write('timeout', logTimeout);
+      outcome = 'owed';
+    }
+    this.bus.emit('passage.timeout', { lane: g.lane, direction: g.direction, decisionId: g.decisionId, ts: g.ts });
+    return outcome;
+  }
+}
