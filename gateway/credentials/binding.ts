@@ -2,7 +2,7 @@
 // chip and the QR that opened it) must name the same person, and a ticket bound to a holder (`hid`) opens
 // only for the ID it was bound to. Pure: what the verifiers established in, verdicts out.
 import { chipDisagreesWithQr, type IdentityField } from './chip-qr-agreement.js';
-import type { CredentialInput, Established } from './establish.js';
+import type { CredentialInput, Established, Establishment } from './establish.js';
 import type { Identity } from './identity.js';
 import { holderBinding } from './ticket.js';
 
@@ -50,4 +50,30 @@ export function withSupporting(primary: Established, supporting: Established): E
     merged.identity = supporting.identity;
   merged.photo = primary.photo ?? supporting.photo;
   return merged;
+}
+
+/**
+ * A presentation as a whole: the credential that asks to open and the ones that prove who holds it, each
+ * established, all naming the same person. The first failure ends it, with what was established so far.
+ */
+export async function establishPresentation(
+  primary: CredentialInput,
+  supporting: readonly CredentialInput[],
+  establish: (c: CredentialInput) => Promise<Establishment>,
+): Promise<Establishment> {
+  const first = await establish(primary);
+  if (!first.ok) return first;
+  let est = first.value;
+  for (const extra of supporting) {
+    const s = await establish(extra);
+    if (!s.ok) return { ...s, facts: { ...est.facts, ...s.facts } };
+    const differing = identitiesDisagree(primary.kind, est.identity, extra.kind, s.value.identity);
+    if (differing.length > 0) {
+      // Which fields, never their values.
+      const facts = { ...est.facts, mismatch: differing.join(',') };
+      return { ok: false, reason: 'chip.id-mismatch', identity: est.identity, facts };
+    }
+    est = withSupporting(est, s.value);
+  }
+  return { ok: true, value: est };
 }

@@ -3,7 +3,7 @@
 // Used by the lane controller (serial readers) and by POST /v1/verify alike, so both decide the same way.
 import type { LogWriter } from '../alarms.js';
 import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
-import { type HolderBinding, holderBindingOf, identitiesDisagree, withSupporting } from '../credentials/binding.js';
+import { establishPresentation, type HolderBinding, holderBindingOf } from '../credentials/binding.js';
 import {
   type CredentialInput,
   type Establishment,
@@ -18,7 +18,7 @@ import type { EventStore } from '../store/event-store.js';
 import type { PersonalVault } from '../store/personal.js';
 import { errorText } from '../store/store-errors.js';
 import type { StoredEvent } from '../store/types.js';
-import { LaneLedger, type PassageRecord, type TimedOutGrant, type UnusedGrant } from './lane-ledger.js';
+import { grantUndo, LaneLedger, type PassageRecord, type TimedOutGrant, type UnusedGrant } from './lane-ledger.js';
 import { allowedUses, applyPolicy } from './policy.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './ports.js';
 import { sideOf } from './reader-pairing.js';
@@ -106,26 +106,10 @@ export class DecisionService {
   async decideAt(lane: LaneConfig, req: DecisionRequest): Promise<DecisionOutcome> {
     const side = sideOf(lane, req.direction);
     if (!side) return this.commit(req, null, { ok: false, reason: 'policy.unknown-lane' });
-    const primary = await this.establish(req.credential);
-    if (!primary.ok) return this.commit(req, lane, primary);
-    let est = primary.value;
-
-    // Supporting credentials: a CCCD (chip or QR) shown with a ticket; its ID must agree with any other ID shown.
-    for (const extra of req.supporting ?? []) {
-      const s = await this.establish(extra);
-      if (!s.ok) return this.commit(req, lane, { ...s, facts: { ...est.facts, ...s.facts } });
-      const differing = identitiesDisagree(req.credential.kind, est.identity, extra.kind, s.value.identity);
-      if (differing.length > 0) {
-        return this.commit(req, lane, {
-          ok: false,
-          reason: 'chip.id-mismatch',
-          identity: est.identity,
-          // Which fields, never their values.
-          facts: { ...est.facts, mismatch: differing.join(',') },
-        });
-      }
-      est = withSupporting(est, s.value);
-    }
+    // The credential and any supporting ones (a CCCD, chip or QR, shown with a ticket), naming one person.
+    const established = await establishPresentation(req.credential, req.supporting ?? [], (c) => this.establish(c));
+    if (!established.ok) return this.commit(req, lane, established);
+    const est = established.value;
     const binding = holderBindingOf(est, this.deps.config.policy.bindingAcceptsQr);
     if (this.deps.onlineTickets && binding === 'match') {
       const online = await this.deps.onlineTickets.validate({
@@ -312,24 +296,4 @@ export class DecisionService {
   protected commitDecision<T>(fn: () => T): Promise<T> {
     return this.deps.store.commitSoon(fn);
   }
-}
-
-/**
- * What an allow changes and a timeout must take back: an entry spends one use of the ticket; the subject's
- * presence flips, and what it was before is kept for the undo.
- */
-function grantUndo(
-  zone: string,
-  direction: Direction,
-  tid: string | undefined,
-  subject: string | null,
-  presence: { inside: number } | undefined,
-): UnusedGrant {
-  const undo: UnusedGrant = { zone, direction };
-  if (tid && direction === 'in') undo.tid = tid;
-  if (subject) {
-    undo.subject = subject;
-    undo.previousInside = Boolean(presence?.inside);
-  }
-  return undo;
 }

@@ -1,20 +1,15 @@
 // One lane at run time: reader events in, decisions through the decision service, effects of the lane
 // machine out to the turnstile and the event log. It knows nothing of HTTP or MQTT.
 import type { Logger } from 'pino';
-import { readChip } from '../../drivers/chip-pcsc/icao/index.js';
-import type { PcscChipReader } from '../../drivers/chip-pcsc/pcsc/index.js';
-import type { ChipReader } from '../../drivers/chip-reader/index.js';
-import type { QrScanner } from '../../drivers/qr-scanner/index.js';
+import type { readChip } from '../../drivers/chip-pcsc/icao/index.js';
 import type { Turnstile } from '../../drivers/turnstile/index.js';
 import type { AlarmService, LogWriter } from '../alarms.js';
 import type { Direction, LaneConfig, PolicyConfig } from '../config/schema.js';
-import { type CredentialInput, scannedCredential } from '../credentials/establish.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
-import { ok } from '../reasons.js';
 import type { EventStore } from '../store/event-store.js';
 import { factEvent } from '../store/types.js';
 import type { DecisionOutcome, DecisionRequest, DecisionService } from './decision-service.js';
-import type { UnusedGrant } from './lane-ledger.js';
+import { type GrantPayload, passageRecord, timedOutGrant } from './lane-ledger.js';
 import {
   type Grant,
   initialLaneState,
@@ -25,20 +20,10 @@ import {
   phaseOf,
   step,
 } from './lane-machine.js';
-import { PcscChipFlow } from './pcsc-chip-flow.js';
-import { type HeldPresentation, holdExpired, pairPresentation, scanStartsChipRead, sideOf } from './reader-pairing.js';
+import { LaneReaders, type ReaderDevices } from './lane-readers.js';
 
-export interface LaneDevices {
+export interface LaneDevices extends ReaderDevices {
   turnstile: Turnstile;
-  qr: Partial<Record<Direction, QrScanner>>;
-  chip: Partial<Record<Direction, ChipReader>>;
-  /** Chip readers the gateway drives itself over PC/SC: the QR scan on that side starts the chip read. */
-  pcsc?: Partial<Record<Direction, PcscChipReader>>;
-}
-
-interface GrantPayload {
-  passageFacts: Record<string, string | number | boolean>;
-  undo: UnusedGrant | null;
 }
 
 export interface LaneControllerDeps {
@@ -70,10 +55,7 @@ export class LaneController {
   private readonly state: LaneMachineState = initialLaneState();
   private readonly now: () => number;
   private readonly links = new Map<string, LinkState>();
-  /** A credential waiting for its partner (a bound ticket for the holder's CCCD, or the reverse), per side. */
-  private readonly held: Partial<Record<Direction, HeldPresentation>> = {};
-  private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
-  private readonly chipFlows: Partial<Record<Direction, PcscChipFlow>> = {};
+  private readonly readers: LaneReaders;
   private tick?: NodeJS.Timeout;
   private lastPhase = '';
   private readonly write: LogWriter;
@@ -82,75 +64,39 @@ export class LaneController {
     this.id = deps.config.id;
     this.now = deps.now ?? Date.now;
     this.write = deps.write ?? ((_what, run) => run());
+    this.readers = new LaneReaders({
+      config: deps.config,
+      devices: deps.devices,
+      decisions: deps.decisions,
+      decide: (req) => this.decide(req),
+      onLink: (device, side, state, reason) => this.onLink(device, side, state, reason),
+      bus: deps.bus,
+      logger: deps.logger,
+      now: this.now,
+      cloneNotExcluded: deps.cloneNotExcluded,
+      readChip: deps.readChip,
+      pairingWindowMs: deps.pairingWindowMs,
+    });
   }
 
   async start(): Promise<void> {
-    const { devices } = this.deps;
-    const t = devices.turnstile;
+    const t = this.deps.devices.turnstile;
     t.on('passage', (direction, active) => this.apply({ t: 'sensor', direction, active }));
     t.on('alarm', (active) => {
       if (active) this.deps.alarms.raise('turnstile-alarm', this.id);
     });
     t.on('link', (state, reason) => this.onLink('turnstile', undefined, state, reason));
-    for (const d of ['in', 'out'] as const) {
-      const pcsc = devices.pcsc?.[d];
-      if (pcsc) this.startChipFlow(d, pcsc);
-      devices.qr[d]?.on('scan', (text) => {
-        const credential = scannedCredential(text);
-        const flow = this.chipFlows[d];
-        if (flow && scanStartsChipRead(credential, sideOf(this.deps.config, d), true))
-          flow.expectCard(text, performance.now());
-        else void this.present(d, credential, performance.now());
-      });
-      devices.qr[d]?.on('rejected', (reason, bytes) => {
-        this.deps.logger.warn({ direction: d, reason, bytes }, 'qr frame rejected');
-        this.deps.bus.emit('input.rejected', { source: 'qr-scanner', reason });
-      });
-      devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', d, state, reason));
-      devices.chip[d]?.on('card', (read) =>
-        this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
-      );
-      devices.chip[d]?.on('readError', (error, detail) => {
-        this.deps.logger.warn({ direction: d, error, detail: detail.slice(0, 120) }, 'chip read failed');
-        this.deps.bus.emit('input.rejected', { source: 'chip-reader', reason: error });
-        // The person is standing at the lane with a card that did not read: log it as a denial so the operator
-        // sees why. A noisy line can produce bursts of bad frames; one denial per side every 2 s is enough.
-        const now = this.now();
-        if (now - (this.lastReadFailure[d] ?? 0) < 2000) return;
-        this.lastReadFailure[d] = now;
-        void this.deps.decisions
-          .recordFailure(
-            { lane: this.id, direction: d, credential: 'chip', source: 'reader', receivedAt: performance.now() },
-            'chip.read-failed',
-            { readError: error },
-          )
-          .catch((err) => this.deps.logger.error({ err }, 'could not log the failed read'));
-      });
-      devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', d, state, reason));
-    }
     this.tick = setInterval(() => this.onTick(), this.deps.tickMs ?? 100);
     this.tick.unref();
-    await Promise.all([
-      t.start(),
-      ...Object.values(devices.qr).map((q) => q.start()),
-      ...Object.values(devices.chip).map((c) => c.start()),
-      ...Object.values(devices.pcsc ?? {}).map((c) => c.start()),
-    ]);
+    await Promise.all([t.start(), this.readers.start()]);
     this.publishState();
   }
 
   async stop(): Promise<void> {
     if (this.tick) clearInterval(this.tick);
-    for (const flow of Object.values(this.chipFlows)) flow.stop();
-    const { devices } = this.deps;
-    const all = [
-      devices.turnstile,
-      ...Object.values(devices.qr),
-      ...Object.values(devices.chip),
-      ...Object.values(devices.pcsc ?? {}),
-    ];
-    for (const d of all) d.removeAllListeners();
-    await Promise.allSettled(all.map((d) => d.stop()));
+    const t = this.deps.devices.turnstile;
+    t.removeAllListeners();
+    await Promise.allSettled([this.readers.stop(), t.stop()]);
   }
 
   get degraded(): boolean {
@@ -181,68 +127,6 @@ export class LaneController {
     };
   }
 
-  /** The QR-then-card flow of a PC/SC chip reader on one side (pcsc-chip-flow.ts); its link counts as the chip reader's. */
-  private startChipFlow(direction: Direction, reader: PcscChipReader): void {
-    const side = sideOf(this.deps.config, direction);
-    const failure = { lane: this.id, direction, credential: 'chip' as const, source: 'reader' as const };
-    const flow = new PcscChipFlow({
-      direction,
-      reader,
-      timeoutMs: side?.chipReadTimeoutMs ?? 10_000,
-      cloneNotExcluded: this.deps.cloneNotExcluded ?? 'deny',
-      checksChipFace: side?.face.requireFor.includes('chip') ?? false,
-      readChip: this.deps.readChip ?? readChip,
-      decide: (read) =>
-        this.decide({
-          direction,
-          credential: { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups },
-          supporting: [{ kind: 'cccd-qr', text: read.qrText, parsed: ok(read.qr) }],
-          source: 'reader',
-          receivedAt: read.receivedAt,
-          readerFacts: read.facts,
-        }),
-      deny: (reason, facts, receivedAt) => this.deps.decisions.recordFailure({ ...failure, receivedAt }, reason, facts),
-      prompt: (step) => this.deps.bus.emit('chip.prompt', { lane: this.id, direction, step, ts: this.now() }),
-      logger: this.deps.logger,
-      now: this.now,
-    });
-    reader.on('link', (state, reason) => this.onLink('chip-reader', direction, state, reason));
-    flow.start();
-    this.chipFlows[direction] = flow;
-  }
-
-  /** A credential at a reader on this lane. Bound tickets and ID cards pair up within a short window. */
-  async present(
-    direction: Direction,
-    credential: CredentialInput,
-    receivedAt: number,
-  ): Promise<DecisionOutcome | null> {
-    // Before the held credential is read: nothing else runs between that read and the write below.
-    const ticketNamesHolder =
-      credential.kind === 'ticket' && (await this.deps.decisions.ticketNamesHolder(credential.token));
-    const pairing = pairPresentation({
-      held: this.held[direction],
-      presented: { credential, receivedAt },
-      side: sideOf(this.deps.config, direction),
-      ticketNamesHolder,
-      now: this.now(),
-      windowMs: this.deps.pairingWindowMs ?? 20000,
-    });
-    this.held[direction] = pairing.held;
-    if (pairing.t === 'hold') {
-      this.deps.logger.info({ direction, waitingFor: pairing.waitingFor }, 'credential held for pairing');
-      return null;
-    }
-    const { credential: primary, supporting } = pairing;
-    return this.decide({
-      direction,
-      credential: primary,
-      ...(supporting ? { supporting } : {}),
-      source: 'reader',
-      receivedAt: pairing.receivedAt,
-    });
-  }
-
   /**
    * Decide for this lane and act on an allow: the serial readers' path and POST /v1/verify's alike, so a
    * networked reader on a lane whose turnstile is down is told so, as a serial one is.
@@ -268,16 +152,8 @@ export class LaneController {
       return;
     }
     // The event log is the record of decisions; this line is for following a lane live at debug level.
-    this.deps.logger.debug(
-      {
-        direction,
-        decision: outcome.decision,
-        reason: outcome.reason,
-        eventId: outcome.event.id,
-        latencyMs: outcome.event.latencyMs,
-      },
-      'decision',
-    );
+    const { decision, reason, event } = outcome;
+    this.deps.logger.debug({ direction, decision, reason, eventId: event.id, latencyMs: event.latencyMs }, 'decision');
     if (outcome.decision !== 'allow') return;
     this.grant(direction, outcome.event.id, outcome.event.credential ?? 'manual', {
       passageFacts: outcome.passageFacts,
@@ -302,15 +178,7 @@ export class LaneController {
   }
 
   private onTick(): void {
-    for (const d of ['in', 'out'] as const) {
-      const h = this.held[d];
-      if (holdExpired(h, this.now())) {
-        delete this.held[d];
-        void this.decide({ direction: d, credential: h.credential, source: 'reader', receivedAt: h.receivedAt }).catch(
-          (err) => this.deps.logger.error({ err }, 'decision failed'),
-        );
-      }
-    }
+    this.readers.tick();
     this.apply({ t: 'tick' });
   }
 
@@ -344,35 +212,19 @@ export class LaneController {
         break;
       }
       case 'passage': {
-        const payload = fx.grant?.payload as GrantPayload | undefined;
-        const passage = this.deps.decisions.recordPassage({
-          lane: this.id,
-          direction: fx.direction,
-          decisionId: fx.grant?.decisionId ?? null,
-          credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
-          facts: { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
-          ts: this.now(),
-        });
+        const passage = this.deps.decisions.recordPassage(passageRecord(this.id, fx, this.now()));
         if (fx.alarm)
           alarms.raise(fx.alarm, this.id, { direction: fx.direction, ...(passage ? { passageId: passage.id } : {}) });
         break;
       }
       case 'timeout': {
-        const { grant } = fx;
-        const payload = grant.payload as GrantPayload | undefined;
+        const { decisionId } = fx.grant;
         this.deps.decisions
-          .recordTimeout({
-            lane: this.id,
-            direction: grant.direction,
-            decisionId: grant.decisionId,
-            credential: grant.credential === 'manual' ? null : grant.credential,
-            undo: payload?.undo ?? null,
-            ts: this.now(),
-          })
+          .recordTimeout(timedOutGrant(this.id, fx.grant, this.now()))
           .then((written) => {
             // The store is down: the refund of the ticket use is owed, and written once the store is back.
             if (written === 'owed')
-              logger.warn({ decisionId: grant.decisionId }, 'timed-out grant owed to the log until the store is back');
+              logger.warn({ decisionId }, 'timed-out grant owed to the log until the store is back');
           })
           .catch((err: unknown) => logger.error({ err }, 'could not log a timed-out grant'));
         break;

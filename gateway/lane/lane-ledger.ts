@@ -9,6 +9,7 @@ import type { EventBus } from '../events.js';
 import type { EventStore } from '../store/event-store.js';
 import { classifyStoreError } from '../store/store-errors.js';
 import { factEvent, type NewEvent, type StoredEvent } from '../store/types.js';
+import type { Grant, LaneEffect } from './lane-machine.js';
 
 type Facts = Record<string, string | number | boolean>;
 
@@ -19,6 +20,33 @@ export interface UnusedGrant {
   tid?: string;
   subject?: string;
   previousInside?: boolean;
+}
+
+/**
+ * What an allow changes and a timeout must take back: an entry spends one use of the ticket; the subject's
+ * presence flips, and what it was before is kept for the undo.
+ */
+export function grantUndo(
+  zone: string,
+  direction: Direction,
+  tid: string | undefined,
+  subject: string | null,
+  presence: { inside: number } | undefined,
+): UnusedGrant {
+  const undo: UnusedGrant = { zone, direction };
+  if (tid && direction === 'in') undo.tid = tid;
+  if (subject) {
+    undo.subject = subject;
+    undo.previousInside = Boolean(presence?.inside);
+  }
+  return undo;
+}
+
+/** What an allow hands on, through the lane machine's grant, to its passage or its timeout. */
+export interface GrantPayload {
+  /** Category facts for the passage (anonymous counts). */
+  passageFacts: Facts;
+  undo: UnusedGrant | null;
 }
 
 /** A passage the lane machine saw, with the grant it consumed (if any). */
@@ -40,6 +68,32 @@ export interface TimedOutGrant {
   credential: CredentialKind | null;
   undo: UnusedGrant | null;
   ts: number;
+}
+
+/** The lane machine's passage effect as the ledger records it. */
+export function passageRecord(lane: string, fx: Extract<LaneEffect, { t: 'passage' }>, ts: number): PassageRecord {
+  const payload = fx.grant?.payload as GrantPayload | undefined;
+  return {
+    lane,
+    direction: fx.direction,
+    decisionId: fx.grant?.decisionId ?? null,
+    credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
+    facts: { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
+    ts,
+  };
+}
+
+/** The lane machine's timed-out grant as the ledger records (and undoes) it. */
+export function timedOutGrant(lane: string, grant: Grant, ts: number): TimedOutGrant {
+  const payload = grant.payload as GrantPayload | undefined;
+  return {
+    lane,
+    direction: grant.direction,
+    decisionId: grant.decisionId,
+    credential: grant.credential === 'manual' ? null : grant.credential,
+    undo: payload?.undo ?? null,
+    ts,
+  };
 }
 
 export class LaneLedger {

@@ -1,8 +1,13 @@
 // Ticket↔ID binding: a ticket bound to a holder opens for that holder's ID only, proven (a chip) or, where
 // site policy accepts it, claimed (the printed QR); credentials shown together must name the same person.
 import t from 'tap';
-import { holderBindingOf, identitiesDisagree, withSupporting } from '../../../gateway/credentials/binding.js';
-import type { Established } from '../../../gateway/credentials/establish.js';
+import {
+  establishPresentation,
+  holderBindingOf,
+  identitiesDisagree,
+  withSupporting,
+} from '../../../gateway/credentials/binding.js';
+import type { CredentialInput, Established, Establishment } from '../../../gateway/credentials/establish.js';
 import type { Identity } from '../../../gateway/credentials/identity.js';
 import { holderBinding, type VerifiedTicket } from '../../../gateway/credentials/ticket.js';
 import { NGUYEN_VAN_A, TRAN_THI_MAU } from '../../../sim/cards/people.js';
@@ -23,6 +28,9 @@ const ticketFor = (holder?: string): VerifiedTicket => ({
 });
 const claimed = (idNumber: string): Identity => ({ idNumber, verified: false });
 const proven = (idNumber: string): Identity => ({ idNumber, verified: true });
+const ticketCredential: CredentialInput = { kind: 'ticket', token: 'h.p.s' };
+const chipCredential: CredentialInput = { kind: 'chip', sod: Buffer.of(1), dataGroups: new Map() };
+const qrCredential: CredentialInput = { kind: 'cccd-qr', text: `${A}|` };
 const est = (ticket?: VerifiedTicket, identity?: Identity): Established => ({
   ...(ticket ? { ticket } : {}),
   ...(identity ? { identity } : {}),
@@ -86,4 +94,47 @@ t.test('a proven identity wins over a claimed one; the primary photo over the su
   t.same(chipFirst.photo, Buffer.from('chip'));
   const qrFirst = withSupporting({ identity: claimed(A), facts: {} }, { identity: proven(A), facts: {} });
   t.same(qrFirst.identity, proven(A));
+});
+
+t.test('a presentation: the first credential that fails ends it, with what was established before', async (t) => {
+  const results: Record<string, Establishment> = {
+    ticket: { ok: true, value: { ticket: ticketFor(A), facts: { tid: 'T-bind-1' } } },
+    chip: { ok: false, reason: 'chip.bad-signature', facts: { pa: 'failed' } },
+    'cccd-qr': { ok: true, value: { identity: claimed(A), facts: { claimed: true } } },
+  };
+  const seen: string[] = [];
+  const establish = async (c: CredentialInput): Promise<Establishment> => {
+    seen.push(c.kind);
+    return results[c.kind]!;
+  };
+  const r = await establishPresentation(ticketCredential, [chipCredential, qrCredential], establish);
+  t.same(r, { ok: false, reason: 'chip.bad-signature', facts: { tid: 'T-bind-1', pa: 'failed' } });
+  t.same(seen, ['ticket', 'chip'], 'nothing after the failure is established');
+  t.same(await establishPresentation(chipCredential, [qrCredential], establish), results.chip);
+});
+
+t.test('a presentation whose credentials name two people is chip.id-mismatch, naming the field only', async (t) => {
+  const establish = async (c: CredentialInput): Promise<Establishment> =>
+    c.kind === 'chip'
+      ? { ok: true, value: { identity: { ...proven(A), name: 'NGUYEN VAN A' }, facts: { pa: 'ok' } } }
+      : { ok: true, value: { identity: { ...claimed(A), name: 'Trần Thị Mẫu' }, facts: { claimed: true } } };
+  const r = await establishPresentation(chipCredential, [qrCredential], establish);
+  t.same(r, {
+    ok: false,
+    reason: 'chip.id-mismatch',
+    identity: { ...proven(A), name: 'NGUYEN VAN A' },
+    facts: { pa: 'ok', mismatch: 'name' },
+  });
+});
+
+t.test('a ticket with its holder’s card establishes the ticket and the proven holder together', async (t) => {
+  const establish = async (c: CredentialInput): Promise<Establishment> =>
+    c.kind === 'ticket'
+      ? { ok: true, value: { ticket: ticketFor(A), facts: { tid: 'T-bind-1' } } }
+      : { ok: true, value: { identity: proven(A), facts: { pa: 'ok' } } };
+  const r = await establishPresentation(ticketCredential, [chipCredential], establish);
+  t.ok(r.ok);
+  if (!r.ok) return;
+  t.same(r.value.identity, proven(A));
+  t.equal(holderBindingOf(r.value, false), 'match');
 });

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { EventBus, type GatewayEvents } from '../../../gateway/events.js';
-import { LaneLedger } from '../../../gateway/lane/lane-ledger.js';
+import { grantUndo, LaneLedger } from '../../../gateway/lane/lane-ledger.js';
 import { EventStore } from '../../../gateway/store/event-store.js';
 import { factEvent } from '../../../gateway/store/types.js';
 
@@ -96,3 +96,23 @@ t.test('a passage owed while the store is down is announced when it is written, 
   t.equal(store.query({ type: 'passage', limit: 5 }).length, 1);
   t.match(seen, [{ lane: 'L1', direction: 'out', authorizedBy: null, facts: { via: 'forced' } }]);
 });
+
+t.test(
+  "an allow's undo: an entry takes back its ticket use, an exit none; presence goes back to what it was",
+  async (t) => {
+    t.same(grantUndo('Z', 'in', 'T-3', 'tid:T-3', { inside: 0 }), {
+      zone: 'Z',
+      direction: 'in',
+      tid: 'T-3',
+      subject: 'tid:T-3',
+      previousInside: false,
+    });
+    t.same(grantUndo('Z', 'out', 'T-3', 'tid:T-3', { inside: 1 }), {
+      zone: 'Z',
+      direction: 'out',
+      subject: 'tid:T-3',
+      previousInside: true,
+    });
+    t.same(grantUndo('Z', 'in', undefined, null, undefined), { zone: 'Z', direction: 'in' });
+  },
+);
