@@ -1,6 +1,8 @@
 // One decision, top to bottom: verify the credential(s) → face, when policy asks → site policy →
 // durable commit (with use counts and presence in the same transaction) → the caller may unlock.
 // Used by the lane controller (serial readers) and by POST /v1/verify alike, so both decide the same way.
+// It is also the one owner of what the lane writes after a decision (passages, timeouts and the undo of an
+// unused grant), through its ledger (lane-ledger.ts): the controller hands those over, it never writes them.
 import type { LogWriter } from '../alarms.js';
 import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
 import { establishPresentation, type HolderBinding, holderBindingOf } from '../credentials/binding.js';
@@ -22,9 +24,6 @@ import { grantUndo, LaneLedger, type PassageRecord, type TimedOutGrant, type Unu
 import { allowedUses, applyPolicy } from './policy.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './ports.js';
 import { sideOf } from './reader-pairing.js';
-
-export type { CredentialInput } from '../credentials/establish.js';
-export type { UnusedGrant } from './lane-ledger.js';
 
 export interface DecisionRequest {
   lane: string;

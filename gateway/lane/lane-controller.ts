@@ -1,5 +1,6 @@
-// One lane at run time: reader events in, decisions through the decision service, effects of the lane
-// machine out to the turnstile and the event log. It knows nothing of HTTP or MQTT.
+// One lane at run time: presentations from its readers (lane-readers.ts) to the decision service with the
+// lane's own config, the lane machine's effects out to the turnstile, and its passages and timeouts handed
+// back to the decision service, which logs them. It knows nothing of HTTP or MQTT.
 import type { Logger } from 'pino';
 import type { readChip } from '../../drivers/chip-pcsc/icao/index.js';
 import type { Turnstile } from '../../drivers/turnstile/index.js';
