@@ -3,11 +3,11 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import { resolveSecret } from '../gateway/config/load.js';
 import { EnrollmentStore, MAX_ENROLL_PHOTOS } from '../gateway/face/enrollment.js';
 import { parseEnrollmentKey } from '../gateway/face/enrollment-crypto.js';
 import { DEFAULT_CACHE_DIR } from '../gateway/face/model-files.js';
+import { EventStore } from '../gateway/store/event-store.js';
 import { loadConfigOrReport } from './load-config.js';
 
 const HELP = `usage: gate06 enroll -c CONFIG --person REF --consent VERSION --by OPERATOR [--purpose TEXT] [--label TEXT] PHOTO...
@@ -95,12 +95,15 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const db = new Database(config.store.path);
+  // Opened through the event store so a fresh database gets the same pragmas and migrations as the gateway's.
+  const eventStore = new EventStore({ path: config.store.path });
   try {
-    db.pragma('journal_mode = WAL');
     // The key id follows the personal-data key id, so one rotation procedure covers both.
-    const store = new EnrollmentStore({ db, key: key.key, keyId: config.store.personal.keyId });
-    store.init();
+    const store = new EnrollmentStore({
+      repo: eventStore.repos.enrollment,
+      key: key.key,
+      keyId: config.store.personal.keyId,
+    });
     if (values.list) {
       for (const e of store.list())
         console.log(
@@ -156,6 +159,6 @@ export async function run(argv: string[]): Promise<number> {
       await pipeline.release();
     }
   } finally {
-    db.close();
+    eventStore.close();
   }
 }

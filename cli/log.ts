@@ -48,6 +48,6 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ ...result, anchor: store.chainAnchor(), restarts }));
     return result.ok ? 0 : 1;
   } finally {
-    store.db.close();
+    store.closeWithoutCheckpoint();
   }
 }

@@ -73,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   // Opened through the event store so a fresh database gets the same pragmas and migrations as the gateway's.
   const store = new EventStore({ path: config.store.path });
   try {
-    const users = new UserStore(store.db);
+    const users = new UserStore(store.repos.auth);
     const name = values.name ?? '';
     switch (verb) {
       case 'list':

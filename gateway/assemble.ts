@@ -102,11 +102,13 @@ async function addFace(options: GatewayOptions, logger: Logger): Promise<void> {
     if (config.face.enrollmentKey) {
       const key = parseEnrollmentKey(resolveSecret(config.face.enrollmentKey));
       if (!key.ok) throw new AssemblyError(`face.enrollmentKey: ${key.detail}`);
-      enrollment = new EnrollmentStore({ db: core.store.db, key: key.key, keyId: config.store.personal.keyId });
-      enrollment.init();
-      // Re-created on a log file re-opened empty (deleted or replaced): the templates in memory still serve.
-      const store = enrollment;
-      core.store.onReopen(store, () => store.init());
+      // On a log file re-opened empty (deleted or replaced) the migrations make the tables again; the
+      // templates in memory still serve.
+      enrollment = new EnrollmentStore({
+        repo: core.store.repos.enrollment,
+        key: key.key,
+        keyId: config.store.personal.keyId,
+      });
       const loaded = enrollment.load();
       logger.info({ loaded }, 'enrolled templates loaded');
     }

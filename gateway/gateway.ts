@@ -22,9 +22,9 @@ import { LaneController } from './lane/lane-controller.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './lane/ports.js';
 import { laneReaders } from './lane/reader-pairing.js';
 import { GatewayMetrics } from './metrics.js';
-import { AuditLog } from './store/audit-log.js';
+import type { AuditLog } from './store/audit-log.js';
 import { EventStore } from './store/event-store.js';
-import { PersonalVault } from './store/personal.js';
+import type { PersonalVault } from './store/personal.js';
 import { STORE_PROBLEMS } from './store/store-errors.js';
 import { StoreWatch } from './store/store-watch.js';
 import { factEvent } from './store/types.js';
@@ -113,14 +113,12 @@ export class Gateway {
     const siteKey = resolveSecret(config.site.idHashKey);
     const personal =
       config.store.personal.enabled && config.store.personal.key
-        ? new PersonalVault(
-            store.db,
+        ? store.repos.personalVault(
             resolveSecret(config.store.personal.key),
             config.store.personal.keyId,
             config.store.personal.retentionDays * 86400_000,
           )
         : undefined;
-    if (personal) store.onReopen(personal, () => personal.reprepare());
     const auth = new Authenticator();
     auth.onDenied = (req, why) => {
       logger.warn({ channel: 'auth', url: req.url.split('?')[0], ip: req.ip, why }, 'access denied');
@@ -194,7 +192,7 @@ export class Gateway {
       store,
       storeWatch,
       alarms,
-      audit: new AuditLog(store.db, now),
+      audit: store.repos.auditLog(now),
       metrics,
       decisions,
       lanes,

@@ -5,6 +5,9 @@
 //   collector/  never imports gateway/ (the IOC's server is deployed apart from any gate)
 //   gateway/, collector/  never import tooling: models/fetch-models, face-eval/, bench/, sim/ or cli/
 //   nothing outside test/ imports test/
+//   only gateway/store/ touches the database (issue #12, the store split): no `better-sqlite3` import in
+//   gateway/ or cli/ outside it, and nowhere outside it and test/ a `.db` of a store (`core.store.db`,
+//   `this.deps.store.db`) or the `.handle` of a database; features use their repository (store.repos)
 //
 // Every .ts/.mts/.mjs/.js/.cjs file's static imports, re-exports, dynamic import() with a literal and
 // require() are read with the TypeScript compiler's own pre-processor (ts.preProcessFile), so an import split
@@ -65,6 +68,10 @@ export function checkImports(files: Iterable<SourceText>): ImportViolation[] {
   const violations: ImportViolation[] = [];
   for (const { path, text } of files) {
     for (const specifier of importSpecifiers(text)) {
+      if (specifier === 'better-sqlite3' && under(path, 'gateway', 'cli') && !under(path, 'gateway/store')) {
+        violations.push({ file: path, specifier, target: specifier, rule: STORE_ONLY_RULE });
+        continue;
+      }
       if (!specifier.startsWith('./') && !specifier.startsWith('../')) continue;
       const target = posix.normalize(posix.join(posix.dirname(path), specifier));
       const rule = ruleBroken(path, target);
@@ -72,6 +79,57 @@ export function checkImports(files: Iterable<SourceText>): ImportViolation[] {
     }
   }
   return violations;
+}
+
+const STORE_ONLY_RULE =
+  'only gateway/store/ touches the database: a feature uses its repository (store.repos) or the event log calls';
+
+export interface StoreHandleUse {
+  file: string;
+  line: number;
+  /** The expression as written, e.g. `core.store.db`. */
+  expression: string;
+  rule: string;
+}
+
+/** The name an expression ends in: `store` for `store`, `this.deps.store` and `core.store`. */
+function lastName(e: ts.Expression): string {
+  if (ts.isIdentifier(e)) return e.text;
+  if (ts.isPropertyAccessExpression(e)) return e.name.text;
+  if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e)) return lastName(e.expression);
+  return '';
+}
+
+/**
+ * Uses of the store's connection outside gateway/store/ (and test/, which looks into the file on purpose):
+ * `x.db` where x is named like a store, `x.handle` where x is named like a database. Read from the syntax
+ * tree, so comments and strings do not count.
+ */
+export function storeHandleUses(files: Iterable<SourceText>): StoreHandleUse[] {
+  const uses: StoreHandleUse[] = [];
+  for (const { path, text } of files) {
+    if (under(path, 'gateway/store', 'test') || !/\.(db|handle)\b/.test(text)) continue;
+    const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if (ts.isPropertyAccessExpression(node)) {
+        const owner = lastName(node.expression);
+        if (
+          (node.name.text === 'db' && /store$/i.test(owner)) ||
+          (node.name.text === 'handle' && /database$/i.test(owner))
+        ) {
+          const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+          uses.push({ file: path, line, expression: node.getText(source), rule: STORE_ONLY_RULE });
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return uses;
+}
+
+export function formatStoreHandleUse(u: StoreHandleUse): string {
+  return `${u.file}:${u.line}: uses '${u.expression}': ${u.rule}`;
 }
 
 /** Every source file under `root`, paths relative to it. */
@@ -101,8 +159,17 @@ function main(argv: string[]): number {
   const files = readSourceTree(root);
   const violations = checkImports(files);
   for (const v of violations) process.stderr.write(`${formatViolation(v)}\n`);
-  if (violations.length) {
-    process.stderr.write(`check-imports: ${violations.length} import(s) point the wrong way (docs/architecture.md)\n`);
+  const handleUses = storeHandleUses(files);
+  for (const u of handleUses) process.stderr.write(`${formatStoreHandleUse(u)}\n`);
+  if (violations.length || handleUses.length) {
+    if (violations.length)
+      process.stderr.write(
+        `check-imports: ${violations.length} import(s) point the wrong way (docs/architecture.md)\n`,
+      );
+    if (handleUses.length)
+      process.stderr.write(
+        `check-imports: ${handleUses.length} use(s) of the store's database outside gateway/store/\n`,
+      );
     return 1;
   }
   process.stdout.write(`check-imports: ${files.length} files, imports point down only\n`);

@@ -48,14 +48,33 @@ export class LoginThrottle {
     );
   }
 
+  /**
+   * Starts a login attempt: 0 when it may go on, already counted as a failure, or the milliseconds to wait.
+   * The attempt is counted before the password is hashed, not after: the check and the count are one
+   * synchronous step, so many attempts sent at once cannot all pass the check while the first hash runs.
+   * A success gives its count back (`recordSuccess`).
+   */
+  beginAttempt(source: string, name: string): number {
+    const wait = this.retryAfterMs(source, name);
+    if (wait === 0) this.recordFailure(source, name);
+    return wait;
+  }
+
   recordFailure(source: string, name: string): void {
     this.bump(sourceKey(source));
     this.bump(pairKey(source, name));
   }
 
-  /** The right password clears that address's record for that name; its record over all names stays. */
+  /**
+   * The right password clears that address's record for that name and takes back the count its attempt
+   * added to the address; the address's earlier failures over all names stay.
+   */
   recordSuccess(source: string, name: string): void {
     this.records.delete(pairKey(source, name));
+    const key = sourceKey(source);
+    const r = this.live(key);
+    if (r && r.count > 1) r.count -= 1;
+    else if (r) this.records.delete(key);
   }
 
   private wait(key: string, free: number): number {

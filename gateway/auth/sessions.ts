@@ -1,8 +1,8 @@
 // Console sessions: a random token in an HttpOnly cookie, stored only as its SHA-256 (a copied database holds
 // no live session), with an idle and an absolute lifetime, and a per-session CSRF token (synchronizer pattern).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
-import { initAuthTables, type UserRole } from './users.js';
+import type { AuthRepository } from '../store/auth-repo.js';
+import type { UserRole } from './users.js';
 
 export interface SessionLimits {
   /** A console left alone this long logs out; the live stream keeps an open console alive. */
@@ -20,16 +20,6 @@ export interface Session {
   expiresAt: number;
 }
 
-interface SessionRow {
-  id_hash: string;
-  user_name: string;
-  role: UserRole;
-  csrf: string;
-  created_at: number;
-  last_seen_at: number;
-  expires_at: number;
-}
-
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 const newToken = (): string => randomBytes(32).toString('base64url');
 
@@ -42,12 +32,10 @@ export function sameSecret(a: string, b: string): boolean {
 
 export class SessionStore {
   constructor(
-    private readonly db: Database,
+    private readonly repo: AuthRepository,
     private readonly now: () => number = Date.now,
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
-  ) {
-    initAuthTables(db);
-  }
+  ) {}
 
   /** Returns the cookie value; only its hash is stored. */
   create(userName: string, role: UserRole): { token: string; session: Session } {
@@ -61,46 +49,50 @@ export class SessionStore {
       expiresAt: now + this.limits.absoluteMs,
     };
     this.purgeExpired();
-    this.db
-      .prepare(
-        'INSERT INTO auth_sessions (id_hash, user_name, role, csrf, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(hashToken(token), userName, role, session.csrf, now, now, session.expiresAt);
+    this.repo.addSession({
+      id_hash: hashToken(token),
+      user_name: userName,
+      role,
+      csrf: session.csrf,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: session.expiresAt,
+    });
     return { token, session };
   }
 
   /** The live session for a cookie value, or null when unknown, idle too long or past its absolute lifetime. */
   find(token: string): Session | null {
     if (!token || token.length > 100) return null;
-    const r = this.db.prepare('SELECT * FROM auth_sessions WHERE id_hash = ?').get(hashToken(token)) as
-      | SessionRow
-      | undefined;
+    const r = this.repo.session(hashToken(token));
     if (!r) return null;
     const now = this.now();
     if (now >= r.expires_at || now - r.last_seen_at >= this.limits.idleMs) {
-      this.db.prepare('DELETE FROM auth_sessions WHERE id_hash = ?').run(r.id_hash);
+      this.repo.deleteSession(r.id_hash);
       return null;
     }
-    return { userName: r.user_name, role: r.role, csrf: r.csrf, createdAt: r.created_at, expiresAt: r.expires_at };
+    return {
+      userName: r.user_name,
+      role: r.role as UserRole,
+      csrf: r.csrf,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+    };
   }
 
   /** Marks activity; written at most once a minute (or a quarter of the idle limit) so a busy console does not write on every request. */
   touch(token: string): void {
     const now = this.now();
     const every = Math.min(60_000, this.limits.idleMs / 4);
-    this.db
-      .prepare('UPDATE auth_sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?')
-      .run(now, hashToken(token), now - every);
+    this.repo.touchSession(hashToken(token), now, now - every);
   }
 
   destroy(token: string): void {
-    this.db.prepare('DELETE FROM auth_sessions WHERE id_hash = ?').run(hashToken(token));
+    this.repo.deleteSession(hashToken(token));
   }
 
   purgeExpired(): number {
     const now = this.now();
-    return this.db
-      .prepare('DELETE FROM auth_sessions WHERE expires_at <= ? OR last_seen_at <= ?')
-      .run(now, now - this.limits.idleMs).changes;
+    return this.repo.purgeSessions(now, now - this.limits.idleMs);
   }
 }

@@ -1,6 +1,6 @@
-// Local accounts of the people who use the console: operators, security staff, admins. Tables are owned
-// here (prefix auth_) and created idempotently, so the event log's migrations stay the lead's.
-import type { Database } from 'better-sqlite3';
+// Local accounts of the people who use the console: operators, security staff, admins. Their rows are the
+// auth repository's (gateway/store/auth-repo.ts, tables prefixed auth_).
+import type { AuthRepository, UserRow as StoredUserRow } from '../store/auth-repo.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 
 export const USER_ROLES = ['operator', 'security', 'admin'] as const;
@@ -18,37 +18,7 @@ export interface User {
   disabled: boolean;
 }
 
-interface UserRow {
-  name: string;
-  role: UserRole;
-  password_hash: string;
-  created_at: number;
-  last_login_at: number | null;
-  disabled: number;
-}
-
-export function initAuthTables(db: Database): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS auth_users (
-      name TEXT PRIMARY KEY,
-      role TEXT NOT NULL CHECK (role IN ('operator', 'security', 'admin')),
-      password_hash TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      last_login_at INTEGER,
-      disabled INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE IF NOT EXISTS auth_sessions (
-      id_hash TEXT PRIMARY KEY,
-      user_name TEXT NOT NULL REFERENCES auth_users(name) ON DELETE CASCADE,
-      role TEXT NOT NULL,
-      csrf TEXT NOT NULL,
-      created_at INTEGER NOT NULL,
-      last_seen_at INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS auth_sessions_expiry ON auth_sessions (expires_at);
-  `);
-}
+type UserRow = StoredUserRow & { role: UserRole };
 
 const toUser = (r: UserRow): User => ({
   name: r.name,
@@ -63,11 +33,9 @@ export type LoginCheck = { ok: true; user: User } | { ok: false; why: 'unknown-u
 
 export class UserStore {
   constructor(
-    private readonly db: Database,
+    private readonly repo: AuthRepository,
     private readonly now: () => number = Date.now,
-  ) {
-    initAuthTables(db);
-  }
+  ) {}
 
   async add(name: string, role: string, password: string): Promise<AddUserResult> {
     if (!USER_NAME.test(name))
@@ -77,9 +45,7 @@ export class UserStore {
     if (problem) return { ok: false, error: problem };
     if (this.row(name)) return { ok: false, error: `user ${name} already exists` };
     const hash = await hashPassword(password);
-    this.db
-      .prepare('INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)')
-      .run(name, role, hash, this.now());
+    this.repo.addUser(name, role, hash, this.now());
     return { ok: true, user: toUser(this.row(name)!) };
   }
 
@@ -89,22 +55,12 @@ export class UserStore {
     if (!this.row(name)) return { ok: false, error: `no user ${name}` };
     const hash = await hashPassword(password);
     // A new password ends every session of the old one.
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE auth_users SET password_hash = ? WHERE name = ?').run(hash, name);
-      this.db.prepare('DELETE FROM auth_sessions WHERE user_name = ?').run(name);
-    })();
+    this.repo.setPasswordHash(name, hash);
     return { ok: true };
   }
 
   setDisabled(name: string, disabled: boolean): boolean {
-    const changed = this.db.transaction(() => {
-      const n = this.db
-        .prepare('UPDATE auth_users SET disabled = ? WHERE name = ?')
-        .run(disabled ? 1 : 0, name).changes;
-      if (disabled) this.db.prepare('DELETE FROM auth_sessions WHERE user_name = ?').run(name);
-      return n;
-    })();
-    return changed > 0;
+    return this.repo.setDisabled(name, disabled);
   }
 
   get(name: string): User | null {
@@ -113,7 +69,7 @@ export class UserStore {
   }
 
   list(): User[] {
-    return (this.db.prepare('SELECT * FROM auth_users ORDER BY name').all() as UserRow[]).map(toUser);
+    return (this.repo.users() as UserRow[]).map(toUser);
   }
 
   /** Checks a login; on success records the login time. Unknown users cost a hash too, so timing does not tell names apart. */
@@ -123,12 +79,12 @@ export class UserStore {
     if (!r) return { ok: false, why: 'unknown-user' };
     if (!ok) return { ok: false, why: 'bad-password' };
     if (r.disabled) return { ok: false, why: 'disabled' };
-    this.db.prepare('UPDATE auth_users SET last_login_at = ? WHERE name = ?').run(this.now(), name);
+    this.repo.recordLogin(name, this.now());
     return { ok: true, user: toUser({ ...r, last_login_at: this.now() }) };
   }
 
   private row(name: string): UserRow | undefined {
-    return this.db.prepare('SELECT * FROM auth_users WHERE name = ?').get(name) as UserRow | undefined;
+    return this.repo.user(name) as UserRow | undefined;
   }
 }
 

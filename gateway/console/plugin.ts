@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { type BackoffLimits, LoginThrottle } from '../auth/login-throttle.js';
 import { type SessionLimits, SessionStore } from '../auth/sessions.js';
-import { initAuthTables, UserStore } from '../auth/users.js';
+import { UserStore } from '../auth/users.js';
 import type { GatewayCore } from '../gateway.js';
 import { registerConsoleRoutes } from '../http/console-routes.js';
 import { registerLiveRoutes } from '../http/live-routes.js';
@@ -37,11 +37,10 @@ export async function registerConsole(
   core: GatewayCore,
   opts: ConsoleOptions = {},
 ): Promise<void> {
-  const users = new UserStore(core.store.db, core.now);
-  const sessions = new SessionStore(core.store.db, core.now, opts.sessionLimits);
   // A log file deleted or replaced under the daemon is re-opened empty: the accounts went with it, but the
-  // tables must exist again so that login answers 401 (and an admin can re-add accounts with the CLI), not 500.
-  core.store.onReopen(users, () => initAuthTables(core.store.db));
+  // migrations make the tables again, so login answers 401 (and an admin can re-add accounts with the CLI).
+  const users = new UserStore(core.store.repos.auth, core.now);
+  const sessions = new SessionStore(core.store.repos.auth, core.now, opts.sessionLimits);
   const throttle = new LoginThrottle(core.now, opts.throttle);
   await registerSessionAuth(app, core, {
     users,

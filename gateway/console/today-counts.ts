@@ -1,6 +1,6 @@
 // "Today" at the gate is the site's local day (Asia/Ho_Chi_Minh by default), not UTC: a counter that reset at
 // 07:00 local time would confuse every operator. Counts come from the event log, so they survive restarts.
-import type { Database } from 'better-sqlite3';
+import type { LaneTallyRow } from '../store/event-log.js';
 
 /** Offset of `timeZone` from UTC at instant `t`, in ms (positive east of Greenwich). */
 export function zoneOffsetMs(t: number, timeZone: string): number {
@@ -39,15 +39,14 @@ export interface LaneCounts {
   manualOpens: number;
 }
 
-export function countsSince(db: Database, from: number, laneIds: readonly string[]): LaneCounts[] {
+/** Tallies the event log's rows per lane (store.laneTallySince) into the console's counters. */
+export function countsSince(
+  log: { laneTallySince(from: number): LaneTallyRow[] },
+  from: number,
+  laneIds: readonly string[],
+): LaneCounts[] {
   const byLane = new Map(laneIds.map((id) => [id, { lane: id, in: 0, out: 0, denied: 0, manualOpens: 0 }]));
-  const rows = db
-    .prepare(
-      `SELECT lane, type, direction, decision, count(*) AS n FROM events
-       WHERE ts >= ? AND lane IS NOT NULL AND (type = 'passage' OR type = 'manual-open' OR (type = 'decision' AND decision = 'deny'))
-       GROUP BY lane, type, direction, decision`,
-    )
-    .all(from) as Array<{ lane: string; type: string; direction: string | null; decision: string | null; n: number }>;
+  const rows = log.laneTallySince(from);
   for (const r of rows) {
     const c = byLane.get(r.lane);
     if (!c) continue;

@@ -4,7 +4,7 @@
 // personRef chosen by the caller (a keyed ID hash, an employee number): this module never sees a name
 // unless the caller passes a label, and that label is sealed too.
 import { createHmac } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { EnrollLogEntry, EnrollmentRepository } from '../store/enrollment-repo.js';
 import { ENROLLMENT_KEY_BYTES, open, seal } from './enrollment-crypto.js';
 import type { FaceResult } from './pipeline.js';
 import { TEMPLATE_DIMENSIONS, TemplateIndex } from './search.js';
@@ -62,7 +62,7 @@ export const MAX_ENROLL_PHOTOS = 5;
 export const PERSON_REF_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface EnrollmentStoreOptions {
-  db: Database;
+  repo: EnrollmentRepository;
   /** 32 bytes (AES-256). */
   key: Buffer;
   keyId: string;
@@ -76,15 +76,9 @@ export interface EnrollmentStoreOptions {
   now?: () => number;
 }
 
-interface TemplateRow {
-  person_ref: string;
-  key_id: string;
-  template: Buffer;
-}
-
 export class EnrollmentStore {
   readonly index: TemplateIndex;
-  private readonly db: Database;
+  private readonly repo: EnrollmentRepository;
   private readonly key: Buffer;
   private readonly keyId: string;
   private readonly consistencyMin: number;
@@ -97,38 +91,12 @@ export class EnrollmentStore {
     if (opts.key.length !== ENROLLMENT_KEY_BYTES)
       throw new TypeError(`enrollment key must be ${ENROLLMENT_KEY_BYTES} bytes`);
     if (!opts.keyId || opts.keyId.length > 64) throw new TypeError('enrollment keyId must be 1..64 characters');
-    this.db = opts.db;
+    this.repo = opts.repo;
     this.key = Buffer.from(opts.key);
     this.keyId = opts.keyId;
     this.index = opts.index ?? new TemplateIndex();
     this.consistencyMin = opts.consistencyMin ?? 0.329;
     this.now = opts.now ?? Date.now;
-  }
-
-  /** Creates the enroll_ tables if they are missing; safe to call on every start. */
-  init(): void {
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS enroll_templates (
-        person_ref TEXT PRIMARY KEY,
-        key_id TEXT NOT NULL,
-        template BLOB NOT NULL,
-        label BLOB,
-        photos_used INTEGER NOT NULL,
-        consent_version TEXT NOT NULL,
-        consent_purpose TEXT NOT NULL,
-        consent_by TEXT NOT NULL,
-        consent_at INTEGER NOT NULL,
-        enrolled_at INTEGER NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS enroll_log (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        ts INTEGER NOT NULL,
-        action TEXT NOT NULL,
-        by TEXT NOT NULL,
-        entry_tag TEXT NOT NULL,
-        detail TEXT NOT NULL DEFAULT ''
-      );
-    `);
   }
 
   get size(): number {
@@ -137,7 +105,7 @@ export class EnrollmentStore {
 
   /** Decrypts every template into the 1:N index. Rows that will not open are counted, never guessed at. */
   load(): LoadResult {
-    const rows = this.db.prepare('SELECT person_ref, key_id, template FROM enroll_templates').all() as TemplateRow[];
+    const rows = this.repo.templates();
     let loaded = 0;
     const foreignKeys = new Set<string>();
     let failed = 0;
@@ -199,11 +167,7 @@ export class EnrollmentStore {
 
   /** Removes the template on the person's request; the log keeps only that it happened, and by whom. */
   delete(personRef: string, by: string): boolean {
-    const gone = this.db.transaction(() => {
-      const changes = this.db.prepare('DELETE FROM enroll_templates WHERE person_ref = ?').run(personRef).changes;
-      if (changes) this.log('delete', by, personRef);
-      return changes > 0;
-    })();
+    const gone = this.repo.remove(personRef, () => this.logEntry('delete', by, personRef));
     if (gone) {
       this.index.remove(personRef);
       this.templates.delete(personRef);
@@ -213,11 +177,7 @@ export class EnrollmentStore {
 
   /** References and dates only: no templates, no labels. */
   list(): EnrolledEntry[] {
-    const rows = this.db
-      .prepare(
-        'SELECT person_ref, enrolled_at, consent_version, photos_used FROM enroll_templates ORDER BY enrolled_at, person_ref',
-      )
-      .all() as Array<{ person_ref: string; enrolled_at: number; consent_version: string; photos_used: number }>;
+    const rows = this.repo.list();
     return rows.map((r) => ({
       personRef: r.person_ref,
       enrolledAt: r.enrolled_at,
@@ -228,11 +188,9 @@ export class EnrollmentStore {
 
   /** The label given at enrollment, decrypted, for an operator screen (the caller audits the read). */
   label(personRef: string): string | null {
-    const row = this.db.prepare('SELECT label FROM enroll_templates WHERE person_ref = ?').get(personRef) as
-      | { label: Buffer | null }
-      | undefined;
-    if (!row?.label) return null;
-    const opened = open(this.key, aad(personRef, 'label'), row.label);
+    const sealed = this.repo.sealedLabel(personRef);
+    if (!sealed) return null;
+    const opened = open(this.key, aad(personRef, 'label'), sealed);
     return opened.ok ? opened.value.toString('utf8') : null;
   }
 
@@ -292,48 +250,36 @@ export class EnrollmentStore {
       Buffer.from(template.buffer, template.byteOffset, template.byteLength),
     );
     const sealedLabel = req.label ? seal(this.key, aad(req.personRef, 'label'), Buffer.from(req.label, 'utf8')) : null;
-    return this.db.transaction(() => {
-      const existed =
-        this.db.prepare('SELECT 1 FROM enroll_templates WHERE person_ref = ?').get(req.personRef) !== undefined;
-      this.db
-        .prepare(
-          `INSERT INTO enroll_templates (person_ref, key_id, template, label, photos_used, consent_version, consent_purpose, consent_by, consent_at, enrolled_at)
-           VALUES (@ref, @keyId, @template, @label, @photos, @version, @purpose, @by, @consentAt, @now)
-           ON CONFLICT (person_ref) DO UPDATE SET key_id = excluded.key_id, template = excluded.template, label = excluded.label,
-             photos_used = excluded.photos_used, consent_version = excluded.consent_version, consent_purpose = excluded.consent_purpose,
-             consent_by = excluded.consent_by, consent_at = excluded.consent_at, enrolled_at = excluded.enrolled_at`,
-        )
-        .run({
-          ref: req.personRef,
-          keyId: this.keyId,
-          template: sealedTemplate,
-          label: sealedLabel,
-          photos: photosUsed,
-          version: req.consent.version,
-          purpose: req.consent.purpose,
-          by: req.consent.by,
-          consentAt: req.consent.at ?? now,
-          now,
-        });
-      this.log(
-        existed ? 're-enroll' : 'enroll',
-        req.consent.by,
-        req.personRef,
-        `consent ${req.consent.version}; ${photosUsed} photos`,
-      );
-      return existed;
-    })();
+    return this.repo.put(
+      {
+        ref: req.personRef,
+        keyId: this.keyId,
+        template: sealedTemplate,
+        label: sealedLabel,
+        photos: photosUsed,
+        version: req.consent.version,
+        purpose: req.consent.purpose,
+        by: req.consent.by,
+        consentAt: req.consent.at ?? now,
+        now,
+      },
+      (existed) =>
+        this.logEntry(
+          existed ? 're-enroll' : 'enroll',
+          req.consent.by,
+          req.personRef,
+          `consent ${req.consent.version}; ${photosUsed} photos`,
+        ),
+    );
   }
 
   /**
    * The log names an entry by a keyed tag, not by its personRef: after a deletion the log must not
    * keep a handle on the person, yet an auditor holding the key can still pair an enroll with its delete.
    */
-  private log(action: 'enroll' | 're-enroll' | 'delete', by: string, personRef: string, detail = ''): void {
+  private logEntry(action: EnrollLogEntry['action'], by: string, personRef: string, detail = ''): EnrollLogEntry {
     const tag = createHmac('sha256', this.key).update(`enroll-log:${personRef}`).digest('hex').slice(0, 16);
-    this.db
-      .prepare('INSERT INTO enroll_log (ts, action, by, entry_tag, detail) VALUES (?, ?, ?, ?, ?)')
-      .run(this.now(), action, by, tag, detail);
+    return { ts: this.now(), action, by, entryTag: tag, detail };
   }
 }
 

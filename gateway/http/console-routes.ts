@@ -51,7 +51,7 @@ export const decisionView = (d: DecisionRecord | StoredEvent): DecisionView => (
 
 export function todayCounts(core: GatewayCore) {
   const from = startOfLocalDay(core.now(), core.config.site.timezone);
-  return { from, lanes: countsSince(core.store.db, from, [...core.lanes.keys()]) };
+  return { from, lanes: countsSince(core.store, from, [...core.lanes.keys()]) };
 }
 
 export async function registerConsoleRoutes(app: FastifyInstance, core: GatewayCore): Promise<void> {

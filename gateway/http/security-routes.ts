@@ -193,9 +193,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, core: Gateway
         return reply
           .code(404)
           .send({ error: 'not-found', message: 'no such event (it may have passed its retention)' });
-      const related = core.store.db
-        .prepare('SELECT id FROM events WHERE ref_id = ? ORDER BY seq LIMIT 20')
-        .all(ev.id) as Array<{ id: string }>;
+      const related = core.store.idsReferring(ev.id, 20).map((id) => ({ id }));
       const cause = ev.refId ? core.store.get(ev.refId) : null;
       // Least privilege: only the security role itself reads personal fields, not admins and not integrations.
       const mayDecrypt = req.principal!.role === 'security' && req.principal!.kind === 'session';
@@ -249,13 +247,8 @@ export async function registerSecurityRoutes(app: FastifyInstance, core: Gateway
       },
     },
     async (req) => {
-      const rows = core.store.db
-        .prepare(
-          `SELECT id FROM events WHERE ts >= ? AND ((type = 'alarm' AND json_extract(facts, '$.kind') = 'watchlist-hit') OR reason = 'policy.watchlist')
-           ORDER BY seq DESC LIMIT ?`,
-        )
-        .all(req.query.from ?? 0, req.query.limit) as Array<{ id: string }>;
-      const events = rows.map((x) => core.store.get(x.id)).filter((x): x is StoredEvent => x !== null);
+      const ids = core.store.watchlistHitIds(req.query.from ?? 0, req.query.limit);
+      const events = ids.map((id) => core.store.get(id)).filter((x): x is StoredEvent => x !== null);
       core.audit.record({
         ...who(req),
         action: 'watchlist.hits',

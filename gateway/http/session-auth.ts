@@ -132,7 +132,8 @@ export async function registerSessionAuth(
       },
       async (req, reply) => {
         const { name, password } = req.body;
-        const wait = throttle.retryAfterMs(req.ip, name);
+        // Counted before the hash, so a burst of parallel attempts cannot all slip past the backoff.
+        const wait = throttle.beginAttempt(req.ip, name);
         // Only known account names reach the log: a password typed into the name field must not.
         const known = users.get(name) !== null;
         const actor = known ? name : '(unknown)';
@@ -146,7 +147,6 @@ export async function registerSessionAuth(
         }
         const check = await users.checkLogin(name, password);
         if (!check.ok) {
-          throttle.recordFailure(req.ip, name);
           log.warn({ user: actor, ip: req.ip, why: check.why }, 'login refused');
           core.audit.record({ actor, role: 'none', action: 'auth.login', outcome: `denied:${check.why}` });
           return reply.code(401).send({ error: 'unauthorized', message: 'wrong name or password' });

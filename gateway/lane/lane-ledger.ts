@@ -1,11 +1,11 @@
 // The one writer of what happens at a lane: decisions (with their ticket use and presence mark, in the
 // committing transaction), passages, and grants nobody used (the timeout and the undo of that grant's use
 // and presence). The decision service owns it; the lane controller hands it what the lane machine decided.
-// Statements stay here, together, so the store's repositories can take them over in one place.
-import type { Statement } from 'better-sqlite3';
+// Use counts and presence live in the store's admission repository; this module says when they change.
 import type { LogWriter } from '../alarms.js';
 import type { CredentialKind, Direction } from '../config/schema.js';
 import type { EventBus } from '../events.js';
+import type { AdmissionRepository, PresenceMark } from '../store/admission-repo.js';
 import type { EventStore } from '../store/event-store.js';
 import { classifyStoreError } from '../store/store-errors.js';
 import { factEvent, type NewEvent, type StoredEvent } from '../store/types.js';
@@ -97,11 +97,8 @@ export function timedOutGrant(lane: string, grant: Grant, ts: number): TimedOutG
 }
 
 export class LaneLedger {
-  private getUses!: Statement;
-  private bumpUses!: Statement;
-  private refundUse!: Statement;
-  private getPresence!: Statement;
-  private setPresence!: Statement;
+  /** Ticket use counts and presence (the store's admission repository). */
+  private readonly admission: AdmissionRepository;
   private readonly write: LogWriter;
 
   constructor(
@@ -111,34 +108,19 @@ export class LaneLedger {
     write?: LogWriter,
   ) {
     this.write = write ?? ((_what, run) => run());
-    this.prepare();
-    // A log file deleted or replaced under the daemon is opened again: these belong to the old connection.
-    store.onReopen(this, () => this.prepare());
-  }
-
-  private prepare(): void {
-    const db = this.store.db;
-    this.getUses = db.prepare('SELECT uses FROM ticket_uses WHERE tid = ?').pluck();
-    this.bumpUses = db.prepare(
-      'INSERT INTO ticket_uses (tid, uses, last_ts) VALUES (?, 1, ?) ON CONFLICT(tid) DO UPDATE SET uses = uses + 1, last_ts = excluded.last_ts',
-    );
-    this.refundUse = db.prepare('UPDATE ticket_uses SET uses = max(uses - 1, 0) WHERE tid = ?');
-    this.getPresence = db.prepare('SELECT inside, ts FROM presence WHERE subject = ? AND zone = ?');
-    this.setPresence = db.prepare(
-      'INSERT INTO presence (subject, zone, inside, ts) VALUES (?, ?, ?, ?) ON CONFLICT(subject, zone) DO UPDATE SET inside = excluded.inside, ts = excluded.ts',
-    );
+    this.admission = store.repos.admission;
   }
 
   // --- inside a decision's transaction (DecisionService.commit) ---
 
   /** Entries already recorded on a ticket. */
   ticketUses(tid: string): number {
-    return (this.getUses.get(tid) as number | undefined) ?? 0;
+    return this.admission.ticketUses(tid);
   }
 
   /** Where a subject was last recorded in a zone, if anywhere. */
-  presence(subject: string, zone: string): { inside: number; ts: number } | undefined {
-    return this.getPresence.get(subject, zone) as { inside: number; ts: number } | undefined;
+  presence(subject: string, zone: string): PresenceMark | undefined {
+    return this.admission.presence(subject, zone);
   }
 
   /** The decision event; `committed` runs inside the same transaction with the stored event (its id and ts). */
@@ -148,14 +130,22 @@ export class LaneLedger {
 
   /** An allow's effects, in the decision's transaction: one entry used on the ticket, the subject's presence. */
   recordGrant(g: { tid?: string; subject?: string; zone: string; direction: Direction; ts: number }): void {
-    if (g.tid) this.bumpUses.run(g.tid, g.ts);
-    if (g.subject) this.setPresence.run(g.subject, g.zone, g.direction === 'in' ? 1 : 0, g.ts);
+    this.admission.recordGrant({
+      ts: g.ts,
+      tid: g.tid,
+      presence: g.subject ? { subject: g.subject, zone: g.zone, inside: g.direction === 'in' } : undefined,
+    });
   }
 
   /** A person who walked away after an unlock did not use the ticket nor cross: runs inside the timeout's transaction. */
   undoUnusedGrant(grant: UnusedGrant, ts: number): void {
-    if (grant.tid) this.refundUse.run(grant.tid);
-    if (grant.subject) this.setPresence.run(grant.subject, grant.zone, grant.previousInside ? 1 : 0, ts);
+    this.admission.revertGrant({
+      ts,
+      tid: grant.tid,
+      presence: grant.subject
+        ? { subject: grant.subject, zone: grant.zone, inside: Boolean(grant.previousInside) }
+        : undefined,
+    });
   }
 
   // --- what the lane machine reports after the unlock ---

@@ -1,76 +1,66 @@
-// Schema migrations for the gateway database, applied in order and recorded in PRAGMA user_version.
-// Never edit a shipped step: add a new one. Feature modules that own tables (telemetry, enrollment)
-// create theirs idempotently; these are the tables of the event log itself.
+// The one migration runner of the gateway database. Each owner of tables (the event log and every feature
+// repository) registers its own ordered steps (gateway/store/schema.ts lists them); the runner applies the
+// steps a file has not had yet, each in its own transaction, and records how far each owner got.
+// Never edit a shipped step: add a new one.
+//
+// Where versions are kept: the event log's in PRAGMA user_version, as every shipped file has it (and an
+// older gateway reads it to refuse a newer file); every other owner's in the `schema_versions` table.
+// Owners whose tables older gateways created without a recorded version start with CREATE ... IF NOT EXISTS,
+// so such a file adopts its tables as they are.
 import type { Database } from 'better-sqlite3';
 
-const STEPS: ReadonlyArray<(db: Database) => void> = [
-  // 1: the event log, hash-chained; personal fields live in a separate table outside the chain
-  (db) => {
-    db.exec(`
-      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE events (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        boot_id TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        type TEXT NOT NULL,
-        lane TEXT,
-        direction TEXT,
-        credential TEXT,
-        decision TEXT,
-        reason TEXT,
-        id_hash TEXT,
-        id_masked TEXT,
-        latency_ms REAL,
-        ref_id TEXT,
-        facts TEXT NOT NULL DEFAULT '{}',
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-      );
-      CREATE INDEX events_ts ON events (ts);
-      CREATE INDEX events_lane_ts ON events (lane, ts);
-      CREATE INDEX events_id_hash ON events (id_hash) WHERE id_hash IS NOT NULL;
-      CREATE TABLE event_personal (
-        event_id TEXT PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,
-        key_id TEXT NOT NULL,
-        blob BLOB NOT NULL,
-        expires_at INTEGER NOT NULL
-      );
-      CREATE INDEX event_personal_expiry ON event_personal (expires_at);
-      CREATE TABLE ticket_uses (tid TEXT PRIMARY KEY, uses INTEGER NOT NULL, last_ts INTEGER NOT NULL);
-      CREATE TABLE presence (subject TEXT NOT NULL, zone TEXT NOT NULL, inside INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (subject, zone));
-    `);
-  },
-  // 2: audit of every read of the log by a person (Decree 13: access to personal data is recorded)
-  (db) => {
-    db.exec(`
-      CREATE TABLE audit_log (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        ts INTEGER NOT NULL,
-        actor TEXT NOT NULL,
-        role TEXT NOT NULL,
-        action TEXT NOT NULL,
-        filter TEXT NOT NULL DEFAULT '{}',
-        rows INTEGER NOT NULL DEFAULT 0,
-        outcome TEXT NOT NULL DEFAULT 'ok'
-      );
-      CREATE INDEX audit_ts ON audit_log (ts);
-    `);
-  },
-];
+export type MigrationStep = (db: Database) => void;
 
-export const SCHEMA_VERSION = STEPS.length;
+export interface FeatureMigrations {
+  /** A short fixed name ('event-log', 'telemetry', ...): the key of its version. */
+  feature: string;
+  steps: readonly MigrationStep[];
+}
 
-export function migrate(db: Database): { from: number; to: number } {
-  const from = db.pragma('user_version', { simple: true }) as number;
-  if (from > SCHEMA_VERSION) {
-    throw new Error(`database schema ${from} is newer than this gateway (${SCHEMA_VERSION}); refusing to downgrade`);
+/** The owner whose version is PRAGMA user_version (see the head of this file). */
+export const EVENT_LOG_FEATURE = 'event-log';
+
+function versionOf(db: Database, feature: string): number {
+  if (feature === EVENT_LOG_FEATURE) return db.pragma('user_version', { simple: true }) as number;
+  const row = db.prepare('SELECT version FROM schema_versions WHERE feature = ?').get(feature) as
+    | { version: number }
+    | undefined;
+  return row?.version ?? 0;
+}
+
+function recordVersion(db: Database, feature: string, version: number): void {
+  if (feature === EVENT_LOG_FEATURE) db.pragma(`user_version = ${version}`);
+  else
+    db.prepare(
+      'INSERT INTO schema_versions (feature, version) VALUES (?, ?) ON CONFLICT(feature) DO UPDATE SET version = excluded.version',
+    ).run(feature, version);
+}
+
+/** Brings every owner's tables up to date, in the order given; returns the steps applied per owner. */
+export function migrate(
+  db: Database,
+  owners: readonly FeatureMigrations[],
+): Record<string, { from: number; to: number }> {
+  const applied: Record<string, { from: number; to: number }> = {};
+  const seen = new Set<string>();
+  for (const { feature, steps } of owners) {
+    if (seen.has(feature)) throw new Error(`migrations for ${feature} registered twice`);
+    seen.add(feature);
+    if (feature !== EVENT_LOG_FEATURE)
+      db.exec('CREATE TABLE IF NOT EXISTS schema_versions (feature TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+    const from = versionOf(db, feature);
+    if (from > steps.length) {
+      throw new Error(
+        `database schema of ${feature} is ${from}, newer than this gateway (${steps.length}); refusing to downgrade`,
+      );
+    }
+    for (let v = from; v < steps.length; v++) {
+      db.transaction(() => {
+        steps[v]!(db);
+        recordVersion(db, feature, v + 1);
+      })();
+    }
+    applied[feature] = { from, to: steps.length };
   }
-  for (let v = from; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
-      STEPS[v]!(db);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-  return { from, to: SCHEMA_VERSION };
+  return applied;
 }

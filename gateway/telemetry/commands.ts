@@ -20,11 +20,11 @@
 // the safe direction: it is carried out, and the id's record is owed to the store watch's backlog.
 
 import { performance } from 'node:perf_hooks';
-import type { Database } from 'better-sqlite3';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from '../../contracts/topics.js';
 import { classifyStoreError } from '../store/store-errors.js';
+import type { CommandIdRepository } from '../store/telemetry-repo.js';
 import { CommandBudget } from './command-budget.js';
 import { RefusalLogSampler } from './refusal-log-sampler.js';
 import { SeenCommandIds } from './seen-command-ids.js';
@@ -82,7 +82,8 @@ export type CommandSigning =
 export type CommandRateLimits = Record<CommandVerb, number>;
 
 export interface CommandInboxOptions {
-  db: Database;
+  /** Ids of commands already carried out (tel_cmd_seen). */
+  commandIds: CommandIdRepository;
   site: string;
   gate: string;
   handlers: CommandHandlers;
@@ -96,7 +97,7 @@ export interface CommandInboxOptions {
   onRefused?: (reason: CommandRejection) => void;
   /**
    * Runs the id table's reads and writes (the event store's transaction, which fails fast during a known
-   * outage and reports a new one to the store watch). Default: directly on `db`.
+   * outage and reports a new one to the store watch). Default: directly on the repository.
    */
   transaction?: <T>(fn: () => T) => T;
   /**
@@ -152,19 +153,11 @@ export class CommandInbox {
     return this.opts.signing.mode;
   }
 
-  /** Creates the id table; after a re-open (a new, empty file) also writes back the ids still remembered. */
+  /** After a re-open (a new, empty file) writes back the ids still remembered; the table is the repository's. */
   init(): void {
-    const db = this.opts.db;
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS tel_cmd_seen (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS tel_cmd_seen_expiry ON tel_cmd_seen (expires_at);
-    `);
     const remembered = this.seen.current(this.now());
     if (remembered.length === 0) return;
-    const insert = db.prepare('INSERT OR IGNORE INTO tel_cmd_seen (id, expires_at) VALUES (?, ?)');
-    db.transaction(() => {
-      for (const [id, expiresAt] of remembered) insert.run(id, expiresAt);
-    })();
+    this.opts.commandIds.rememberAll(remembered);
   }
 
   /** The subscription this inbox serves. */
@@ -306,16 +299,12 @@ export class CommandInbox {
 
   /** True when the id is in the table. Expired ids are forgotten here, so the table stays small. */
   private known(id: string, now: number): boolean {
-    const db = this.opts.db;
-    db.prepare('DELETE FROM tel_cmd_seen WHERE expires_at < ?').run(now);
-    return db.prepare('SELECT 1 FROM tel_cmd_seen WHERE id = ?').get(id) !== undefined;
+    this.opts.commandIds.forgetExpired(now);
+    return this.opts.commandIds.known(id);
   }
 
   /** Records the id; false if it is already known. */
   private remember(id: string, expiresAt: number): boolean {
-    return (
-      this.opts.db.prepare('INSERT OR IGNORE INTO tel_cmd_seen (id, expires_at) VALUES (?, ?)').run(id, expiresAt)
-        .changes === 1
-    );
+    return this.opts.commandIds.remember(id, expiresAt);
   }
 }

@@ -7,7 +7,7 @@
 // window is never reopened. `window_floor` remembers where the last closed window ended, and a new window
 // starts no earlier than that. When the wall clock steps back, events count into the window that is open
 // (delayed in time, never lost); a window cut short by stop() is followed by one starting at the cut.
-import type { Database, Statement } from 'better-sqlite3';
+import type { CountWindowRepository } from '../store/telemetry-repo.js';
 import type { StoredEvent } from '../store/types.js';
 import { countsEvent, emptyTally, tallyEvent, type WindowTally, windowStartFor } from './counts.js';
 import type { Outbox } from './outbox.js';
@@ -28,22 +28,10 @@ interface OpenWindow {
 
 export class CountWindows {
   constructor(
-    private readonly db: Database,
+    private readonly repo: CountWindowRepository,
     private readonly outbox: Outbox,
     private readonly opts: CountWindowsOptions,
   ) {}
-
-  init(): void {
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS tel_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS tel_window (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        window_start INTEGER NOT NULL,
-        window_end INTEGER NOT NULL,
-        tally TEXT NOT NULL
-      );
-    `);
-  }
 
   /**
    * Runs inside the event's own write transaction (EventStore.onCommitInTransaction), on every event.
@@ -81,7 +69,7 @@ export class CountWindows {
     const open = this.readOpen();
     if (!open || now <= open.start) return { closed: false };
     this.close(open, Math.min(now, open.end));
-    this.db.prepare('DELETE FROM tel_window WHERE id = 1').run();
+    this.repo.clearOpen();
     return { closed: true };
   }
 
@@ -101,40 +89,20 @@ export class CountWindows {
   private close(open: OpenWindow, end: number): void {
     const { site, gate, bootId } = this.opts;
     this.outbox.addCounts({ site, gate, bootId, windowStart: open.start, windowEnd: end, tally: open.tally });
-    this.db
-      .prepare(
-        "INSERT INTO tel_meta (key, value) VALUES ('window_floor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      )
-      .run(end);
-    this.db.prepare('DELETE FROM tel_window WHERE id = 1').run();
+    this.repo.setFloor(end);
+    this.repo.clearOpen();
   }
 
   private floor(): number {
-    const row = this.db.prepare("SELECT value FROM tel_meta WHERE key = 'window_floor'").get() as
-      | { value: number }
-      | undefined;
-    return row?.value ?? 0;
-  }
-
-  /** The two statements every event runs, compiled once (init() must have created their table). */
-  private perEvent?: { read: Statement; write: Statement };
-  private get statements(): { read: Statement; write: Statement } {
-    this.perEvent ??= {
-      read: this.db.prepare('SELECT window_start, window_end, tally FROM tel_window WHERE id = 1'),
-      write: this.db.prepare(
-        `INSERT INTO tel_window (id, window_start, window_end, tally) VALUES (1, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET window_start = excluded.window_start, window_end = excluded.window_end, tally = excluded.tally`,
-      ),
-    };
-    return this.perEvent;
+    return this.repo.floor();
   }
 
   private readOpen(): OpenWindow | null {
-    const row = this.statements.read.get() as { window_start: number; window_end: number; tally: string } | undefined;
+    const row = this.repo.open();
     return row ? { start: row.window_start, end: row.window_end, tally: JSON.parse(row.tally) as WindowTally } : null;
   }
 
   private writeOpen(w: OpenWindow): void {
-    this.statements.write.run(w.start, w.end, JSON.stringify(w.tally));
+    this.repo.setOpen(w.start, w.end, JSON.stringify(w.tally));
   }
 }

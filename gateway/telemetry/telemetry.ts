@@ -36,7 +36,13 @@ import { OutboxPublisher } from './publisher.js';
 
 /** What telemetry needs of the event store (gateway/store/event-store.ts satisfies it). */
 export interface TelemetryStore {
-  readonly db: import('better-sqlite3').Database;
+  /** The database file (its file system's free space goes into health). */
+  readonly path: string;
+  readonly repos: {
+    readonly outbox: import('../store/telemetry-repo.js').OutboxRepository;
+    readonly countWindows: import('../store/telemetry-repo.js').CountWindowRepository;
+    readonly commandIds: import('../store/telemetry-repo.js').CommandIdRepository;
+  };
   readonly bootId: string;
   onCommitInTransaction(owner: object, fn: (ev: StoredEvent) => void): void;
   removeOwner?(owner: object): void;
@@ -157,9 +163,14 @@ export class Telemetry {
       );
     }
     const zoneOfLane = new Map(config.gate.lanes.map((l) => [l.id, l.zone]));
-    this.outbox = new Outbox(store.db, mqttCfg.outboxMax, { categoryMinCount: mqttCfg.categoryMinCount }, this.now);
+    this.outbox = new Outbox(
+      store.repos.outbox,
+      mqttCfg.outboxMax,
+      { categoryMinCount: mqttCfg.categoryMinCount },
+      this.now,
+    );
     const makeWindows = (): CountWindows =>
-      new CountWindows(store.db, this.outbox, {
+      new CountWindows(store.repos.countWindows, this.outbox, {
         site: config.site.id,
         gate: config.gate.id,
         bootId: store.bootId,
@@ -168,7 +179,7 @@ export class Telemetry {
       });
     this.windows = makeWindows();
     this.inbox = new CommandInbox({
-      db: store.db,
+      commandIds: store.repos.commandIds,
       site: config.site.id,
       gate: config.gate.id,
       logger: this.log,
@@ -185,17 +196,13 @@ export class Telemetry {
       },
     });
     store.transaction(() => {
-      this.outbox.init();
-      this.windows.init();
       this.inbox.init();
       this.windows.closeDue(this.now());
     });
-    // A new file after the old one was deleted: our tables again, and count windows whose compiled
-    // statements belong to the new connection. What the lost file held unsent is lost with it.
+    // A new file after the old one was deleted (its tables made again by the migrations): the command ids
+    // remembered go back in. What the lost file held unsent is lost with it.
     store.onReopen?.(this, () => {
       this.windows = makeWindows();
-      this.outbox.init();
-      this.windows.init();
       this.inbox.init();
     });
 
@@ -518,7 +525,7 @@ export class Telemetry {
     const client = this.client;
     if (!client?.connected) return;
     try {
-      const fs = await statfs(dirname(this.deps.store.db.name));
+      const fs = await statfs(dirname(this.deps.store.path));
       this.diskFreeBytes = fs.bavail * fs.bsize;
     } catch {
       // :memory: databases and odd mounts: health still goes out, without disk free

@@ -27,7 +27,7 @@ const gate06 = (args: string[], stdin = '') =>
     cwd: ROOT,
   });
 
-const users = (): UserStore => new UserStore(new EventStore({ path: dbPath }).db);
+const users = (): UserStore => new UserStore(new EventStore({ path: dbPath }).repos.auth);
 
 t.test('user add reads the password from stdin and stores only a scrypt hash', async (t) => {
   const r = gate06(['add', '-c', config, '--name', 'lan.nguyen', '--role', 'operator'], 'a-long-password-01\n');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { checkImports, readSourceTree, type SourceText } from '../../scripts/check-imports.js';
+import { checkImports, readSourceTree, type SourceText, storeHandleUses } from '../../scripts/check-imports.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const one = (path: string, text: string): SourceText[] => [{ path, text }];
@@ -101,9 +101,74 @@ t.test('the script fails on a tree with a planted forbidden import, naming file 
 });
 
 t.test('the repository itself keeps the rule', async (t) => {
-  const violations = checkImports(readSourceTree(ROOT));
+  const files = readSourceTree(ROOT);
+  const violations = checkImports(files);
   t.same(
     violations.map((v) => `${v.file} -> ${v.specifier}`),
     [],
   );
+  t.same(
+    storeHandleUses(files).map((u) => `${u.file}:${u.line} ${u.expression}`),
+    [],
+    'nothing outside gateway/store/ touches the database',
+  );
+});
+
+const handleUses: Array<[string, string, string]> = [
+  [
+    'gateway/http/security-routes.ts',
+    "const rows = core.store.db.prepare('SELECT id FROM events').all();",
+    'core.store.db',
+  ],
+  ['gateway/lane/decision-service.ts', 'const db = this.deps.store.db;', 'this.deps.store.db'],
+  ['cli/log.ts', 'store.db.close();', 'store.db'],
+  ['gateway/telemetry/telemetry.ts', 'statfs(dirname(eventStore!.db.name));', 'eventStore!.db'],
+  ['gateway/gateway.ts', 'const raw = store.database.handle;', 'store.database.handle'],
+];
+
+for (const [file, line, expression] of handleUses) {
+  t.test(`${file} may not touch the store database: ${line}`, async (t) => {
+    const found = storeHandleUses(one(file, line));
+    t.equal(found.length, 1);
+    t.equal(found[0]?.expression, expression);
+    t.match(found[0]?.rule, 'only gateway/store/ touches the database');
+  });
+}
+
+t.test('gateway/ and cli/ outside gateway/store/ may not import better-sqlite3', async (t) => {
+  for (const file of ['gateway/face/enrollment.ts', 'cli/enroll.ts']) {
+    const found = checkImports(one(file, "import Database from 'better-sqlite3';"));
+    t.equal(found.length, 1, file);
+    t.match(found[0]?.rule, 'only gateway/store/ touches the database');
+  }
+  t.same(checkImports(one('gateway/store/database.ts', "import Database from 'better-sqlite3';")), []);
+  t.same(checkImports(one('collector/storage/sqlite.ts', "import Database from 'better-sqlite3';")), []);
+});
+
+t.test(
+  'the store modules themselves and the tests may use the handle; other names and comments do not count',
+  async (t) => {
+    const allowed: SourceText[] = [
+      { path: 'gateway/store/event-log.ts', text: 'this.db.handle.prepare(sql);' },
+      { path: 'test/gateway/store/event-store.test.ts', text: "store.db.prepare('DELETE FROM events').run();" },
+      { path: 'collector/storage/sqlite.ts', text: 'this.db.prepare(sql);' },
+      { path: 'gateway/http/x.ts', text: '// core.store.db is gone\nconst s = "store.db";\nconst p = store.path;' },
+    ];
+    t.same(storeHandleUses(allowed), []);
+  },
+);
+
+t.test('the script fails on a planted use of the store database, naming file and line', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'gate06-store-handle-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'gateway/http'), { recursive: true });
+  writeFileSync(
+    join(root, 'gateway/http/routes.ts'),
+    "const x = 1;\nconst n = core.store.db.prepare('SELECT 1').get();\n",
+  );
+  const planted = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/check-imports.ts'), root], {
+    encoding: 'utf8',
+  });
+  t.equal(planted.status, 1);
+  t.match(planted.stderr, "gateway/http/routes.ts:2: uses 'core.store.db'");
 });

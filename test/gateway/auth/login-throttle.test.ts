@@ -48,12 +48,16 @@ t.test('an address spraying many names is slowed for every name, including ones 
 
 t.test("a success clears that address's record for that name, not its record over all names", async (t) => {
   const th = new LoginThrottle(() => 0, limits);
+  const succeed = () => {
+    t.equal(th.beginAttempt('10.0.0.9', 'op'), 0);
+    th.recordSuccess('10.0.0.9', 'op');
+  };
   fail(th, '10.0.0.9', 'op', 2);
-  th.recordSuccess('10.0.0.9', 'op');
+  succeed();
   th.recordFailure('10.0.0.9', 'op');
   t.equal(th.retryAfterMs('10.0.0.9', 'op'), 0, 'the pair starts again');
   fail(th, '10.0.0.9', 'op', 1);
-  th.recordSuccess('10.0.0.9', 'op');
+  succeed();
   fail(th, '10.0.0.9', 'x', 1);
   t.ok(th.retryAfterMs('10.0.0.9', 'y') > 0, 'five failures from the address still count');
 });
@@ -74,4 +78,24 @@ t.test('the number of remembered records is bounded', async (t) => {
   th.recordFailure('10.0.0.2', 'op');
   t.equal(th.retryAfterMs('10.0.0.1', 'op'), 0, 'the oldest records were dropped');
   t.ok(th.retryAfterMs('10.0.0.2', 'op') > 0);
+});
+
+t.test('an attempt is counted when it begins, so attempts begun together cannot all pass', async (t) => {
+  const th = new LoginThrottle(() => 0, limits);
+  const waits = Array.from({ length: 6 }, () => th.beginAttempt('10.0.0.9', 'op'));
+  t.same(waits.slice(0, 3), [0, 0, 0], 'the free attempts go on');
+  t.ok(
+    waits.slice(3).every((w) => w > 0),
+    'the ones begun after them wait, though no failure has been reported yet',
+  );
+});
+
+t.test('a successful attempt gives back what it counted against the address', async (t) => {
+  const th = new LoginThrottle(() => 0, limits);
+  for (let i = 0; i < 4; i++) th.recordFailure('10.0.0.9', `n${i}`);
+  t.equal(th.beginAttempt('10.0.0.9', 'op'), 0);
+  th.recordSuccess('10.0.0.9', 'op');
+  t.equal(th.retryAfterMs('10.0.0.9', 'other'), 0, 'four failures over all names, still under the five free');
+  th.recordFailure('10.0.0.9', 'n9');
+  t.ok(th.retryAfterMs('10.0.0.9', 'other') > 0, 'the fifth counts');
 });

@@ -1,11 +1,12 @@
-import Database from 'better-sqlite3';
 import t from 'tap';
 import { SessionStore } from '../../../gateway/auth/sessions.js';
+import { EventStore } from '../../../gateway/store/event-store.js';
 
 function setup() {
-  const db = new Database(':memory:');
+  const events = new EventStore({ path: ':memory:' });
+  const db = events.db;
   const clock = { t: 1_000_000 };
-  const store = new SessionStore(db, () => clock.t, { idleMs: 10_000, absoluteMs: 100_000 });
+  const store = new SessionStore(events.repos.auth, () => clock.t, { idleMs: 10_000, absoluteMs: 100_000 });
   db.prepare("INSERT INTO auth_users (name, role, password_hash, created_at) VALUES ('op', 'operator', 'x', 0)").run();
   return { db, clock, store };
 }

@@ -73,7 +73,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     http: [consolePlugin({ liveHeartbeatMs: 200, ...opts.console })],
     ...opts.extra,
   });
-  const users = new UserStore(gw.core.store.db);
+  const users = new UserStore(gw.core.store.repos.auth);
   if (!users.get('op')) {
     await users.add('op', 'operator', PASSWORDS.op);
     await users.add('sec', 'security', PASSWORDS.sec);

@@ -1,6 +1,7 @@
-import Database from 'better-sqlite3';
 import t from 'tap';
 import { countsSince, startOfLocalDay } from '../../../gateway/console/today-counts.js';
+import { EventStore } from '../../../gateway/store/event-store.js';
+import { type EventType, factEvent } from '../../../gateway/store/types.js';
 
 t.test('the day starts at local midnight in Vietnam (UTC+7), not at UTC midnight', async (t) => {
   const t0 = Date.parse('2026-03-10T02:30:00Z'); // 09:30 in Hà Nội
@@ -10,16 +11,17 @@ t.test('the day starts at local midnight in Vietnam (UTC+7), not at UTC midnight
 });
 
 t.test('counts passages per lane and direction, denials and manual opens since a time', async (t) => {
-  const db = new Database(':memory:');
-  db.exec('CREATE TABLE events (ts INTEGER, type TEXT, lane TEXT, direction TEXT, decision TEXT)');
-  const ins = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?)');
-  ins.run(5, 'passage', 'L1', 'in', null); // before "today"
-  ins.run(20, 'passage', 'L1', 'in', null);
-  ins.run(21, 'passage', 'L1', 'out', null);
-  ins.run(22, 'decision', 'L1', 'in', 'deny');
-  ins.run(23, 'decision', 'L1', 'in', 'allow');
-  ins.run(24, 'manual-open', 'L2', 'in', 'allow');
-  t.same(countsSince(db, 10, ['L1', 'L2']), [
+  const store = new EventStore({ path: ':memory:' });
+  t.teardown(() => store.close());
+  const ins = (ts: number, type: EventType, lane: string, direction: 'in' | 'out', decision: 'allow' | 'deny' | null) =>
+    store.append({ ...factEvent(type, lane, {}, { ts, direction }), decision });
+  ins(5, 'passage', 'L1', 'in', null); // before "today"
+  ins(20, 'passage', 'L1', 'in', null);
+  ins(21, 'passage', 'L1', 'out', null);
+  ins(22, 'decision', 'L1', 'in', 'deny');
+  ins(23, 'decision', 'L1', 'in', 'allow');
+  ins(24, 'manual-open', 'L2', 'in', 'allow');
+  t.same(countsSince(store, 10, ['L1', 'L2']), [
     { lane: 'L1', in: 1, out: 1, denied: 1, manualOpens: 0 },
     { lane: 'L2', in: 0, out: 0, denied: 0, manualOpens: 1 },
   ]);

@@ -2,12 +2,12 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
-import Database from 'better-sqlite3';
 import Fastify, { type preHandlerHookHandler } from 'fastify';
 import t from 'tap';
 import { EnrollmentStore, type FaceAnalyzer } from '../../../gateway/face/enrollment.js';
 import type { FaceResult } from '../../../gateway/face/pipeline.js';
 import { enrollmentRoutes } from '../../../gateway/http/enrollment-routes.js';
+import { EventStore } from '../../../gateway/store/event-store.js';
 
 const analyzer: FaceAnalyzer = {
   async analyze(image: Buffer): Promise<FaceResult> {
@@ -21,9 +21,8 @@ const analyzer: FaceAnalyzer = {
 };
 
 async function server(t: { teardown(fn: () => unknown): void }) {
-  const db = new Database(':memory:');
-  const enrollment = new EnrollmentStore({ db, key: randomBytes(32), keyId: 'k1' });
-  enrollment.init();
+  const events = new EventStore({ path: ':memory:' });
+  const enrollment = new EnrollmentStore({ repo: events.repos.enrollment, key: randomBytes(32), keyId: 'k1' });
   const app = Fastify({ logger: false });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -35,7 +34,7 @@ async function server(t: { teardown(fn: () => unknown): void }) {
   await app.register(enrollmentRoutes, { enrollment, pipeline: analyzer, authorize });
   t.teardown(async () => {
     await app.close();
-    db.close();
+    events.close();
   });
   return app;
 }

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import t from 'tap';
 import { EnrollmentStore, type FaceAnalyzer } from '../../../gateway/face/enrollment.js';
 import { parseEnrollmentKey } from '../../../gateway/face/enrollment-crypto.js';
 import type { FaceResult } from '../../../gateway/face/pipeline.js';
+import { EventStore } from '../../../gateway/store/event-store.js';
 import { fixture, loadPipeline } from '../../fixtures/liveness/models.js';
 
 const KEY = randomBytes(32);
@@ -26,33 +26,31 @@ function fakeAnalyzer(): FaceAnalyzer {
 }
 const photo = (person: number, variant: number): Buffer => Buffer.from([person, variant, 1, 2, 3]);
 
-function tempDb(t: { teardown(fn: () => void): void }): { db: Database.Database; path: string } {
+function tempDb(t: { teardown(fn: () => void): void }): { db: EventStore['db']; events: EventStore; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gate06-enroll-'));
   const path = join(dir, 'gw.db');
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
+  const events = new EventStore({ path });
+  const db = events.db;
   t.teardown(() => {
-    if (db.open) db.close();
+    if (db.open) events.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { db, path };
+  return { db, events, path };
 }
 
-function store(db: Database.Database, key = KEY, keyId = 'k1'): EnrollmentStore {
-  const s = new EnrollmentStore({ db, key, keyId });
-  s.init();
-  return s;
+function store(events: EventStore, key = KEY, keyId = 'k1'): EnrollmentStore {
+  return new EnrollmentStore({ repo: events.repos.enrollment, key, keyId });
 }
 
 t.test('init is idempotent', async (t) => {
-  const { db } = tempDb(t);
-  store(db);
-  t.doesNotThrow(() => store(db));
+  const { events } = tempDb(t);
+  store(events);
+  t.doesNotThrow(() => store(events));
 });
 
 t.test('an enrolled template is encrypted at rest: the database file holds no template bytes', async (t) => {
-  const { db, path } = tempDb(t);
-  const s = store(db);
+  const { db, events, path } = tempDb(t);
+  const s = store(events);
   t.ok(
     (
       await s.enroll(
@@ -75,9 +73,12 @@ t.test('an enrolled template is encrypted at rest: the database file holds no te
 });
 
 t.test('templates load back into the 1:N index after a restart', async (t) => {
-  const { db } = tempDb(t);
-  await store(db).enroll({ personRef: 'emp-1', label: 'Nguyễn Văn A', consent, photos: [photo(1, 1)] }, fakeAnalyzer());
-  const restarted = store(db);
+  const { events } = tempDb(t);
+  await store(events).enroll(
+    { personRef: 'emp-1', label: 'Nguyễn Văn A', consent, photos: [photo(1, 1)] },
+    fakeAnalyzer(),
+  );
+  const restarted = store(events);
   t.same(restarted.load(), { ok: true, value: { loaded: 1 } });
   const probe = await fakeAnalyzer().analyze(photo(1, 7));
   if (!probe.ok) throw new Error('fake analyzer failed');
@@ -86,24 +87,24 @@ t.test('templates load back into the 1:N index after a restart', async (t) => {
 });
 
 t.test('loading with the wrong key fails clearly and loads nothing', async (t) => {
-  const { db } = tempDb(t);
-  await store(db).enroll({ personRef: 'emp-1', consent, photos: [photo(1, 1)] }, fakeAnalyzer());
-  const wrong = store(db, randomBytes(32));
+  const { events } = tempDb(t);
+  await store(events).enroll({ personRef: 'emp-1', consent, photos: [photo(1, 1)] }, fakeAnalyzer());
+  const wrong = store(events, randomBytes(32));
   const r = wrong.load();
   t.match(r, { ok: false, reason: 'enroll.cannot-decrypt', loaded: 0, failed: 1 });
   t.equal(wrong.size, 0);
 });
 
 t.test('a template sealed under another key id is reported with that id', async (t) => {
-  const { db } = tempDb(t);
-  await store(db, KEY, 'k1').enroll({ personRef: 'emp-1', consent, photos: [photo(1, 1)] }, fakeAnalyzer());
-  const r = store(db, KEY, 'k2').load();
+  const { events } = tempDb(t);
+  await store(events, KEY, 'k1').enroll({ personRef: 'emp-1', consent, photos: [photo(1, 1)] }, fakeAnalyzer());
+  const r = store(events, KEY, 'k2').load();
   t.match(r, { ok: false, detail: /key k1.*holds k2/ });
 });
 
 t.test('delete removes the template and logs it without the personRef', async (t) => {
-  const { db } = tempDb(t);
-  const s = store(db);
+  const { db, events } = tempDb(t);
+  const s = store(events);
   await s.enroll({ personRef: 'emp-9', label: 'secret name', consent, photos: [photo(9, 1)] }, fakeAnalyzer());
   t.equal(s.delete('emp-9', 'op-2'), true);
   t.equal(s.size, 0);
@@ -122,8 +123,8 @@ t.test('delete removes the template and logs it without the personRef', async (t
 });
 
 t.test('bad photos are rejected with their reason and the good ones are used', async (t) => {
-  const { db } = tempDb(t);
-  const r = await store(db).enroll(
+  const { events } = tempDb(t);
+  const r = await store(events).enroll(
     { personRef: 'emp-2', consent, photos: [photo(2, 1), photo(0, 0), photo(2, 3)] },
     fakeAnalyzer(),
   );
@@ -131,20 +132,23 @@ t.test('bad photos are rejected with their reason and the good ones are used', a
 });
 
 t.test('enrollment with no usable photo fails with enroll.no-usable-photo', async (t) => {
-  const { db } = tempDb(t);
-  const r = await store(db).enroll({ personRef: 'emp-3', consent, photos: [photo(0, 0)] }, fakeAnalyzer());
+  const { events } = tempDb(t);
+  const r = await store(events).enroll({ personRef: 'emp-3', consent, photos: [photo(0, 0)] }, fakeAnalyzer());
   t.match(r, { ok: false, reason: 'enroll.no-usable-photo' });
 });
 
 t.test('two photos of different people are refused', async (t) => {
-  const { db } = tempDb(t);
-  const r = await store(db).enroll({ personRef: 'emp-4', consent, photos: [photo(4, 1), photo(5, 1)] }, fakeAnalyzer());
+  const { events } = tempDb(t);
+  const r = await store(events).enroll(
+    { personRef: 'emp-4', consent, photos: [photo(4, 1), photo(5, 1)] },
+    fakeAnalyzer(),
+  );
   t.match(r, { ok: false, reason: 'enroll.inconsistent-photos' });
 });
 
 t.test('a wrong photo among three is left out', async (t) => {
-  const { db } = tempDb(t);
-  const r = await store(db).enroll(
+  const { events } = tempDb(t);
+  const r = await store(events).enroll(
     { personRef: 'emp-4', consent, photos: [photo(4, 1), photo(6, 1), photo(4, 2)] },
     fakeAnalyzer(),
   );
@@ -152,8 +156,8 @@ t.test('a wrong photo among three is left out', async (t) => {
 });
 
 t.test('consent is required and recorded', async (t) => {
-  const { db } = tempDb(t);
-  const s = store(db);
+  const { db, events } = tempDb(t);
+  const s = store(events);
   t.match(
     await s.enroll({ personRef: 'emp-5', consent: { ...consent, version: '' }, photos: [photo(5, 1)] }, fakeAnalyzer()),
     { ok: false, reason: 'enroll.bad-request' },
@@ -165,8 +169,8 @@ t.test('consent is required and recorded', async (t) => {
 });
 
 t.test('a personRef outside the allowed characters is refused', async (t) => {
-  const { db } = tempDb(t);
-  t.match(await store(db).enroll({ personRef: 'Nguyễn Văn A', consent, photos: [photo(5, 1)] }, fakeAnalyzer()), {
+  const { events } = tempDb(t);
+  t.match(await store(events).enroll({ personRef: 'Nguyễn Văn A', consent, photos: [photo(5, 1)] }, fakeAnalyzer()), {
     ok: false,
     reason: 'enroll.bad-request',
   });
@@ -187,8 +191,8 @@ t.test(
   async (t) => {
     if (!('pipeline' in models)) return;
     const { pipeline } = models;
-    const { db } = tempDb(t);
-    const s = store(db);
+    const { events } = tempDb(t);
+    const s = store(events);
     const a = await s.enroll({ personRef: 'p1', consent, photos: [fixture('p1-img5.jpg')] }, pipeline);
     const b = await s.enroll({ personRef: 'p5', consent, photos: [fixture('p5-img16.jpg')] }, pipeline);
     t.ok(a.ok && b.ok, JSON.stringify([a, b]));

@@ -20,7 +20,7 @@ t.before(async () => {
       },
     },
   });
-  await new UserStore(h.gw.core.store.db).add('target', 'operator', 'target-pass-00001');
+  await new UserStore(h.gw.core.store.repos.auth).add('target', 'operator', 'target-pass-00001');
 });
 t.teardown(() => h.stop());
 
@@ -93,6 +93,18 @@ t.test(
     t.ok(Number(refused.retryAfter) > 0, 'with retry-after');
     const elsewhere = await loginFrom('127.0.0.4', 'target', 'target-pass-00001');
     t.equal(elsewhere.status, 200, 'the right password from another address gets in');
+  },
+);
+
+t.test(
+  'ten wrong passwords sent at once from one address: only the free ones are hashed and answered 401',
+  async (t) => {
+    // All ten are in flight before the first hash ends: the backoff must count them as they arrive.
+    const statuses = (
+      await Promise.all(Array.from({ length: 10 }, () => loginFrom('127.0.0.5', 'target', 'wrong-password-y')))
+    ).map((r) => r.status);
+    t.equal(statuses.filter((s) => s === 401).length, 3, 'three free failures');
+    t.equal(statuses.filter((s) => s === 429).length, 7, 'the rest are told to wait');
   },
 );
 

@@ -20,6 +20,6 @@ t.test('after the log file is deleted and re-opened, login is a clean 401 and a 
   const after = await new ApiClient(h.url).login('op', PASSWORDS.op);
   t.equal(after.status, 401, 'the account went with the file: a refusal, not a server error');
   const { UserStore } = await import('../../../gateway/auth/users.js');
-  await new UserStore(h.gw.core.store.db).add('op2', 'operator', 'operator-pass-0002');
+  await new UserStore(h.gw.core.store.repos.auth).add('op2', 'operator', 'operator-pass-0002');
   t.equal((await new ApiClient(h.url).login('op2', 'operator-pass-0002')).status, 200, 'a re-added account logs in');
 });

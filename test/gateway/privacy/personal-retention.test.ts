@@ -44,7 +44,7 @@ t.test(
 
     t.equal(personalRows(second), 0, 'personal fields purged at start-up retention');
     t.same(
-      countsSince(second.gw.core.store.db, start, ['L1']).map((c) => [c.lane, c.in]),
+      countsSince(second.gw.core.store, start, ['L1']).map((c) => [c.lane, c.in]),
       [['L1', 2]],
       'both passages still counted',
     );

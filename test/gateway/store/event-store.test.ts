@@ -178,8 +178,8 @@ t.test('a lost checkpoint worker is reported and SQLite checkpoints in the write
   t.teardown(() => store.close());
   // Reach into the store to kill its worker, as a crash of that thread would.
   await (
-    store as unknown as { checkpointer: { worker: { terminate(): Promise<number> } } }
-  ).checkpointer.worker.terminate();
+    store as unknown as { database: { checkpointer: { worker: { terminate(): Promise<number> } } } }
+  ).database.checkpointer.worker.terminate();
   await new Promise((r) => setTimeout(r, 50));
   t.match(warnings.join('\n'), /WAL checkpoints back in the writer/);
   t.equal(store.checkpoints()?.running, false, 'health shows the worker gone');

@@ -1,9 +1,9 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { type Logger, pino } from 'pino';
 import t from 'tap';
+import { EventStore } from '../../../gateway/store/event-store.js';
 import {
   type CommandHandlers,
   CommandInbox,
@@ -44,7 +44,8 @@ function setUp(
 ) {
   const clock = new FakeClock();
   const tmp = opts.dbPath ? null : tempDir();
-  const db = new Database(opts.dbPath ?? join(tmp!.dir, 'cmd.db'));
+  const store = new EventStore({ path: opts.dbPath ?? join(tmp!.dir, 'cmd.db') });
+  const db = store.db;
   const calls: Array<{ verb: string; id: string }> = [];
   const refused: string[] = [];
   const handlers: CommandHandlers = {
@@ -54,7 +55,7 @@ function setUp(
     ...opts.handlers,
   };
   const inbox = new CommandInbox({
-    db,
+    commandIds: store.repos.commandIds,
     site: SITE,
     gate: GATE,
     handlers,
@@ -69,13 +70,13 @@ function setUp(
   });
   inbox.init();
   t.teardown(() => {
-    db.close();
+    store.close();
     tmp?.cleanup();
   });
   /** Delivers `payload` on cmd/{verb}, signed by the IOC for that topic. */
   const send = (verb: string, payload: Buffer, retained = false) =>
     inbox.receive(topic(verb), seal(topic(verb), payload), retained);
-  return { clock, inbox, calls, db, refused, send };
+  return { clock, inbox, calls, db, store, refused, send };
 }
 
 const freePassage = (clock: FakeClock, over: Record<string, unknown> = {}) =>
@@ -120,7 +121,7 @@ t.test('a command repeated after a restart does nothing (ids are remembered in S
   const dbPath = join(dir, 'cmd.db');
   const first = setUp({ teardown: () => {} }, { dbPath });
   await first.send('free-passage', freePassage(first.clock), false);
-  first.db.close();
+  first.store.close();
   const second = setUp(t, { dbPath });
   const again = await second.send('free-passage', freePassage(second.clock), false);
   t.match(again, { ok: false, reason: 'cmd.repeated' });
@@ -313,8 +314,8 @@ t.test('an unsigned or forged flood, or one signed command replayed, does not us
 t.test('a command seen before is cmd.repeated even after the id table was lost with its file', async (t) => {
   const { clock, db, inbox, calls, send } = setUp(t);
   t.match(await send('free-passage', freePassage(clock)), { ok: true });
-  // What a deleted database leaves: a new file whose table knows nothing.
-  db.exec('DROP TABLE tel_cmd_seen');
+  // What a deleted database leaves: a new file whose table (made by the migrations) knows nothing.
+  db.exec('DELETE FROM tel_cmd_seen');
   inbox.init();
   t.match(await send('free-passage', freePassage(clock)), { ok: false, reason: 'cmd.repeated' });
   t.equal(calls.length, 1, 'the captured command did not run again');

@@ -10,8 +10,8 @@ function setUp(t: { teardown: (fn: () => unknown) => void }, capacity = 100) {
   const clock = new FakeClock();
   const { dir, cleanup } = tempDir();
   const store = openStore(join(dir, 'gw.db'), clock);
-  const outbox = new Outbox(store.db, capacity, { categoryMinCount: 1 }, clock.now);
-  const windows = new CountWindows(store.db, outbox, {
+  const outbox = new Outbox(store.repos.outbox, capacity, { categoryMinCount: 1 }, clock.now);
+  const windows = new CountWindows(store.repos.countWindows, outbox, {
     site: 's',
     gate: 'g',
     bootId: store.bootId,
@@ -19,8 +19,6 @@ function setUp(t: { teardown: (fn: () => unknown) => void }, capacity = 100) {
     zoneOfLane: () => 'main',
   });
   store.transaction(() => {
-    outbox.init();
-    windows.init();
     windows.closeDue(clock.now()); // opens the first window, as Telemetry.start() does
   });
   store.onCommitInTransaction(windows, (ev) => windows.onCommittedEvent(ev));
