@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { assembleGateway } from '../gateway/assemble.js';
+import { composeGateway } from '../gateway/compose.js';
 import { resolveSecret } from '../gateway/config/load.js';
 import type { GatewayConfig } from '../gateway/config/schema.js';
 import { issueTicket, loadIssuerKey } from '../gateway/credentials/ticket-issuer.js';
@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     dir: join(dataDir, 'tty'),
     ...(pcsc.port !== undefined ? { vpcdPorts: [pcsc.port] } : {}),
   });
-  const gateway = await assembleGateway({ config: rig.config, logger, devices: rig.devices });
+  const gateway = await composeGateway({ config: rig.config, logger, devices: rig.devices });
   const totals = {
     decisions: 0,
     allowed: 0,

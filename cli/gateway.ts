@@ -1,6 +1,6 @@
 // gate06 gateway -c FILE: the edge daemon on a gate box.
 import { parseArgs } from 'node:util';
-import { assembleGateway } from '../gateway/assemble.js';
+import { composeGateway } from '../gateway/compose.js';
 import { serialDevices } from '../gateway/devices.js';
 import { createLogger } from '../gateway/logger.js';
 import { loadConfigOrReport } from './load-config.js';
@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(config.log.level);
-  const gateway = await assembleGateway({ config: config, logger, devices: serialDevices() });
+  const gateway = await composeGateway({ config, logger, devices: serialDevices() });
   // A promise nobody handles is a bug (every known path handles its own: issue #11). Node's default is to
   // exit; here it is logged and raised as an alarm, and the daemon stays up: the rejection has not touched
   // the gate's state (an unlock is a timed pulse and only ever follows a commit), whereas an exit would stop

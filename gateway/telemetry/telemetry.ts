@@ -27,6 +27,7 @@ import type { AlarmRaiser } from '../alarms.js';
 import { resolveSecret as resolveConfiguredSecret } from '../config/load.js';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
+import { type Feature, StartRefused } from '../feature.js';
 import type { StoredEvent } from '../store/types.js';
 import { type CommandHandlers, CommandInbox, type CommandSigning, MAX_COMMAND_BYTES } from './commands.js';
 import { CountWindows } from './count-windows.js';
@@ -108,7 +109,8 @@ const FILL_REARM_BELOW = 0.8;
  */
 const MAX_HELD_ALARMS = 200;
 
-export class Telemetry {
+export class Telemetry implements Feature {
+  readonly name = 'telemetry';
   private client: MqttClient | null = null;
   private outbox!: Outbox;
   private windows!: CountWindows;
@@ -140,22 +142,27 @@ export class Telemetry {
     return topicFor(this.deps.config.site.id, this.deps.config.gate.id, suffix);
   }
 
-  async start(): Promise<{ ok: true } | { ok: false; error: string }> {
+  /**
+   * Throws StartRefused, naming the key, when the config cannot be used (no mqtt section, an unreadable signing
+   * key or command signer JWKS, bad connection options): the site meant something this gate cannot do. A broker
+   * that is down is no reason: the client keeps connecting in the background and the outbox holds the counts.
+   */
+  async start(): Promise<void> {
     const { config, store, bus } = this.deps;
     const mqttCfg = config.mqtt;
-    if (!mqttCfg) return { ok: false, error: 'mqtt: section missing, telemetry is off' };
+    if (!mqttCfg) throw new StartRefused('mqtt: section missing, telemetry is off');
     const signing = commandSigningFrom(mqttCfg);
-    if (!signing.ok) return { ok: false, error: signing.error };
+    if (!signing.ok) throw new StartRefused(signing.error);
     this.announceCommandSigning(signing.value);
     if (mqttCfg.signingKey) {
       let bytes: Buffer;
       try {
         bytes = (this.deps.resolveSecret ?? resolveConfiguredSecret)(mqttCfg.signingKey);
       } catch (err) {
-        return { ok: false, error: `mqtt.signingKey: ${(err as Error).message}` };
+        throw new StartRefused(`mqtt.signingKey: ${(err as Error).message}`);
       }
       const key = parseSigningKey(bytes);
-      if (!key.ok) return { ok: false, error: `mqtt.signingKey: ${key.detail}` };
+      if (!key.ok) throw new StartRefused(`mqtt.signingKey: ${key.detail}`);
       this.signer = createPublicationSigner(config.site.id, config.gate.id, key.value);
     } else {
       this.log.warn(
@@ -215,7 +222,7 @@ export class Telemetry {
       reconnectPeriodMs: this.deps.reconnectPeriodMs,
       will: this.lastWill(),
     });
-    if (!connected.ok) return connected;
+    if (!connected.ok) throw new StartRefused(connected.error);
     const client = connected.client;
     this.client = client;
     this.publisher = new OutboxPublisher({
@@ -273,7 +280,6 @@ export class Telemetry {
     for (const t of [tick, health]) t.unref();
     this.timers.push(tick, health);
     this.log.info({ windowSeconds: mqttCfg.windowSeconds, outboxMax: mqttCfg.outboxMax }, 'telemetry started');
-    return { ok: true };
   }
 
   /** Closes the open window, drains the outbox for up to stopFlushMs, says offline, disconnects. */

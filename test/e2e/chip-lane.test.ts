@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { assembleGateway } from '../../gateway/assemble.js';
+import { composeGateway } from '../../gateway/compose.js';
 import { keyedIdHash } from '../../gateway/credentials/identity.js';
 import type { Alarm, DecisionRecord } from '../../gateway/events.js';
 import { createLogger } from '../../gateway/logger.js';
@@ -40,7 +40,7 @@ const rig = await SimRig.start(config, {
   dir: join(dir, 'tty'),
   chipHeartbeatMs: 1000,
 });
-const gateway = await assembleGateway({ config: rig.config, logger: createLogger('warn'), devices: rig.devices });
+const gateway = await composeGateway({ config: rig.config, logger: createLogger('warn'), devices: rig.devices });
 await gateway.start();
 t.teardown(async () => {
   await gateway.stop();

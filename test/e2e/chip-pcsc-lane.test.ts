@@ -13,7 +13,7 @@ import t from 'tap';
 import { type SimChipFault, simulatedChip } from '../../cli/sim-chip.js';
 import type { CardBehaviour } from '../../drivers/chip-pcsc/card-channel.js';
 import { PcscTransport } from '../../drivers/chip-pcsc/pcsc/transport.js';
-import { assembleGateway } from '../../gateway/assemble.js';
+import { composeGateway } from '../../gateway/compose.js';
 import type { ChipPromptStep, DecisionRecord } from '../../gateway/events.js';
 import { createLogger } from '../../gateway/logger.js';
 import { NGUYEN_VAN_A, type SyntheticPerson } from '../../sim/cards/people.js';
@@ -64,7 +64,7 @@ const rig = skip
   ? undefined
   : await SimRig.start(config, { transport: SimRig.defaultTransport(), dir: join(dir, 'tty'), vpcdPorts: [VPCD_PORT] });
 const gateway = rig
-  ? await assembleGateway({ config: rig.config, logger: createLogger('error'), devices: rig.devices })
+  ? await composeGateway({ config: rig.config, logger: createLogger('error'), devices: rig.devices })
   : undefined;
 await gateway?.start();
 t.teardown(async () => {

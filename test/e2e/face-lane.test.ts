@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { assembleGateway } from '../../gateway/assemble.js';
+import { composeGateway } from '../../gateway/compose.js';
 import type { DecisionRecord } from '../../gateway/events.js';
 import { createLogger } from '../../gateway/logger.js';
 import { makeCard } from '../../sim/cards/make-card.js';
@@ -29,7 +29,7 @@ if ('skip' in models) {
     c.face.modelsDir = MODELS_DIR;
   });
   const rig = await SimRig.start(config, { transport: 'mock', dir: mkdtempSync(join(tmpdir(), 'gate06-face-')) });
-  const gateway = await assembleGateway({ config: rig.config, logger: createLogger('warn'), devices: rig.devices });
+  const gateway = await composeGateway({ config: rig.config, logger: createLogger('warn'), devices: rig.devices });
   await gateway.start();
   const h: Pick<Harness, 'rig' | 'gateway'> = { rig, gateway };
   t.teardown(async () => {

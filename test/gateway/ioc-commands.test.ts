@@ -1,4 +1,4 @@
-// The IOC's commands as the assembled gateway carries them out: refused, not "accepted", when they cannot be.
+// The IOC's commands as the composed gateway carries them out: refused, not "accepted", when they cannot be.
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,61 +6,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import pino from 'pino';
 import t, { type Test } from 'tap';
 import { gateKeyRegistryFromJwks, verifyPublication } from '../../contracts/publication-signature.js';
-import { assembleGateway, iocCommandHandlers } from '../../gateway/assemble.js';
+import { composeGateway } from '../../gateway/compose.js';
 import { loadConfig } from '../../gateway/config/load.js';
 import type { GatewayConfig } from '../../gateway/config/schema.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import { createLogger } from '../../gateway/logger.js';
-import { CommandRefused } from '../../gateway/telemetry/commands.js';
 import { loadCommandSigningKey, signCommand } from '../../gateway/telemetry/sign-command.js';
 import { SimRig } from '../../sim/rig.js';
 import { startTestBroker, uniqueId } from '../helpers/broker.js';
 import { LogCapture, until } from '../helpers/harness.js';
 
-const logger = pino({ level: 'silent' });
-const base = { id: 'cmd-00000001', expiresAt: Date.now() + 60_000 };
-
-t.test('free passage on a lane this gate has is carried out; on any other lane it is refused', async (t) => {
-  const switched: string[] = [];
-  const handlers = iocCommandHandlers(
-    {
-      logger,
-      setFreePassage: (lane: string) => {
-        if (lane !== 'L1') return false;
-        switched.push(lane);
-        return true;
-      },
-    },
-    undefined,
-  );
-  await handlers['free-passage']({ ...base, lane: 'L1', on: true, reason: 'evacuation drill' });
-  t.same(switched, ['L1']);
-  t.throws(
-    () => handlers['free-passage']({ ...base, lane: 'L9', on: true, reason: 'evacuation drill' }),
-    CommandRefused,
-  );
-});
-
-t.test('a watchlist is refused when the gate has no signer for it, or when it does not load', async (t) => {
-  const noSigner = iocCommandHandlers({ logger, setFreePassage: () => true }, undefined);
-  t.throws(() => noSigner.watchlist({ ...base, jws: 'a.b.c' }), CommandRefused);
-  const loaded: string[] = [];
-  const withSigner = iocCommandHandlers({ logger, setFreePassage: () => true }, {
-    load: (jws: string) => {
-      if (jws !== 'good') return { ok: false, reason: 'bad-signature' };
-      loaded.push(jws);
-      return { ok: true, version: 2, entries: 1 };
-    },
-  } as never);
-  t.throws(() => withSigner.watchlist({ ...base, jws: 'forged' }), CommandRefused);
-  await withSigner.watchlist({ ...base, jws: 'good' });
-  t.same(loaded, ['good']);
-});
-
-// ---- The demo config end to end (issue #11, finding 1): commands over a real broker to an assembled gateway.
+// ---- The demo config end to end (issue #11, finding 1): commands over a real broker to a composed gateway.
 
 const ROOT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 const DEMO_IOC_KEY = join(ROOT_DIR, 'seeds/ioc/demo-ioc.private.jwk.json');
@@ -97,7 +55,7 @@ async function startDemoGate(
   mutate(config.mqtt!);
   const rig = await SimRig.start(config, { transport: 'mock', dir: join(dir, 'tty') });
   const logs = new LogCapture();
-  const gateway = await assembleGateway({
+  const gateway = await composeGateway({
     config: rig.config,
     logger: createLogger('info', logs),
     devices: rig.devices,

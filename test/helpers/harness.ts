@@ -4,8 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { type ComposeOptions, composeGateway } from '../../gateway/compose.js';
 import type { GatewayConfig } from '../../gateway/config/schema.js';
-import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
+import type { Gateway } from '../../gateway/gateway.js';
 import { createLogger } from '../../gateway/logger.js';
 import { demoConfig, INTEGRATION_TOKEN } from '../../sim/demo-site.js';
 import { SimRig, type Transport } from '../../sim/rig.js';
@@ -34,7 +35,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { transport?: Transport; config?: GatewayConfig; extra?: Partial<GatewayOptions> } = {},
+  opts: { transport?: Transport; config?: GatewayConfig; extra?: Partial<ComposeOptions> } = {},
 ): Promise<Harness> {
   const config = opts.config ?? demoConfig();
   const rig = await SimRig.start(config, {
@@ -42,10 +43,12 @@ export async function startHarness(
     dir: mkdtempSync(join(tmpdir(), 'gate06-rig-')),
   });
   const logs = new LogCapture();
-  const gateway = new Gateway({
+  const gateway = await composeGateway({
     config: rig.config,
     logger: createLogger('info', logs),
     devices: rig.devices,
+    // The lane and API tests run without the operator console (test/gateway/console/harness.ts has it).
+    console: false,
     ...opts.extra,
   });
   await gateway.start();

@@ -27,7 +27,7 @@ const forbidden: Array<[string, string, string]> = [
   ['gateway/face/models.ts', "import { ensureModels } from '../../models/fetch-models.js';", 'never import tooling'],
   ['gateway/gateway.ts', "import { SimRig } from '../sim/rig.js';", 'never import tooling'],
   ['collector/main.ts', "import { bench } from '../bench/run.js';", 'never import tooling'],
-  ['gateway/assemble.ts', "import { main } from '../cli/main.js';", 'never import tooling'],
+  ['gateway/compose.ts', "import { main } from '../cli/main.js';", 'never import tooling'],
   ['gateway/face/pipeline.ts', "import { loadDataset } from '../../face-eval/dataset.js';", 'never import tooling'],
 ];
 

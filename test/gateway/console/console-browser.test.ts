@@ -57,7 +57,7 @@ if (!existsSync(CHROMIUM)) {
       configure: (c) => {
         c.gate.lanes[1]!.entry!.face.requireFor = ['chip'];
       },
-      extra: { chip: new PassiveAuthChipCheck(() => trust.value), face: faceCheck },
+      extra: { ports: { chip: new PassiveAuthChipCheck(() => trust.value), face: faceCheck } },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { UserStore } from '../../../gateway/auth/users.js';
+import { type ComposeOptions, composeGateway } from '../../../gateway/compose.js';
 import { loadConfig } from '../../../gateway/config/load.js';
 import type { GatewayConfig } from '../../../gateway/config/schema.js';
-import { type ConsoleOptions, consolePlugin } from '../../../gateway/console/plugin.js';
-import { Gateway, type GatewayOptions } from '../../../gateway/gateway.js';
+import type { ConsoleOptions } from '../../../gateway/console/plugin.js';
+import type { Gateway } from '../../../gateway/gateway.js';
 import { createLogger } from '../../../gateway/logger.js';
 import { SimRig } from '../../../sim/rig.js';
 
@@ -32,7 +33,7 @@ export interface HarnessOptions {
   now?: () => number;
   dir?: string;
   console?: ConsoleOptions;
-  extra?: Partial<GatewayOptions>;
+  extra?: Partial<ComposeOptions>;
   logLevel?: string;
   /** Changes to the demo config before the simulator cables it (a face policy on a lane, say). */
   configure?: (config: GatewayConfig) => void;
@@ -65,12 +66,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   });
   const logger = createLogger(opts.logLevel ?? 'info', sink);
   const rig = await SimRig.start(config, { transport: 'mock', dir: join(dir, 'rig') });
-  const gw = new Gateway({
+  const gw = await composeGateway({
     config: rig.config,
     logger,
     devices: rig.devices,
     now: opts.now,
-    http: [consolePlugin({ liveHeartbeatMs: 200, ...opts.console })],
+    console: { liveHeartbeatMs: 200, ...opts.console },
     ...opts.extra,
   });
   const users = new UserStore(gw.core.store.repos.auth);

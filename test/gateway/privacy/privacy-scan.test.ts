@@ -67,7 +67,7 @@ async function telemetryFeature(
         tickMs: 50,
         stopFlushMs: 1000,
       });
-      return { name: 'telemetry', start: async () => void (await tel.start()), stop: () => tel.stop() };
+      return tel;
     };
     return { make, client, offset };
   } catch {

@@ -37,8 +37,7 @@ t.test(
     const store = openStore(join(dir, 'gw.db'), clock);
     t.teardown(() => store.close());
     const telemetry = newTelemetry({ config, store }, clock);
-    const started = await telemetry.start();
-    if (!started.ok) throw new Error(started.error);
+    await telemetry.start();
     let stopped = false;
     t.teardown(() => (stopped ? undefined : telemetry.stop()));
 
@@ -96,6 +95,8 @@ t.test('a signing key that is not an Ed25519 private key fails the start, naming
   config.mqtt!.signingKey = { demo: 'not-a-key-at-all-0123456789' };
   const store = openStore(join(dir, 'gw.db'), clock);
   t.teardown(() => store.close());
-  const started = await newTelemetry({ config, store }, clock).start();
-  t.match(started, { ok: false, error: /^mqtt\.signingKey: / });
+  await t.rejects(newTelemetry({ config, store }, clock).start(), {
+    name: 'StartRefused',
+    message: /^mqtt\.signingKey: /,
+  });
 });

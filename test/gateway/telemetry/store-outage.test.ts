@@ -29,8 +29,7 @@ t.test('with the store locked, an alarm goes straight to the broker and the tick
   const bus = new EventBus();
   const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
   const telemetry = newTelemetry({ config, store, bus }, clock);
-  const started = await telemetry.start();
-  if (!started.ok) throw new Error(started.error);
+  await telemetry.start();
   t.teardown(async () => {
     await telemetry.stop();
     await collector.close();
@@ -80,8 +79,7 @@ t.test(
     const bus = new EventBus();
     const collector = await Collector.connect(broker.url, site, gate, { persistent: true });
     const telemetry = newTelemetry({ config, store, bus }, clock);
-    const started = await telemetry.start();
-    if (!started.ok) throw new Error(started.error);
+    await telemetry.start();
     t.teardown(async () => {
       await telemetry.stop();
       await collector.close();
