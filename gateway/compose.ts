@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { AlarmService } from './alarms.js';
 import { resolveSecret } from './config/load.js';
-import { type Direction, type GatewayConfig, isPcscChipReader } from './config/schema.js';
+import type { Direction, GatewayConfig } from './config/schema.js';
 import { type ConsoleOptions, consolePlugin } from './console/plugin.js';
 import { ticketKeys } from './credentials/ticket.js';
 import type { DeviceFactory } from './devices.js';
@@ -24,6 +24,7 @@ import { jwksReloader } from './jwks-reloader.js';
 import { DecisionService } from './lane/decision-service.js';
 import { LaneController } from './lane/lane-controller.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './lane/ports.js';
+import { laneReaders } from './lane/reader-pairing.js';
 import { GatewayMetrics } from './metrics.js';
 import { buildFace, chipCheck, loadWatchlist } from './optional-ports.js';
 import { RetentionSchedule } from './retention-schedule.js';
@@ -135,6 +136,7 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
     onAlarm: (kind, lane, detail) => alarms.raise(kind, lane, detail),
     onUncommitted: (lane, detail) =>
       logger.warn({ channel: 'store', lane, detail }, 'decision not committed: answered store.unavailable'),
+    write: owe,
   });
 
   const lanes = new Map<string, LaneController>();
@@ -143,14 +145,10 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
     const qr: Partial<Record<Direction, ReturnType<DeviceFactory['qrScanner']>>> = {};
     const chipReaders: Partial<Record<Direction, ReturnType<DeviceFactory['chipReader']>>> = {};
     const pcsc: Partial<Record<Direction, ReturnType<DeviceFactory['pcscChipReader']>>> = {};
-    for (const [dir, side] of [
-      ['in', lane.entry],
-      ['out', lane.exit],
-    ] as const) {
-      if (side?.qrScanner) qr[dir] = opts.devices.qrScanner(side.qrScanner, config.devices);
-      const chipReader = side?.chipReader;
-      if (chipReader && isPcscChipReader(chipReader)) pcsc[dir] = opts.devices.pcscChipReader(chipReader.pcsc);
-      else if (chipReader) chipReaders[dir] = opts.devices.chipReader(chipReader, config.devices);
+    for (const { direction, qrScanner, chipReader } of laneReaders(lane)) {
+      if (qrScanner) qr[direction] = opts.devices.qrScanner(qrScanner, config.devices);
+      if (chipReader?.kind === 'pcsc') pcsc[direction] = opts.devices.pcscChipReader(chipReader.reader);
+      else if (chipReader) chipReaders[direction] = opts.devices.chipReader(chipReader.port, config.devices);
     }
     const turnstile = opts.devices.turnstile(lane.turnstile, config.devices);
     lanes.set(

@@ -1,26 +1,29 @@
 // One decision, top to bottom: verify the credential(s) → face, when policy asks → site policy →
 // durable commit (with use counts and presence in the same transaction) → the caller may unlock.
 // Used by the lane controller (serial readers) and by POST /v1/verify alike, so both decide the same way.
+// It is also the one owner of what the lane writes after a decision (passages, timeouts and the undo of an
+// unused grant), through its ledger (lane-ledger.ts): the controller hands those over, it never writes them.
+import type { LogWriter } from '../alarms.js';
 import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
-import { cccdQrFacts } from '../credentials/categories.js';
-import { parseCccdQr } from '../credentials/cccd-qr.js';
-import { chipDisagreesWithQr, type IdentityField } from '../credentials/chip-qr-agreement.js';
-import { type Identity, keyedIdHash, maskId } from '../credentials/identity.js';
-import { holderBinding, type TicketKeys, type VerifiedTicket, verifyTicket } from '../credentials/ticket.js';
+import { establishPresentation, type HolderBinding, holderBindingOf } from '../credentials/binding.js';
+import {
+  type CredentialInput,
+  type Establishment,
+  emptyCredential,
+  establishCredential,
+} from '../credentials/establish.js';
+import { keyedIdHash, maskId } from '../credentials/identity.js';
+import type { TicketKeys } from '../credentials/ticket.js';
 import type { EventBus } from '../events.js';
 import type { ReasonCode } from '../reasons.js';
-import type { AdmissionRepository } from '../store/admission-repo.js';
 import type { EventStore } from '../store/event-store.js';
 import type { PersonalVault } from '../store/personal.js';
 import { errorText } from '../store/store-errors.js';
 import type { StoredEvent } from '../store/types.js';
+import { grantUndo, LaneLedger, type PassageRecord, type TimedOutGrant, type UnusedGrant } from './lane-ledger.js';
 import { allowedUses, applyPolicy } from './policy.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './ports.js';
-
-export type CredentialInput =
-  | { kind: 'ticket'; token: string }
-  | { kind: 'cccd-qr'; text: string }
-  | { kind: 'chip'; sod: Buffer; dataGroups: Map<number, Buffer> };
+import { sideOf } from './reader-pairing.js';
 
 export interface DecisionRequest {
   lane: string;
@@ -51,25 +54,14 @@ export interface DecisionOutcome {
   undo: UnusedGrant | null;
 }
 
-export interface UnusedGrant {
-  zone: string;
-  direction: Direction;
-  tid?: string;
-  subject?: string;
-  previousInside?: boolean;
+/** What the checks before the commit found, for site policy inside the committing transaction. */
+interface Checked {
+  side: LaneSide;
+  subject: string | null;
+  binding: HolderBinding;
+  watchlistHit: boolean;
+  idHash: string | null;
 }
-
-interface Established {
-  identity?: Identity;
-  ticket?: VerifiedTicket;
-  photo?: Buffer;
-  documentExpired?: boolean;
-  facts: Record<string, string | number | boolean>;
-}
-
-type Step =
-  | { ok: true; value: Established }
-  | { ok: false; reason: ReasonCode; facts?: Established['facts']; identity?: Identity };
 
 export interface DecisionDeps {
   config: GatewayConfig;
@@ -90,72 +82,42 @@ export interface DecisionDeps {
   ) => void;
   /** Where a decision that could not be committed is reported (never with personal data). */
   onUncommitted?: (lane: string, detail: string) => void;
+  /** Writes a passage or a timeout now, or owes it to the store watch's backlog while the log is down. */
+  write?: LogWriter;
 }
 
 export class DecisionService {
   private readonly lanes: Map<string, LaneConfig>;
-  /** Ticket use counts and presence: read before a decision, written inside its transaction. */
-  private readonly admission: AdmissionRepository;
+  private readonly ledger: LaneLedger;
 
   constructor(private readonly deps: DecisionDeps) {
     this.lanes = new Map(deps.config.gate.lanes.map((l) => [l.id, l]));
-    this.admission = deps.store.repos.admission;
+    this.ledger = new LaneLedger(deps.store, deps.bus, deps.write);
   }
 
-  laneSide(laneId: string, direction: Direction): { lane: LaneConfig; side: LaneSide } | null {
-    const lane = this.lanes.get(laneId);
-    const side = lane && (direction === 'in' ? lane.entry : lane.exit);
-    return lane && side ? { lane, side } : null;
+  /** A lane named by id (POST /v1/verify without actuation); the lane controller passes its own config instead. */
+  decide(req: DecisionRequest): Promise<DecisionOutcome> {
+    const lane = this.lanes.get(req.lane);
+    if (!lane) return this.commit(req, null, { ok: false, reason: 'policy.unknown-lane' });
+    return this.decideAt(lane, req);
   }
 
-  async decide(req: DecisionRequest): Promise<DecisionOutcome> {
-    const found = this.laneSide(req.lane, req.direction);
-    if (!found) return this.commit(req, null, { ok: false, reason: 'policy.unknown-lane' });
-    const { lane, side } = found;
-    const primary = await this.establish(req.credential);
-    if (!primary.ok) return this.commit(req, lane, primary);
-    let est = primary.value;
-
-    // Supporting credentials: a CCCD (chip or QR) shown with a ticket; its ID must agree with any other ID shown.
-    let binding: 'none' | 'match' | 'mismatch' | 'unverified' = 'none';
-    for (const extra of req.supporting ?? []) {
-      const s = await this.establish(extra);
-      if (!s.ok) return this.commit(req, lane, { ...s, facts: { ...est.facts, ...s.facts } });
-      const differing = identitiesDisagree(req.credential, est.identity, extra, s.value.identity);
-      if (differing.length > 0) {
-        return this.commit(req, lane, {
-          ok: false,
-          reason: 'chip.id-mismatch',
-          identity: est.identity,
-          // Which fields, never their values.
-          facts: { ...est.facts, mismatch: differing.join(',') },
-        });
-      }
-      const merged: Established = { ...s.value, ...est, facts: { ...s.value.facts, ...est.facts } };
-      if (!est.identity || (s.value.identity?.verified && !est.identity.verified)) merged.identity = s.value.identity;
-      merged.photo = est.photo ?? s.value.photo;
-      est = merged;
-    }
-    const hid = est.ticket?.claims.hid;
-    if (hid) {
-      const id = est.identity;
-      const acceptable = id && (id.verified || this.deps.config.policy.bindingAcceptsQr);
-      binding = !id
-        ? 'unverified'
-        : holderBinding(est.ticket!.claims.tid, id.idNumber) !== hid
-          ? 'mismatch'
-          : acceptable
-            ? 'match'
-            : 'unverified';
-      if (this.deps.onlineTickets && binding === 'match') {
-        const online = await this.deps.onlineTickets.validate({
-          tid: est.ticket!.claims.tid,
-          lane: lane.id,
-          at: this.deps.now(),
-        });
-        if (!online.ok)
-          return this.commit(req, lane, { ok: false, reason: online.reason, identity: est.identity, facts: est.facts });
-      }
+  async decideAt(lane: LaneConfig, req: DecisionRequest): Promise<DecisionOutcome> {
+    const side = sideOf(lane, req.direction);
+    if (!side) return this.commit(req, null, { ok: false, reason: 'policy.unknown-lane' });
+    // The credential and any supporting ones (a CCCD, chip or QR, shown with a ticket), naming one person.
+    const established = await establishPresentation(req.credential, req.supporting ?? [], (c) => this.establish(c));
+    if (!established.ok) return this.commit(req, lane, established);
+    const est = established.value;
+    const binding = holderBindingOf(est, this.deps.config.policy.bindingAcceptsQr);
+    if (this.deps.onlineTickets && binding === 'match') {
+      const online = await this.deps.onlineTickets.validate({
+        tid: est.ticket!.claims.tid,
+        lane: lane.id,
+        at: this.deps.now(),
+      });
+      if (!online.ok)
+        return this.commit(req, lane, { ok: false, reason: online.reason, identity: est.identity, facts: est.facts });
     }
 
     // The keyed hash of the ID, once: it names the face reference, the presence subject, the watchlist
@@ -188,75 +150,57 @@ export class DecisionService {
     return this.commit(req, lane, { ok: true, value: est }, { side, subject, binding, watchlistHit, idHash });
   }
 
+  /**
+   * Whether a scanned ticket names its holder (`hid`), so the lane waits for the holder's ID card. Verified
+   * here, not peeked at: the ticket keys remember the verdict, so the decision that follows recalls it
+   * rather than decoding the token again. A ticket that does not verify names nobody and is decided at once.
+   */
+  async ticketNamesHolder(token: string): Promise<boolean> {
+    const r = await this.establish({ kind: 'ticket', token });
+    return r.ok && r.value.ticket?.claims.hid !== undefined;
+  }
+
   /** A presentation that failed before there was a credential to verify (a chip read cut off, a garbled card): logged as a denial. */
   recordFailure(
     req: Omit<DecisionRequest, 'credential'> & { credential: CredentialInput['kind'] },
     reason: ReasonCode,
     facts: Record<string, string | number | boolean>,
   ): Promise<DecisionOutcome> {
-    const found = this.laneSide(req.lane, req.direction);
-    const credential: CredentialInput =
-      req.credential === 'chip'
-        ? { kind: 'chip', sod: Buffer.alloc(0), dataGroups: new Map() }
-        : req.credential === 'ticket'
-          ? { kind: 'ticket', token: '' }
-          : { kind: 'cccd-qr', text: '' };
-    return this.commit({ ...req, credential }, found?.lane ?? null, { ok: false, reason, facts });
+    const lane = this.lanes.get(req.lane);
+    const found = lane && sideOf(lane, req.direction) ? lane : null;
+    return this.commit({ ...req, credential: emptyCredential(req.credential) }, found, { ok: false, reason, facts });
   }
 
-  private async establish(c: CredentialInput): Promise<Step> {
-    const now = this.deps.now();
-    if (c.kind === 'ticket') {
-      const r = await verifyTicket(c.token, this.deps.ticketKeys(), {
-        site: this.deps.config.site.id,
-        now,
-        clockSkewS: this.deps.config.tickets.clockSkewS,
-      });
-      if (!r.ok) return { ok: false, reason: r.reason };
-      return {
-        ok: true,
-        value: {
-          ticket: r.value,
-          facts: { ticketKind: r.value.claims.kind, kid: r.value.kid, tid: r.value.claims.tid },
-        },
-      };
-    }
-    if (c.kind === 'cccd-qr') {
-      const r = parseCccdQr(c.text, now);
-      if (!r.ok) return { ok: false, reason: r.reason };
-      return {
-        ok: true,
-        value: {
-          identity: r.value.identity,
-          facts: { ...cccdQrFacts(r.value.identity, now), claimed: true },
-          documentExpired: r.value.documentExpired,
-        },
-      };
-    }
-    if (!this.deps.chip)
-      return { ok: false, reason: 'chip.malformed', facts: { detail: 'no chip trust store configured' } };
-    const r = await this.deps.chip.verify(c.sod, c.dataGroups, now);
-    if (!r.ok) return { ok: false, reason: r.reason, facts: r.facts, identity: r.identity };
-    return {
-      ok: true,
-      value: { identity: r.identity, photo: r.photo, documentExpired: r.documentExpired, facts: r.facts },
-    };
+  /** A passage the lane saw (the ledger logs it, or owes it while the store is down, and announces it). */
+  recordPassage(passage: PassageRecord): StoredEvent | null {
+    return this.ledger.recordPassage(passage);
+  }
+
+  /** A grant nobody used: logged with the undo of its ticket use and presence mark, as one operation. */
+  recordTimeout(grant: TimedOutGrant): Promise<'written' | 'owed'> {
+    return this.ledger.recordTimeout(grant);
+  }
+
+  private establish(c: CredentialInput): Promise<Establishment> {
+    const { config, now } = this.deps;
+    return establishCredential(c, {
+      ticketKeys: this.deps.ticketKeys(),
+      site: config.site.id,
+      clockSkewS: config.tickets.clockSkewS,
+      now: now(),
+      chip: this.deps.chip,
+    });
   }
 
   /** The durable step: stateful checks and the event insert share one transaction, so two readers can't both spend a last use. */
   private async commit(
     req: DecisionRequest,
     lane: LaneConfig | null,
-    step: Step,
-    ctx?: {
-      side: LaneSide;
-      subject: string | null;
-      binding: 'none' | 'match' | 'mismatch' | 'unverified';
-      watchlistHit: boolean;
-      idHash: string | null;
-    },
+    step: Establishment,
+    ctx?: Checked,
   ): Promise<DecisionOutcome> {
-    const { store, config, now } = this.deps;
+    const { config, now } = this.deps;
+    const ledger = this.ledger;
     const identity = step.ok ? step.value.identity : step.identity;
     const facts: Record<string, string | number | boolean> = {
       ...(step.ok ? step.value.facts : step.facts),
@@ -276,17 +220,14 @@ export class DecisionService {
         let presence: { inside: number; ts: number } | undefined;
         if (step.ok && ctx && lane) {
           const t = step.value.ticket;
-          presence = ctx.subject ? this.admission.presence(ctx.subject, lane.zone) : undefined;
+          presence = ctx.subject ? ledger.presence(ctx.subject, lane.zone) : undefined;
           const fresh = presence && now() - presence.ts < config.policy.antiPassback.resetAfterS * 1000;
           const verdict = applyPolicy(config.policy, {
             kind: req.credential.kind,
             direction: req.direction,
             side: ctx.side,
             ticketUses: t
-              ? {
-                  used: this.admission.ticketUses(t.claims.tid),
-                  allowed: allowedUses(t.claims.kind, t.claims.uses),
-                }
+              ? { used: ledger.ticketUses(t.claims.tid), allowed: allowedUses(t.claims.kind, t.claims.uses) }
               : undefined,
             insideZone: Boolean(presence?.inside && fresh),
             watchlistHit: ctx.watchlistHit,
@@ -300,7 +241,7 @@ export class DecisionService {
           // Security reads a hit in the event's detail even where site policy only alarms and lets the person pass.
           if (ctx.watchlistHit) facts.watchlistHit = true;
         }
-        const event = store.append(
+        const event = ledger.appendDecision(
           {
             type: 'decision',
             lane: lane?.id ?? req.lane.slice(0, 32),
@@ -316,20 +257,8 @@ export class DecisionService {
           },
           (ev) => {
             if (decision !== 'allow' || !lane || !step.ok || !ctx) return;
-            const t = step.value.ticket;
-            undo = { zone: lane.zone, direction: req.direction };
-            if (t && req.direction === 'in') undo.tid = t.claims.tid;
-            if (ctx.subject) {
-              undo.subject = ctx.subject;
-              undo.previousInside = Boolean(presence?.inside);
-            }
-            this.admission.recordGrant({
-              ts: ev.ts,
-              tid: undo.tid,
-              presence: ctx.subject
-                ? { subject: ctx.subject, zone: lane.zone, inside: req.direction === 'in' }
-                : undefined,
-            });
+            undo = grantUndo(lane.zone, req.direction, step.value.ticket?.claims.tid, ctx.subject, presence);
+            ledger.recordGrant({ ...undo, ts: ev.ts });
             if (identity && this.deps.personal)
               this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
           },
@@ -366,31 +295,4 @@ export class DecisionService {
   protected commitDecision<T>(fn: () => T): Promise<T> {
     return this.deps.store.commitSoon(fn);
   }
-
-  /** A person who walked away after an unlock did not use the ticket nor cross: call inside the timeout's transaction. */
-  revertUnused(grant: UnusedGrant, ts: number): void {
-    this.admission.revertGrant({
-      ts,
-      tid: grant.tid,
-      presence: grant.subject
-        ? { subject: grant.subject, zone: grant.zone, inside: Boolean(grant.previousInside) }
-        : undefined,
-    });
-  }
-}
-
-/**
- * Two credentials shown together must name the same person. A chip and the CCCD QR that opened it are
- * compared on ID, name and birth date (issue #13: DG13 and DG1 against the QR); other pairs on the ID.
- */
-function identitiesDisagree(
-  a: CredentialInput,
-  aId: Identity | undefined,
-  b: CredentialInput,
-  bId: Identity | undefined,
-): IdentityField[] {
-  if (!aId || !bId) return [];
-  if (a.kind === 'chip' && b.kind === 'cccd-qr') return chipDisagreesWithQr(bId, aId);
-  if (a.kind === 'cccd-qr' && b.kind === 'chip') return chipDisagreesWithQr(aId, bId);
-  return aId.idNumber === bId.idNumber ? [] : ['idNumber'];
 }

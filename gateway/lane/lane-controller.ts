@@ -1,25 +1,16 @@
-// One lane at run time: reader events in, decisions through the decision service, effects of the lane
-// machine out to the turnstile and the event log. It knows nothing of HTTP or MQTT.
+// One lane at run time: presentations from its readers (lane-readers.ts) to the decision service with the
+// lane's own config, the lane machine's effects out to the turnstile, and its passages and timeouts handed
+// back to the decision service, which logs them. It knows nothing of HTTP or MQTT.
 import type { Logger } from 'pino';
-import { readChip } from '../../drivers/chip-pcsc/icao/index.js';
-import type { PcscChipReader } from '../../drivers/chip-pcsc/pcsc/index.js';
-import type { ChipReader } from '../../drivers/chip-reader/index.js';
-import type { QrScanner } from '../../drivers/qr-scanner/index.js';
+import type { readChip } from '../../drivers/chip-pcsc/icao/index.js';
 import type { Turnstile } from '../../drivers/turnstile/index.js';
 import type { AlarmService, LogWriter } from '../alarms.js';
 import type { Direction, LaneConfig, PolicyConfig } from '../config/schema.js';
-import { looksLikeCccdQr } from '../credentials/cccd-qr.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
 import type { EventStore } from '../store/event-store.js';
-import { classifyStoreError } from '../store/store-errors.js';
-import { factEvent, type StoredEvent } from '../store/types.js';
-import type {
-  CredentialInput,
-  DecisionOutcome,
-  DecisionRequest,
-  DecisionService,
-  UnusedGrant,
-} from './decision-service.js';
+import { factEvent } from '../store/types.js';
+import type { DecisionOutcome, DecisionRequest, DecisionService } from './decision-service.js';
+import { type GrantPayload, passageRecord, timedOutGrant } from './lane-ledger.js';
 import {
   type Grant,
   initialLaneState,
@@ -30,26 +21,10 @@ import {
   phaseOf,
   step,
 } from './lane-machine.js';
-import { PcscChipFlow } from './pcsc-chip-flow.js';
+import { LaneReaders, type ReaderDevices } from './lane-readers.js';
 
-export interface LaneDevices {
+export interface LaneDevices extends ReaderDevices {
   turnstile: Turnstile;
-  qr: Partial<Record<Direction, QrScanner>>;
-  chip: Partial<Record<Direction, ChipReader>>;
-  /** Chip readers the gateway drives itself over PC/SC: the QR scan on that side starts the chip read. */
-  pcsc?: Partial<Record<Direction, PcscChipReader>>;
-}
-
-interface GrantPayload {
-  passageFacts: Record<string, string | number | boolean>;
-  undo: UnusedGrant | null;
-}
-
-/** A credential waiting for its partner (a bound ticket for the holder's CCCD, or the reverse). */
-interface Held {
-  credential: CredentialInput;
-  receivedAt: number;
-  expiresAt: number;
 }
 
 export interface LaneControllerDeps {
@@ -81,9 +56,7 @@ export class LaneController {
   private readonly state: LaneMachineState = initialLaneState();
   private readonly now: () => number;
   private readonly links = new Map<string, LinkState>();
-  private readonly held: Partial<Record<Direction, Held>> = {};
-  private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
-  private readonly chipFlows: Partial<Record<Direction, PcscChipFlow>> = {};
+  private readonly readers: LaneReaders;
   private tick?: NodeJS.Timeout;
   private lastPhase = '';
   private readonly write: LogWriter;
@@ -92,74 +65,39 @@ export class LaneController {
     this.id = deps.config.id;
     this.now = deps.now ?? Date.now;
     this.write = deps.write ?? ((_what, run) => run());
+    this.readers = new LaneReaders({
+      config: deps.config,
+      devices: deps.devices,
+      decisions: deps.decisions,
+      decide: (req) => this.decide(req),
+      onLink: (device, side, state, reason) => this.onLink(device, side, state, reason),
+      bus: deps.bus,
+      logger: deps.logger,
+      now: this.now,
+      cloneNotExcluded: deps.cloneNotExcluded,
+      readChip: deps.readChip,
+      pairingWindowMs: deps.pairingWindowMs,
+    });
   }
 
   async start(): Promise<void> {
-    const { devices } = this.deps;
-    const t = devices.turnstile;
+    const t = this.deps.devices.turnstile;
     t.on('passage', (direction, active) => this.apply({ t: 'sensor', direction, active }));
     t.on('alarm', (active) => {
       if (active) this.deps.alarms.raise('turnstile-alarm', this.id);
     });
     t.on('link', (state, reason) => this.onLink('turnstile', undefined, state, reason));
-    for (const d of ['in', 'out'] as const) {
-      const pcsc = devices.pcsc?.[d];
-      if (pcsc) this.startChipFlow(d, pcsc);
-      devices.qr[d]?.on('scan', (text) => {
-        const credential = classifyScan(text);
-        const flow = this.chipFlows[d];
-        if (credential.kind === 'cccd-qr' && flow && this.acceptsChip(d)) flow.expectCard(text, performance.now());
-        else void this.present(d, credential, performance.now());
-      });
-      devices.qr[d]?.on('rejected', (reason, bytes) => {
-        this.deps.logger.warn({ direction: d, reason, bytes }, 'qr frame rejected');
-        this.deps.bus.emit('input.rejected', { source: 'qr-scanner', reason });
-      });
-      devices.qr[d]?.on('link', (state, reason) => this.onLink('qr-scanner', d, state, reason));
-      devices.chip[d]?.on('card', (read) =>
-        this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
-      );
-      devices.chip[d]?.on('readError', (error, detail) => {
-        this.deps.logger.warn({ direction: d, error, detail: detail.slice(0, 120) }, 'chip read failed');
-        this.deps.bus.emit('input.rejected', { source: 'chip-reader', reason: error });
-        // The person is standing at the lane with a card that did not read: log it as a denial so the operator
-        // sees why. A noisy line can produce bursts of bad frames; one denial per side every 2 s is enough.
-        const now = this.now();
-        if (now - (this.lastReadFailure[d] ?? 0) < 2000) return;
-        this.lastReadFailure[d] = now;
-        void this.deps.decisions
-          .recordFailure(
-            { lane: this.id, direction: d, credential: 'chip', source: 'reader', receivedAt: performance.now() },
-            'chip.read-failed',
-            { readError: error },
-          )
-          .catch((err) => this.deps.logger.error({ err }, 'could not log the failed read'));
-      });
-      devices.chip[d]?.on('link', (state, reason) => this.onLink('chip-reader', d, state, reason));
-    }
     this.tick = setInterval(() => this.onTick(), this.deps.tickMs ?? 100);
     this.tick.unref();
-    await Promise.all([
-      t.start(),
-      ...Object.values(devices.qr).map((q) => q.start()),
-      ...Object.values(devices.chip).map((c) => c.start()),
-      ...Object.values(devices.pcsc ?? {}).map((c) => c.start()),
-    ]);
+    await Promise.all([t.start(), this.readers.start()]);
     this.publishState();
   }
 
   async stop(): Promise<void> {
     if (this.tick) clearInterval(this.tick);
-    for (const flow of Object.values(this.chipFlows)) flow.stop();
-    const { devices } = this.deps;
-    const all = [
-      devices.turnstile,
-      ...Object.values(devices.qr),
-      ...Object.values(devices.chip),
-      ...Object.values(devices.pcsc ?? {}),
-    ];
-    for (const d of all) d.removeAllListeners();
-    await Promise.allSettled(all.map((d) => d.stop()));
+    const t = this.deps.devices.turnstile;
+    t.removeAllListeners();
+    await Promise.allSettled([this.readers.stop(), t.stop()]);
   }
 
   get degraded(): boolean {
@@ -190,73 +128,6 @@ export class LaneController {
     };
   }
 
-  private acceptsChip(direction: Direction): boolean {
-    return this.deps.decisions.laneSide(this.id, direction)?.side.accepts.includes('chip') ?? false;
-  }
-
-  /** The QR-then-card flow of a PC/SC chip reader on one side (pcsc-chip-flow.ts); its link counts as the chip reader's. */
-  private startChipFlow(direction: Direction, reader: PcscChipReader): void {
-    const side = this.deps.decisions.laneSide(this.id, direction)?.side;
-    const failure = { lane: this.id, direction, credential: 'chip' as const, source: 'reader' as const };
-    const flow = new PcscChipFlow({
-      direction,
-      reader,
-      timeoutMs: side?.chipReadTimeoutMs ?? 10_000,
-      cloneNotExcluded: this.deps.cloneNotExcluded ?? 'deny',
-      checksChipFace: side?.face.requireFor.includes('chip') ?? false,
-      readChip: this.deps.readChip ?? readChip,
-      decide: (read) =>
-        this.decide({
-          direction,
-          credential: { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups },
-          supporting: [{ kind: 'cccd-qr', text: read.qrText }],
-          source: 'reader',
-          receivedAt: read.receivedAt,
-          readerFacts: read.facts,
-        }),
-      deny: (reason, facts, receivedAt) => this.deps.decisions.recordFailure({ ...failure, receivedAt }, reason, facts),
-      prompt: (step) => this.deps.bus.emit('chip.prompt', { lane: this.id, direction, step, ts: this.now() }),
-      logger: this.deps.logger,
-      now: this.now,
-    });
-    reader.on('link', (state, reason) => this.onLink('chip-reader', direction, state, reason));
-    flow.start();
-    this.chipFlows[direction] = flow;
-  }
-
-  /** A credential at a reader on this lane. Bound tickets and ID cards pair up within a short window. */
-  present(direction: Direction, credential: CredentialInput, receivedAt: number): Promise<DecisionOutcome | null> {
-    const side = this.deps.decisions.laneSide(this.id, direction)?.side;
-    const held = this.held[direction];
-    if (held && held.expiresAt > this.now() && held.credential.kind !== credential.kind) {
-      delete this.held[direction];
-      const [primary, supporting] =
-        credential.kind === 'ticket' ? [credential, held.credential] : [held.credential, credential];
-      return this.decide({
-        direction,
-        credential: primary,
-        supporting: [supporting],
-        source: 'reader',
-        receivedAt: held.receivedAt,
-      });
-    }
-    const waitsForId = credential.kind === 'ticket' && ticketIsBound(credential.token);
-    const waitsForTicket =
-      credential.kind !== 'ticket' &&
-      side !== undefined &&
-      !side.accepts.includes(credential.kind) &&
-      side.accepts.includes('ticket');
-    if (waitsForId || waitsForTicket) {
-      this.held[direction] = { credential, receivedAt, expiresAt: this.now() + (this.deps.pairingWindowMs ?? 20000) };
-      this.deps.logger.info(
-        { direction, waitingFor: waitsForId ? 'id-card' : 'ticket' },
-        'credential held for pairing',
-      );
-      return Promise.resolve(null);
-    }
-    return this.decide({ direction, credential, source: 'reader', receivedAt });
-  }
-
   /**
    * Decide for this lane and act on an allow: the serial readers' path and POST /v1/verify's alike, so a
    * networked reader on a lane whose turnstile is down is told so, as a serial one is.
@@ -270,7 +141,7 @@ export class LaneController {
         { device: 'turnstile' },
       );
     }
-    const outcome = await this.deps.decisions.decide({ ...req, lane: this.id });
+    const outcome = await this.deps.decisions.decideAt(this.deps.config, { ...req, lane: this.id });
     this.afterDecision(req.direction, outcome);
     return outcome;
   }
@@ -282,16 +153,8 @@ export class LaneController {
       return;
     }
     // The event log is the record of decisions; this line is for following a lane live at debug level.
-    this.deps.logger.debug(
-      {
-        direction,
-        decision: outcome.decision,
-        reason: outcome.reason,
-        eventId: outcome.event.id,
-        latencyMs: outcome.event.latencyMs,
-      },
-      'decision',
-    );
+    const { decision, reason, event } = outcome;
+    this.deps.logger.debug({ direction, decision, reason, eventId: event.id, latencyMs: event.latencyMs }, 'decision');
     if (outcome.decision !== 'allow') return;
     this.grant(direction, outcome.event.id, outcome.event.credential ?? 'manual', {
       passageFacts: outcome.passageFacts,
@@ -316,15 +179,7 @@ export class LaneController {
   }
 
   private onTick(): void {
-    for (const d of ['in', 'out'] as const) {
-      const h = this.held[d];
-      if (h && h.expiresAt <= this.now()) {
-        delete this.held[d];
-        void this.decide({ direction: d, credential: h.credential, source: 'reader', receivedAt: h.receivedAt }).catch(
-          (err) => this.deps.logger.error({ err }, 'decision failed'),
-        );
-      }
-    }
+    this.readers.tick();
     this.apply({ t: 'tick' });
   }
 
@@ -347,7 +202,7 @@ export class LaneController {
   }
 
   private execute(fx: LaneEffect): void {
-    const { store, bus, alarms, logger, devices } = this.deps;
+    const { store, alarms, logger, devices } = this.deps;
     switch (fx.t) {
       case 'unlock': {
         const ms = this.deps.config.turnstile.unlockPulseMs;
@@ -358,75 +213,19 @@ export class LaneController {
         break;
       }
       case 'passage': {
-        const payload = fx.grant?.payload as GrantPayload | undefined;
-        const passage = factEvent(
-          'passage',
-          this.id,
-          { ...(payload?.passageFacts ?? {}), via: fx.via, ...(fx.alarm ? { alarm: fx.alarm } : {}) },
-          {
-            direction: fx.direction,
-            credential: fx.grant && fx.grant.credential !== 'manual' ? fx.grant.credential : null,
-            refId: fx.grant?.decisionId ?? null,
-            ts: this.now(),
-          },
-        );
-        // Announced once written, now or when an owed write is replayed after an outage: the live view and the
-        // passage metric must not lose the passages the store could not take at the moment.
-        const announce = (ev: StoredEvent): void =>
-          bus.emit('passage.seen', {
-            eventId: ev.id,
-            seq: ev.seq,
-            ts: ev.ts,
-            lane: this.id,
-            direction: fx.direction,
-            authorizedBy: ev.refId,
-            credential: ev.credential,
-            facts: ev.facts,
-          });
-        let logged: StoredEvent | null = null;
-        this.write('passage', () => {
-          logged = store.append(passage);
-          announce(logged);
-        });
-        const ev = logged as StoredEvent | null;
-        if (fx.alarm) alarms.raise(fx.alarm, this.id, { direction: fx.direction, ...(ev ? { passageId: ev.id } : {}) });
+        const passage = this.deps.decisions.recordPassage(passageRecord(this.id, fx, this.now()));
+        if (fx.alarm)
+          alarms.raise(fx.alarm, this.id, { direction: fx.direction, ...(passage ? { passageId: passage.id } : {}) });
         break;
       }
       case 'timeout': {
-        const payload = fx.grant.payload as GrantPayload | undefined;
-        const ts = this.now();
-        const logTimeout = (): void => {
-          store.append(
-            factEvent(
-              'timeout',
-              this.id,
-              { walkedAway: true },
-              {
-                direction: fx.grant.direction,
-                credential: fx.grant.credential === 'manual' ? null : fx.grant.credential,
-                refId: fx.grant.decisionId,
-                ts,
-              },
-            ),
-          );
-          if (payload?.undo) this.deps.decisions.revertUnused(payload.undo, ts);
-        };
-        const announce = (): void =>
-          bus.emit('passage.timeout', {
-            lane: this.id,
-            direction: fx.grant.direction,
-            decisionId: fx.grant.decisionId,
-            ts,
-          });
-        // Batched with other commits (a burst of overflowing grants must not mean one transaction each).
-        store
-          .commitSoon(logTimeout)
-          .then(announce, (err: unknown) => {
-            if (classifyStoreError(err) === null) throw err;
+        const { decisionId } = fx.grant;
+        this.deps.decisions
+          .recordTimeout(timedOutGrant(this.id, fx.grant, this.now()))
+          .then((written) => {
             // The store is down: the refund of the ticket use is owed, and written once the store is back.
-            logger.warn({ decisionId: fx.grant.decisionId }, 'timed-out grant owed to the log until the store is back');
-            this.write('timeout', logTimeout);
-            announce();
+            if (written === 'owed')
+              logger.warn({ decisionId }, 'timed-out grant owed to the log until the store is back');
           })
           .catch((err: unknown) => logger.error({ err }, 'could not log a timed-out grant'));
         break;
@@ -494,23 +293,6 @@ export class LaneController {
       degraded: s.degraded,
       ts: this.now(),
     });
-  }
-}
-
-export function classifyScan(text: string): CredentialInput {
-  return looksLikeCccdQr(text) ? { kind: 'cccd-qr', text } : { kind: 'ticket', token: text };
-}
-
-/** Peeks at the (not yet verified) payload only to decide whether to wait for an ID card; verification comes later. */
-function ticketIsBound(token: string): boolean {
-  const payload = token.split('.')[1];
-  if (!payload || payload.length > 2048) return false;
-  try {
-    return (
-      typeof (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { hid?: unknown }).hid === 'string'
-    );
-  } catch {
-    return false;
   }
 }
 

@@ -7,10 +7,10 @@ import type { CardChannel } from '../../drivers/chip-pcsc/card-channel.js';
 import type { ChipSessionOptions, ChipSessionOutcome, ChipSessionReason } from '../../drivers/chip-pcsc/icao/index.js';
 import type { PcscChipReader, PresentedCard } from '../../drivers/chip-pcsc/pcsc/index.js';
 import type { Direction, PolicyConfig } from '../config/schema.js';
-import { parseCccdQr } from '../credentials/cccd-qr.js';
+import { type CccdQr, parseCccdQr } from '../credentials/cccd-qr.js';
 import { canFromCccdId, cloneExclusion } from '../credentials/chip-qr-agreement.js';
 import type { ChipPromptStep } from '../events.js';
-import type { ReasonCode } from '../reasons.js';
+import { ok, type ReasonCode, type Result } from '../reasons.js';
 
 type Facts = Record<string, string | number | boolean>;
 
@@ -32,11 +32,15 @@ export interface PcscChipFlowDeps {
   checksChipFace: boolean;
   /** The ICAO session (readChip); passed in so the composition root decides, and tests can count calls. */
   readChip: (channel: CardChannel, options: ChipSessionOptions) => Promise<ChipSessionOutcome>;
-  /** The chip read and the QR that opened it, for the decision service (PA, QR cross-check, policy, commit). */
+  /**
+   * The chip read and the QR that opened it, for the decision service (PA, QR cross-check, policy, commit):
+   * the QR as scanned and as parsed here for the CAN, so it is not parsed again.
+   */
   decide: (read: {
     sod: Buffer;
     dataGroups: Map<number, Buffer>;
     qrText: string;
+    qr: CccdQr;
     facts: Facts;
     receivedAt: number;
   }) => Promise<unknown>;
@@ -49,6 +53,7 @@ export interface PcscChipFlowDeps {
 
 interface Waiting {
   qrText: string;
+  qr: CccdQr;
   can: string;
   receivedAt: number;
   /** When the wait for a card ends (this.now() clock). */
@@ -84,13 +89,12 @@ export class PcscChipFlow {
    */
   expectCard(qrText: string, receivedAt: number): void {
     // A QR that does not parse is denied now, with its own reason, rather than after a card nobody will read.
-    const qr = parseCccdQr(qrText, this.now());
-    const can = qr.ok ? canFromCccdId(qr.value.identity.idNumber) : qr;
-    if (!can.ok) {
-      void this.settle(this.deps.deny(can.reason, { step: 'qr' }, receivedAt));
+    const expected = cardNamedByQr(qrText, this.now());
+    if (!expected.ok) {
+      void this.settle(this.deps.deny(expected.reason, { step: 'qr' }, receivedAt));
       return;
     }
-    this.wait({ qrText, can: can.value, receivedAt }, this.now() + this.deps.timeoutMs);
+    this.wait({ qrText, ...expected.value, receivedAt }, this.now() + this.deps.timeoutMs);
     this.deps.prompt('hold-card');
     // A card already lying on the reader is read now: pcscd will not announce it again.
     const card = this.deps.reader.card;
@@ -190,6 +194,7 @@ export class PcscChipFlow {
       sod: Buffer.from(readout.sod),
       dataGroups,
       qrText: w.qrText,
+      qr: w.qr,
       facts,
       receivedAt: cardAt,
     });
@@ -202,4 +207,12 @@ export class PcscChipFlow {
       (err: unknown) => this.deps.logger.error({ err, direction: this.deps.direction }, 'chip presentation failed'),
     );
   }
+}
+
+/** The QR parsed once, here (the decision gets this parse with the chip read), and the CAN it gives. */
+function cardNamedByQr(qrText: string, now: number): Result<{ qr: CccdQr; can: string }> {
+  const qr = parseCccdQr(qrText, now);
+  if (!qr.ok) return qr;
+  const can = canFromCccdId(qr.value.identity.idNumber);
+  return can.ok ? ok({ qr: qr.value, can: can.value }) : can;
 }

@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import type { CardChannel } from '../../../drivers/chip-pcsc/card-channel.js';
 import type { ChipSessionOptions, ChipSessionOutcome } from '../../../drivers/chip-pcsc/icao/index.js';
 import type { PcscReaderEvents, PresentedCard } from '../../../drivers/chip-pcsc/pcsc/index.js';
+import type { CccdQr } from '../../../gateway/credentials/cccd-qr.js';
 import type { ChipPromptStep } from '../../../gateway/events.js';
 import { PcscChipFlow, type PcscChipFlowDeps } from '../../../gateway/lane/pcsc-chip-flow.js';
 import { createLogger } from '../../../gateway/logger.js';
@@ -50,7 +51,7 @@ interface Harness {
   prompts: ChipPromptStep[];
   reads: ChipSessionOptions[];
   denied: Promise<{ reason: ReasonCode; facts: Record<string, unknown> }>;
-  decided: Promise<{ qrText: string; facts: Record<string, unknown>; sod: Buffer }>;
+  decided: Promise<{ qrText: string; qr: CccdQr; facts: Record<string, unknown>; sod: Buffer }>;
 }
 
 function harness(t: Test, outcome: ChipSessionOutcome, over: Partial<PcscChipFlowDeps> = {}): Harness {
@@ -58,9 +59,11 @@ function harness(t: Test, outcome: ChipSessionOutcome, over: Partial<PcscChipFlo
   const prompts: ChipPromptStep[] = [];
   const reads: ChipSessionOptions[] = [];
   let deny!: (v: { reason: ReasonCode; facts: Record<string, unknown> }) => void;
-  let decide!: (v: { qrText: string; facts: Record<string, unknown>; sod: Buffer }) => void;
+  let decide!: (v: { qrText: string; qr: CccdQr; facts: Record<string, unknown>; sod: Buffer }) => void;
   const denied = new Promise<{ reason: ReasonCode; facts: Record<string, unknown> }>((r) => (deny = r));
-  const decided = new Promise<{ qrText: string; facts: Record<string, unknown>; sod: Buffer }>((r) => (decide = r));
+  const decided = new Promise<{ qrText: string; qr: CccdQr; facts: Record<string, unknown>; sod: Buffer }>(
+    (r) => (decide = r),
+  );
   const flow = new PcscChipFlow({
     direction: 'in',
     reader,
@@ -90,6 +93,8 @@ t.test('a QR scan asks for the card; the card is read with the CAN from the QR a
   const read = await h.decided;
   t.same(h.reads, [{ can: '012345' }]);
   t.equal(read.qrText, QR);
+  // Parsed once, for the CAN: the decision gets that parse and does not parse the text again.
+  t.match(read.qr, { identity: { idNumber: '001099012345', verified: false } });
   t.same(read.sod, Buffer.of(0x77));
   t.match(read.facts, { chipAccess: 'pace', chipAuthentication: 'passed', cloneExcluded: true });
   t.same(h.prompts, ['hold-card', 'reading', 'done']);
