@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type LoadResult, parseConfig, readYaml } from '../contracts/config-file.js';
 import { MqttConnection, resolveMqttPaths } from '../contracts/mqtt-connection.js';
 import { SecretRef } from '../contracts/secrets.js';
+import { DEFAULT_CATEGORY_MIN_COUNT } from './analytics/disclosure.js';
 
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
 const ResetAt = z.union([z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h)'), z.literal('never')]);
@@ -105,6 +106,16 @@ export const CollectorConfig = z
          * week of minutes, and empty runs fold into one row), so 31 days covers any outage the outbox survives.
          */
         maxWindowAgeDays: z.number().int().min(1).max(3650).default(31),
+      })
+      .strict()
+      .prefault({}),
+    analytics: z
+      .object({
+        /**
+         * The small-cell minimum the collector applies to every lane window before storing it, whatever the gate
+         * applied (collector/analytics/disclosure.ts). Raising it applies to windows stored from then on.
+         */
+        categoryMinCount: z.number().int().min(1).max(100).default(DEFAULT_CATEGORY_MIN_COUNT),
       })
       .strict()
       .prefault({}),

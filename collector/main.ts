@@ -40,6 +40,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
     metrics,
     log: log.child({ channel: 'collector:mqtt' }),
     batchMax: cfg.storage.batchMax,
+    categoryMinCount: cfg.analytics.categoryMinCount,
     policy: {
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       keys: keys.value,

@@ -1,14 +1,47 @@
 // PostgreSQL implementation of the collector store (pg). One schema holds the tables; each batch is one
 // transaction of set-based upserts (unnest over arrays), so a batch of 1,000 windows is four statements.
 import pg from 'pg';
+import { CATEGORY_COLUMNS, CATEGORY_KEYS } from '../analytics/disclosure.js';
 import type { StoreBatch } from './batch.js';
 import { bucketMs } from './batch.js';
-import type { AlarmQuery, AlarmRow, CollectorStore, CountsCell, CountsQuery, GateRow, InOut } from './types.js';
+import { bucketSql, GRAIN_MS, groupSql } from './grain-sql.js';
+import type {
+  AlarmKindCell,
+  AlarmQuery,
+  AlarmRow,
+  AnalyticsCell,
+  AnalyticsQuery,
+  CollectorStore,
+  CountsCell,
+  CountsQuery,
+  GateRow,
+  HourOfDayCell,
+  InOut,
+} from './types.js';
+
+const CATEGORY_COLS = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
+const HOUR = 3_600_000;
 
 const ident = (s: string): string => {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(s)) throw new TypeError(`invalid PostgreSQL schema name: ${s}`);
   return `"${s}"`;
 };
+
+/**
+ * Recomputes the hourly rollup rows of the hours a batch touched, from the windows themselves: a redelivered or
+ * overwritten window changes its hour to the same exact sum, never adds to it. $1..$4: site, gate, lane, window_start.
+ */
+const refreshHourly = (s: string): string => `
+INSERT INTO ${s}.lane_hourly (site, gate, lane, hour_start, n_in, n_out, denied, windows, ${CATEGORY_COLS.join(', ')})
+SELECT l.site, l.gate, l.lane, a.h, sum(l.n_in), sum(l.n_out), sum(l.denied), count(*),
+  ${CATEGORY_COLS.map((c) => `sum(l.${c})`).join(', ')}
+FROM (SELECT DISTINCT u.site, u.gate, u.lane, (u.ws / ${HOUR}) * ${HOUR} AS h
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u(site, gate, lane, ws)) a
+JOIN ${s}.lane_counts l ON l.site = a.site AND l.gate = a.gate AND l.lane = a.lane
+  AND l.window_start >= a.h AND l.window_start < a.h + ${HOUR}
+GROUP BY l.site, l.gate, l.lane, a.h
+ON CONFLICT (site, hour_start, gate, lane) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out,
+  denied = excluded.denied, windows = excluded.windows, ${CATEGORY_COLS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
 const schemaSql = (s: string): string => `
 CREATE SCHEMA IF NOT EXISTS ${s};
@@ -18,6 +51,16 @@ CREATE TABLE IF NOT EXISTS ${s}.lane_counts (
   n_in integer NOT NULL, n_out integer NOT NULL, denied integer NOT NULL, by_credential jsonb NOT NULL, received_at bigint NOT NULL,
   PRIMARY KEY (site, gate, lane, window_start));
 CREATE INDEX IF NOT EXISTS lane_counts_site_time ON ${s}.lane_counts (site, window_start);
+${CATEGORY_COLS.map((c) => `ALTER TABLE ${s}.lane_counts ADD COLUMN IF NOT EXISTS ${c} integer NOT NULL DEFAULT 0;`).join('\n')}
+-- The hourly rollup every analytics answer of an hour or more reads (a year of one lane: 4,380 rows instead of
+-- 262,800 windows). Kept exact in the same transaction as the windows (see refreshHourly); hour_start is the
+-- UTC hour, which is the local hour wherever the offset is whole hours (Vietnam: +7).
+CREATE TABLE IF NOT EXISTS ${s}.lane_hourly (
+  site text NOT NULL, gate text NOT NULL, lane text NOT NULL, hour_start bigint NOT NULL,
+  n_in bigint NOT NULL, n_out bigint NOT NULL, denied bigint NOT NULL, windows integer NOT NULL,
+  ${CATEGORY_COLS.map((c) => `${c} bigint NOT NULL`).join(', ')},
+  PRIMARY KEY (site, hour_start, gate, lane));
+CREATE INDEX IF NOT EXISTS lane_hourly_time ON ${s}.lane_hourly (hour_start);
 CREATE TABLE IF NOT EXISTS ${s}.zone_counts (
   site text NOT NULL, gate text NOT NULL, zone text NOT NULL, window_start bigint NOT NULL,
   n_in integer NOT NULL, n_out integer NOT NULL, PRIMARY KEY (site, gate, zone, window_start));
@@ -49,8 +92,49 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
 
   const col = <T, K extends keyof T>(rows: readonly T[], k: K): T[K][] => rows.map((r) => r[k]);
 
+  const categorySums = CATEGORY_KEYS.map((k) => `sum(${CATEGORY_COLUMNS[k]}) AS "${k}"`).join(', ');
+  /** The rollup answers exactly when its hours are local hours and the range is whole hours. */
+  const rollupServes = (grain: string, from: number, to: number, offMin: number): boolean =>
+    grain !== 'minute' && offMin % 60 === 0 && from % HOUR === 0 && to % HOUR === 0;
+
   return {
     kind: 'postgres',
+    async analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]> {
+      const hourly = rollupServes(q.grain, q.from, q.to, q.utcOffsetMinutes);
+      const [table, t] = hourly ? ['lane_hourly', 'hour_start'] : ['lane_counts', 'window_start'];
+      const g = groupSql(q.groupBy);
+      const r = await pool.query(
+        `SELECT ${bucketSql('postgres', t, q.grain, q.utcOffsetMinutes)} AS "bucketStart", ${g.select},
+           sum(n_in) AS "in", sum(n_out) AS "out", sum(denied) AS denied, ${categorySums}
+         FROM ${s}.${table}
+         WHERE ${t} >= $1 AND ${t} < $2 AND ($3::text IS NULL OR site = $3) AND ($4::text IS NULL OR gate = $4)
+           AND ($5::text IS NULL OR lane = $5)
+         GROUP BY 1${g.keys} ORDER BY 1${g.keys}`,
+        [q.from, q.to, q.site ?? null, q.gate ?? null, q.lane ?? null],
+      );
+      return r.rows as AnalyticsCell[];
+    },
+    async hourOfDay(q): Promise<HourOfDayCell[]> {
+      const off = q.utcOffsetMinutes * 60_000;
+      const hourly = rollupServes('hour', q.from, q.to, q.utcOffsetMinutes);
+      const [table, t] = hourly ? ['lane_hourly', 'hour_start'] : ['lane_counts', 'window_start'];
+      const r = await pool.query(
+        `SELECT site, ((${t} + ${off}) % ${GRAIN_MS.day}) / ${HOUR} AS hour, sum(n_in) AS "in", sum(n_out) AS "out"
+         FROM ${s}.${table} WHERE ${t} >= $1 AND ${t} < $2 AND ($3::text IS NULL OR site = $3)
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+        [q.from, q.to, q.site ?? null],
+      );
+      return r.rows as HourOfDayCell[];
+    },
+    async alarmKinds(q): Promise<AlarmKindCell[]> {
+      const r = await pool.query(
+        `SELECT ${bucketSql('postgres', 'ts', q.grain, q.utcOffsetMinutes)} AS "bucketStart", site, kind, count(*)::int AS n
+         FROM ${s}.alarms WHERE ts >= $1 AND ts < $2 AND ($3::text IS NULL OR site = $3)
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        [q.from, q.to, q.site ?? null],
+      );
+      return r.rows as AlarmKindCell[];
+    },
     async write(b: StoreBatch) {
       const c = await pool.connect();
       try {
@@ -58,13 +142,16 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
         if (b.lanes.length) {
           const L = b.lanes;
           await c.query(
-            `INSERT INTO ${s}.lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at)
-             SELECT u.site, u.gate, u.lane, u.ws, u.we, u.boot, u.seq, u.i, u.o, u.d, u.bc::jsonb, u.ra
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::int[], $9::int[], $10::int[], $11::text[], $12::bigint[])
-               AS u(site, gate, lane, ws, we, boot, seq, i, o, d, bc, ra)
+            `INSERT INTO ${s}.lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at,
+               ${CATEGORY_COLS.join(', ')})
+             SELECT u.site, u.gate, u.lane, u.ws, u.we, u.boot, u.seq, u.i, u.o, u.d, u.bc::jsonb, u.ra, ${CATEGORY_COLS.map((c) => `u.${c}`).join(', ')}
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::int[], $9::int[], $10::int[], $11::text[], $12::bigint[],
+               ${CATEGORY_COLS.map((_, i) => `$${13 + i}::int[]`).join(', ')})
+               AS u(site, gate, lane, ws, we, boot, seq, i, o, d, bc, ra, ${CATEGORY_COLS.join(', ')})
              ON CONFLICT (site, gate, lane, window_start) DO UPDATE SET window_end = excluded.window_end, boot_id = excluded.boot_id,
                seq = excluded.seq, n_in = excluded.n_in, n_out = excluded.n_out, denied = excluded.denied,
-               by_credential = excluded.by_credential, received_at = excluded.received_at`,
+               by_credential = excluded.by_credential, received_at = excluded.received_at,
+               ${CATEGORY_COLS.map((c) => `${c} = excluded.${c}`).join(', ')}`,
             [
               col(L, 'site'),
               col(L, 'gate'),
@@ -78,8 +165,10 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
               col(L, 'denied'),
               col(L, 'byCredential'),
               col(L, 'receivedAt'),
+              ...CATEGORY_KEYS.map((k) => col(L, k)),
             ],
           );
+          await c.query(refreshHourly(s), [col(L, 'site'), col(L, 'gate'), col(L, 'lane'), col(L, 'windowStart')]);
         }
         if (b.zones.length) {
           const Z = b.zones;

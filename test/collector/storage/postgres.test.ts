@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import t from 'tap';
 import { dropPostgresSchema, openPostgresStore } from '../../../collector/storage/postgres.js';
+import { analyticsSpec } from './analytics-spec.js';
 import { storeSpec } from './store-spec.js';
 
 const url = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -29,4 +30,6 @@ if (why) {
 } else {
   t.teardown(() => dropPostgresSchema(url, schema));
   storeSpec(t, () => openPostgresStore(url, schema));
+  t.teardown(() => dropPostgresSchema(url, `${schema}_a`));
+  analyticsSpec(t, () => openPostgresStore(url, `${schema}_a`), { numRuns: 40 });
 }
