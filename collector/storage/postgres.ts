@@ -254,8 +254,12 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
       return r.rows;
     },
     async laneTotals(site, since, until = Number.MAX_SAFE_INTEGER): Promise<InOut> {
+      // Whole hours (an occupancy curve's carried-in total since a reset) come from the rollup: an industrial
+      // site never resets, and a year of its windows is millions of rows.
+      const [table, t] =
+        since % HOUR === 0 && until % HOUR === 0 ? ['lane_hourly', 'hour_start'] : ['lane_counts', 'window_start'];
       const r = await pool.query(
-        `SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM ${s}.lane_counts WHERE site = $1 AND window_start >= $2 AND window_start < $3`,
+        `SELECT coalesce(sum(n_in), 0) AS "in", coalesce(sum(n_out), 0) AS "out" FROM ${s}.${table} WHERE site = $1 AND ${t} >= $2 AND ${t} < $3`,
         [site, since, until],
       );
       return r.rows[0] as InOut;
