@@ -28,6 +28,35 @@ const ident = (s: string): string => {
 };
 
 /**
+ * Read-only views for the IOC's own tools (Grafana, BI, spreadsheets; docs/ioc-bi.md). Times are timestamptz and
+ * local dates and hours are Asia/Ho_Chi_Minh. They read the hourly rollup and the alarms, never a window on its
+ * own: every category figure is a sum of stored cells, each already held to the small-cell rule (disclosure.ts).
+ */
+const BI_VIEWS = (s: string): string => `
+CREATE OR REPLACE VIEW ${s}.bi_passages_hourly AS
+SELECT to_timestamp(hour_start / 1000) AS hour,
+  (to_timestamp(hour_start / 1000) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS local_date,
+  extract(hour FROM to_timestamp(hour_start / 1000) AT TIME ZONE 'Asia/Ho_Chi_Minh')::int AS local_hour,
+  site, gate, lane, n_in AS entries, n_out AS exits, denied,
+  cat_domestic AS domestic, cat_foreign AS foreign_visitors, cat_unknown AS nationality_unknown,
+  withheld_nationality, age_0_17, age_18_39, age_40_59, age_60_plus, withheld_age_band,
+  sex_m AS male, sex_f AS female, withheld_sex
+FROM ${s}.lane_hourly;
+CREATE OR REPLACE VIEW ${s}.bi_passages_daily AS
+SELECT local_date, site, sum(entries) AS entries, sum(exits) AS exits, sum(denied) AS denied,
+  sum(domestic) AS domestic, sum(foreign_visitors) AS foreign_visitors, sum(nationality_unknown) AS nationality_unknown,
+  sum(withheld_nationality) AS withheld_nationality, sum(age_0_17) AS age_0_17, sum(age_18_39) AS age_18_39,
+  sum(age_40_59) AS age_40_59, sum(age_60_plus) AS age_60_plus, sum(withheld_age_band) AS withheld_age_band,
+  sum(male) AS male, sum(female) AS female, sum(withheld_sex) AS withheld_sex
+FROM ${s}.bi_passages_hourly GROUP BY local_date, site;
+CREATE OR REPLACE VIEW ${s}.bi_alarms AS
+SELECT to_timestamp(ts / 1000) AS at, site, gate, lane, kind FROM ${s}.alarms;
+CREATE OR REPLACE VIEW ${s}.bi_gates AS
+SELECT site, gate, state, to_timestamp(last_seen / 1000) AS last_seen, version, outbox_depth, outbox_capacity
+FROM ${s}.gates;
+`;
+
+/**
  * Recomputes the hourly rollup rows of the hours a batch touched, from the windows themselves: a redelivered or
  * overwritten window changes its hour to the same exact sum, never adds to it. $1..$4: site, gate, lane, window_start.
  */
@@ -51,6 +80,8 @@ CREATE TABLE IF NOT EXISTS ${s}.lane_counts (
   n_in integer NOT NULL, n_out integer NOT NULL, denied integer NOT NULL, by_credential jsonb NOT NULL, received_at bigint NOT NULL,
   PRIMARY KEY (site, gate, lane, window_start));
 CREATE INDEX IF NOT EXISTS lane_counts_site_time ON ${s}.lane_counts (site, window_start);
+-- Minute answers across every site (the province's last two days) read a time range of the whole table.
+CREATE INDEX IF NOT EXISTS lane_counts_time ON ${s}.lane_counts (window_start);
 ${CATEGORY_COLS.map((c) => `ALTER TABLE ${s}.lane_counts ADD COLUMN IF NOT EXISTS ${c} integer NOT NULL DEFAULT 0;`).join('\n')}
 -- The hourly rollup every analytics answer of an hour or more reads (a year of one lane: 4,380 rows instead of
 -- 262,800 windows). Kept exact in the same transaction as the windows (see refreshHourly); hour_start is the
@@ -73,6 +104,7 @@ CREATE TABLE IF NOT EXISTS ${s}.alarms (
   site text NOT NULL, gate text NOT NULL, id text NOT NULL, kind text NOT NULL, lane text, ts bigint NOT NULL,
   detail jsonb, received_at bigint NOT NULL, PRIMARY KEY (site, gate, id));
 CREATE INDEX IF NOT EXISTS alarms_ts ON ${s}.alarms (ts);
+${BI_VIEWS(s)}
 `;
 
 // bigint (int8) and numeric come back as strings by default; every value here fits a double exactly.
