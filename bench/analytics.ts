@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { createCollectorHttp } from '../collector/http/server.js';
 import { createCollectorMetrics } from '../collector/metrics.js';
 import { openPostgresStore } from '../collector/storage/postgres.js';
-import { BENCH_SCHEMA, BENCH_T0, BENCH_URL } from './analytics-data.js';
+import { BENCH_SCHEMA, BENCH_T0, BENCH_URL } from './analytics-db.js';
 
 const D = 86_400_000;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });

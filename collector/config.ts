@@ -10,6 +10,9 @@ import { DEFAULT_CATEGORY_MIN_COUNT } from './analytics/disclosure.js';
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
 const ResetAt = z.union([z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h)'), z.literal('never')]);
 
+/** Asia/Ho_Chi_Minh: UTC+7 since 1975, no daylight saving. */
+export const VIETNAM_UTC_OFFSET_MINUTES = 420;
+
 export const SiteKind = z.enum(['tourist', 'industrial', 'station']);
 export type SiteKind = z.infer<typeof SiteKind>;
 
@@ -120,7 +123,7 @@ export const CollectorConfig = z
       .strict()
       .prefault({}),
     /** Vietnam has kept UTC+7 without daylight saving since 1975; day buckets and reset times use this offset. */
-    utcOffsetMinutes: z.number().int().min(-720).max(840).default(420),
+    utcOffsetMinutes: z.number().int().min(-720).max(840).default(VIETNAM_UTC_OFFSET_MINUTES),
     sites: z.array(CollectorSite).default([]),
   })
   .strict();

@@ -2,6 +2,7 @@
 // transaction of set-based upserts (unnest over arrays), so a batch of 1,000 windows is four statements.
 import pg from 'pg';
 import { CATEGORY_COLUMNS, CATEGORY_KEYS } from '../analytics/disclosure.js';
+import { VIETNAM_UTC_OFFSET_MINUTES } from '../config.js';
 import type { StoreBatch } from './batch.js';
 import { bucketMs } from './batch.js';
 import { bucketSql, GRAIN_MS, groupSql } from './grain-sql.js';
@@ -21,6 +22,7 @@ import type {
 
 const CATEGORY_COLS = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 const ident = (s: string): string => {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(s)) throw new TypeError(`invalid PostgreSQL schema name: ${s}`);
@@ -72,6 +74,32 @@ GROUP BY l.site, l.gate, l.lane, a.h
 ON CONFLICT (site, hour_start, gate, lane) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out,
   denied = excluded.denied, windows = excluded.windows, ${CATEGORY_COLS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
+/**
+ * Recomputes the daily rollup rows of the local days a batch touched, from the hourly rollup (refreshed first).
+ * $1..$4 as refreshHourly; the local offset is a literal (an integer from the config).
+ */
+const refreshDaily = (s: string, offMs: number): string => `
+INSERT INTO ${s}.lane_daily (site, gate, lane, day_start, n_in, n_out, denied, windows, ${CATEGORY_COLS.join(', ')})
+SELECT h.site, h.gate, h.lane, a.d, sum(h.n_in), sum(h.n_out), sum(h.denied), sum(h.windows),
+  ${CATEGORY_COLS.map((c) => `sum(h.${c})`).join(', ')}
+FROM (SELECT DISTINCT u.site, u.gate, u.lane, ((u.ws + ${offMs}) / ${DAY}) * ${DAY} - ${offMs} AS d
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS u(site, gate, lane, ws)) a
+JOIN ${s}.lane_hourly h ON h.site = a.site AND h.gate = a.gate AND h.lane = a.lane
+  AND h.hour_start >= a.d AND h.hour_start < a.d + ${DAY}
+GROUP BY h.site, h.gate, h.lane, a.d
+ON CONFLICT (site, day_start, gate, lane) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out,
+  denied = excluded.denied, windows = excluded.windows, ${CATEGORY_COLS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+
+/** The whole daily rollup from the hourly one: at first start, and when the local offset changed. */
+export const rebuildDailySql = (s: string, offMs: number): string => `
+DELETE FROM ${s}.lane_daily;
+INSERT INTO ${s}.lane_daily (site, gate, lane, day_start, n_in, n_out, denied, windows, ${CATEGORY_COLS.join(', ')})
+SELECT site, gate, lane, ((hour_start + ${offMs}) / ${DAY}) * ${DAY} - ${offMs}, sum(n_in), sum(n_out), sum(denied), sum(windows),
+  ${CATEGORY_COLS.map((c) => `sum(${c})`).join(', ')}
+FROM ${s}.lane_hourly GROUP BY 1, 2, 3, 4;
+INSERT INTO ${s}.rollup_meta (key, value) VALUES ('daily_offset_minutes', '${offMs / 60_000}')
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value;`;
+
 const schemaSql = (s: string): string => `
 CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${s}.lane_counts (
@@ -92,6 +120,14 @@ CREATE TABLE IF NOT EXISTS ${s}.lane_hourly (
   ${CATEGORY_COLS.map((c) => `${c} bigint NOT NULL`).join(', ')},
   PRIMARY KEY (site, hour_start, gate, lane));
 CREATE INDEX IF NOT EXISTS lane_hourly_time ON ${s}.lane_hourly (hour_start);
+-- The daily rollup (local days) for day, week and month answers: a year of one lane is 365 rows.
+CREATE TABLE IF NOT EXISTS ${s}.lane_daily (
+  site text NOT NULL, gate text NOT NULL, lane text NOT NULL, day_start bigint NOT NULL,
+  n_in bigint NOT NULL, n_out bigint NOT NULL, denied bigint NOT NULL, windows integer NOT NULL,
+  ${CATEGORY_COLS.map((c) => `${c} bigint NOT NULL`).join(', ')},
+  PRIMARY KEY (site, day_start, gate, lane));
+CREATE INDEX IF NOT EXISTS lane_daily_time ON ${s}.lane_daily (day_start);
+CREATE TABLE IF NOT EXISTS ${s}.rollup_meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.zone_counts (
   site text NOT NULL, gate text NOT NULL, zone text NOT NULL, window_start bigint NOT NULL,
   n_in integer NOT NULL, n_out integer NOT NULL, PRIMARY KEY (site, gate, zone, window_start));
@@ -115,12 +151,34 @@ const types = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-export async function openPostgresStore(url: string, schema: string): Promise<CollectorStore> {
+export async function openPostgresStore(
+  url: string,
+  schema: string,
+  opts: { utcOffsetMinutes?: number } = {},
+): Promise<CollectorStore> {
   const s = ident(schema);
-  const pool = new pg.Pool({ connectionString: url, max: 4, types });
+  const offMin = opts.utcOffsetMinutes ?? VIETNAM_UTC_OFFSET_MINUTES;
+  if (!Number.isInteger(offMin)) throw new TypeError('utcOffsetMinutes must be an integer');
+  const offMs = offMin * 60_000;
+  // jit off: the analytics queries are short aggregates where compiling costs more than it saves (10-50 ms each).
+  const pool = new pg.Pool({ connectionString: url, max: 4, types, options: '-c jit=off' });
   // A pool error on an idle client (server restart) must not crash the collector; the next query reconnects.
   pool.on('error', () => {});
   await pool.query(schemaSql(s));
+  const meta = await pool.query(`SELECT value FROM ${s}.rollup_meta WHERE key = 'daily_offset_minutes'`);
+  if (meta.rows[0]?.value !== String(offMin)) {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(rebuildDailySql(s, offMs));
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
 
   const col = <T, K extends keyof T>(rows: readonly T[], k: K): T[K][] => rows.map((r) => r[k]);
 
@@ -129,11 +187,18 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
   const rollupServes = (grain: string, from: number, to: number, offMin: number): boolean =>
     grain !== 'minute' && offMin % 60 === 0 && from % HOUR === 0 && to % HOUR === 0;
 
+  /** The smallest table that answers exactly: daily for whole local days, hourly for whole hours, else the windows. */
+  const rollupFor = (grain: string, from: number, to: number, offMinQ: number): [string, string] => {
+    const wholeDays = (from + offMs) % DAY === 0 && (to + offMs) % DAY === 0;
+    if ((grain === 'day' || grain === 'week' || grain === 'month') && offMinQ === offMin && wholeDays)
+      return ['lane_daily', 'day_start'];
+    return rollupServes(grain, from, to, offMinQ) ? ['lane_hourly', 'hour_start'] : ['lane_counts', 'window_start'];
+  };
+
   return {
     kind: 'postgres',
     async analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]> {
-      const hourly = rollupServes(q.grain, q.from, q.to, q.utcOffsetMinutes);
-      const [table, t] = hourly ? ['lane_hourly', 'hour_start'] : ['lane_counts', 'window_start'];
+      const [table, t] = rollupFor(q.grain, q.from, q.to, q.utcOffsetMinutes);
       const g = groupSql(q.groupBy);
       const r = await pool.query(
         `SELECT ${bucketSql('postgres', t, q.grain, q.utcOffsetMinutes)} AS "bucketStart", ${g.select},
@@ -200,7 +265,9 @@ export async function openPostgresStore(url: string, schema: string): Promise<Co
               ...CATEGORY_KEYS.map((k) => col(L, k)),
             ],
           );
-          await c.query(refreshHourly(s), [col(L, 'site'), col(L, 'gate'), col(L, 'lane'), col(L, 'windowStart')]);
+          const keys = [col(L, 'site'), col(L, 'gate'), col(L, 'lane'), col(L, 'windowStart')];
+          await c.query(refreshHourly(s), keys);
+          await c.query(refreshDaily(s, offMs), keys);
         }
         if (b.zones.length) {
           const Z = b.zones;

@@ -184,11 +184,15 @@ export function analyticsSpec(t: Test, open: () => Promise<CollectorStore>, opts
     minute: fc.nat(3 * 24 * 60 - 1),
     cats: rawCats,
   });
-  const range = fc.tuple(fc.nat(3 * 24), fc.nat(3 * 24), fc.nat(59)).map(([a, b, m]) => {
-    const [lo, hi] = a <= b ? [a, b + 1] : [b, a + 1];
-    // Some ranges are whole hours (PostgreSQL answers them from its hourly rollup), some are not.
-    return { from: T0 + lo * H + (m % 2 ? m * 60_000 : 0), to: T0 + hi * H };
-  });
+  // Ranges of three shapes: PostgreSQL answers whole local days from its daily rollup, whole hours from its
+  // hourly rollup, and anything else from the windows themselves; all three must agree with the model.
+  const range = fc
+    .tuple(fc.nat(3 * 24), fc.nat(3 * 24), fc.nat(59), fc.constantFrom('minutes', 'hours', 'days'))
+    .map(([a, b, m, shape]) => {
+      const [lo, hi] = a <= b ? [a, b + 1] : [b, a + 1];
+      if (shape === 'days') return { from: T0 + Math.floor(lo / 24) * D, to: T0 + Math.ceil(hi / 24) * D };
+      return { from: T0 + lo * H + (shape === 'minutes' ? m * 60_000 : 0), to: T0 + hi * H };
+    });
   let run = 0;
   t.test('no answer and no difference of two answers shows a category cell under the minimum', async (t) => {
     await fc.assert(
