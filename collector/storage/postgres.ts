@@ -90,6 +90,15 @@ GROUP BY h.site, h.gate, h.lane, a.d
 ON CONFLICT (site, day_start, gate, lane) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out,
   denied = excluded.denied, windows = excluded.windows, ${CATEGORY_COLS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
+/** The whole hourly rollup from the windows (once, for a store that had windows before the rollups existed). */
+const rebuildHourlySql = (s: string): string => `
+DELETE FROM ${s}.lane_hourly;
+INSERT INTO ${s}.lane_hourly (site, gate, lane, hour_start, n_in, n_out, denied, windows, ${CATEGORY_COLS.join(', ')})
+SELECT site, gate, lane, (window_start / ${HOUR}) * ${HOUR}, sum(n_in), sum(n_out), sum(denied), count(*),
+  ${CATEGORY_COLS.map((c) => `sum(${c})`).join(', ')}
+FROM ${s}.lane_counts GROUP BY 1, 2, 3, 4;
+INSERT INTO ${s}.rollup_meta (key, value) VALUES ('hourly_built', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value;`;
+
 /** The whole daily rollup from the hourly one: at first start, and when the local offset changed. */
 export const rebuildDailySql = (s: string, offMs: number): string => `
 DELETE FROM ${s}.lane_daily;
@@ -165,11 +174,15 @@ export async function openPostgresStore(
   // A pool error on an idle client (server restart) must not crash the collector; the next query reconnects.
   pool.on('error', () => {});
   await pool.query(schemaSql(s));
-  const meta = await pool.query(`SELECT value FROM ${s}.rollup_meta WHERE key = 'daily_offset_minutes'`);
-  if (meta.rows[0]?.value !== String(offMin)) {
+  const meta = await pool.query(`SELECT key, value FROM ${s}.rollup_meta`);
+  const metaOf = (key: string): string | undefined => meta.rows.find((r) => r.key === key)?.value;
+  // A collector upgraded from before the rollups has windows and no rollups: build them once from the windows.
+  const hourlyBuilt = metaOf('hourly_built') === '1';
+  if (!hourlyBuilt || metaOf('daily_offset_minutes') !== String(offMin)) {
     const c = await pool.connect();
     try {
       await c.query('BEGIN');
+      if (!hourlyBuilt) await c.query(rebuildHourlySql(s));
       await c.query(rebuildDailySql(s, offMs));
       await c.query('COMMIT');
     } catch (err) {
