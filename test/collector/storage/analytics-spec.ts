@@ -214,7 +214,8 @@ export function analyticsSpec(t: Test, open: () => Promise<CollectorStore>, opts
           await store.write(foldBatch(records.slice(0, 10), MIN));
           await store.write(foldBatch([...records.slice(10), records[0]!], MIN));
           const model = new Map<string, { gate: string; lane: string; ws: number; c: CategoryCells }>();
-          for (const w of windows) {
+          // The write order: the first window is sent again last, so its copy is the latest one stored.
+          for (const w of [...windows, windows[0]!]) {
             const ws = T0 + w.minute * 60_000;
             model.set(`${w.gate}/${w.lane}/${ws}`, {
               gate: w.gate,
