@@ -1,9 +1,12 @@
 // `gate06 collector -c FILE`: runs the central collector (MQTT ingest, storage, IOC API and dashboard).
+// `gate06 collector report ...`: writes a site's daily or monthly report (cli/collector-report.ts).
 import { parseArgs } from 'node:util';
 import { loadCollectorConfig } from '../collector/config.js';
 import { startCollector } from '../collector/main.js';
+import { runReport } from './collector-report.js';
 
 const HELP = `Usage: gate06 collector -c FILE
+       gate06 collector report -c FILE --site S (--month YYYY-MM | --day YYYY-MM-DD) [--format csv|html] [--out FILE]
 
 Runs the central collector at the IOC: subscribes to the gates' MQTT telemetry, stores counts, status,
 health and alarms (SQLite, or PostgreSQL when DATABASE_URL is set), and serves the IOC API (/v1, bearer
@@ -17,6 +20,7 @@ Options:
 Environment: DATABASE_URL (PostgreSQL URL; overrides storage), plus any variable the config names for secrets.`;
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'report') return runReport(argv.slice(1));
   let values: { config?: string; help?: boolean };
   try {
     ({ values } = parseArgs({

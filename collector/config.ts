@@ -6,9 +6,13 @@ import { configFailure, type LoadResult, parseConfig, readYaml } from '../contra
 import { MqttConnection, resolveMqttPaths } from '../contracts/mqtt-connection.js';
 import { ok } from '../contracts/result.js';
 import { SecretRef } from '../contracts/secrets.js';
+import { DEFAULT_CATEGORY_MIN_COUNT } from './analytics/disclosure.js';
 
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
 const ResetAt = z.union([z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h)'), z.literal('never')]);
+
+/** Asia/Ho_Chi_Minh: UTC+7 since 1975, no daylight saving. */
+export const VIETNAM_UTC_OFFSET_MINUTES = 420;
 
 export const SiteKind = z.enum(['tourist', 'industrial', 'station']);
 export type SiteKind = z.infer<typeof SiteKind>;
@@ -109,8 +113,18 @@ export const CollectorConfig = z
       })
       .strict()
       .prefault({}),
+    analytics: z
+      .object({
+        /**
+         * The small-cell minimum the collector applies to every lane window before storing it, whatever the gate
+         * applied (collector/analytics/disclosure.ts). Raising it applies to windows stored from then on.
+         */
+        categoryMinCount: z.number().int().min(1).max(100).default(DEFAULT_CATEGORY_MIN_COUNT),
+      })
+      .strict()
+      .prefault({}),
     /** Vietnam has kept UTC+7 without daylight saving since 1975; day buckets and reset times use this offset. */
-    utcOffsetMinutes: z.number().int().min(-720).max(840).default(420),
+    utcOffsetMinutes: z.number().int().min(-720).max(840).default(VIETNAM_UTC_OFFSET_MINUTES),
     sites: z.array(CollectorSite).default([]),
   })
   .strict();

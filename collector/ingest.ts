@@ -34,6 +34,8 @@ export interface IngestOptions {
   batchMax: number;
   /** the gates' keys and the bounds every message is held to (validate.ts) */
   policy: IngestPolicy;
+  /** the small-cell minimum applied to each window's categories before it is stored (analytics/disclosure.ts) */
+  categoryMinCount?: number;
   now?: () => number;
 }
 
@@ -267,7 +269,12 @@ export class Ingest {
     if (!batch.length) return;
     const started = process.hrtime.bigint();
     try {
-      await this.opts.store.write(foldBatch(batch.map((p) => p.record)));
+      await this.opts.store.write(
+        foldBatch(
+          batch.map((p) => p.record),
+          this.opts.categoryMinCount,
+        ),
+      );
     } catch (err) {
       // Keep the batch at the head and retry: nothing is acknowledged, nothing is dropped.
       this.queue.unshift(...batch);

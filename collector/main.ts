@@ -32,7 +32,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
   const log = opts.log ?? pino({ name: 'gate06:collector' });
   const keys = loadGateKeys(cfg.gates.keysFile);
   if (!keys.ok) throw new Error(keys.detail);
-  const store = opts.store ?? (await openStore(chooseStorage(cfg, opts.env)));
+  const store = opts.store ?? (await openStore(chooseStorage(cfg, opts.env), cfg.utcOffsetMinutes));
   const metrics = createCollectorMetrics({ defaultMetrics: opts.defaultMetrics });
   const ingest = new Ingest({
     mqtt: cfg.mqtt,
@@ -40,6 +40,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
     metrics,
     log: log.child({ channel: 'collector:mqtt' }),
     batchMax: cfg.storage.batchMax,
+    categoryMinCount: cfg.analytics.categoryMinCount,
     policy: {
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       keys: keys.value,

@@ -1,6 +1,7 @@
 // @ts-check
 // IOC dashboard. Plain ES module, no framework, no CDN, nothing inline (CSP script-src 'self').
 // The API token is typed once and kept in sessionStorage: it lives as long as the tab, never in a URL or cookie.
+import { refreshAnalytics } from './analytics.js';
 import { alarmInWords } from './words.js';
 
 /**
@@ -27,6 +28,8 @@ class Unauthorized extends Error {}
 (() => {
   const TOKEN_KEY = 'gate06.iocToken';
   const REFRESH_MS = 5000;
+  const ANALYTICS_MS = 60_000;
+  let analyticsAt = 0;
   /**
    * The page's element with this id; the page is ours, so a missing one is a bug in the page and fails loudly.
    * @template {HTMLElement} [E=HTMLElement]
@@ -213,6 +216,19 @@ class Unauthorized extends Error {}
         ),
         'Không có cảnh báo / No alarms',
       );
+      // The analytics card reads days to months: once a minute is enough, and on every change of site or period.
+      if (Date.now() - analyticsAt >= ANALYTICS_MS) {
+        analyticsAt = Date.now();
+        /** @type {HTMLSelectElement} */
+        const period = $('period');
+        await refreshAnalytics({
+          api,
+          row,
+          $,
+          site,
+          period: /** @type {'day' | 'week' | 'month'} */ (period.value),
+        });
+      }
       $('status').textContent = `Cập nhật / Updated ${fmtTime(Date.now())}`;
     } catch (err) {
       if (err instanceof Unauthorized) return showLogin('Mã không hợp lệ / Wrong token');
@@ -230,6 +246,7 @@ class Unauthorized extends Error {}
     $('status').textContent = message || '';
   }
   function showBoard() {
+    analyticsAt = 0;
     $('login').hidden = true;
     $('board').hidden = false;
     $('logout').hidden = false;
@@ -247,7 +264,12 @@ class Unauthorized extends Error {}
     showBoard();
   });
   $('logout').addEventListener('click', () => showLogin());
-  $('site').addEventListener('change', refresh);
+  const refreshAll = () => {
+    analyticsAt = 0;
+    refresh();
+  };
+  $('site').addEventListener('change', refreshAll);
+  $('period').addEventListener('change', refreshAll);
   if (token()) showBoard();
   else showLogin();
 })();

@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { earlyErrorOptions, installJsonErrors } from '../../contracts/json-errors.js';
 import { plainAddress } from '../../contracts/peer-address.js';
+import { registerAnalyticsRoutes } from './analytics-routes.js';
 import { bearerChecker } from './auth.js';
 import { type ApiDeps, registerApiRoutes } from './routes.js';
 
@@ -79,5 +80,6 @@ export async function createCollectorHttp(opts: CollectorHttpOptions): Promise<F
     return opts.metrics.registry.metrics();
   });
   await app.register(async (v1) => registerApiRoutes(v1, opts), { prefix: '/v1' });
+  await app.register(async (v1) => registerAnalyticsRoutes(v1, opts), { prefix: '/v1' });
   return app as unknown as FastifyInstance;
 }

@@ -1,9 +1,11 @@
 // Folds a run of validated messages into the rows one transaction writes. Pure.
 // Folding first matters for PostgreSQL (one ON CONFLICT statement may not touch a row twice) and makes a
 // batch cheap: ten health messages from one gate become one row update.
+import { type CategoryCells, DEFAULT_CATEGORY_MIN_COUNT, discloseCategories } from '../analytics/disclosure.js';
 import type { IngestRecord } from '../validate.js';
 
-export interface LaneCountRow {
+/** A lane window with its category cells as they may be stored (analytics/disclosure.ts). */
+export interface LaneCountRow extends CategoryCells {
   site: string;
   gate: string;
   lane: string;
@@ -56,7 +58,10 @@ export interface StoreBatch {
   alarms: AlarmInsert[];
 }
 
-export function foldBatch(records: readonly IngestRecord[]): StoreBatch {
+export function foldBatch(
+  records: readonly IngestRecord[],
+  categoryMinCount: number = DEFAULT_CATEGORY_MIN_COUNT,
+): StoreBatch {
   const lanes = new Map<string, LaneCountRow>();
   const zones = new Map<string, ZoneCountRow>();
   const gates = new Map<string, GateUpdate>();
@@ -106,6 +111,7 @@ export function foldBatch(records: readonly IngestRecord[]): StoreBatch {
             denied: l.denied,
             byCredential: JSON.stringify(l.byCredential),
             receivedAt: r.receivedAt,
+            ...discloseCategories(l.byCategory, categoryMinCount),
           });
         }
         for (const z of p.zones) {

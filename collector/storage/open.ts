@@ -4,6 +4,8 @@ import { openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { CollectorStore } from './types.js';
 
-export async function openStore(choice: StorageChoice): Promise<CollectorStore> {
-  return choice.kind === 'postgres' ? openPostgresStore(choice.url, choice.schema) : openSqliteStore(choice.path);
+export async function openStore(choice: StorageChoice, utcOffsetMinutes?: number): Promise<CollectorStore> {
+  return choice.kind === 'postgres'
+    ? openPostgresStore(choice.url, choice.schema, { utcOffsetMinutes })
+    : openSqliteStore(choice.path);
 }

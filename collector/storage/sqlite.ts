@@ -2,9 +2,33 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { CATEGORY_COLUMNS, CATEGORY_KEYS } from '../analytics/disclosure.js';
 import type { StoreBatch } from './batch.js';
 import { bucketMs } from './batch.js';
-import type { AlarmQuery, AlarmRow, CollectorStore, CountsCell, CountsQuery, GateRow, InOut } from './types.js';
+import { bucketSql, groupSql } from './grain-sql.js';
+import type {
+  AlarmKindCell,
+  AlarmQuery,
+  AlarmRow,
+  AnalyticsCell,
+  AnalyticsQuery,
+  CollectorStore,
+  CountsCell,
+  CountsQuery,
+  GateRow,
+  HourOfDayCell,
+  InOut,
+} from './types.js';
+
+const CATEGORY_COLS = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
+
+/** Adds the category columns to a lane_counts table made before they existed (0: nothing was stored). */
+function migrateCategoryColumns(db: Database.Database): void {
+  const have = new Set((db.prepare('PRAGMA table_info(lane_counts)').all() as { name: string }[]).map((c) => c.name));
+  for (const col of CATEGORY_COLS) {
+    if (!have.has(col)) db.exec(`ALTER TABLE lane_counts ADD COLUMN ${col} INTEGER NOT NULL DEFAULT 0`);
+  }
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS lane_counts (
@@ -40,13 +64,17 @@ export function openSqliteStore(path: string): CollectorStore {
   // Bound the WAL (edge lesson: WALs grew without bound): checkpoint every ~4 MB of pages.
   db.pragma('wal_autocheckpoint = 1000');
   db.exec(SCHEMA);
+  migrateCategoryColumns(db);
 
   const upLane =
-    db.prepare(`INSERT INTO lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at)
-    VALUES (@site, @gate, @lane, @windowStart, @windowEnd, @bootId, @seq, @in, @out, @denied, @byCredential, @receivedAt)
+    db.prepare(`INSERT INTO lane_counts (site, gate, lane, window_start, window_end, boot_id, seq, n_in, n_out, denied, by_credential, received_at,
+      ${CATEGORY_COLS.join(', ')})
+    VALUES (@site, @gate, @lane, @windowStart, @windowEnd, @bootId, @seq, @in, @out, @denied, @byCredential, @receivedAt,
+      ${CATEGORY_KEYS.map((k) => `@${k}`).join(', ')})
     ON CONFLICT (site, gate, lane, window_start) DO UPDATE SET window_end = excluded.window_end, boot_id = excluded.boot_id,
       seq = excluded.seq, n_in = excluded.n_in, n_out = excluded.n_out, denied = excluded.denied,
-      by_credential = excluded.by_credential, received_at = excluded.received_at`);
+      by_credential = excluded.by_credential, received_at = excluded.received_at,
+      ${CATEGORY_COLS.map((c) => `${c} = excluded.${c}`).join(', ')}`);
   const upZone =
     db.prepare(`INSERT INTO zone_counts (site, gate, zone, window_start, n_in, n_out) VALUES (@site, @gate, @zone, @windowStart, @in, @out)
     ON CONFLICT (site, gate, zone, window_start) DO UPDATE SET n_in = excluded.n_in, n_out = excluded.n_out`);
@@ -94,8 +122,57 @@ export function openSqliteStore(path: string): CollectorStore {
     WHERE (@site IS NULL OR site = @site) AND (@gate IS NULL OR gate = @gate) AND ts >= @since
     ORDER BY ts DESC, id LIMIT @limit`);
 
+  // Statements per (grain, grouping, offset): a handful in practice, prepared once each.
+  const prepared = new Map<string, Database.Statement>();
+  const once = (key: string, sql: () => string): Database.Statement => {
+    let st = prepared.get(key);
+    if (!st) {
+      st = db.prepare(sql());
+      prepared.set(key, st);
+    }
+    return st;
+  };
+  const categorySums = CATEGORY_KEYS.map((k) => `total(${CATEGORY_COLUMNS[k]}) AS "${k}"`).join(', ');
+
   return {
     kind: 'sqlite',
+    async analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]> {
+      const st = once(`a:${q.grain}:${q.groupBy}:${q.utcOffsetMinutes}`, () => {
+        const g = groupSql(q.groupBy);
+        return `SELECT ${bucketSql('sqlite', 'window_start', q.grain, q.utcOffsetMinutes)} AS bucketStart, ${g.select},
+            total(n_in) AS "in", total(n_out) AS "out", total(denied) AS denied, ${categorySums}
+          FROM lane_counts
+          WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site)
+            AND (@gate IS NULL OR gate = @gate) AND (@lane IS NULL OR lane = @lane)
+          GROUP BY bucketStart${g.keys} ORDER BY bucketStart${g.keys}`;
+      });
+      return st.all({
+        from: q.from,
+        to: q.to,
+        site: q.site ?? null,
+        gate: q.gate ?? null,
+        lane: q.lane ?? null,
+      }) as AnalyticsCell[];
+    },
+    async hourOfDay(q): Promise<HourOfDayCell[]> {
+      const off = q.utcOffsetMinutes * 60_000;
+      const st = once(
+        `h:${q.utcOffsetMinutes}`,
+        () => `SELECT site, ((window_start + ${off}) % 86400000) / 3600000 AS hour, total(n_in) AS "in", total(n_out) AS "out"
+          FROM lane_counts WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site)
+          GROUP BY site, hour ORDER BY site, hour`,
+      );
+      return st.all({ from: q.from, to: q.to, site: q.site ?? null }) as HourOfDayCell[];
+    },
+    async alarmKinds(q): Promise<AlarmKindCell[]> {
+      const st = once(
+        `k:${q.grain}:${q.utcOffsetMinutes}`,
+        () => `SELECT ${bucketSql('sqlite', 'ts', q.grain, q.utcOffsetMinutes)} AS bucketStart, site, kind, count(*) AS n
+          FROM alarms WHERE ts >= @from AND ts < @to AND (@site IS NULL OR site = @site)
+          GROUP BY bucketStart, site, kind ORDER BY bucketStart, site, kind`,
+      );
+      return st.all({ from: q.from, to: q.to, site: q.site ?? null }) as AlarmKindCell[];
+    },
     async write(batch) {
       writeTx(batch);
     },

@@ -1,4 +1,5 @@
 // The one storage interface the collector sees; SQLite (sqlite.ts) and PostgreSQL (postgres.ts) implement it.
+import type { CategoryCells } from '../analytics/disclosure.js';
 import type { StoreBatch } from './batch.js';
 
 export type Bucket = 'minute' | 'hour' | 'day';
@@ -23,6 +24,50 @@ export interface CountsCell {
   in: number;
   out: number;
   denied: number;
+}
+
+/** Analytics buckets: hours, days, weeks (Monday first) and months begin on the local clock. */
+export type Grain = 'minute' | 'hour' | 'day' | 'week' | 'month';
+/** How far down an analytics answer splits; 'total' sums every lane of the selection. */
+export type GroupBy = 'total' | 'site' | 'gate' | 'lane';
+
+export interface AnalyticsQuery {
+  site?: string;
+  gate?: string;
+  lane?: string;
+  /** window starts in [from, to) (ms since epoch) */
+  from: number;
+  to: number;
+  grain: Grain;
+  groupBy: GroupBy;
+  utcOffsetMinutes: number;
+}
+
+/** One (bucket, group) cell: exact passages and the category cells as stored (each 0 or at least the minimum). */
+export interface AnalyticsCell extends CategoryCells {
+  bucketStart: number;
+  /** '' where the grouping does not split by it */
+  site: string;
+  gate: string;
+  lane: string;
+  in: number;
+  out: number;
+  denied: number;
+}
+
+export interface HourOfDayCell {
+  site: string;
+  /** 0-23, local */
+  hour: number;
+  in: number;
+  out: number;
+}
+
+export interface AlarmKindCell {
+  bucketStart: number;
+  site: string;
+  kind: string;
+  n: number;
 }
 
 export interface GateRow {
@@ -78,6 +123,18 @@ export interface CollectorStore {
   /** Zone totals for a site over window starts in [since, until). */
   zoneTotals(site: string, since: number, until?: number): Promise<(InOut & { zone: string })[]>;
   gates(site?: string): Promise<GateRow[]>;
+  /** Passages and category cells per bucket and group, over window starts in [from, to). */
+  analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]>;
+  /** Passages by local hour of day, per site, over window starts in [from, to). */
+  hourOfDay(q: { site?: string; from: number; to: number; utcOffsetMinutes: number }): Promise<HourOfDayCell[]>;
+  /** Alarms per bucket, site and kind, by alarm time in [from, to). */
+  alarmKinds(q: {
+    site?: string;
+    from: number;
+    to: number;
+    grain: Grain;
+    utcOffsetMinutes: number;
+  }): Promise<AlarmKindCell[]>;
   alarms(q: AlarmQuery): Promise<AlarmRow[]>;
   close(): Promise<void>;
 }

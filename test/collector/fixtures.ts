@@ -12,11 +12,19 @@ export const byCredential = (ticket = 0) => ({
   forced: 0,
 });
 
+type LaneSpec = {
+  lane: string;
+  in: number;
+  out: number;
+  denied?: number;
+  byCategory?: NonNullable<GatePayload<'counts'>['lanes'][number]['byCategory']>;
+};
+
 export function countsPayload(
   site: string,
   gate: string,
   windowStart: number,
-  lanes: { lane: string; in: number; out: number; denied?: number }[],
+  lanes: LaneSpec[],
   extra: Partial<GatePayload<'counts'>> = {},
 ): GatePayload<'counts'> {
   return {
@@ -34,6 +42,7 @@ export function countsPayload(
       out: l.out,
       denied: l.denied ?? 0,
       byCredential: byCredential(l.in + l.out),
+      ...(l.byCategory ? { byCategory: l.byCategory } : {}),
     })),
     ...extra,
   };
@@ -43,7 +52,7 @@ export const countsRecord = (
   site: string,
   gate: string,
   windowStart: number,
-  lanes: { lane: string; in: number; out: number; denied?: number }[],
+  lanes: LaneSpec[],
   receivedAt = windowStart + 61_000,
   extra: Partial<GatePayload<'counts'>> = {},
 ): IngestRecord => ({

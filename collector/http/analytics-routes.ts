@@ -1,0 +1,339 @@
+// The IOC analytics API under /v1/analytics: passages, category breakdowns, peak hours, occupancy curves and
+// alarms, over any range, by minute/hour/day/week/month of local time (Asia/Ho_Chi_Minh: UTC+7, no DST).
+// Every category figure is a sum of stored lane windows, each already held to the small-cell rule
+// (collector/analytics/disclosure.ts), so no answer nor any difference of answers shows a small cell.
+import type { ZodTypeProvider } from '@fastify/type-provider-zod';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  byKind,
+  type CategoryRow,
+  categoryRow,
+  occupancyCurve,
+  passageRow,
+  peakHours,
+  totalOf,
+} from '../analytics/shape.js';
+import { SiteKind } from '../config.js';
+import { lastResetAt, resetRuleFor } from '../occupancy.js';
+import { bucketStartOf, GRAIN_MS, nextBucketStart } from '../storage/grain-sql.js';
+import type { AnalyticsCell, Grain, GroupBy } from '../storage/types.js';
+import type { ApiDeps } from './routes.js';
+
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
+const Ms = z.coerce.number().int().nonnegative();
+const GrainQ = z.enum(['minute', 'hour', 'day', 'week', 'month']);
+const GroupQ = z.enum(['total', 'kind', 'site', 'gate', 'lane']);
+const ErrorReply = z.object({ error: z.string(), message: z.string() });
+const DAY = 86_400_000;
+
+/** The widest range each grain may ask for, so one request cannot ask for millions of rows. */
+export const MAX_ANALYTICS_RANGE_MS: Record<Grain, number> = {
+  minute: 2 * DAY,
+  hour: 93 * DAY,
+  day: 3 * 366 * DAY,
+  week: 10 * 366 * DAY,
+  month: 10 * 366 * DAY,
+};
+
+const Range = z.object({
+  from: Ms.optional().describe('ms since epoch; widened down to the start of its bucket. Default: 7 days before to'),
+  to: Ms.optional().describe('ms since epoch, exclusive; widened up to the end of its bucket. Default: now'),
+});
+const Selection = z.object({
+  site: Id.optional(),
+  gate: Id.optional(),
+  lane: Id.optional(),
+  kind: SiteKind.optional().describe('only sites of this kind (from the collector config; unlisted sites are tourist)'),
+});
+const Place = { site: z.string(), gate: z.string(), lane: z.string(), kind: z.string() };
+const PassageRowZ = z.object({
+  start: z.number(),
+  ...Place,
+  in: z.number(),
+  out: z.number(),
+  denied: z.number(),
+});
+const CategoryRowZ = z.object({
+  start: z.number(),
+  ...Place,
+  in: z.number(),
+  out: z.number(),
+  passages: z.number(),
+  nationality: z.object({
+    domestic: z.number(),
+    foreign: z.number(),
+    unknown: z.number(),
+    withheld: z.number(),
+    notReported: z.number(),
+  }),
+  ageBand: z.object({
+    '0-17': z.number(),
+    '18-39': z.number(),
+    '40-59': z.number(),
+    '60+': z.number(),
+    withheld: z.number(),
+    notReported: z.number(),
+  }),
+  sex: z.object({ M: z.number(), F: z.number(), withheld: z.number(), notReported: z.number() }),
+});
+
+type RangeError = { error: 'bad-request'; message: string };
+
+/** The asked range widened to whole buckets, or why it cannot be answered. */
+export function wholeBuckets(
+  q: { from?: number; to?: number },
+  grain: Grain,
+  now: number,
+  utcOffsetMinutes: number,
+): { from: number; to: number } | RangeError {
+  const to0 = q.to ?? now;
+  const from0 = q.from ?? to0 - 7 * DAY;
+  if (from0 >= to0) return { error: 'bad-request', message: 'from must be before to' };
+  const from = bucketStartOf(from0, grain, utcOffsetMinutes);
+  const to = nextBucketStart(to0 - 1, grain, utcOffsetMinutes);
+  if (to - from > MAX_ANALYTICS_RANGE_MS[grain]) {
+    return {
+      error: 'bad-request',
+      message: `range too wide for grain=${grain} (max ${MAX_ANALYTICS_RANGE_MS[grain] / DAY} days)`,
+    };
+  }
+  return { from, to };
+}
+
+/** Local calendar date (YYYY-MM-DD) → the instant its day starts. */
+const dayStartOf = (date: string, utcOffsetMinutes: number): number =>
+  Date.parse(`${date}T00:00:00Z`) - utcOffsetMinutes * 60_000;
+
+export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const now = deps.now ?? Date.now;
+  const security = [{ bearer: [] }];
+  const off = deps.utcOffsetMinutes;
+
+  /** Store cells for a selection and grouping; kind groupings and filters are folded here from site rows. */
+  const cellsFor = async (
+    q: z.infer<typeof Selection> & { groupBy: z.infer<typeof GroupQ> },
+    range: { from: number; to: number },
+    grain: Grain,
+  ) => {
+    const storeGroup: GroupBy =
+      q.groupBy === 'kind' || (q.kind && q.groupBy === 'total') ? 'site' : (q.groupBy as GroupBy);
+    const cells: AnalyticsCell[] = await deps.store.analytics({
+      site: q.site,
+      gate: q.gate,
+      lane: q.lane,
+      ...range,
+      grain,
+      groupBy: storeGroup,
+      utcOffsetMinutes: off,
+    });
+    const tagged = byKind(cells, deps.sites, q.groupBy, q.kind);
+    return q.groupBy === 'total' && q.kind ? totalOf(tagged) : tagged;
+  };
+
+  r.get(
+    '/analytics/passages',
+    {
+      schema: {
+        summary: 'Passages in, out and denied per bucket, in total or by site kind, site, gate or lane',
+        description:
+          'Buckets start on the local clock (UTC+7): hours, days, weeks (Monday) and months. Windows are placed by their start. ' +
+          'Denials are counted per lane; the gates do not publish their reasons, so denials by reason are on each gate (its event log and console).',
+        security,
+        querystring: Range.extend(Selection.shape).extend({
+          grain: GrainQ.default('day'),
+          groupBy: GroupQ.default('site'),
+        }),
+        response: {
+          200: z.object({
+            grain: z.string(),
+            groupBy: z.string(),
+            from: z.number(),
+            to: z.number(),
+            rows: z.array(PassageRowZ),
+            totals: z.object({ in: z.number(), out: z.number(), denied: z.number() }),
+          }),
+          400: ErrorReply,
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const range = wholeBuckets(q, q.grain, now(), off);
+      if ('error' in range) return reply.code(400).send(range);
+      const rows = (await cellsFor(q, range, q.grain)).map(passageRow);
+      const totals = rows.reduce((a, x) => ({ in: a.in + x.in, out: a.out + x.out, denied: a.denied + x.denied }), {
+        in: 0,
+        out: 0,
+        denied: 0,
+      });
+      return { grain: q.grain, groupBy: q.groupBy, ...range, rows, totals };
+    },
+  );
+
+  r.get(
+    '/analytics/categories',
+    {
+      schema: {
+        summary: 'Passages by nationality (domestic/foreign), age band and sex, small cells withheld',
+        description:
+          'A breakdown of a lane window is withheld whole when one of its non-empty cells has fewer people than the minimum ' +
+          '(gate mqtt.categoryMinCount, collector analytics.categoryMinCount); its passages show under `withheld`. Every figure ' +
+          'is a sum of whole windows, so no answer, nor the difference of two answers, shows a cell below the minimum. ' +
+          '`notReported`: passages from gates that sent no categories. Passages are in + out.',
+        security,
+        querystring: Range.extend(Selection.shape).extend({
+          grain: GrainQ.default('day'),
+          groupBy: GroupQ.default('site'),
+        }),
+        response: {
+          200: z.object({
+            grain: z.string(),
+            groupBy: z.string(),
+            from: z.number(),
+            to: z.number(),
+            rows: z.array(CategoryRowZ),
+          }),
+          400: ErrorReply,
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const range = wholeBuckets(q, q.grain, now(), off);
+      if ('error' in range) return reply.code(400).send(range);
+      const rows: CategoryRow[] = (await cellsFor(q, range, q.grain)).map(categoryRow);
+      return { grain: q.grain, groupBy: q.groupBy, ...range, rows };
+    },
+  );
+
+  r.get(
+    '/analytics/peak-hours',
+    {
+      schema: {
+        summary: 'Entries by local hour of the day per site, and the busiest hours',
+        security,
+        querystring: Range.extend({ site: Id.optional(), kind: SiteKind.optional() }),
+        response: {
+          200: z.object({
+            from: z.number(),
+            to: z.number(),
+            days: z.number(),
+            sites: z.array(
+              z.object({
+                site: z.string(),
+                kind: z.string(),
+                hours: z.array(z.object({ hour: z.number(), in: z.number(), out: z.number(), perDay: z.number() })),
+                peaks: z.array(z.number()),
+              }),
+            ),
+          }),
+          400: ErrorReply,
+        },
+      },
+    },
+    async (req, reply) => {
+      const range = wholeBuckets(req.query, 'day', now(), off);
+      if ('error' in range) return reply.code(400).send(range);
+      const cells = await deps.store.hourOfDay({ site: req.query.site, ...range, utcOffsetMinutes: off });
+      const days = Math.round((range.to - range.from) / DAY);
+      const sites = peakHours(cells, days)
+        .map((p) => ({ ...p, kind: resetRuleFor(p.site, deps.sites).kind }))
+        .filter((p) => !req.query.kind || p.kind === req.query.kind);
+      return { ...range, days, sites };
+    },
+  );
+
+  r.get(
+    '/analytics/occupancy',
+    {
+      schema: {
+        summary: 'People inside a site over one local day: in − out at the end of each hour or minute',
+        description:
+          "Carries in the occupancy at the day's start and restarts from zero at the site's reset time, as /v1/occupancy does.",
+        security,
+        querystring: z.object({
+          site: Id,
+          date: z
+            .string()
+            .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/)
+            .optional()
+            .describe('local date YYYY-MM-DD; default today'),
+          grain: z.enum(['minute', 'hour']).default('hour'),
+        }),
+        response: {
+          200: z.object({
+            site: z.string(),
+            date: z.string(),
+            resetAt: z.string(),
+            points: z.array(z.object({ start: z.number(), in: z.number(), out: z.number(), occupancy: z.number() })),
+          }),
+          400: ErrorReply,
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const date = q.date ?? new Date(now() + off * 60_000).toISOString().slice(0, 10);
+      const dayStart = dayStartOf(date, off);
+      if (!Number.isFinite(dayStart)) return reply.code(400).send({ error: 'bad-request', message: 'no such date' });
+      const rule = resetRuleFor(q.site, deps.sites);
+      const carriedIn = await deps.store.laneTotals(q.site, lastResetAt(dayStart, rule.resetAt, off), dayStart);
+      const cells = await deps.store.analytics({
+        site: q.site,
+        from: dayStart,
+        to: dayStart + DAY,
+        grain: q.grain,
+        groupBy: 'site',
+        utcOffsetMinutes: off,
+      });
+      const bucketMs = GRAIN_MS[q.grain];
+      const points = occupancyCurve({
+        dayStart,
+        bucketMs,
+        buckets: DAY / bucketMs,
+        carriedIn,
+        cells,
+        resetAt: rule.resetAt,
+        utcOffsetMinutes: off,
+      });
+      return { site: q.site, date, resetAt: rule.resetAt, points };
+    },
+  );
+
+  r.get(
+    '/analytics/alarms',
+    {
+      schema: {
+        summary: 'Alarms per bucket, site and kind (codes only; words in the dashboard)',
+        security,
+        querystring: Range.extend({ site: Id.optional(), grain: GrainQ.default('day') }),
+        response: {
+          200: z.object({
+            grain: z.string(),
+            from: z.number(),
+            to: z.number(),
+            rows: z.array(z.object({ start: z.number(), site: z.string(), kind: z.string(), n: z.number() })),
+            byKind: z.record(z.string(), z.number()),
+          }),
+          400: ErrorReply,
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const range = wholeBuckets(q, q.grain, now(), off);
+      if ('error' in range) return reply.code(400).send(range);
+      const cells = await deps.store.alarmKinds({ site: q.site, ...range, grain: q.grain, utcOffsetMinutes: off });
+      const byKindTotals: Record<string, number> = {};
+      for (const c of cells) byKindTotals[c.kind] = (byKindTotals[c.kind] ?? 0) + c.n;
+      return {
+        grain: q.grain,
+        ...range,
+        rows: cells.map((c) => ({ start: c.bucketStart, site: c.site, kind: c.kind, n: c.n })),
+        byKind: byKindTotals,
+      };
+    },
+  );
+}
