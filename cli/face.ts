@@ -24,7 +24,7 @@ Commands:
       Per-stage and total median ms per face, 1:N search time over 1k and 10k templates,
       and RSS with the models loaded. Prints one JSON line.
 
-Models are fetched from the npm registry on first use (see \`npm run models\`).
+Models are the ones \`npm ci\` installed (models/cache, checked against models/manifest.json).
 `;
 
 export async function run(argv: string[]): Promise<number> {
