@@ -3,10 +3,17 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci's postinstall step installs the face models (models/fetch-models.ts: the pinned tarball from the npm
+# registry, each file's sha256 checked against the manifest); it needs only these files, copied first so the
+# layer is rebuilt only when the dependencies or the model pins change.
+COPY models/manifest.json models/fetch-models.ts ./models/
+COPY gateway/face/model-files.ts ./gateway/face/
 # npm 10 (Node 20's) does not read package.json's allowScripts, so onnxruntime-node's install script would
 # fetch GPU binaries from NuGet; the gateway runs inference on the CPU build that ships in the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-RUN npm ci --omit=dev --no-audit --no-fund
+# A site without face lanes can leave the models out with --build-arg FETCH_MODELS=0.
+ARG FETCH_MODELS=1
+RUN if [ "$FETCH_MODELS" = "0" ]; then export GATE06_FACE_MODELS=skip; fi; npm ci --omit=dev --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
 COPY contracts ./contracts
@@ -20,10 +27,6 @@ COPY models ./models
 COPY config ./config
 COPY seeds ./seeds
 COPY tsconfig.json ./
-# Face models come from the npm registry and are checked against models/manifest.json; a site without
-# face lanes can skip this stage with --build-arg FETCH_MODELS=0.
-ARG FETCH_MODELS=1
-RUN if [ "$FETCH_MODELS" = "1" ]; then node --import tsx models/fetch-models.ts; fi
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production

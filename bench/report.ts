@@ -2,6 +2,7 @@
 // it, the target from DESIGN.md, and whether the run met it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type Json = Record<string, any>;
 const read = (dir: string, name: string): Json | null => {
@@ -215,6 +216,7 @@ export function writeReport(resultsDir: string, out: string): string {
     }
     parts.push('', 'Targets on ../shared/faces: EER ≤ 2 %, FNMR ≤ 5 % at FMR 0.1 %, at most 1 failed detection.', '');
   }
+  parts.push(...groupRates());
 
   const c = read(resultsDir, 'collector');
   parts.push('## Collector ingest', '');
@@ -241,4 +243,29 @@ export function writeReport(resultsDir: string, out: string): string {
 
   writeFileSync(out, `${parts.join('\n')}\n`);
   return out;
+}
+
+/** Per-group rates at the published thresholds, as models/derive-thresholds.ts recorded them (issue #15). */
+function groupRates(): string[] {
+  const file = fileURLToPath(new URL('../models/thresholds.json', import.meta.url));
+  const th = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : null;
+  if (!Array.isArray(th?.groups)) return [];
+  const pct = (x: number) => `${(x * 100).toFixed(3)} %`;
+  const rates = (r: Json) => `${pct(r.fmr)} (${r.passingImpostors}; ≤ ${pct(r.fmrUpper95)}) | ${pct(r.fnmr)}`;
+  const heldOut = th.groups.find((g: Json) => String(g.role).startsWith('group held-out'));
+  return [
+    '### Per group at the published thresholds',
+    '',
+    `Command: \`${th.command}\` (${th.date}; groups file and split: docs/face.md). FMR over impostor pairs within the group (passing pairs; 95 % upper bound), FNMR over its genuine pairs.`,
+    '',
+    `| group | role | identities | images | genuine pairs | impostor pairs | FMR @ ${th.similarity['1e-3']} (FMR 1e-3) | FNMR @ ${th.similarity['1e-3']} | FMR @ ${th.similarity['1e-4']} (FMR 1e-4) | FNMR @ ${th.similarity['1e-4']} |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...th.groups.map(
+      (g: Json) =>
+        `| ${g.group} | ${g.role} | ${g.identities} | ${g.images} | ${g.genuinePairs} | ${g.impostorPairs} | ${rates(g.at['FMR 1e-3'])} | ${rates(g.at['FMR 1e-4'])} |`,
+    ),
+    '',
+    `Target: FMR ≤ 0.1 % at the published FMR-1e-3 threshold on the held-out East/South-East Asian part: ${verdict(heldOut ? heldOut.at['FMR 1e-3'].fmr <= 1e-3 : undefined)}.`,
+    '',
+  ];
 }

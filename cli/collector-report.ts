@@ -77,10 +77,10 @@ export async function runReport(argv: string[]): Promise<number> {
   }
   const loaded = loadCollectorConfig(values.config!);
   if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(e);
+    for (const e of loaded.problems) console.error(e);
     return 1;
   }
-  const cfg = loaded.config;
+  const cfg = loaded.value;
   const period: ReportPeriod = values.month ? { month: values.month } : { day: values.day! };
   let store: Awaited<ReturnType<typeof openStore>>;
   try {

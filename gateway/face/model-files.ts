@@ -1,7 +1,8 @@
 // The face model files the daemon may use: the manifest that pins each file's sha256 (models/manifest.json)
 // and the check that the files in a models directory are the pinned ones. Pure reading and hashing: the
-// daemon never fetches anything (issue #12). Fetching is `npm run models` (models/fetch-models.ts), which
-// uses this same manifest reader and check, so the tool and the daemon agree on what a good file is.
+// daemon never fetches anything (issue #12). The files are installed by `npm ci` (the package's postinstall
+// step runs models/fetch-models.ts, also `npm run models`), which uses this same manifest reader and check,
+// so the install step and the daemon agree on what a good file is.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,11 @@ const ManifestSchema = z.object({
     registry: z.literal('npm'),
     package: z.string().regex(/^[a-z0-9@/._-]+$/),
     version: z.string().regex(/^\d+\.\d+\.\d+$/),
+    /** npm's Subresource Integrity string of the tarball (`npm pack --json`), checked before extracting */
+    integrity: z.string().regex(/^sha512-[A-Za-z0-9+/]+={0,2}$/),
     licence: z.string().min(1),
+    /** the SPDX id the tarball's package.json must declare: a relicensed re-publish is refused */
+    licenceSpdx: z.string().min(1),
   }),
   models: z
     .array(
@@ -65,7 +70,8 @@ export async function modelsNotInPlace(dir: string, manifest: ModelManifest, onl
 
 export type ModelFilesCheck = Result<void, 'models.unavailable'>;
 
-export const FETCH_MODELS_HINT = 'run `npm run models` (it fetches them from the npm registry and checks each sha256)';
+export const FETCH_MODELS_HINT =
+  'install them with `npm ci` in the gate06 folder (its postinstall step; `npm run models` repeats just that step), which fetches them from the npm registry and checks each sha256';
 
 /** Whether `dir` holds the named model files with their pinned hashes; a refusal names the files and the fix. */
 export async function checkModelFiles(

@@ -27,7 +27,7 @@ export type SessionsResult = Result<Map<ModelName, ort.InferenceSession>, 'model
 
 /**
  * Opens one session per model after checking each file against its pinned sha256. A missing or altered file
- * is a refusal naming `npm run models`: the daemon never fetches (a gate box may have no registry access, and
+ * is a refusal naming `npm ci` (which installs them): the daemon never fetches (a gate box may have no registry access, and
  * a start must not hang for minutes on `npm pack`).
  */
 export async function openSessions(modelsDir: string, names: readonly ModelName[]): Promise<SessionsResult> {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { DEFAULT_CACHE_DIR, ensureModels, loadManifest } from '../../models/fetch-models.js';
+import { DEFAULT_CACHE_DIR, ensureModels, loadManifest, MANIFEST_FILE } from '../../models/fetch-models.js';
 
 t.test('the manifest pins four models from the npm package, each with a sha256, licence and role', async (t) => {
   const manifest = await loadManifest();
@@ -14,6 +14,17 @@ t.test('the manifest pins four models from the npm package, each with a sha256, 
     ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx', 'fr_liveness.onnx'],
   );
   for (const m of manifest.models) t.match(m.sha256, /^[0-9a-f]{64}$/);
+  t.match(manifest.source.integrity, /^sha512-/, 'the tarball is pinned like a lockfile entry');
+  t.equal(manifest.source.licenceSpdx, 'MIT');
+});
+
+t.test('npm ci installs the models: package.json runs this fetch as its postinstall step', async (t) => {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  t.match(pkg.scripts.postinstall, /models\/fetch-models\.ts/);
+  t.notOk(
+    Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).includes('faceplugin-face-recognition-js'),
+    'the model package (with its 673-package dependency tree) is not a dependency',
+  );
 });
 
 t.test('an unreadable manifest is a clear models.unavailable, not a crash', async (t) => {
@@ -55,6 +66,39 @@ if (!cache.ok) {
       );
     },
   );
+
+  const alteredManifest = async (change: (source: Record<string, unknown>) => void): Promise<string> => {
+    const manifest = JSON.parse(await readFile(MANIFEST_FILE, 'utf8'));
+    change(manifest.source);
+    const file = join(await mkdtemp(join(tmpdir(), 'gate06-manifest-')), 'manifest.json');
+    await writeFile(file, JSON.stringify(manifest));
+    return file;
+  };
+
+  t.test('a tarball whose integrity is not the pinned one is refused and nothing lands', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'gate06-models-'));
+    const manifestFile = await alteredManifest((s) => {
+      s.integrity = `sha512-${Buffer.alloc(64).toString('base64')}`;
+    });
+    t.match(await ensureModels(dir, { only: ['fr_landmark.onnx'], manifestFile }), {
+      ok: false,
+      reason: 'models.unavailable',
+      detail: /tarball has integrity sha512-\S+, manifest pins sha512-AAAA/,
+    });
+    t.same(await readdir(dir), []);
+  });
+
+  t.test('a package that declares another licence than the manifest expects is refused', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'gate06-models-'));
+    const manifestFile = await alteredManifest((s) => {
+      s.licenceSpdx = 'Apache-2.0';
+    });
+    t.match(await ensureModels(dir, { only: ['fr_landmark.onnx'], manifestFile }), {
+      ok: false,
+      detail: /declares licence "MIT", manifest expects Apache-2\.0/,
+    });
+    t.same(await readdir(dir), []);
+  });
 
   t.test('a corrupted model file is detected and replaced', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'gate06-models-'));

@@ -6,6 +6,7 @@ import t from 'tap';
 import { EnrollmentStore, type FaceAnalyzer } from '../../../gateway/face/enrollment.js';
 import { parseEnrollmentKey } from '../../../gateway/face/enrollment-crypto.js';
 import type { FaceResult } from '../../../gateway/face/pipeline.js';
+import { loadThresholds } from '../../../gateway/face/thresholds.js';
 import { EventStore } from '../../../gateway/store/event-store.js';
 import { fixture, loadPipeline } from '../../fixtures/liveness/models.js';
 
@@ -196,7 +197,7 @@ t.test(
     const a = await s.enroll({ personRef: 'p1', consent, photos: [fixture('p1-img5.jpg')] }, pipeline);
     const b = await s.enroll({ personRef: 'p5', consent, photos: [fixture('p5-img16.jpg')] }, pipeline);
     t.ok(a.ok && b.ok, JSON.stringify([a, b]));
-    const threshold = 0.406; // models/thresholds.json, FMR 1e-3
+    const threshold = (await loadThresholds())['1e-3']; // the published FMR 1e-3 threshold
     const probe = async (name: string) => {
       const r = await pipeline.analyze(fixture(name), { skipQuality: true });
       if (!r.ok) throw new Error(`${name}: ${r.detail}`);

@@ -1,13 +1,33 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadThresholds, parseThresholds, similarityForTargetFmr } from '../../../gateway/face/thresholds.js';
+import {
+  DEFAULT_THRESHOLDS_FILE,
+  loadThresholds,
+  parseThresholds,
+  similarityForTargetFmr,
+} from '../../../gateway/face/thresholds.js';
 
 t.test('the published thresholds load and rise as the target FMR gets stricter', async (t) => {
   const th = await loadThresholds();
   t.ok(th['1e-2'] > 0 && th['1e-2'] <= th['1e-3'] && th['1e-3'] <= th['1e-4'] && th['1e-4'] < 1);
 });
+
+t.test(
+  'the published file records, per group, that FMR 1e-3 holds on the held-out East/South-East Asian faces',
+  async (t) => {
+    const file = JSON.parse(await readFile(DEFAULT_THRESHOLDS_FILE, 'utf8'));
+    const published = await loadThresholds();
+    t.match(file.command, /derive-thresholds\.ts .*--groups/, 'the command that derived them');
+    const heldOut = file.groups.find((g: { role: string }) => g.role.startsWith('group held-out'));
+    t.ok(heldOut, 'a held-out part of the worst group was measured');
+    const at1e3 = heldOut.at['FMR 1e-3'];
+    t.equal(at1e3.threshold, published['1e-3'], 'measured at the threshold the daemon loads');
+    t.ok(at1e3.fmr <= 1e-3, `held-out FMR ${at1e3.fmr} <= 1e-3`);
+    for (const g of file.groups) t.type(g.at['FMR 1e-3'].fnmr, 'number', `${g.group}: the FNMR it costs is stated`);
+  },
+);
 
 t.test('a malformed thresholds file is a clear error naming the file and the key', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gate06-th-'));
