@@ -241,8 +241,26 @@ export function writeReport(resultsDir: string, out: string): string {
     );
   } else parts.push('Not run yet.', '');
 
+  parts.push(...keptSections(out, parts));
   writeFileSync(out, `${parts.join('\n')}\n`);
   return out;
+}
+
+/**
+ * The sections of the existing file that this report does not render: benchmarks `npm run bench` does not run
+ * (the year-of-data analytics bench needs minutes of data generation, the store hot-path bench is a focused
+ * experiment), written by hand with their own command. They are carried over unchanged, in their order.
+ */
+function keptSections(out: string, rendered: string[]): string[] {
+  if (!existsSync(out)) return [];
+  const renderedHeadings = new Set(rendered.filter((l) => l.startsWith('## ')));
+  const kept: string[] = [];
+  let keep = false;
+  for (const line of readFileSync(out, 'utf8').replace(/\n+$/, '').split('\n')) {
+    if (line.startsWith('## ')) keep = !renderedHeadings.has(line);
+    if (keep) kept.push(line);
+  }
+  return kept.length > 0 ? [...kept, ''] : [];
 }
 
 /** Per-group rates at the published thresholds, as models/derive-thresholds.ts recorded them (issue #15). */

@@ -49,10 +49,14 @@ t.test(
     // A power cut on the link: no DISCONNECT, so the broker publishes the will; the gate reconnects.
     (telemetry as unknown as { client: MqttClient }).client.stream.destroy();
     await spy.until(() => spy.on('status').length >= 3);
-    const [will, online2] = spy
+    // The broker's will and the gate's new online status race each other (the gate may reconnect before the
+    // broker notices the dead link), so they are told apart by state, not by order of arrival.
+    const afterCut = spy
       .on('status')
       .slice(1, 3)
       .map((m) => open('status', m.text) as GatePayload<'status'>);
+    const will = afterCut.find((s) => s.state === 'offline');
+    const online2 = afterCut.find((s) => s.state === 'online');
     t.match(will, { state: 'offline', bootId: store.bootId, link: online1.link }, 'the will names the first link');
     t.match(online2, { state: 'online', bootId: store.bootId });
     t.not(online2!.link, online1.link, 'a reconnect is a new link');
