@@ -231,11 +231,12 @@ t.test('the database deleted under load: a new log, every allow answered after t
     'the alarm for the deleted file',
   );
   await until(() => h.logs.lines.some((l) => l.includes('EVENT LOG LOST')), 10_000, 'loud log line');
-  await until(() => traffic.answers.filter((a) => a.sentAt > Date.now() - 500).some((a) => a.status === 200), 10_000);
+  // Waited for as such: on a busy box the first answers after the re-open may all still be denies.
+  const allowsAfter = () => traffic.answers.filter((a) => a.sentAt > deletedAt && a.body.decision === 'allow');
+  await until(() => allowsAfter().length > 0, 10_000, 'an allow answered after the delete');
   await traffic.stop();
   t.equal((await health()).status, 'ok');
-  const after = traffic.answers.filter((a) => a.sentAt > deletedAt && a.body.decision === 'allow');
-  t.ok(after.length > 0);
+  const after = allowsAfter();
   t.ok(
     after.every((a) => store.get(a.body.eventId!)?.decision === 'allow'),
     'no allow answered into the unlinked file',
