@@ -12,7 +12,7 @@ import { parseEnrollmentKey } from '../gateway/face/enrollment-crypto.js';
 import { DEFAULT_CACHE_DIR } from '../gateway/face/model-files.js';
 import { FacePipeline } from '../gateway/face/pipeline.js';
 import { EventStore } from '../gateway/store/event-store.js';
-import type { SyntheticPerson } from './cards/people.js';
+import { type SyntheticPerson, syntheticVariant } from './cards/people.js';
 import { featuresFromLandmarks, type Scene, scenes, VirtualCamera } from './devices/virtual-camera.js';
 
 export const STATION_LANE = 'S1';
@@ -28,28 +28,32 @@ const DEMO_ENROLLMENT_KEY = 'DEMO-enrollment-key-0001-0000000';
 // p1 is the worker who comes to the lane (p1-img11 at the camera, another photo than the enrolled one); p5 is
 // enrolled too, so the 1:N search has more than one template to choose from.
 export const PARK_WORKERS: ReadonlyArray<{ person: SyntheticPerson; enrollPhoto: string }> = [
-  { person: synthetic('035095000501', 'Phạm', 'Văn Thử Công'), enrollPhoto: 'p1-img5.jpg' },
-  { person: synthetic('035095000502', 'Lê', 'Văn Mẫu Công'), enrollPhoto: 'p5-img16.jpg' },
+  { person: parkWorker(501, 'Phạm', 'Văn Thử Công'), enrollPhoto: 'p1-img5.jpg' },
+  { person: parkWorker(502, 'Lê', 'Văn Mẫu Công'), enrollPhoto: 'p5-img16.jpg' },
 ];
 
-function synthetic(id: string, surname: string, givenNames: string): SyntheticPerson {
-  return {
-    synthetic: true,
-    id,
-    surname,
-    givenNames,
-    dateOfBirth: '1995-03-04',
-    sex: 'M',
-    ethnicity: 'Kinh',
-    religion: 'Không',
-    hometown: 'Phủ Lý, Hà Nam',
-    residence: 'Khu công nghiệp Đồng Văn, Hà Nam',
-    identifyingMarks: 'Không',
-    issueDate: '2021-07-01',
-    expiry: '2055-03-04',
-    father: 'Nguyễn Văn Thử',
-    mother: 'Trần Thị Mẫu',
-  };
+/** A SYNTHETIC park worker, born 1995 in Hà Nam (ID prefix 035 0 95), told apart by the ID's serial. */
+function parkWorker(serial: number, surname: string, givenNames: string): SyntheticPerson {
+  return syntheticVariant(
+    {
+      synthetic: true,
+      id: '035095000000', // SYNTHETIC: the serial replaces the last six digits
+      surname,
+      givenNames,
+      dateOfBirth: '1995-03-04',
+      sex: 'M',
+      ethnicity: 'Kinh',
+      religion: 'Không',
+      hometown: 'Phủ Lý, Hà Nam',
+      residence: 'Khu công nghiệp Đồng Văn, Hà Nam',
+      identifyingMarks: 'Không',
+      issueDate: '2021-07-01',
+      expiry: '2055-03-04',
+      father: 'Nguyễn Văn Thử',
+      mother: 'Trần Thị Mẫu',
+    },
+    serial,
+  );
 }
 
 /** Turnstile boards and serial paths of the two lanes; the rig replaces the paths with its cables. */

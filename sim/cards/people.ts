@@ -110,6 +110,20 @@ export const DO_THI_GIA: SyntheticPerson = {
   mother: 'Vũ Thị Giả',
 };
 
+/**
+ * Another SYNTHETIC person like `base` with a different ID number: the base's first six digits (province,
+ * century-and-sex, birth year) and `serial` as the last six. Tests that need many distinct cards use this
+ * rather than writing 12-digit numbers that look like real citizen IDs.
+ */
+export function syntheticVariant(
+  base: SyntheticPerson,
+  serial: number,
+  changes: Partial<SyntheticPerson> = {},
+): SyntheticPerson {
+  if (!Number.isInteger(serial) || serial < 0 || serial > 999_999) throw new RangeError(`serial ${serial}`);
+  return { ...base, ...changes, synthetic: true, id: `${base.id.slice(0, 6)}${String(serial).padStart(6, '0')}` };
+}
+
 export const SYNTHETIC_PEOPLE: readonly SyntheticPerson[] = [NGUYEN_VAN_A, TRAN_THI_MAU, LE_VAN_THU, DO_THI_GIA];
 
 /** The same person with a portrait attached. */

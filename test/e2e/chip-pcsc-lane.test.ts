@@ -16,7 +16,7 @@ import { PcscTransport } from '../../drivers/chip-pcsc/pcsc/transport.js';
 import { composeGateway } from '../../gateway/compose.js';
 import type { ChipPromptStep, DecisionRecord } from '../../gateway/events.js';
 import { createLogger } from '../../gateway/logger.js';
-import { NGUYEN_VAN_A, type SyntheticPerson } from '../../sim/cards/people.js';
+import { NGUYEN_VAN_A, type SyntheticPerson, syntheticVariant } from '../../sim/cards/people.js';
 import { cccdQrText } from '../../sim/people/population.js';
 import { SimRig } from '../../sim/rig.js';
 import { demoConfig } from '../helpers/harness.js';
@@ -92,11 +92,9 @@ const nextPrompt = (lane: string, step: ChipPromptStep): Promise<void> =>
   });
 
 /** Synthetic people with IDs of their own (so anti-passback never meets one twice); born 1999, male. */
-const person = (id: string, changes: Partial<SyntheticPerson> = {}): SyntheticPerson => ({
-  ...NGUYEN_VAN_A,
-  id, // SYNTHETIC
-  ...changes,
-});
+/** A SYNTHETIC card holder like NGUYEN_VAN_A, told apart by the serial in the last six ID digits. */
+const person = (serial: number, changes: Partial<SyntheticPerson> = {}): SyntheticPerson =>
+  syntheticVariant(NGUYEN_VAN_A, serial, changes);
 
 /** The slot's card goes away, and the test waits until pcscd has seen it go. */
 async function takeAway(): Promise<void> {
@@ -126,7 +124,7 @@ async function chipOf(fault: SimChipFault, who: SyntheticPerson): Promise<CardBe
 }
 
 t.test('a genuine card after its QR: allow, with PACE and chip authentication in the event', { skip }, async (t) => {
-  const p = person('001099100001');
+  const p = person(100001);
   const d = await scanThenHold(p, await chipOf('none', p));
   t.match(d, { decision: 'allow', reason: 'ok', credential: 'chip', idMasked: '001******001' });
   t.match(d.facts, { pa: 'ok', chipAccess: 'pace', chipAuthentication: 'passed', cloneExcluded: true });
@@ -138,25 +136,25 @@ t.test(
   'the QR of one person and the card of another: chip.access-denied (the CAN does not open it)',
   { skip },
   async (t) => {
-    const d = await scanThenHold(person('001099100002'), await chipOf('none', person('001099200003')));
+    const d = await scanThenHold(person(100002), await chipOf('none', person(200003)));
     t.match(d, { decision: 'deny', reason: 'chip.access-denied', credential: 'chip' });
   },
 );
 
 t.test('a clone (same files, other chip keys): chip.clone-suspected', { skip }, async (t) => {
-  const p = person('001099100004');
+  const p = person(100004);
   const d = await scanThenHold(p, await chipOf('clone', p));
   t.match(d, { decision: 'deny', reason: 'chip.clone-suspected' });
 });
 
 t.test('a chip with neither chip nor active authentication: denied by policy here', { skip }, async (t) => {
-  const p = person('001099100005');
+  const p = person(100005);
   const d = await scanThenHold(p, await chipOf('no-ca-aa', p));
   t.match(d, { decision: 'deny', reason: 'chip.clone-not-excluded' });
 });
 
 t.test('a card pulled mid-read: chip.read-failed, and scanning and holding it again works', { skip }, async (t) => {
-  const p = person('001099100006');
+  const p = person(100006);
   let pulls = 0;
   // APDU 20 falls after PACE and chip authentication, among the file reads.
   const pulled = new PulledAtApdu(await chipOf('none', p), 20, () => {
@@ -172,22 +170,22 @@ t.test('a card pulled mid-read: chip.read-failed, and scanning and holding it ag
 });
 
 t.test('a data group changed after signing: chip.dg-mismatch', { skip }, async (t) => {
-  const p = person('001099100007');
+  const p = person(100007);
   const d = await scanThenHold(p, await chipOf('tampered-dg', p));
   t.match(d, { decision: 'deny', reason: 'chip.dg-mismatch' });
 });
 
 t.test('a genuine chip whose DG13 disagrees with the QR (name, birth date): chip.id-mismatch', { skip }, async (t) => {
   // Same ID, so the CAN opens the chip; the chip was issued to someone else under it.
-  const onQr = person('001099100008');
-  const onChip = person('001099100008', { givenNames: 'Văn Bình', dateOfBirth: '1999-02-03' });
+  const onQr = person(100008);
+  const onChip = person(100008, { givenNames: 'Văn Bình', dateOfBirth: '1999-02-03' });
   const d = await scanThenHold(onQr, await chipOf('none', onChip));
   t.match(d, { decision: 'deny', reason: 'chip.id-mismatch', facts: { pa: 'ok', mismatch: 'name,birthDate' } });
 });
 
 t.test('a QR with no card following it within chipReadTimeoutMs: chip.timeout', { skip }, async (t) => {
   const decided = nextDecision('L2');
-  await rig!.lane('L2').qr.in!.scan(cccdQrText(person('001099100009')));
+  await rig!.lane('L2').qr.in!.scan(cccdQrText(person(100009)));
   t.match(await decided, { decision: 'deny', reason: 'chip.timeout', credential: 'chip', facts: { timeoutMs: 1000 } });
 });
 
