@@ -115,7 +115,9 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
 
   const chip = opts.ports && 'chip' in opts.ports ? opts.ports.chip : await chipCheck(config, logger);
   const watchlist = loadWatchlist(config, logger);
-  const face = opts.ports?.face ? undefined : await buildFace(config, logger, store);
+  const face = opts.ports?.face
+    ? undefined
+    : await buildFace(config, logger, store, (p) => bus.emit('face.prompt', { ...p, ts: now() }));
   const decisions = new DecisionService({
     config,
     store,

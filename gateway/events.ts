@@ -80,11 +80,19 @@ export interface GatewayEvents {
    * `scan-qr-first` for a card put down with no QR scanned, `done` when the read ended (the decision follows).
    */
   'chip.prompt': { lane: string; direction: Direction; step: ChipPromptStep; ts: number };
+  /**
+   * What a face lane asks of the person now, for the console's live view (no lane has a display the gateway
+   * drives): `blink` when a `required` lane's first liveness burst was uncertain and it takes one more,
+   * `done` once that burst is taken (the decision follows).
+   */
+  'face.prompt': { lane: string; direction: Direction; step: FacePromptStep; ts: number };
   /** Bad outside input refused (a garbled frame, an invalid body, a forged command); `reason` is a fixed code. */
   'input.rejected': { source: RejectedInputSource; reason: string };
 }
 
 export type ChipPromptStep = 'hold-card' | 'reading' | 'scan-qr-first' | 'done';
+
+export type FacePromptStep = 'blink' | 'done';
 
 export type RejectedInputSource = 'http' | 'qr-scanner' | 'chip-reader' | 'mqtt-command';
 

@@ -11,7 +11,7 @@ import { PassiveAuthChipCheck } from './credentials/chip.js';
 import { loadTrustStore } from './credentials/icao/index.js';
 import { EnrollmentStore } from './face/enrollment.js';
 import { parseEnrollmentKey } from './face/enrollment-crypto.js';
-import { cameraKey, PipelineFaceCheck } from './face/face-check.js';
+import { cameraKey, type FaceCheckDeps, PipelineFaceCheck } from './face/face-check.js';
 import { FaceEvidence } from './face/face-evidence.js';
 import { DEFAULT_CACHE_DIR } from './face/model-files.js';
 import { FacePipeline } from './face/pipeline.js';
@@ -59,6 +59,7 @@ export async function buildFace(
   config: GatewayConfig,
   logger: Logger,
   store: EventStore,
+  prompt?: FaceCheckDeps['prompt'],
 ): Promise<FaceParts | undefined> {
   const needsFace = config.gate.lanes.some((l) =>
     [l.entry, l.exit].some((side) => (side?.face.requireFor.length ?? 0) > 0),
@@ -99,7 +100,7 @@ export async function buildFace(
   // The frames behind recent face decisions, in memory only, for the security role's review.
   const evidence = new FaceEvidence();
   return {
-    check: new PipelineFaceCheck({ pipeline, thresholds, cameras, enrollment, evidence }),
+    check: new PipelineFaceCheck({ pipeline, thresholds, cameras, enrollment, evidence, prompt }),
     cameras: {
       name: 'face',
       start: async () => {

@@ -13,7 +13,13 @@ import { DEFAULT_CACHE_DIR } from '../gateway/face/model-files.js';
 import { FacePipeline } from '../gateway/face/pipeline.js';
 import { EventStore } from '../gateway/store/event-store.js';
 import { type SyntheticPerson, syntheticVariant } from './cards/people.js';
-import { featuresFromLandmarks, type Scene, scenes, VirtualCamera } from './devices/virtual-camera.js';
+import {
+  type FaceFeatures,
+  featuresFromLandmarks,
+  type Scene,
+  scenes,
+  VirtualCamera,
+} from './devices/virtual-camera.js';
 
 export const STATION_LANE = 'S1';
 export const PARK_LANE = 'W1';
@@ -156,11 +162,16 @@ export async function loadSimPipeline(config: GatewayConfig): Promise<FacePipeli
   }
 }
 
-/** A photo that blinks and moves its mouth, placed by its own landmarks (what the simulator calls live). */
-export async function liveScene(pipeline: FacePipeline, photo: Buffer): Promise<Scene> {
+/** Where a simulator photo's eyes and mouth are, from its own landmarks, for the scenes that move them. */
+export async function faceFeatures(pipeline: FacePipeline, photo: Buffer): Promise<FaceFeatures> {
   const lm = await pipeline.landmarksOnly(photo);
   if (!lm.ok) throw new Error(`no landmarks in a simulator photo: ${lm.detail}`);
-  return scenes.live([photo], featuresFromLandmarks(lm.value.landmarks));
+  return featuresFromLandmarks(lm.value.landmarks);
+}
+
+/** A photo that blinks and moves its mouth, placed by its own landmarks (what the simulator calls live). */
+export async function liveScene(pipeline: FacePipeline, photo: Buffer): Promise<Scene> {
+  return scenes.live([photo], await faceFeatures(pipeline, photo));
 }
 
 /** The two lanes' cameras, showing the empty wall until a simulated person steps up. */

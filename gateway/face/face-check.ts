@@ -3,11 +3,13 @@
 // the enrolled people. Thresholds come from a target FMR (models/thresholds.json). Images never leave memory.
 import type { Camera } from '../../drivers/camera/index.js';
 import type { Direction } from '../config/schema.js';
+import type { FacePromptStep } from '../events.js';
 import type { FaceCheck } from '../lane/ports.js';
 import type { EnrollmentStore } from './enrollment.js';
 import type { FaceEvidence } from './face-evidence.js';
 import { actionFor, livenessFacts } from './liveness.js';
-import { captureAndAssess } from './liveness-capture.js';
+import { BurstTimeout, captureAndAssess } from './liveness-capture.js';
+import { afterBurst, retryFacts } from './liveness-retry.js';
 import { cosineSimilarity, type FaceAnalysis, type FacePipeline } from './pipeline.js';
 import type { Thresholds } from './thresholds.js';
 
@@ -19,11 +21,26 @@ export interface FaceCheckDeps {
   thresholds: Thresholds;
   cameras: Map<string, Camera>;
   enrollment?: EnrollmentStore;
-  /** Frames in a liveness burst and their spacing (docs/liveness.md). */
+  /** Frames in a liveness burst and their spacing (docs/liveness.md); 15 frames 100 ms apart by default. */
   burst?: { frames: number; intervalMs: number };
+  /**
+   * Tells the person at the lane what to do (the console's live view shows it: no lane has a display the
+   * gateway drives): `blink` before the one retry burst of a `required` lane, `done` once it is taken.
+   */
+  prompt?: (p: { lane: string; direction: Direction; step: FacePromptStep }) => void;
+  /**
+   * How long the retry burst's frames may take beyond the burst itself before the lane gives up and denies
+   * (the gate stays locked all along: nothing is granted before the decision).
+   */
+  retrySlackMs?: number;
   /** Where the frame and the reference photo of each match wait, in memory, for a security review. */
   evidence?: FaceEvidence;
 }
+
+const DEFAULT_BURST = { frames: 15, intervalMs: 100 };
+// A frame period of MJPEG jitter per frame is already allowed by the driver; this covers a camera that
+// stalls outright, so a person is never kept at the gate for more than about 1.5 s + 3 s after the prompt.
+const DEFAULT_RETRY_SLACK_MS = 3000;
 
 export const cameraKey = (lane: string, direction: Direction): string => `${lane}:${direction}`;
 
@@ -105,15 +122,39 @@ export class PipelineFaceCheck implements FaceCheck {
       }
       return { ok: true, value: r.value, image };
     }
-    const burst = this.deps.burst ?? { frames: 10, intervalMs: 100 };
-    const captured = await captureAndAssess(camera, this.deps.pipeline, {
-      mode,
-      frames: burst.frames,
-      intervalMs: burst.intervalMs,
-      useModel: false,
-    });
+    const burst = this.deps.burst ?? DEFAULT_BURST;
+    const assess = (burstDeadlineMs?: number) =>
+      captureAndAssess(camera, this.deps.pipeline, {
+        mode,
+        frames: burst.frames,
+        intervalMs: burst.intervalMs,
+        useModel: false,
+        ...(burstDeadlineMs === undefined ? {} : { burstDeadlineMs }),
+      });
+    let captured = await assess();
+    let next = afterBurst(captured.liveness.verdict, mode, 1);
+    if (next.t === 'ask-blink') {
+      const first = captured.liveness;
+      const where = { lane: req.lane, direction: req.direction };
+      this.deps.prompt?.({ ...where, step: 'blink' });
+      try {
+        captured = await assess(burst.frames * burst.intervalMs + (this.deps.retrySlackMs ?? DEFAULT_RETRY_SLACK_MS));
+        next = afterBurst(captured.liveness.verdict, mode, 2);
+        Object.assign(facts, retryFacts(first, captured.liveness.verdict));
+      } catch (err) {
+        // No second burst in time (or the camera failed on it): the person is denied as after an uncertain one.
+        Object.assign(
+          facts,
+          livenessFacts(first),
+          retryFacts(first, err instanceof BurstTimeout ? 'timeout' : 'camera-error'),
+        );
+        return { ok: false, reason: 'face.liveness-failed' };
+      } finally {
+        this.deps.prompt?.({ ...where, step: 'done' });
+      }
+    }
     Object.assign(facts, livenessFacts(captured.liveness));
-    if (captured.liveness.action === 'deny') {
+    if (next.t === 'act' && next.action === 'deny') {
       // A reviewer looks hardest at these: a photo held up, or an honest person who kept still.
       if (this.deps.evidence && captured.bestImage) {
         const { photo } = req.reference;

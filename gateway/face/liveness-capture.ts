@@ -28,6 +28,13 @@ export interface CaptureOptions {
   /** Also run the single-frame presentation-attack model on the best frame (a veto only). */
   useModel?: boolean;
   thresholds?: LivenessThresholds;
+  /** The camera's frames must all be in by then, or the capture fails with BurstTimeout (analysis not counted). */
+  burstDeadlineMs?: number;
+}
+
+/** The burst's frames did not arrive before CaptureOptions.burstDeadlineMs. */
+export class BurstTimeout extends Error {
+  readonly timedOut = true;
 }
 
 export interface CaptureResult {
@@ -45,7 +52,8 @@ export async function captureAndAssess(
   opts: CaptureOptions,
 ): Promise<CaptureResult> {
   const count = opts.mode === 'off' ? 1 : (opts.frames ?? 15);
-  const images = await camera.burst(count, opts.intervalMs ?? 100);
+  const frames = camera.burst(count, opts.intervalMs ?? 100);
+  const images = await (opts.burstDeadlineMs === undefined ? frames : withDeadline(frames, opts.burstDeadlineMs));
   const found: Array<{ image: Buffer; frame: LivenessFrame }> = [];
   for (const image of images) {
     const r = await pipeline.landmarksOnly(image);
@@ -77,4 +85,14 @@ function bestFrame<T extends { frame: LivenessFrame }>(found: T[]): T | null {
     if (!best || area > best.frame.box.w * best.frame.box.h) best = found[i];
   }
   return best ?? found[0];
+}
+
+/** `work`, or a BurstTimeout after `ms`; work that ends later is dropped, a late failure with it. */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BurstTimeout(`camera burst not complete within ${ms} ms`)), ms);
+  });
+  work.catch(() => {});
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

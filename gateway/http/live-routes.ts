@@ -125,6 +125,7 @@ export async function registerLiveRoutes(
       bus.on(owner, 'device.link', (l) => send('link', l));
       bus.on(owner, 'fire.mode', (f) => send('fire', f));
       bus.on(owner, 'chip.prompt', (p) => send('chip-prompt', p));
+      bus.on(owner, 'face.prompt', (p) => send('face-prompt', p));
       // Tell the browser how long to wait before reconnecting, and that it is connected.
       res.write('retry: 3000\n\n');
       send('hello', { ts: core.now(), lanes: [...core.lanes.values()].map((l) => l.snapshot()) });

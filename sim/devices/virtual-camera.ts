@@ -3,14 +3,18 @@
 // run end to end without hardware.
 //
 // What the scenes are, honestly:
-// - live(photos): NOT a live person. It is one photo with synthetic blinks (the strip of skin above
-//   each eye is stretched down over the eye) and mouth motion (the lower lip region is stretched down
-//   and the gap darkened), both placed by the photo's own landmarks; or, without landmarks, different
-//   photos of the same person in turn. It gives the landmark model non-rigid facial change to find;
-//   it says nothing about how a real face, real skin or a real camera behave. Blinks come every 0.8 s
-//   at 10 fps, faster than people blink (about one per 3.5 s at rest), so a short burst always holds one.
+// - live(photos): NOT a live person. It is one photo with synthetic blinks (the upper lid comes down along
+//   the eye's arc as lid skin with a dark lash line at its edge, until only the lash line is left) and mouth
+//   motion (the lower lip region is stretched down and the gap darkened), both placed by the photo's own
+//   landmarks; or, without landmarks, different photos of the same person in turn. It gives the landmark
+//   model non-rigid facial change to find; it says nothing about how a real face, real skin or a real camera
+//   behave. Blinks come every 0.8 s at 10 fps, faster than people blink (about one per 3.5 s at rest), so a
+//   short burst always holds one.
+// - blinkWhenAsked(photo, features): a person keeping still (the same frames as stillPhoto) who blinks once,
+//   about 0.3 s after the lane's prompt.
 // - stillPhoto(photo): the same photo each frame with pixel noise and a varying JPEG quality, which is
 //   what a printed photo held on a stand in front of a camera gives: landmark jitter and nothing else.
+// - heldPhoto(photo): a printed photo held up by hand, which trembles by a few pixels.
 // - movingPhoto(photo): the photo on a grey wall, translated, rotated and scaled as one rigid object
 //   from frame to frame: a photo moved in the hand (without the perspective tilt a real hand adds).
 // - empty(): a grey wall with noise and no face.
@@ -22,14 +26,15 @@ export const FRAME_WIDTH = 640;
 export const FRAME_HEIGHT = 480;
 
 interface Raw {
-  data: Uint8Array;
+  data: Uint8Array | Uint8ClampedArray;
   width: number;
   height: number;
 }
 
 /** Eye and mouth regions in photo pixels, used to synthesise blinks and mouth motion. */
 export interface FaceFeatures {
-  eyes: Array<{ cx: number; cy: number; width: number }>;
+  /** `height`: the open eye's, corner landmarks excluded; about a third of the width when absent. */
+  eyes: Array<{ cx: number; cy: number; width: number; height?: number }>;
   mouth: { cx: number; cy: number; width: number; height: number };
 }
 
@@ -57,7 +62,7 @@ export function featuresFromLandmarks(l: Float32Array): FaceFeatures {
   const r = span(36, 41),
     le = span(42, 47),
     m = span(48, 59);
-  return { eyes: [r, le].map(({ cx, cy, width }) => ({ cx, cy, width })), mouth: m };
+  return { eyes: [r, le].map(({ cx, cy, width, height }) => ({ cx, cy, width, height })), mouth: m };
 }
 
 async function decodeInside(photo: Buffer, maxW: number, maxH: number): Promise<{ raw: Raw; scale: number }> {
@@ -103,7 +108,9 @@ function compose(
   src: Raw,
   opts: { dx: number; dy: number; scale: number; rotation: number; noise: number; seed: number },
 ): Raw {
-  const out = new Uint8Array(FRAME_WIDTH * FRAME_HEIGHT * 3);
+  // Clamped: with a plain Uint8Array the noise wrapped bright pixels round to black and dark ones to white,
+  // salt-and-pepper specks no sensor makes.
+  const out = new Uint8ClampedArray(FRAME_WIDTH * FRAME_HEIGHT * 3);
   const cos = Math.cos(-opts.rotation) / opts.scale,
     sin = Math.sin(-opts.rotation) / opts.scale;
   const ccx = FRAME_WIDTH / 2 + opts.dx,
@@ -153,24 +160,53 @@ const encode = (raw: Raw, quality: number): Promise<Buffer> =>
 const feather = (x: number, cx: number, half: number): number =>
   Math.max(0, Math.min(1, 1.6 * (1 - Math.abs(x - cx) / half)));
 
-/** Closes an eye by `amount` (0..1): the skin strip above the eye slides down over it, like a lid. */
+/**
+ * Closes an eye by `amount` (0..1) the way an eyelid does: the upper lid's edge comes down along the eye's
+ * arc, the opening above it becomes lid skin (the skin between eye and brow, stretched down as the lid
+ * unrolls), and the lid edge carries the dark line of the lashes. Closed, only a curved lash line is left
+ * low in the eye, which is what a landmark model trained on real faces reads as a shut eye: in real blinks
+ * the eye aspect ratio falls by 50-80 % (docs/liveness.md). The earlier version only smeared skin over the
+ * eye, which left no eye at all for the model to find, so it placed an open eye's landmarks from its prior.
+ */
 function closeEye(img: Raw, eye: FaceFeatures['eyes'][number], amount: number): void {
   if (amount <= 0) return;
-  const half = 0.75 * eye.width;
-  const top = Math.round(eye.cy - 0.35 * eye.width);
-  const lidTravel = 0.7 * eye.width * amount; // rows covered below `top`
-  const strip = Math.max(2, Math.round(0.25 * eye.width)); // skin rows above the eye, stretched down
+  const half = 0.6 * eye.width; // a little past the corners, where the lashes end
+  const openHalfHeight = 0.5 * (eye.height ?? 0.35 * eye.width);
+  const lash = Math.max(1.5, 0.06 * eye.width); // half-thickness of the lash line
+  const skinGap = 0.18 * eye.width; // the lid skin comes from this far above the eye's upper edge (below the brow)
   const src = Uint8Array.from(img.data);
-  for (let y = top; y < top + lidTravel; y++) {
-    if (y < 0 || y >= img.height) continue;
-    const sy = Math.round(top - strip + ((y - top) * strip) / lidTravel);
-    if (sy < 0 || sy >= img.height) continue;
-    for (let x = Math.round(eye.cx - half); x <= eye.cx + half; x++) {
-      if (x < 0 || x >= img.width) continue;
-      const w = feather(x, eye.cx, half);
+  const at = (x: number, y: number, c: number): number =>
+    src[3 * (Math.min(img.height - 1, Math.max(0, y)) * img.width + Math.min(img.width - 1, Math.max(0, x))) + c];
+  for (let x = Math.round(eye.cx - half); x <= eye.cx + half; x++) {
+    if (x < 0 || x >= img.width) continue;
+    const u = Math.min(1, Math.abs(x - eye.cx) / half);
+    const arc = Math.sqrt(1 - u * u);
+    // The open lid's edge and where it rests when closed (the lower lid's line, slightly above it).
+    const top = eye.cy - openHalfHeight * arc * 1.15;
+    const shut = eye.cy + 0.85 * openHalfHeight * arc;
+    const edge = top + amount * (shut - top);
+    const w = feather(x, eye.cx, half);
+    const skinTop = top - skinGap;
+    for (let y = Math.floor(skinTop); y <= Math.ceil(edge + lash); y++) {
+      if (y < 0 || y >= img.height) continue;
+      let mix: number[] | null = null;
+      if (y <= edge) {
+        // Lid skin: rows [skinTop, edge] show the skin of rows [skinTop, top], unrolled downwards.
+        const sy = Math.round(skinTop + ((y - skinTop) * (top - skinTop)) / Math.max(1, edge - skinTop));
+        // The lid is a little darker than the brow skin (its crease and shadow).
+        mix = [0, 1, 2].map((c) => 0.9 * at(x, sy, c));
+      }
+      // The lashes: darkest on the edge, fading over `lash` either side.
+      const d = Math.abs(y - edge) / lash;
+      if (d < 1) {
+        const base = mix ?? [0, 1, 2].map((c) => at(x, y, c));
+        const k = amount * (1 - d) * 0.85;
+        mix = base.map((v, c) => (1 - k) * v + k * [40, 30, 28][c]!);
+      }
+      if (!mix) continue;
       for (let c = 0; c < 3; c++) {
         const o = 3 * (y * img.width + x) + c;
-        img.data[o] = (1 - w) * src[o] + w * src[3 * (sy * img.width + x) + c];
+        img.data[o] = (1 - w) * src[o] + w * mix[c]!;
       }
     }
   }
@@ -202,7 +238,12 @@ function openMouth(img: Raw, mouth: FaceFeatures['mouth'], amount: number): void
 }
 
 const scaleFeatures = (f: FaceFeatures, k: number): FaceFeatures => ({
-  eyes: f.eyes.map((e) => ({ cx: e.cx * k, cy: e.cy * k, width: e.width * k })),
+  eyes: f.eyes.map((e) => ({
+    cx: e.cx * k,
+    cy: e.cy * k,
+    width: e.width * k,
+    ...(e.height === undefined ? {} : { height: e.height * k }),
+  })),
   mouth: { cx: f.mouth.cx * k, cy: f.mouth.cy * k, width: f.mouth.width * k, height: f.mouth.height * k },
 });
 
@@ -214,6 +255,9 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
 // The blink cycle: 8 frames, eyes closing over frames 3-5. The mouth cycle: 12 frames, open over 7-10.
 const BLINK = [0, 0, 0, 0.5, 1, 0.5, 0, 0];
 const MOUTH = [0, 0, 0, 0, 0, 0, 0, 0.5, 1, 1, 0.5, 0];
+// One blink on request at 10 fps: about 0.3 s to react, the lid down in 0.1 s, shut for a frame, up again in
+// 0.2 s (a voluntary blink is slower to open than to close, 300-400 ms in all).
+const BLINK_ON_REQUEST = [0, 0, 0, 0.6, 1, 0.6, 0.2];
 
 export const scenes = {
   /**
@@ -243,6 +287,24 @@ export const scenes = {
     };
   },
 
+  /**
+   * A person keeping still who blinks once when asked (the lane's prompt), then keeps still again: the same
+   * frames as stillPhoto() except for that one blink. Show it when the prompt comes: frame 0 is the moment
+   * the person hears it.
+   */
+  blinkWhenAsked(photo: Buffer, features: FaceFeatures): Scene {
+    const decoded = lazy(() => decodeInside(photo, FRAME_WIDTH, FRAME_HEIGHT));
+    return {
+      name: 'blink-when-asked',
+      async frame(i) {
+        const { raw, scale } = await decoded();
+        const img: Raw = { ...raw, data: Uint8Array.from(raw.data) };
+        for (const eye of scaleFeatures(features, scale).eyes) closeEye(img, eye, BLINK_ON_REQUEST[i] ?? 0);
+        return encode(compose(img, { dx: 0, dy: 0, scale: 1, rotation: 0, noise: 3, seed: i + 1 }), 86 + (i % 7));
+      },
+    };
+  },
+
   /** The same photo each frame; only sensor-like noise and JPEG re-encoding change. */
   stillPhoto(photo: Buffer): Scene {
     const decoded = lazy(() => decodeInside(photo, FRAME_WIDTH, FRAME_HEIGHT));
@@ -251,6 +313,33 @@ export const scenes = {
       async frame(i) {
         const { raw } = await decoded();
         return encode(compose(raw, { dx: 0, dy: 0, scale: 1, rotation: 0, noise: 3, seed: i + 1 }), 86 + (i % 7));
+      },
+    };
+  },
+
+  /**
+   * A printed photo held up in a hand that tries to keep it still: the hand's tremor moves it by a few pixels
+   * and a fraction of a degree from frame to frame (less rigid motion than movingPhoto, more than a stand).
+   */
+  heldPhoto(photo: Buffer): Scene {
+    const decoded = lazy(() => decodeInside(photo, FRAME_WIDTH, FRAME_HEIGHT));
+    return {
+      name: 'held-photo',
+      async frame(i) {
+        const { raw } = await decoded();
+        const shake = rng(1000 + i);
+        const t = i / 10;
+        return encode(
+          compose(raw, {
+            dx: 4 * Math.sin(2.1 * t) + 1.5 * (shake() - 0.5),
+            dy: 3 * Math.sin(1.7 * t + 1) + 1.5 * (shake() - 0.5),
+            scale: 1 + 0.01 * Math.sin(1.3 * t),
+            rotation: 0.01 * Math.sin(1.9 * t),
+            noise: 3,
+            seed: i + 1,
+          }),
+          86 + (i % 7),
+        );
       },
     };
   },

@@ -1,15 +1,16 @@
 // Simulated people at the demo's face lanes (sim/face-lanes.ts), one scenario after another per lane:
 // honest people, an impostor with someone else's card, a printed photo held still, a photo moved by hand,
 // and an honest person who keeps still. Each person waits for the gate's decision before stepping away, so
-// the camera burst sees them and nobody else. SYNTHETIC people; photos from sim/faces/SOURCES.md.
+// the camera burst sees them and nobody else. A person asked to blink (the lane's face.prompt, which the
+// console shows) blinks; a photo cannot. SYNTHETIC people; photos from sim/faces/SOURCES.md.
 import type { Direction } from '../../gateway/config/schema.js';
 import { type IssuerKey, issueTicket } from '../../gateway/credentials/ticket-issuer.js';
 import type { DecisionRecord, EventBus } from '../../gateway/events.js';
 import type { FacePipeline } from '../../gateway/face/pipeline.js';
 import { makeCard } from '../cards/make-card.js';
 import type { VirtualCamera } from '../devices/virtual-camera.js';
-import { type Scene, scenes } from '../devices/virtual-camera.js';
-import { liveScene, PARK_LANE, PARK_WORKERS, STATION_LANE, simFace } from '../face-lanes.js';
+import { type FaceFeatures, type Scene, scenes } from '../devices/virtual-camera.js';
+import { faceFeatures, PARK_LANE, PARK_WORKERS, STATION_LANE, simFace } from '../face-lanes.js';
 import { seededRandom } from '../random.js';
 import type { SimRig } from '../rig.js';
 import { cccdQrText, syntheticPerson } from './population.js';
@@ -17,8 +18,9 @@ import { cccdQrText, syntheticPerson } from './population.js';
 export type FaceScenario = 'honest' | 'impostor' | 'printed-photo' | 'moved-photo' | 'honest-keeps-still';
 
 /**
- * What the gate does today with each scenario. An honest person who keeps still is denied: without a blink
- * or a change of expression the lane cannot tell them from a printed photo (docs/liveness.md, issue #15).
+ * What the gate does with each scenario. An honest person who keeps still gives the lane the same frames as a
+ * printed photo (docs/liveness.md); at a `required` lane that first burst is `uncertain`, the lane asks them to
+ * blink, and they are let in on the burst after the prompt. A printed photo is asked too and cannot blink.
  */
 export const EXPECTED: Record<string, Record<FaceScenario, { decision: 'allow' | 'deny'; reason: string } | null>> = {
   [STATION_LANE]: {
@@ -33,8 +35,17 @@ export const EXPECTED: Record<string, Record<FaceScenario, { decision: 'allow' |
     impostor: { decision: 'deny', reason: 'face.not-enrolled' },
     'printed-photo': null,
     'moved-photo': null,
-    'honest-keeps-still': { decision: 'deny', reason: 'face.liveness-failed' },
+    'honest-keeps-still': { decision: 'allow', reason: 'ok' },
   },
+};
+
+/** People blink when the lane asks them to; a photo, printed or moved, cannot. */
+const BLINKS_WHEN_ASKED: Record<FaceScenario, boolean> = {
+  honest: true,
+  impostor: true,
+  'honest-keeps-still': true,
+  'printed-photo': false,
+  'moved-photo': false,
 };
 
 /** The scenarios each lane plays, in turn. */
@@ -51,6 +62,8 @@ export interface FaceOutcome {
   facts: DecisionRecord['facts'];
   /** Presentations it took: a person denied for liveness tries once more. */
   attempts: number;
+  /** Times the lane asked this person to blink (face.prompt), over all attempts. */
+  prompts: number;
 }
 
 export interface FaceCrowdOptions {
@@ -77,7 +90,7 @@ export class FaceCrowd {
   private loops: Promise<void>[] = [];
   private readonly rnd: () => number;
   private personIndex = 0;
-  private readonly live = new Map<string, Promise<Scene>>();
+  private readonly features = new Map<string, Promise<FaceFeatures>>();
 
   constructor(private readonly opts: FaceCrowdOptions) {
     this.rnd = seededRandom(opts.seed ?? 15);
@@ -104,6 +117,7 @@ export class FaceCrowd {
   async person(laneId: string, scenario: FaceScenario): Promise<FaceOutcome> {
     const camera = laneId === STATION_LANE ? this.opts.cameras.station : this.opts.cameras.park;
     camera.show(await this.scene(laneId, scenario));
+    const prompted = await this.answerPrompts(laneId, scenario, camera);
     // The camera shows them for a moment before they reach the reader.
     await sleep(700);
     const present = await this.credentials(laneId);
@@ -111,9 +125,8 @@ export class FaceCrowd {
     await present();
     let d = await decided;
     let attempts = 1;
-    // Told to try again, anyone does once: the lane's burst can miss the synthetic blink or mouth movement,
-    // more often on a busy box where the camera drops frames (docs/liveness.md: 18 of 30 live bursts judged
-    // live). The first denial stays in the log and in the demo's counts.
+    // Told to try again, anyone does once: the lane's bursts can still miss the synthetic blink or mouth
+    // movement (docs/liveness.md, Calibration). The first denial stays in the log and in the demo's counts.
     if (d?.reason === 'face.liveness-failed') {
       await sleep(1000);
       decided = this.nextDecision(laneId, 'in');
@@ -128,7 +141,9 @@ export class FaceCrowd {
       reason: d?.reason ?? 'no decision',
       facts: d?.facts ?? {},
       attempts,
+      prompts: prompted.count(),
     };
+    prompted.stop();
     if (d?.decision === 'allow') {
       await sleep(300);
       await this.walkThrough(laneId, 'in');
@@ -178,30 +193,57 @@ export class FaceCrowd {
     }
   }
 
-  private scene(laneId: string, scenario: FaceScenario): Promise<Scene> | Scene {
-    // The honest face at each lane, and the other person's face the impostor shows.
+  /** The file of the face each scenario shows at a lane: its own, or (the impostor) the other person's. */
+  private photoOf(laneId: string, scenario: FaceScenario): string {
     const [own, other] = laneId === STATION_LANE ? ['p9-img12.jpg', 'p1-img11.jpg'] : ['p1-img11.jpg', 'p9-img12.jpg'];
+    return scenario === 'impostor' ? other : own;
+  }
+
+  private async scene(laneId: string, scenario: FaceScenario): Promise<Scene> {
+    const file = this.photoOf(laneId, scenario);
     switch (scenario) {
       case 'honest':
-        return this.liveOf(own);
       case 'impostor':
-        return this.liveOf(other);
+        return scenes.live([simFace(file)], await this.featuresOf(file));
       case 'printed-photo':
       case 'honest-keeps-still':
         // A person standing perfectly still and a printed photo give the simulated camera the same frames.
-        return scenes.stillPhoto(simFace(own));
+        return scenes.stillPhoto(simFace(file));
       case 'moved-photo':
-        return scenes.movingPhoto(simFace(own));
+        return scenes.movingPhoto(simFace(file));
     }
   }
 
-  private liveOf(file: string): Promise<Scene> {
-    let s = this.live.get(file);
-    if (!s) {
-      s = liveScene(this.opts.pipeline, simFace(file));
-      this.live.set(file, s);
+  /**
+   * While the person is at the lane: when it asks them to blink, a person does (the camera shows the blink from
+   * that moment on); a photo cannot, and the camera goes on showing it as it was.
+   */
+  private async answerPrompts(
+    laneId: string,
+    scenario: FaceScenario,
+    camera: VirtualCamera,
+  ): Promise<{ count(): number; stop(): void }> {
+    const file = this.photoOf(laneId, scenario);
+    const blink = BLINKS_WHEN_ASKED[scenario]
+      ? scenes.blinkWhenAsked(simFace(file), await this.featuresOf(file))
+      : null;
+    const owner = {};
+    let count = 0;
+    this.opts.bus.on(owner, 'face.prompt', (p) => {
+      if (p.lane !== laneId || p.direction !== 'in' || p.step !== 'blink') return;
+      count++;
+      if (blink) camera.show(blink);
+    });
+    return { count: () => count, stop: () => this.opts.bus.removeOwner(owner) };
+  }
+
+  private featuresOf(file: string): Promise<FaceFeatures> {
+    let f = this.features.get(file);
+    if (!f) {
+      f = faceFeatures(this.opts.pipeline, simFace(file));
+      this.features.set(file, f);
     }
-    return s;
+    return f;
   }
 
   /**

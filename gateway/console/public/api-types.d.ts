@@ -21,6 +21,8 @@ export interface LaneView {
   links?: Record<string, string>;
   /** What the person at a PC/SC chip side is asked to do now (set by the live stream's chip-prompt). */
   chipPrompt?: { direction: 'in' | 'out'; step: string };
+  /** What the person at a face side is asked to do now (set by the live stream's face-prompt). */
+  facePrompt?: { direction: 'in' | 'out'; step: string };
 }
 
 export interface LaneCounts {
@@ -127,4 +129,5 @@ export interface LiveEvents {
     step: 'hold-card' | 'reading' | 'scan-qr-first' | 'done';
     ts: number;
   };
+  'face-prompt': { lane: string; direction: 'in' | 'out'; step: 'blink' | 'done'; ts: number };
 }

@@ -3,6 +3,7 @@
 // match"), then the liveness verdict in words. The same words in the lane view and in an event's detail.
 import { el } from './dom.js';
 import { hasLabel, t } from './i18n.js';
+import { inWords, PROMPT_WORDS } from './words.js';
 
 /**
  * @param {unknown} score
@@ -36,3 +37,9 @@ export function faceCell(d) {
   ].filter(Boolean);
   return el('td', { class: 'face' }, parts.join(' · '));
 }
+
+/**
+ * A face lane's prompt to the person at it, Vietnamese first then English ("Xin hãy chớp mắt · Please blink").
+ * @param {string} step
+ */
+export const facePromptWords = (step) => inWords(PROMPT_WORDS, `face.${step}`);

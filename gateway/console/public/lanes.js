@@ -4,7 +4,7 @@
 import { showAlarms } from './alarms.js';
 import { api } from './api.js';
 import { $, el, reasonInWords } from './dom.js';
-import { faceCell } from './face.js';
+import { faceCell, facePromptWords } from './face.js';
 import { formatTime, t } from './i18n.js';
 import { askReason } from './reason-dialog.js';
 import { fillLaneFilter } from './search.js';
@@ -60,6 +60,13 @@ function laneCard(l) {
           'p',
           { class: 'chip-prompt', dataset: { step: l.chipPrompt.step } },
           `${t(`dir.${l.chipPrompt.direction}`)}: ${t(`chip.${l.chipPrompt.step}`)}`,
+        )
+      : null,
+    l.facePrompt
+      ? el(
+          'p',
+          { class: 'face-prompt', dataset: { step: l.facePrompt.step, direction: l.facePrompt.direction } },
+          `${t(`dir.${l.facePrompt.direction}`)}: ${facePromptWords(l.facePrompt.step)}`,
         )
       : null,
     el(
@@ -157,6 +164,17 @@ export function updateChipPrompt(p) {
   const l = lanes.get(p.lane);
   if (!l) return;
   lanes.set(p.lane, { ...l, chipPrompt: p.step === 'done' ? undefined : { direction: p.direction, step: p.step } });
+  renderLanes();
+}
+
+/**
+ * The person at a face side is asked to blink before the lane's one retry burst; cleared once it is taken.
+ * @param {LiveEvents['face-prompt']} p
+ */
+export function updateFacePrompt(p) {
+  const l = lanes.get(p.lane);
+  if (!l) return;
+  lanes.set(p.lane, { ...l, facePrompt: p.step === 'done' ? undefined : { direction: p.direction, step: p.step } });
   renderLanes();
 }
 

@@ -5,7 +5,15 @@ import { addAlarm, markAcked } from './alarms.js';
 import { api } from './api.js';
 import { $ } from './dom.js';
 import { t } from './i18n.js';
-import { addDecision, refreshCountsSoon, replaceLanes, updateChipPrompt, updateLane, updateLink } from './lanes.js';
+import {
+  addDecision,
+  refreshCountsSoon,
+  replaceLanes,
+  updateChipPrompt,
+  updateFacePrompt,
+  updateLane,
+  updateLink,
+} from './lanes.js';
 
 /** @typedef {import('./api-types.js').LiveEvents} LiveEvents */
 
@@ -65,6 +73,7 @@ export function connectLive() {
   on('lane', updateLane);
   on('link', updateLink);
   on('chip-prompt', updateChipPrompt);
+  on('face-prompt', updateFacePrompt);
   on('fire', (f) => {
     $('#fire-banner').hidden = !f.active;
   });

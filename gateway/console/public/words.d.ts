@@ -5,4 +5,5 @@ export interface Words {
 }
 export declare const REASON_WORDS: Readonly<Record<string, Words>>;
 export declare const ALARM_WORDS: Readonly<Record<string, Words>>;
+export declare const PROMPT_WORDS: Readonly<Record<string, Words>>;
 export declare function inWords(table: Readonly<Record<string, Words>>, code: string | null | undefined): string;

@@ -99,6 +99,15 @@ export const ALARM_WORDS = {
   },
 };
 
+/**
+ * What a lane asks of the person in front of it, shown on the console's lane card (no lane has a display the
+ * gateway drives). Always both languages, Vietnamese first, whatever the console's language: the words are for
+ * the person at the gate, who may be a foreign visitor, as much as for the operator who relays them.
+ */
+export const PROMPT_WORDS = {
+  'face.blink': { vi: 'Xin hãy chớp mắt', en: 'Please blink' },
+};
+
 /** "Vé đã dùng hết lượt · Ticket used up"; an unknown code (a newer gateway's) stays as the code itself. */
 export function inWords(table, code) {
   // Own keys only: a code such as "constructor" must not find Object.prototype's.

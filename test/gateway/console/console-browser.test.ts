@@ -191,6 +191,19 @@ if (!existsSync(CHROMIUM)) {
     await operator.waitForSelector('.lane[data-lane="L2"] .chip-prompt', { state: 'detached' });
   });
 
+  t.test(
+    'at a face lane the card shows the blink prompt, Vietnamese first, until the retry burst is taken',
+    async (t) => {
+      const prompt = (step: 'blink' | 'done') =>
+        h.gw.core.bus.emit('face.prompt', { lane: 'L2', direction: 'in', step, ts: Date.now() });
+      prompt('blink');
+      await operator.waitForSelector('.lane[data-lane="L2"] .face-prompt[data-step="blink"]');
+      t.equal(await operator.textContent('.lane[data-lane="L2"] .face-prompt'), 'Vào: Xin hãy chớp mắt · Please blink');
+      prompt('done');
+      await operator.waitForSelector('.lane[data-lane="L2"] .face-prompt', { state: 'detached' });
+    },
+  );
+
   t.test('an operator acknowledges an alarm and the acknowledgement is logged with their name', async (t) => {
     h.rig.lane('L2').turnstile.setAlarm(true);
     await operator.waitForSelector('#alarms li[data-kind="turnstile-alarm"] button.ack');

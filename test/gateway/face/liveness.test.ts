@@ -1,5 +1,11 @@
 import t from 'tap';
-import { actionFor, assessLiveness, type LivenessFrame, livenessFacts } from '../../../gateway/face/liveness.js';
+import {
+  actionFor,
+  assessLiveness,
+  DEFAULT_THRESHOLDS,
+  type LivenessFrame,
+  livenessFacts,
+} from '../../../gateway/face/liveness.js';
 import { type FacePose, seededNoise, syntheticFace } from '../../fixtures/liveness/synthetic-face.js';
 
 // Landmark jitter of about 1 % of the inter-ocular distance: what a 68-point CNN shows on a still
@@ -116,4 +122,23 @@ t.test('event facts carry the verdict and numbers only', async (t) => {
   t.equal(facts.livenessFlagged, true);
   t.equal(facts.livenessModel, 0.7);
   for (const v of Object.values(facts)) t.ok(['string', 'number', 'boolean'].includes(typeof v));
+});
+
+t.test('a small blink (what the coarse landmark model sees of a real one) makes a steady face live', async (t) => {
+  const poses: FacePose[] = still(15).map((_, i) => ({ eyeOpen: i === 4 ? 0.8 : i === 5 ? 0.9 : 1 }));
+  const a = assessLiveness({ frames: burst(poses), modelScores: [] }, 'required');
+  t.equal(a.verdict, 'live', JSON.stringify(a.signals));
+  t.ok(a.signals.blink < DEFAULT_THRESHOLDS.blinkLive, 'below the threshold for a moving face');
+});
+
+t.test('the same small eye change on a photo moved by hand is not a blink: it is landmark shake', async (t) => {
+  const poses: FacePose[] = Array.from({ length: 15 }, (_, i) => ({
+    dx: 8 * i,
+    rotation: 0.03 * i,
+    scale: 1 + 0.02 * i,
+    eyeOpen: i === 4 ? 0.8 : i === 5 ? 0.9 : 1,
+  }));
+  const a = assessLiveness({ frames: burst(poses), modelScores: [] }, 'required');
+  t.ok(a.signals.rigidMotion >= DEFAULT_THRESHOLDS.rigidSpoofMin, JSON.stringify(a.signals));
+  t.equal(a.verdict, 'spoof', JSON.stringify(a.signals));
 });

@@ -122,3 +122,37 @@ t.test('every grant ends exactly once: in a passage, a timeout, or still pending
     { numRuns: 1500 },
   );
 });
+
+// A demo run on ptys once lost an exit scanned while the entry's unlock pulse (3 s) was still running on the
+// board (sim/people/face-crowd.ts waits the pulse out since). The machine is not where it went: the exit's
+// grant unlocks its own direction and its passage is counted, whether the entry's pulse is running or not.
+t.test('an exit granted during the entry unlock pulse unlocks the exit and its passage is counted', async (t) => {
+  for (const exitAt of [400, 900, 1500, 2900]) {
+    const s = initialLaneState();
+    const seen: string[] = [];
+    const run = (input: LaneInput, now: number) => seen.push(...kinds(step(s, input, now, T)));
+    run({ t: 'grant', grant: grant('entry', 0, 'in') }, 0);
+    run({ t: 'sensor', direction: 'in', active: true }, 300);
+    run({ t: 'sensor', direction: 'in', active: false }, 380);
+    run({ t: 'grant', grant: grant('exit', exitAt, 'out') }, exitAt);
+    run({ t: 'tick' }, exitAt + 100);
+    run({ t: 'sensor', direction: 'out', active: true }, exitAt + 300);
+    run({ t: 'sensor', direction: 'out', active: false }, exitAt + 380);
+    for (let now = exitAt + 400; now < 20_000; now += 100) run({ t: 'tick' }, now);
+    t.same(seen, ['unlock', 'passage:ticket', 'unlock', 'passage:ticket'], `exit granted at ${exitAt} ms`);
+  }
+});
+
+t.test('an exit granted before the entrant has passed still gets its own unlock and passage', async (t) => {
+  const s = initialLaneState();
+  const seen: string[] = [];
+  const run = (input: LaneInput, now: number) => seen.push(...kinds(step(s, input, now, T)));
+  run({ t: 'grant', grant: grant('entry', 0, 'in') }, 0);
+  run({ t: 'grant', grant: grant('exit', 200, 'out') }, 200);
+  run({ t: 'sensor', direction: 'out', active: true }, 500);
+  run({ t: 'sensor', direction: 'out', active: false }, 580);
+  run({ t: 'sensor', direction: 'in', active: true }, 900);
+  run({ t: 'sensor', direction: 'in', active: false }, 980);
+  t.same(seen, ['unlock', 'unlock', 'passage:ticket', 'passage:ticket']);
+  t.same(s.grants, { in: [], out: [] });
+});

@@ -61,3 +61,37 @@ t.test('an unknown path is 404 and switching scenes takes effect', async (t) => 
   cam.show(scenes.stillPhoto(fixture('p9-img12.jpg')));
   t.ok(looksLikeJpeg(Buffer.from(await (await fetch(`${cam.url}/snapshot.jpg`)).arrayBuffer())));
 });
+
+t.test('a person asked to blink shows the still frames except for one blink, 0.3 s after the prompt', async (t) => {
+  const photo = fixture('p9-img12.jpg');
+  // Eye regions of p9-img12 in photo pixels (from its landmarks; only where the lids go matters here).
+  const features = {
+    eyes: [
+      { cx: 182, cy: 196, width: 40, height: 12 },
+      { cx: 262, cy: 196, width: 40, height: 12 },
+    ],
+    mouth: { cx: 222, cy: 300, width: 60, height: 20 },
+  };
+  const still = scenes.stillPhoto(photo);
+  const asked = scenes.blinkWhenAsked(photo, features);
+  const same = async (i: number) => (await still.frame(i)).equals(await asked.frame(i));
+  t.ok(await same(0), 'frame 0: not yet');
+  t.notOk(await same(4), 'frame 4: the eyes are shut');
+  t.ok(await same(12), 'frame 12: still again');
+});
+
+t.test('pixel noise saturates instead of wrapping bright pixels round to black', async (t) => {
+  const white = await (await import('sharp'))
+    .default({
+      create: { width: 64, height: 64, channels: 3, background: { r: 255, g: 255, b: 255 } },
+    })
+    .jpeg()
+    .toBuffer();
+  const frame = await scenes.stillPhoto(white).frame(0);
+  const { data } = await (await import('sharp')).default(frame).raw().toBuffer({ resolveWithObject: true });
+  // The photo fills the middle of the frame: no pixel there may be dark.
+  const row = 240 * 640 * 3;
+  let darkest = 255;
+  for (let x = 200; x < 440; x++) darkest = Math.min(darkest, data[row + 3 * x]!);
+  t.ok(darkest > 200, `darkest ${darkest}`);
+});

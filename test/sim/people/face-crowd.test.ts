@@ -62,6 +62,32 @@ if ('skip' in models) {
     }
   }
 
+  t.test('the honest person who keeps still is asked to blink once, blinks, and is let in on that burst', async (t) => {
+    const o = await crowd.person(PARK_LANE, 'honest-keeps-still');
+    const facts = JSON.stringify(o.facts);
+    t.match(o, { decision: 'allow', reason: 'ok', attempts: 1, prompts: 1 }, facts);
+    t.match(o.facts, {
+      livenessRetry: true,
+      livenessFirst: 'uncertain',
+      livenessRetryOutcome: 'live',
+      liveness: 'live',
+    });
+  });
+
+  t.test('a printed photo is asked to blink too, cannot, and is denied on the burst after the prompt', async (t) => {
+    const o = await crowd.person(STATION_LANE, 'printed-photo');
+    t.match(o, { decision: 'deny', reason: 'face.liveness-failed' }, JSON.stringify(o.facts));
+    t.equal(o.prompts, o.attempts, 'one prompt per presentation, never two');
+    t.match(o.facts, { livenessRetry: true, livenessFirst: 'uncertain', livenessRetryOutcome: 'uncertain' });
+  });
+
+  t.test('a photo moved by hand is denied at once, without a prompt', async (t) => {
+    const o = await crowd.person(STATION_LANE, 'moved-photo');
+    t.match(o, { decision: 'deny', reason: 'face.liveness-failed', prompts: 0 }, JSON.stringify(o.facts));
+    t.equal(o.facts.liveness, 'spoof');
+    t.notOk('livenessRetry' in o.facts);
+  });
+
   t.test('the worker who went in and out comes in again next round (anti-passback sees both passages)', async (t) => {
     const o = await crowd.person(PARK_LANE, 'honest');
     t.match(o, { decision: 'allow', reason: 'ok' }, `${o.attempts} attempt(s): ${JSON.stringify(o.facts)}`);
