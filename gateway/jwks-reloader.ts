@@ -2,9 +2,11 @@
 // seconds, so a key rolled out on the box is used without a restart. A file that does not read or parse keeps
 // the last good keys and logs why: a half-written JWKS must not stop the gate. At start there are no good keys
 // yet, so a bad file throws there (the daemon refuses to start, naming the file).
+import type { KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
+import { ed25519KeysFromJwks } from '../contracts/jws.js';
 
 export interface JwksReloaderOptions<K> {
   file: string;
@@ -48,4 +50,29 @@ export function jwksReloader<K>(opts: JwksReloaderOptions<K>): () => K {
     }
     return keys!;
   };
+}
+
+/**
+ * An IOC signer's Ed25519 keys by kid (watchlist documents, IOC commands), re-read like the ticket issuers'
+ * when the file changes, so a rotated IOC key is trusted and a withdrawn one refused without a restart. A set
+ * with no usable key is refused like an unreadable one: at start it throws, later the last good keys stay.
+ */
+export function ed25519KeyReloader(
+  file: string,
+  what: string,
+  logger: Pick<Logger, 'info' | 'error'>,
+  opts: Pick<JwksReloaderOptions<never>, 'checkEveryMs' | 'now'> = {},
+): () => ReadonlyMap<string, KeyObject> {
+  return jwksReloader({
+    ...opts,
+    file,
+    what,
+    logger,
+    build: (jwks) => {
+      const keys = ed25519KeysFromJwks(jwks);
+      if (!keys.ok) throw new Error(`${file}: ${keys.detail}`);
+      if (keys.value.size === 0) throw new Error(`${file} holds no Ed25519 public key with a kid`);
+      return keys.value;
+    },
+  });
 }

@@ -20,6 +20,7 @@ import { type Feature, StartRefused } from './feature.js';
 import { enrollmentRoutes } from './http/enrollment-routes.js';
 import { registerFacePhotoRoutes } from './http/face-photo-routes.js';
 import type { HttpPlugin } from './http-front.js';
+import { ed25519KeyReloader } from './jwks-reloader.js';
 import type { ChipCheck } from './lane/ports.js';
 import type { EventStore } from './store/event-store.js';
 import { Watchlist } from './watchlist.js';
@@ -37,7 +38,8 @@ export async function chipCheck(config: GatewayConfig, logger: Logger): Promise<
 
 export function loadWatchlist(config: GatewayConfig, logger: Logger): Watchlist | undefined {
   if (!config.watchlist) return undefined;
-  const watchlist = new Watchlist(config.watchlist.signerJwksFile, config.site.id);
+  const signerKeys = ed25519KeyReloader(config.watchlist.signerJwksFile, 'watchlist signer keys', logger);
+  const watchlist = new Watchlist(signerKeys, config.site.id);
   if (config.watchlist.file) {
     const loaded = watchlist.loadFile(config.watchlist.file);
     if (loaded.ok) logger.info(loaded.value, 'watchlist loaded');

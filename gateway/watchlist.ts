@@ -6,7 +6,7 @@
 import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { createJwsSigner, ed25519KeysFromJwks, type JwsRejection, verifyCompactJws } from '../contracts/jws.js';
+import { createJwsSigner, type JwsRejection, verifyCompactJws } from '../contracts/jws.js';
 import { fail, ok, type Result } from '../contracts/result.js';
 import type { WatchlistCheck } from './lane/ports.js';
 
@@ -47,17 +47,14 @@ const WATCHLIST_REJECTIONS: Record<JwsRejection, WatchlistRejection> = {
 export class Watchlist implements WatchlistCheck {
   private hashes = new Set<string>();
   private version = -1;
-  private readonly keys: ReadonlyMap<string, KeyObject>;
-
+  /**
+   * @param signerKeys the IOC signer's keys by kid, asked at each load (gateway/jwks-reloader.ts re-reads the
+   * JWKS file when it changes, so a rotated key is used without a restart).
+   */
   constructor(
-    signerJwksFile: string,
+    private readonly signerKeys: () => ReadonlyMap<string, KeyObject>,
     private readonly site: string,
-  ) {
-    // The same Ed25519 JWKS shape and kid lookup as ticket issuers, with the IOC's own keys.
-    const keys = ed25519KeysFromJwks(JSON.parse(readFileSync(signerJwksFile, 'utf8')));
-    if (!keys.ok) throw new Error(`${signerJwksFile}: ${keys.detail}`);
-    this.keys = keys.value;
-  }
+  ) {}
 
   get currentVersion(): number {
     return this.version;
@@ -68,7 +65,7 @@ export class Watchlist implements WatchlistCheck {
   }
 
   load(jws: string): WatchlistLoad {
-    const verified = verifyCompactJws(jws.trim(), { keys: this.keys });
+    const verified = verifyCompactJws(jws.trim(), { keys: this.signerKeys() });
     if (!verified.ok) return fail(WATCHLIST_REJECTIONS[verified.reason], verified.detail);
     let doc: WatchlistDocument;
     try {

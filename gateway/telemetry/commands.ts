@@ -21,9 +21,8 @@
 
 import type { KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { JSONWebKeySet } from 'jose';
 import type { Logger } from 'pino';
-import { ed25519KeysFromJwks, verifyCompactJws } from '../../contracts/jws.js';
+import { verifyCompactJws } from '../../contracts/jws.js';
 import { fail, ok, type Result } from '../../contracts/result.js';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from '../../contracts/topics.js';
 import { classifyStoreError } from '../store/store-errors.js';
@@ -77,9 +76,8 @@ export const COMMAND_VERBS: readonly CommandVerb[] = ['free-passage', 'resend', 
  * signer configured) refuses every command; `insecure-unsigned` obeys plain JSON (explicit opt-in only).
  */
 export type CommandSigning =
-  | { mode: 'signed'; jwks: JSONWebKeySet }
-  | { mode: 'insecure-unsigned' }
-  | { mode: 'disabled' };
+  /** The IOC signer's keys by kid, asked for each command (re-read when the JWKS file changes). */
+  { mode: 'signed'; keys: () => ReadonlyMap<string, KeyObject> } | { mode: 'insecure-unsigned' } | { mode: 'disabled' };
 
 /** Commands per minute per verb; the defaults live in the config schema (mqtt.commandRateLimits). */
 export type CommandRateLimits = Record<CommandVerb, number>;
@@ -110,13 +108,6 @@ export interface CommandInboxOptions {
   owe?: (what: string, run: () => void) => void;
 }
 
-/** The IOC's command keys; a JWKS that cannot be read is a configuration error, thrown at start. */
-function commandKeys(jwks: JSONWebKeySet): ReadonlyMap<string, KeyObject> {
-  const keys = ed25519KeysFromJwks(jwks);
-  if (!keys.ok) throw new Error(`IOC command JWKS: ${keys.detail}`);
-  return keys.value;
-}
-
 export class CommandInbox {
   readonly counts: Record<CommandRejection | 'accepted', number> = {
     accepted: 0,
@@ -137,7 +128,6 @@ export class CommandInbox {
     'cmd.handler-failed': 0,
   };
   private readonly now: () => number;
-  private readonly keys: ReadonlyMap<string, KeyObject> | null;
   private readonly budgets: Record<CommandVerb, CommandBudget>;
   private readonly seen = new SeenCommandIds();
   private readonly refusalLog: RefusalLogSampler<CommandRejection>;
@@ -145,7 +135,6 @@ export class CommandInbox {
 
   constructor(private readonly opts: CommandInboxOptions) {
     this.now = opts.now ?? Date.now;
-    this.keys = opts.signing.mode === 'signed' ? commandKeys(opts.signing.jwks) : null;
     const mono = opts.mono ?? (() => performance.now());
     this.refusalLog = new RefusalLogSampler(mono);
     this.inTransaction = opts.transaction ?? ((fn) => fn());
@@ -283,10 +272,11 @@ export class CommandInbox {
   /** The command JSON text of a body: the payload of a verified JWS, or the body itself when unsigned is allowed. */
   private decode(topic: string, body: Buffer): Result<string, CommandRejection> {
     const text = body.toString('utf8');
-    if (this.opts.signing.mode === 'insecure-unsigned') return ok(text);
-    if (!this.keys) return fail('cmd.no-signer');
+    const signing = this.opts.signing;
+    if (signing.mode === 'insecure-unsigned') return ok(text);
+    if (signing.mode === 'disabled') return fail('cmd.no-signer');
     // The topic binding: a command signed for one gate or verb is refused on any other.
-    const verified = verifyCompactJws(text, { keys: this.keys, header: { topic } });
+    const verified = verifyCompactJws(text, { keys: signing.keys(), header: { topic } });
     if (verified.ok) return ok(verified.value.payload.toString('utf8'));
     // Not a JWS at all is "unsigned"; a JWS that does not hold (alg, key, topic, signature) is "bad-signature".
     return fail(verified.reason === 'jws.not-compact' ? 'cmd.unsigned' : 'cmd.bad-signature', verified.detail);

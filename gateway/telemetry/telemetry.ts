@@ -9,14 +9,11 @@
 // an outage runs of empty windows are folded into one outbox row (see outbox.ts), so they cost no capacity.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { JSONWebKeySet } from 'jose';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { ed25519KeysFromJwks } from '../../contracts/jws.js';
 import { connectMqtt, logErrorsQuietly } from '../../contracts/mqtt-connection.js';
 import {
   createPublicationSigner,
@@ -30,6 +27,7 @@ import { resolveSecret as resolveConfiguredSecret } from '../config/load.js';
 import type { GatewayConfig, SecretRef } from '../config/schema.js';
 import type { Alarm, EventBus } from '../events.js';
 import { type Feature, StartRefused } from '../feature.js';
+import { ed25519KeyReloader } from '../jwks-reloader.js';
 import type { StoredEvent } from '../store/types.js';
 import { type CommandHandlers, CommandInbox, type CommandSigning, MAX_COMMAND_BYTES } from './commands.js';
 import { CountWindows } from './count-windows.js';
@@ -153,7 +151,7 @@ export class Telemetry implements Feature {
     const { config, store, bus } = this.deps;
     const mqttCfg = config.mqtt;
     if (!mqttCfg) throw new StartRefused('mqtt: section missing, telemetry is off');
-    const signing = commandSigningFrom(mqttCfg);
+    const signing = commandSigningFrom(mqttCfg, this.log);
     if (!signing.ok) throw new StartRefused(signing.detail ?? signing.reason);
     this.announceCommandSigning(signing.value);
     if (mqttCfg.signingKey) {
@@ -330,8 +328,7 @@ export class Telemetry implements Feature {
 
   /** Says at every start how this gate treats IOC commands: the two unsafe-looking states must not go unseen. */
   private announceCommandSigning(signing: CommandSigning): void {
-    if (signing.mode === 'signed')
-      this.log.info({ kids: signing.jwks.keys.map((k) => k.kid ?? null) }, 'IOC commands must be signed');
+    if (signing.mode === 'signed') this.log.info({ kids: [...signing.keys().keys()] }, 'IOC commands must be signed');
     else if (signing.mode === 'disabled')
       this.log.warn(
         'IOC commands are disabled until a signer JWKS is configured (mqtt.commandSignerJwksFile); telemetry still runs',
@@ -563,25 +560,20 @@ export class Telemetry implements Feature {
 /**
  * Reads the IOC's command-signing JWKS, when configured. A file that is named but unreadable, or holds no
  * Ed25519 key, stops telemetry from starting: the site meant commands to be signed, and a gate that silently
- * took none (or any) would hide that.
+ * took none (or any) would hide that. Once started, the file is re-read when it changes (a rotated IOC key);
+ * a later bad file keeps the last good keys and logs why.
  */
 export function commandSigningFrom(
   mqttCfg: Pick<NonNullable<GatewayConfig['mqtt']>, 'commandSignerJwksFile' | 'insecureUnsignedCommands'>,
+  logger: Pick<Logger, 'info' | 'error'>,
 ): Result<CommandSigning, 'mqtt.command-signer'> {
   const file = mqttCfg.commandSignerJwksFile;
   if (!file) return ok({ mode: mqttCfg.insecureUnsignedCommands ? 'insecure-unsigned' : 'disabled' });
-  let jwks: JSONWebKeySet;
   try {
-    jwks = JSON.parse(readFileSync(file, 'utf8')) as JSONWebKeySet;
+    return ok({ mode: 'signed', keys: ed25519KeyReloader(file, 'IOC command signer keys', logger) });
   } catch (err) {
     return fail('mqtt.command-signer', `mqtt.commandSignerJwksFile: ${(err as Error).message}`);
   }
-  // The same reading of the JWKS as the command inbox's (contracts/jws.ts), so what passes here is what it uses.
-  const keys = ed25519KeysFromJwks(jwks);
-  if (!keys.ok) return fail('mqtt.command-signer', `mqtt.commandSignerJwksFile: ${file}: ${keys.detail}`);
-  if (keys.value.size === 0)
-    return fail('mqtt.command-signer', `mqtt.commandSignerJwksFile: ${file} holds no Ed25519 public key with a kid`);
-  return ok({ mode: 'signed', jwks });
 }
 
 /** Defence in depth: alarm detail must never carry an ID number; a long digit run is dropped, not sent. */

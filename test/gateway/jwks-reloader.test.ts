@@ -1,11 +1,12 @@
 // The JWKS reloader on its own, on a temp file and a stepped clock: a changed file is read again after the
 // check interval, an unchanged one is not, and a bad file keeps the last good keys and says why.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import t from 'tap';
-import { jwksReloader } from '../../gateway/jwks-reloader.js';
+import { ed25519KeyReloader, jwksReloader } from '../../gateway/jwks-reloader.js';
 
 const set = (...kids: string[]): string =>
   JSON.stringify({ keys: kids.map((kid) => ({ kty: 'OKP', crv: 'Ed25519', x: 'AAAA', kid })) });
@@ -90,4 +91,30 @@ t.test('a file that is missing or bad at start throws: there are no good keys to
   t.throws(make(join(dir, 'missing.json')), { code: 'ENOENT' });
   writeFileSync(join(dir, 'bad.json'), '[]');
   t.throws(make(join(dir, 'bad.json')), /not a JWKS/);
+});
+
+/** A real Ed25519 public JWK with a kid, as the IOC publishes its signer keys. */
+const ed25519Jwk = (kid: string) => ({ ...generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), kid });
+
+t.test('an IOC signer key rolled out is trusted and a withdrawn one refused, without a restart', async (t) => {
+  const f = fixture(JSON.stringify({ keys: [ed25519Jwk('ioc-2026')] }));
+  const errors: string[] = [];
+  const logger = { info: () => {}, error: (fields: { err: string }) => errors.push(fields.err) };
+  const keys = ed25519KeyReloader(f.file, 'IOC command signer keys', logger, { now: () => f.clock.ms });
+  t.same([...keys().keys()], ['ioc-2026']);
+  f.write(JSON.stringify({ keys: [ed25519Jwk('ioc-2027')] }));
+  f.clock.ms += 6000;
+  t.same([...keys().keys()], ['ioc-2027'], 'the old kid is gone with the file that withdrew it');
+  // A set with no usable Ed25519 key would leave the gate taking no command (or a key of another kind):
+  // it is refused like a half-written file, and the last good keys stay.
+  f.write(JSON.stringify({ keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'r1' }] }));
+  f.clock.ms += 6000;
+  t.same([...keys().keys()], ['ioc-2027']);
+  t.match(errors, [/holds no Ed25519 public key/]);
+});
+
+t.test('an IOC signer file with no usable key refuses the start, naming the file', async (t) => {
+  const f = fixture(JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', kid: 'k', d: 'private-part' }] }));
+  const logger = { info: () => {}, error: () => {} };
+  t.throws(() => ed25519KeyReloader(f.file, 'watchlist signer keys', logger), new RegExp(`${f.file}.*no Ed25519`));
 });

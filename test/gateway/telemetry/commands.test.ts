@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { type Logger, pino } from 'pino';
 import t from 'tap';
+import { ed25519KeysFromJwks } from '../../../contracts/jws.js';
 import { EventStore } from '../../../gateway/store/event-store.js';
 import {
   type CommandHandlers,
@@ -21,7 +22,9 @@ const topic = (verb: string): string => `gate06/v1/${SITE}/${GATE}/cmd/${verb}`;
 const ioc = generateKeyPairSync('ed25519');
 const stranger = generateKeyPairSync('ed25519');
 const IOC_JWKS = { keys: [{ ...ioc.publicKey.export({ format: 'jwk' }), kid: 'ioc-1', alg: 'EdDSA' }] };
-const SIGNED: CommandSigning = { mode: 'signed', jwks: IOC_JWKS as never };
+const iocKeys = ed25519KeysFromJwks(IOC_JWKS);
+if (!iocKeys.ok) throw new Error(iocKeys.detail);
+const SIGNED: CommandSigning = { mode: 'signed', keys: () => iocKeys.value };
 const LIMITS = { 'free-passage': 20, resend: 4, watchlist: 6 };
 
 /** A compact JWS over raw payload bytes, as the IOC makes it (header: alg, kid, topic). */
@@ -444,3 +447,27 @@ t.test('a flood of forged commands writes one log line per reason per minute; th
   t.match(ignored().at(-1), { outcome: 'cmd.unsigned', notLoggedSinceLast: 500 });
   t.equal(inbox.counts['cmd.unsigned'], 502);
 });
+
+t.test(
+  'the signer keys are asked for each command: a key the IOC rolls out works at once, one withdrawn stops',
+  async (t) => {
+    const rolledOut = ed25519KeysFromJwks({
+      keys: [{ ...stranger.publicKey.export({ format: 'jwk' }), kid: 'ioc-2', alg: 'EdDSA' }],
+    });
+    if (!rolledOut.ok) throw new Error(rolledOut.detail);
+    let trusted = iocKeys.value;
+    const { clock, inbox, calls } = setUp(t, { signing: { mode: 'signed', keys: () => trusted } });
+    const fp = topic('free-passage');
+    const byNewKey = (id: string) =>
+      inbox.receive(fp, seal(fp, freePassage(clock, { id }), stranger.privateKey, 'ioc-2'), false);
+    t.match(await byNewKey('cmd-00000010'), { ok: false, reason: 'cmd.bad-signature' }, 'before the rollout');
+    trusted = rolledOut.value;
+    t.match(await byNewKey('cmd-00000011'), { ok: true });
+    const byOldKey = await inbox.receive(fp, seal(fp, freePassage(clock, { id: 'cmd-00000012' })), false);
+    t.match(byOldKey, { ok: false, reason: 'cmd.bad-signature' }, 'the withdrawn key is refused');
+    t.same(
+      calls.map((c) => c.id),
+      ['cmd-00000011'],
+    );
+  },
+);

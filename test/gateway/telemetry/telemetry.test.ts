@@ -268,15 +268,22 @@ t.test('the command signer JWKS decides the signing mode; a broken one stops tel
     'rsa.jwks.json': JSON.stringify({ keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'r1' }] }),
     'not-json.jwks.json': '{',
   });
-  t.same(commandSigningFrom({ insecureUnsignedCommands: false }), { ok: true, value: { mode: 'disabled' } });
-  t.same(commandSigningFrom({ insecureUnsignedCommands: true }), { ok: true, value: { mode: 'insecure-unsigned' } });
-  const demo = commandSigningFrom({
-    commandSignerJwksFile: join(import.meta.dirname, '../../../seeds/ioc/jwks.json'),
-    insecureUnsignedCommands: false,
+  const logger = { info: () => {}, error: () => {} };
+  t.same(commandSigningFrom({ insecureUnsignedCommands: false }, logger), { ok: true, value: { mode: 'disabled' } });
+  t.same(commandSigningFrom({ insecureUnsignedCommands: true }, logger), {
+    ok: true,
+    value: { mode: 'insecure-unsigned' },
   });
+  const demo = commandSigningFrom(
+    {
+      commandSignerJwksFile: join(import.meta.dirname, '../../../seeds/ioc/jwks.json'),
+      insecureUnsignedCommands: false,
+    },
+    logger,
+  );
   t.equal(demo.ok && demo.value.mode, 'signed');
   for (const f of ['rsa.jwks.json', 'not-json.jwks.json', 'missing.jwks.json']) {
-    const r = commandSigningFrom({ commandSignerJwksFile: join(dir, f), insecureUnsignedCommands: false });
+    const r = commandSigningFrom({ commandSignerJwksFile: join(dir, f), insecureUnsignedCommands: false }, logger);
     t.match(r, { ok: false, reason: 'mqtt.command-signer', detail: /^mqtt\.commandSignerJwksFile: / }, f);
   }
 });
