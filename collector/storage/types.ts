@@ -55,6 +55,16 @@ export interface AnalyticsCell extends CategoryCells {
   denied: number;
 }
 
+/** One (bucket, group, reason) cell of denials by reason; groups as in AnalyticsCell. */
+export interface DenialReasonCell {
+  bucketStart: number;
+  site: string;
+  gate: string;
+  lane: string;
+  reason: string;
+  n: number;
+}
+
 export interface HourOfDayCell {
   site: string;
   /** 0-23, local */
@@ -125,6 +135,8 @@ export interface CollectorStore {
   gates(site?: string): Promise<GateRow[]>;
   /** Passages and category cells per bucket and group, over window starts in [from, to). */
   analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]>;
+  /** Denials per bucket, group and reason code, over window starts in [from, to) (windows that sent reasons). */
+  denialReasons(q: AnalyticsQuery): Promise<DenialReasonCell[]>;
   /** Passages by local hour of day, per site, over window starts in [from, to). */
   hourOfDay(q: { site?: string; from: number; to: number; utcOffsetMinutes: number }): Promise<HourOfDayCell[]>;
   /** Alarms per bucket, site and kind, by alarm time in [from, to). */
