@@ -135,7 +135,9 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
     q: z.infer<typeof Selection> & { groupBy: z.infer<typeof GroupQ> },
     range: { from: number; to: number },
     grain: Grain,
+    categories = true,
   ) => ({
+    categories,
     site: q.site,
     gate: q.gate,
     lane: q.lane,
@@ -150,8 +152,9 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
     q: z.infer<typeof Selection> & { groupBy: z.infer<typeof GroupQ> },
     range: { from: number; to: number },
     grain: Grain,
+    categories = true,
   ) => {
-    const cells: AnalyticsCell[] = await deps.store.analytics(storeQuery(q, range, grain));
+    const cells: AnalyticsCell[] = await deps.store.analytics(storeQuery(q, range, grain, categories));
     const tagged = byKind(cells, deps.sites, q.groupBy, q.kind);
     return q.groupBy === 'total' && q.kind ? totalOf(tagged) : tagged;
   };
@@ -187,7 +190,7 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
       const q = req.query;
       const range = wholeBuckets(q, q.grain, now(), off, q.groupBy);
       if ('error' in range) return reply.code(400).send(range);
-      const rows = (await cellsFor(q, range, q.grain)).map(passageRow);
+      const rows = (await cellsFor(q, range, q.grain, false)).map(passageRow);
       const totals = rows.reduce((a, x) => ({ in: a.in + x.in, out: a.out + x.out, denied: a.denied + x.denied }), {
         in: 0,
         out: 0,
@@ -275,7 +278,7 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
       const range = wholeBuckets(q, q.grain, now(), off, q.groupBy);
       if ('error' in range) return reply.code(400).send(range);
       const [cells, reasons] = await Promise.all([
-        cellsFor(q, range, q.grain),
+        cellsFor(q, range, q.grain, false),
         deps.store.denialReasons(storeQuery(q, range, q.grain)),
       ]);
       const rows = denialRows(cells, reasons, deps.sites, q.groupBy, q.kind);

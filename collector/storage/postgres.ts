@@ -333,6 +333,7 @@ export async function openPostgresStore(
   await fresh();
 
   const categorySums = CATEGORY_KEYS.map((k) => `sum(${CATEGORY_COLUMNS[k]}) AS "${k}"`).join(', ');
+  const noCategories = CATEGORY_KEYS.map((k) => `0 AS "${k}"`).join(', ');
   /** The rollup answers exactly when its hours are local hours and the range is whole hours. */
   const rollupServes = (grain: string, from: number, to: number, offMin: number): boolean =>
     grain !== 'minute' && offMin % 60 === 0 && from % HOUR === 0 && to % HOUR === 0;
@@ -355,7 +356,8 @@ export async function openPostgresStore(
       const g = groupSql(q.groupBy);
       const r = await pool.query(
         `SELECT ${bucketSql('postgres', t, q.grain, q.utcOffsetMinutes)} AS "bucketStart", ${g.select},
-           sum(n_in) AS "in", sum(n_out) AS "out", sum(denied) AS denied, ${categorySums}
+           sum(n_in) AS "in", sum(n_out) AS "out", sum(denied) AS denied,
+           ${q.categories === false ? noCategories : categorySums}
          FROM ${s}.${perSite ? 'site_hourly' : rollup}
          WHERE ${t} >= $1 AND ${t} < $2 AND ($3::text IS NULL OR site = $3)
            ${perSite ? '' : 'AND ($4::text IS NULL OR gate = $4) AND ($5::text IS NULL OR lane = $5)'}

@@ -152,14 +152,16 @@ export function openSqliteStore(path: string): CollectorStore {
     return st;
   };
   const categorySums = CATEGORY_KEYS.map((k) => `total(${CATEGORY_COLUMNS[k]}) AS "${k}"`).join(', ');
+  const noCategories = CATEGORY_KEYS.map((k) => `0 AS "${k}"`).join(', ');
 
   return {
     kind: 'sqlite',
     async analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]> {
-      const st = once(`a:${q.grain}:${q.groupBy}:${q.utcOffsetMinutes}`, () => {
+      const withCategories = q.categories !== false;
+      const st = once(`a:${q.grain}:${q.groupBy}:${q.utcOffsetMinutes}:${withCategories}`, () => {
         const g = groupSql(q.groupBy);
         return `SELECT ${bucketSql('sqlite', 'window_start', q.grain, q.utcOffsetMinutes)} AS bucketStart, ${g.select},
-            total(n_in) AS "in", total(n_out) AS "out", total(denied) AS denied, ${categorySums}
+            total(n_in) AS "in", total(n_out) AS "out", total(denied) AS denied, ${withCategories ? categorySums : noCategories}
           FROM lane_counts
           WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site)
             AND (@gate IS NULL OR gate = @gate) AND (@lane IS NULL OR lane = @lane)

@@ -41,6 +41,8 @@ export interface AnalyticsQuery {
   grain: Grain;
   groupBy: GroupBy;
   utcOffsetMinutes: number;
+  /** false: passages only, category cells all 0 (a passage series reads and sends a third of the columns) */
+  categories?: boolean;
 }
 
 /** One (bucket, group) cell: exact passages and the category cells as stored (each 0 or at least the minimum). */
