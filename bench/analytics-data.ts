@@ -4,6 +4,7 @@
 // The store's own schema is used (openPostgresStore); the keys and indexes are dropped during the load and
 // built after it, which is how a bulk load is done (a PostgreSQL COPY would do the same job).
 // Usage: node --import tsx bench/analytics-data.ts [--lanes 50] [--days 365] [--drop]
+//        node --import tsx bench/analytics-data.ts --add-denials   (reasons for a year made before they existed)
 // Database: BENCH_DATABASE_URL or postgres://postgres@127.0.0.1:5432/gate06_bench (created if missing);
 // schema gate06_bench. --drop removes the schema (the data is ~5 GB: drop it when done).
 import { parseArgs } from 'node:util';
@@ -26,17 +27,48 @@ async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/**
+ * Each denied window's denials get a reason, spread over a few common codes as a site sees them (expired and
+ * used-up tickets most, then faces and anti-passback); the site-level hourly rollup is built by the store at open.
+ */
+async function addDenials(c: pg.Client, s: string): Promise<void> {
+  await c.query(
+    `INSERT INTO ${s}.lane_denials (site, gate, lane, window_start, reason, n)
+     SELECT site, gate, lane, window_start,
+       (ARRAY['ticket.expired','ticket.expired','ticket.uses-exhausted','face.no-match','policy.anti-passback',
+              'qr.expired','chip.read-failed','ticket.wrong-site'])[1 + (window_start / 60000) % 8], denied
+     FROM ${s}.lane_counts WHERE denied > 0`,
+  );
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       lanes: { type: 'string', default: '50' },
       days: { type: 'string', default: '365' },
       drop: { type: 'boolean' },
+      'add-denials': { type: 'boolean' },
     },
   });
   if (values.drop) {
     await dropPostgresSchema(BENCH_URL, BENCH_SCHEMA);
     console.log(`dropped schema ${BENCH_SCHEMA}`);
+    return;
+  }
+  if (values['add-denials']) {
+    // Opening the store adds the tables a newer collector has (and builds its site-level hourly rollup).
+    await (await openPostgresStore(BENCH_URL, BENCH_SCHEMA)).close();
+    const c = new pg.Client({ connectionString: BENCH_URL });
+    await c.connect();
+    try {
+      await c.query(`DELETE FROM ${BENCH_SCHEMA}.lane_denials`);
+      await addDenials(c, BENCH_SCHEMA);
+      await c.query(rebuildDailySql(BENCH_SCHEMA, 420 * 60_000));
+      await c.query(`ANALYZE ${BENCH_SCHEMA}.lane_denials, ${BENCH_SCHEMA}.lane_denials_daily`);
+    } finally {
+      await c.end();
+    }
+    console.log('denials by reason added');
     return;
   }
   const lanes = Number(values.lanes);
@@ -106,7 +138,10 @@ async function main(): Promise<void> {
          ${cols.map((x) => `sum(${x})`).join(', ')}
        FROM ${s}.lane_counts GROUP BY 1, 2, 3, 4`,
     );
-    await step('daily rollup', rebuildDailySql(s, 420 * 60_000));
+    const t = process.hrtime.bigint();
+    await addDenials(c, s);
+    console.log(`denials by reason: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
+    await step('daily rollups', rebuildDailySql(s, 420 * 60_000));
     // A year of alarms: a few per site per day.
     await step(
       'alarms',

@@ -132,6 +132,7 @@ export function checkBounds(r: IngestRecord, policy: IngestPolicy): BoundsReject
           over(l.in + l.out, `lane ${l.lane} in+out`) ??
           over(l.denied, `lane ${l.lane} denied`) ??
           firstOver(Object.values(l.byCredential), (n) => over(n, `lane ${l.lane} byCredential`)) ??
+          reasonsOver(l.deniedByReason, l.denied, l.lane) ??
           (l.byCategory ? firstOver(categoryNumbers(l.byCategory), (n) => over(n, `lane ${l.lane} byCategory`)) : null);
         if (bad) return bad;
       }
@@ -155,6 +156,18 @@ export function checkBounds(r: IngestRecord, policy: IngestPolicy): BoundsReject
       return null;
     }
   }
+}
+
+/** Denials by reason are a split of `denied`: more of them than denials is not something a gate counts. */
+function reasonsOver(
+  byReason: Partial<Record<string, number>> | undefined,
+  denied: number,
+  lane: string,
+): BoundsRejection | null {
+  const sum = Object.values(byReason ?? {}).reduce<number>((a, n) => a + (n ?? 0), 0);
+  return sum > denied
+    ? { reason: 'implausible', detail: `lane ${lane} deniedByReason adds up to ${sum} > denied ${denied}` }
+    : null;
 }
 
 function firstOver(values: readonly (number | undefined)[], check: (n: number) => BoundsRejection | null) {

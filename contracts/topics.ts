@@ -46,6 +46,56 @@ export const CategoryCounts = z
   })
   .strict();
 
+/**
+ * Why a decision denied, as counts: the deny codes of the gateway's closed set (gateway/reasons.ts, every code but
+ * ok and ok.*; gateway/telemetry/counts.ts fails to compile when the two lists differ). Codes only, no person.
+ */
+export const DENIAL_REASONS = [
+  'ticket.malformed',
+  'ticket.bad-signature',
+  'ticket.unknown-key',
+  'ticket.bad-claims',
+  'ticket.expired',
+  'ticket.not-yet-valid',
+  'ticket.wrong-site',
+  'ticket.uses-exhausted',
+  'qr.malformed',
+  'qr.bad-id',
+  'qr.bad-old-id',
+  'qr.bad-date',
+  'qr.bad-sex',
+  'qr.bad-name',
+  'qr.expired',
+  'chip.malformed',
+  'chip.read-failed',
+  'chip.bad-signature',
+  'chip.untrusted-signer',
+  'chip.dg-mismatch',
+  'chip.expired',
+  'chip.id-mismatch',
+  'chip.access-denied',
+  'chip.sm-error',
+  'chip.clone-suspected',
+  'chip.clone-not-excluded',
+  'chip.timeout',
+  'face.missing',
+  'face.retake',
+  'face.no-match',
+  'face.not-enrolled',
+  'face.liveness-failed',
+  'face.unavailable',
+  'policy.credential-not-accepted',
+  'policy.anti-passback',
+  'policy.binding-mismatch',
+  'policy.binding-unverified',
+  'policy.watchlist',
+  'policy.lane-out-of-service',
+  'policy.unknown-lane',
+  'store.unavailable',
+] as const;
+export const DenialReason = z.enum(DENIAL_REASONS);
+export type DenialReason = z.infer<typeof DenialReason>;
+
 export const LaneCounts = z
   .object({
     lane: Id,
@@ -58,6 +108,11 @@ export const LaneCounts = z
       z.number().int().nonnegative(),
     ),
     byCategory: CategoryCounts.optional(),
+    /**
+     * Deny code → denials with that reason in this window; adds up to `denied`. Optional: gates from before it
+     * send none, and their denials show as reason not reported. Exact counts, like `denied`.
+     */
+    deniedByReason: z.partialRecord(DenialReason, z.number().int().nonnegative()).optional(),
   })
   .strict();
 

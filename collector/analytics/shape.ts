@@ -1,7 +1,7 @@
 // Shapes store cells into analytics answers: site kinds, category breakdowns, peak hours and occupancy curves. Pure.
 import type { CollectorSite, SiteKind } from '../config.js';
 import { lastResetAt, resetRuleFor } from '../occupancy.js';
-import type { AnalyticsCell, HourOfDayCell } from '../storage/types.js';
+import type { AnalyticsCell, DenialReasonCell, HourOfDayCell } from '../storage/types.js';
 import { addCategories, CATEGORY_KEYS, type CategoryCells, NO_CATEGORIES } from './disclosure.js';
 
 export interface PassageRow {
@@ -187,4 +187,60 @@ export function occupancyCurve(o: {
     points.push({ start, in: c?.in ?? 0, out: c?.out ?? 0, occupancy: Math.max(0, running) });
   }
   return points;
+}
+
+export interface DenialRow {
+  start: number;
+  site: string;
+  gate: string;
+  lane: string;
+  kind: string;
+  denied: number;
+  /** deny code → count, from gates that send reasons */
+  byReason: Record<string, number>;
+  /** denials from gates that sent no reasons (before they counted them) */
+  notReported: number;
+}
+
+/**
+ * Denials by reason per bucket and group: each row's denials from the passage cells (already grouped and folded
+ * by kind, see byKind) and its reasons from the reason cells, folded the same way. Only rows with a denial.
+ */
+export function denialRows(
+  cells: readonly Cell[],
+  reasons: readonly DenialReasonCell[],
+  sites: readonly CollectorSite[],
+  groupBy: KindGrouping,
+  onlyKind?: SiteKind,
+): DenialRow[] {
+  const keyOf = (c: { bucketStart: number; site: string; gate: string; lane: string }, kind: string): string =>
+    groupBy === 'kind'
+      ? `${c.bucketStart}\u0000${kind}`
+      : groupBy === 'total'
+        ? String(c.bucketStart)
+        : `${c.bucketStart}\u0000${c.site}\u0000${c.gate}\u0000${c.lane}`;
+  const rows = new Map<string, DenialRow>();
+  for (const c of cells) {
+    if (c.denied === 0) continue;
+    rows.set(keyOf(c, c.kind), {
+      start: c.bucketStart,
+      site: c.site,
+      gate: c.gate,
+      lane: c.lane,
+      kind: c.kind,
+      denied: c.denied,
+      byReason: {},
+      notReported: c.denied,
+    });
+  }
+  for (const r of reasons) {
+    const kind = r.site === '' ? '' : resetRuleFor(r.site, sites).kind;
+    if (onlyKind && kind !== onlyKind) continue;
+    const row = rows.get(keyOf(r, kind));
+    // A reason without its window's denial cannot be stored (ingest checks reasons ≤ denied); skip, never invent.
+    if (!row) continue;
+    row.byReason[r.reason] = (row.byReason[r.reason] ?? 0) + r.n;
+    row.notReported = Math.max(0, row.notReported - r.n);
+  }
+  return [...rows.values()];
 }

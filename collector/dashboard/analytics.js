@@ -1,8 +1,8 @@
 // @ts-check
 // The dashboard's analytics card: the chosen period (today, this week, this month), sites compared, visitors
-// domestic vs foreign and by age band, peak hours, occupancy over today and alarms by kind. Every figure comes
+// domestic vs foreign and by age band, peak hours, occupancy over today, denials by reason and alarms by kind. Every figure comes
 // from /v1/analytics, where category cells under the minimum are already withheld.
-import { alarmInWords } from './words.js';
+import { alarmInWords, denialInWords } from './words.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -32,11 +32,15 @@ export async function refreshAnalytics({ api, row, $, site, period }) {
   const passages = await api(`/v1/analytics/passages?${sel}`);
   const range = new URLSearchParams({ from: String(passages.from), to: String(passages.to) });
   if (site) range.set('site', site);
-  /** @type {[{ rows: CategoryRow[] }, { sites: PeakSite[] }, { rows: Array<{ kind: string, n: number }>, byKind: Record<string, number> }]} */
-  const [categories, peaks, alarms] = await Promise.all([
+  const denialSel = new URLSearchParams(range);
+  denialSel.set('grain', period);
+  denialSel.set('groupBy', 'total');
+  /** @type {[{ rows: CategoryRow[] }, { sites: PeakSite[] }, { rows: Array<{ kind: string, n: number }>, byKind: Record<string, number> }, { totals: { denied: number, byReason: Record<string, number>, notReported: number } }]} */
+  const [categories, peaks, alarms, denials] = await Promise.all([
     api(`/v1/analytics/categories?${sel}`),
     api(`/v1/analytics/peak-hours?${range}`),
     api(`/v1/analytics/alarms?${range}&grain=day`),
+    api(`/v1/analytics/denials?${denialSel}`),
   ]);
   $('period-label').textContent = `${PERIOD_WORDS[period]}: ${fmtDate(passages.from)} – ${fmtDate(passages.to - 1)}`;
 
@@ -101,6 +105,19 @@ export async function refreshAnalytics({ api, row, $, site, period }) {
       .sort((a, b) => b[1] - a[1])
       .map(([kind, n]) => row([{ text: alarmInWords(kind), cls: 'kind', code: kind }, n])),
     'Không có cảnh báo / No alarms',
+  );
+
+  fill(
+    'denials',
+    [
+      ...Object.entries(denials.totals.byReason)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([code, n]) => row([{ text: denialInWords(code), cls: 'reason', code }, n])),
+      ...(denials.totals.notReported > 0
+        ? [row(['Không rõ lý do (cổng chưa gửi lý do) / Reason not sent by the gate', denials.totals.notReported])]
+        : []),
+    ],
+    'Không có lượt từ chối / No denials',
   );
 
   const occSite = site || passages.rows[0]?.site;

@@ -5,10 +5,12 @@
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { DENIAL_REASONS } from '../../contracts/topics.js';
 import {
   byKind,
   type CategoryRow,
   categoryRow,
+  denialRows,
   occupancyCurve,
   passageRow,
   peakHours,
@@ -26,6 +28,13 @@ const GrainQ = z.enum(['minute', 'hour', 'day', 'week', 'month']);
 const GroupQ = z.enum(['total', 'kind', 'site', 'gate', 'lane']);
 const ErrorReply = z.object({ error: z.string(), message: z.string() });
 const DAY = 86_400_000;
+
+/**
+ * The long series (thousands of rows) are written with plain JSON.stringify: their rows are built field by field
+ * (analytics/shape.ts), so zod's response check adds nothing but its cost, which was half of a 7,200-row answer
+ * (BENCHMARKS.md, analytics). The zod schema stays on the route for validation of the query and for OpenAPI.
+ */
+const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
 
 /** The widest range each grain may ask for, so one request cannot ask for millions of rows. */
 export const MAX_ANALYTICS_RANGE_MS: Record<Grain, number> = {
@@ -80,12 +89,16 @@ const CategoryRowZ = z.object({
 
 type RangeError = { error: 'bad-request'; message: string };
 
+/** Minute series per lane: a day at most (a province's lanes by minute over two days is a million rows). */
+export const MAX_LANE_MINUTE_RANGE_MS = DAY;
+
 /** The asked range widened to whole buckets, or why it cannot be answered. */
 export function wholeBuckets(
   q: { from?: number; to?: number },
   grain: Grain,
   now: number,
   utcOffsetMinutes: number,
+  groupBy?: string,
 ): { from: number; to: number } | RangeError {
   const to0 = q.to ?? now;
   const from0 = q.from ?? to0 - 7 * DAY;
@@ -96,6 +109,12 @@ export function wholeBuckets(
     return {
       error: 'bad-request',
       message: `range too wide for grain=${grain} (max ${MAX_ANALYTICS_RANGE_MS[grain] / DAY} days)`,
+    };
+  }
+  if (grain === 'minute' && groupBy === 'lane' && to - from > MAX_LANE_MINUTE_RANGE_MS) {
+    return {
+      error: 'bad-request',
+      message: 'range too wide for grain=minute with groupBy=lane (max 1 day; use grain=hour or another grouping)',
     };
   }
   return { from, to };
@@ -111,23 +130,31 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
   const security = [{ bearer: [] }];
   const off = deps.utcOffsetMinutes;
 
+  /** The store query for a selection and grouping: kind groupings and filters are read per site and folded here. */
+  const storeQuery = (
+    q: z.infer<typeof Selection> & { groupBy: z.infer<typeof GroupQ> },
+    range: { from: number; to: number },
+    grain: Grain,
+    categories = true,
+  ) => ({
+    categories,
+    site: q.site,
+    gate: q.gate,
+    lane: q.lane,
+    ...range,
+    grain,
+    groupBy: (q.groupBy === 'kind' || (q.kind && q.groupBy === 'total') ? 'site' : q.groupBy) as GroupBy,
+    utcOffsetMinutes: off,
+  });
+
   /** Store cells for a selection and grouping; kind groupings and filters are folded here from site rows. */
   const cellsFor = async (
     q: z.infer<typeof Selection> & { groupBy: z.infer<typeof GroupQ> },
     range: { from: number; to: number },
     grain: Grain,
+    categories = true,
   ) => {
-    const storeGroup: GroupBy =
-      q.groupBy === 'kind' || (q.kind && q.groupBy === 'total') ? 'site' : (q.groupBy as GroupBy);
-    const cells: AnalyticsCell[] = await deps.store.analytics({
-      site: q.site,
-      gate: q.gate,
-      lane: q.lane,
-      ...range,
-      grain,
-      groupBy: storeGroup,
-      utcOffsetMinutes: off,
-    });
+    const cells: AnalyticsCell[] = await deps.store.analytics(storeQuery(q, range, grain, categories));
     const tagged = byKind(cells, deps.sites, q.groupBy, q.kind);
     return q.groupBy === 'total' && q.kind ? totalOf(tagged) : tagged;
   };
@@ -135,11 +162,12 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
   r.get(
     '/analytics/passages',
     {
+      ...plainJson,
       schema: {
         summary: 'Passages in, out and denied per bucket, in total or by site kind, site, gate or lane',
         description:
           'Buckets start on the local clock (UTC+7): hours, days, weeks (Monday) and months. Windows are placed by their start. ' +
-          'Denials are counted per lane; the gates do not publish their reasons, so denials by reason are on each gate (its event log and console).',
+          'Minute series per lane cover one day at most. Denials by reason: /v1/analytics/denials.',
         security,
         querystring: Range.extend(Selection.shape).extend({
           grain: GrainQ.default('day'),
@@ -160,9 +188,9 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
     },
     async (req, reply) => {
       const q = req.query;
-      const range = wholeBuckets(q, q.grain, now(), off);
+      const range = wholeBuckets(q, q.grain, now(), off, q.groupBy);
       if ('error' in range) return reply.code(400).send(range);
-      const rows = (await cellsFor(q, range, q.grain)).map(passageRow);
+      const rows = (await cellsFor(q, range, q.grain, false)).map(passageRow);
       const totals = rows.reduce((a, x) => ({ in: a.in + x.in, out: a.out + x.out, denied: a.denied + x.denied }), {
         in: 0,
         out: 0,
@@ -175,6 +203,7 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
   r.get(
     '/analytics/categories',
     {
+      ...plainJson,
       schema: {
         summary: 'Passages by nationality (domestic/foreign), age band and sex, small cells withheld',
         description:
@@ -201,10 +230,65 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
     },
     async (req, reply) => {
       const q = req.query;
-      const range = wholeBuckets(q, q.grain, now(), off);
+      const range = wholeBuckets(q, q.grain, now(), off, q.groupBy);
       if ('error' in range) return reply.code(400).send(range);
       const rows: CategoryRow[] = (await cellsFor(q, range, q.grain)).map(categoryRow);
       return { grain: q.grain, groupBy: q.groupBy, ...range, rows };
+    },
+  );
+
+  const ByReason = z.record(z.enum(DENIAL_REASONS), z.number());
+  r.get(
+    '/analytics/denials',
+    {
+      ...plainJson,
+      schema: {
+        summary: 'Denials by reason per bucket, in total or by site kind, site, gate or lane',
+        description:
+          'Reasons are the deny codes of the gates (words in the dashboard). `notReported`: denials from gates that send ' +
+          'no reasons (from before they counted them). Only buckets and groups with a denial are listed.',
+        security,
+        querystring: Range.extend(Selection.shape).extend({
+          grain: GrainQ.default('day'),
+          groupBy: GroupQ.default('total'),
+        }),
+        response: {
+          200: z.object({
+            grain: z.string(),
+            groupBy: z.string(),
+            from: z.number(),
+            to: z.number(),
+            rows: z.array(
+              z.object({
+                start: z.number(),
+                ...Place,
+                denied: z.number(),
+                byReason: ByReason,
+                notReported: z.number(),
+              }),
+            ),
+            totals: z.object({ denied: z.number(), byReason: ByReason, notReported: z.number() }),
+          }),
+          400: ErrorReply,
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const range = wholeBuckets(q, q.grain, now(), off, q.groupBy);
+      if ('error' in range) return reply.code(400).send(range);
+      const [cells, reasons] = await Promise.all([
+        cellsFor(q, range, q.grain, false),
+        deps.store.denialReasons(storeQuery(q, range, q.grain)),
+      ]);
+      const rows = denialRows(cells, reasons, deps.sites, q.groupBy, q.kind);
+      const totals = { denied: 0, byReason: {} as Record<string, number>, notReported: 0 };
+      for (const row of rows) {
+        totals.denied += row.denied;
+        totals.notReported += row.notReported;
+        for (const [k, n] of Object.entries(row.byReason)) totals.byReason[k] = (totals.byReason[k] ?? 0) + n;
+      }
+      return { grain: q.grain, groupBy: q.groupBy, ...range, rows, totals };
     },
   );
 
@@ -248,6 +332,7 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
   r.get(
     '/analytics/occupancy',
     {
+      ...plainJson,
       schema: {
         summary: 'People inside a site over one local day: in − out at the end of each hour or minute',
         description:

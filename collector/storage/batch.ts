@@ -16,6 +16,11 @@ export interface LaneCountRow extends CategoryCells {
   in: number;
   out: number;
   denied: number;
+  /**
+   * Deny code → count, as the gate sent it; null from a gate that sends no reasons (its denials stay unexplained).
+   * Stored beside the window and replaced with it, so a redelivery overwrites its reasons too.
+   */
+  deniedByReason: Record<string, number> | null;
   byCredential: string;
   receivedAt: number;
 }
@@ -109,6 +114,11 @@ export function foldBatch(
             in: l.in,
             out: l.out,
             denied: l.denied,
+            deniedByReason: l.deniedByReason
+              ? Object.fromEntries(
+                  Object.entries(l.deniedByReason).filter(([, n]) => (n ?? 0) > 0) as [string, number][],
+                )
+              : null,
             byCredential: JSON.stringify(l.byCredential),
             receivedAt: r.receivedAt,
             ...discloseCategories(l.byCategory, categoryMinCount),

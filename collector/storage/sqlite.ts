@@ -15,6 +15,7 @@ import type {
   CollectorStore,
   CountsCell,
   CountsQuery,
+  DenialReasonCell,
   GateRow,
   HourOfDayCell,
   InOut,
@@ -51,6 +52,12 @@ CREATE TABLE IF NOT EXISTS alarms (
   detail TEXT, received_at INTEGER NOT NULL,
   PRIMARY KEY (site, gate, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alarms_ts ON alarms (ts);
+-- Denials by reason of each lane window (only windows whose gate sent reasons, only reasons that occurred).
+CREATE TABLE IF NOT EXISTS lane_denials (
+  site TEXT NOT NULL, gate TEXT NOT NULL, lane TEXT NOT NULL, window_start INTEGER NOT NULL, reason TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (site, gate, lane, window_start, reason)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lane_denials_time ON lane_denials (window_start);
 `;
 
 export function openSqliteStore(path: string): CollectorStore {
@@ -88,8 +95,20 @@ export function openSqliteStore(path: string): CollectorStore {
       outbox_depth = coalesce(@outboxDepth, gates.outbox_depth), outbox_capacity = coalesce(@outboxCapacity, gates.outbox_capacity)`);
   const insAlarm = db.prepare(`INSERT INTO alarms (site, gate, id, kind, lane, ts, detail, received_at)
     VALUES (@site, @gate, @id, @kind, @lane, @ts, @detail, @receivedAt) ON CONFLICT DO NOTHING`);
+  const clearDenials = db.prepare(
+    'DELETE FROM lane_denials WHERE site = ? AND gate = ? AND lane = ? AND window_start = ?',
+  );
+  const insDenial = db.prepare(
+    'INSERT INTO lane_denials (site, gate, lane, window_start, reason, n) VALUES (?, ?, ?, ?, ?, ?)',
+  );
   const writeTx = db.transaction((b: StoreBatch) => {
-    for (const r of b.lanes) upLane.run(r);
+    for (const r of b.lanes) {
+      upLane.run(r);
+      // A redelivered window replaces its reasons as it replaces its counts: never adds to them.
+      clearDenials.run(r.site, r.gate, r.lane, r.windowStart);
+      for (const [reason, n] of Object.entries(r.deniedByReason ?? {}))
+        insDenial.run(r.site, r.gate, r.lane, r.windowStart, reason, n);
+    }
     for (const r of b.zones) upZone.run(r);
     for (const r of b.gates) upGate.run(r);
     for (const r of b.alarms) insAlarm.run(r);
@@ -133,14 +152,16 @@ export function openSqliteStore(path: string): CollectorStore {
     return st;
   };
   const categorySums = CATEGORY_KEYS.map((k) => `total(${CATEGORY_COLUMNS[k]}) AS "${k}"`).join(', ');
+  const noCategories = CATEGORY_KEYS.map((k) => `0 AS "${k}"`).join(', ');
 
   return {
     kind: 'sqlite',
     async analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]> {
-      const st = once(`a:${q.grain}:${q.groupBy}:${q.utcOffsetMinutes}`, () => {
+      const withCategories = q.categories !== false;
+      const st = once(`a:${q.grain}:${q.groupBy}:${q.utcOffsetMinutes}:${withCategories}`, () => {
         const g = groupSql(q.groupBy);
         return `SELECT ${bucketSql('sqlite', 'window_start', q.grain, q.utcOffsetMinutes)} AS bucketStart, ${g.select},
-            total(n_in) AS "in", total(n_out) AS "out", total(denied) AS denied, ${categorySums}
+            total(n_in) AS "in", total(n_out) AS "out", total(denied) AS denied, ${withCategories ? categorySums : noCategories}
           FROM lane_counts
           WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site)
             AND (@gate IS NULL OR gate = @gate) AND (@lane IS NULL OR lane = @lane)
@@ -153,6 +174,24 @@ export function openSqliteStore(path: string): CollectorStore {
         gate: q.gate ?? null,
         lane: q.lane ?? null,
       }) as AnalyticsCell[];
+    },
+    async denialReasons(q: AnalyticsQuery): Promise<DenialReasonCell[]> {
+      const st = once(`d:${q.grain}:${q.groupBy}:${q.utcOffsetMinutes}`, () => {
+        const g = groupSql(q.groupBy);
+        return `SELECT ${bucketSql('sqlite', 'window_start', q.grain, q.utcOffsetMinutes)} AS bucketStart, ${g.select},
+            reason, total(n) AS n
+          FROM lane_denials
+          WHERE window_start >= @from AND window_start < @to AND (@site IS NULL OR site = @site)
+            AND (@gate IS NULL OR gate = @gate) AND (@lane IS NULL OR lane = @lane)
+          GROUP BY bucketStart${g.keys}, reason ORDER BY bucketStart${g.keys}, reason`;
+      });
+      return st.all({
+        from: q.from,
+        to: q.to,
+        site: q.site ?? null,
+        gate: q.gate ?? null,
+        lane: q.lane ?? null,
+      }) as DenialReasonCell[];
     },
     async hourOfDay(q): Promise<HourOfDayCell[]> {
       const off = q.utcOffsetMinutes * 60_000;

@@ -41,6 +41,8 @@ export interface AnalyticsQuery {
   grain: Grain;
   groupBy: GroupBy;
   utcOffsetMinutes: number;
+  /** false: passages only, category cells all 0 (a passage series reads and sends a third of the columns) */
+  categories?: boolean;
 }
 
 /** One (bucket, group) cell: exact passages and the category cells as stored (each 0 or at least the minimum). */
@@ -53,6 +55,16 @@ export interface AnalyticsCell extends CategoryCells {
   in: number;
   out: number;
   denied: number;
+}
+
+/** One (bucket, group, reason) cell of denials by reason; groups as in AnalyticsCell. */
+export interface DenialReasonCell {
+  bucketStart: number;
+  site: string;
+  gate: string;
+  lane: string;
+  reason: string;
+  n: number;
 }
 
 export interface HourOfDayCell {
@@ -125,6 +137,8 @@ export interface CollectorStore {
   gates(site?: string): Promise<GateRow[]>;
   /** Passages and category cells per bucket and group, over window starts in [from, to). */
   analytics(q: AnalyticsQuery): Promise<AnalyticsCell[]>;
+  /** Denials per bucket, group and reason code, over window starts in [from, to) (windows that sent reasons). */
+  denialReasons(q: AnalyticsQuery): Promise<DenialReasonCell[]>;
   /** Passages by local hour of day, per site, over window starts in [from, to). */
   hourOfDay(q: { site?: string; from: number; to: number; utcOffsetMinutes: number }): Promise<HourOfDayCell[]>;
   /** Alarms per bucket, site and kind, by alarm time in [from, to). */

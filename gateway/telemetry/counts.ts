@@ -2,7 +2,8 @@
 // window's tallies, and how a closed window becomes the `counts` payload. No I/O here: the SQLite side is
 // count-windows.ts, so these rules can be tested exhaustively and reasoned about on their own.
 
-import type { GatePayload } from '../../contracts/topics.js';
+import { DENIAL_REASONS, type DenialReason, type GatePayload } from '../../contracts/topics.js';
+import type { ReasonCode } from '../reasons.js';
 import type { StoredEvent } from '../store/types.js';
 
 export type CountsPayload = GatePayload<'counts'>;
@@ -12,6 +13,17 @@ const VIA_LIST: readonly Via[] = ['ticket', 'cccd-qr', 'chip', 'free-passage', '
 const AGE_BAND_LIST: readonly AgeBand[] = ['0-17', '18-39', '40-59', '60+'];
 const SEX_LIST = ['M', 'F'] as const;
 const VIAS: ReadonlySet<string> = new Set<string>(VIA_LIST);
+const DENIALS: ReadonlySet<string> = new Set<string>(DENIAL_REASONS);
+
+/**
+ * The payload's deny codes are the gateway's codes other than ok and ok.*: both directions checked at compile
+ * time, so a code added to gateway/reasons.ts fails here until contracts/topics.ts lists it (a gate must never
+ * publish a reason the collector would refuse the whole window for).
+ */
+type DenyCode = Exclude<ReasonCode, 'ok' | `ok.${string}`>;
+const sameDenialCodes: [DenyCode] extends [DenialReason] ? ([DenialReason] extends [DenyCode] ? true : false) : false =
+  true;
+void sameDenialCodes;
 const AGE_BANDS: ReadonlySet<string> = new Set<string>(AGE_BAND_LIST);
 
 export interface CategoryTally {
@@ -28,6 +40,8 @@ export interface LaneTally {
   in: number;
   out: number;
   denied: number;
+  /** Absent in an open window written by a gate from before reasons were counted (read back from tel_window). */
+  deniedByReason?: Partial<Record<DenialReason, number>>;
   byCredential: Partial<Record<Via, number>>;
   byCategory: CategoryTally;
 }
@@ -93,6 +107,7 @@ export function tallyEvent(
   const lane = (next.lanes[ev.lane] ??= emptyLane());
   if (ev.type === 'decision') {
     lane.denied += 1;
+    if (ev.reason !== null && DENIALS.has(ev.reason)) bump((lane.deniedByReason ??= {}), ev.reason as DenialReason);
     return next;
   }
   const dir = ev.direction as 'in' | 'out';
@@ -195,6 +210,7 @@ export function toCountsPayload(id: WindowIdentity, tally: WindowTally, disclosu
       in: l.in,
       out: l.out,
       denied: l.denied,
+      ...(hasAny(l.deniedByReason) ? { deniedByReason: sortedNonZero(l.deniedByReason) } : {}),
       byCredential: fullRecord(VIA_LIST, l.byCredential),
       byCategory: withholdSmallCells(
         {
@@ -211,6 +227,13 @@ export function toCountsPayload(id: WindowIdentity, tally: WindowTally, disclosu
   };
 }
 
+const hasAny = (rec: Partial<Record<string, number>> | undefined): boolean =>
+  Object.values(rec ?? {}).some((v) => (v ?? 0) > 0);
+
+/** Reasons that occurred, in code order: the payload stays a function of the counts alone (see fullRecord). */
+const sortedNonZero = <K extends string>(rec: Partial<Record<K, number>> | undefined): Partial<Record<K, number>> =>
+  Object.fromEntries(byKey(nonZero(rec) as Record<string, number>)) as Partial<Record<K, number>>;
+
 const nonZero = <K extends string>(rec: Partial<Record<K, number>> | undefined): Partial<Record<K, number>> =>
   Object.fromEntries(Object.entries(rec ?? {}).filter(([, v]) => (v as number) > 0)) as Partial<Record<K, number>>;
 
@@ -223,6 +246,7 @@ export function tallyOfPayload(p: CountsPayload): WindowTally {
       in: l.in,
       out: l.out,
       denied: l.denied,
+      ...(l.deniedByReason ? { deniedByReason: nonZero(l.deniedByReason) } : {}),
       byCredential: nonZero(l.byCredential),
       byCategory: {
         domestic: l.byCategory?.domestic ?? 0,
@@ -249,6 +273,8 @@ export function addTallies(a: WindowTally, b: WindowTally): WindowTally {
     into.in += l.in;
     into.out += l.out;
     into.denied += l.denied;
+    for (const [k, v] of Object.entries(l.deniedByReason ?? {}))
+      bump((into.deniedByReason ??= {}), k as DenialReason, v ?? 0);
     for (const [k, v] of Object.entries(l.byCredential)) bump(into.byCredential, k as Via, v);
     into.byCategory.domestic += l.byCategory.domestic;
     into.byCategory.foreign += l.byCategory.foreign;

@@ -1,7 +1,8 @@
 // From lanes to the IOC's analytics: the real daemon on simulated hardware (socat ptys) and a simulated crowd;
 // after the run the analytics API answers with the gateway's own event log: passages exact per lane, and each
 // category breakdown accounting for every passage, a cell shown only where the log has it at least at the
-// minimum, and what is not shown counted as withheld (the small-cell rule on both sides).
+// minimum, and what is not shown counted as withheld (the small-cell rule on both sides); denials by reason
+// exact; and the dashboard's own query (today by site) gives the same passages and domestic/foreign split.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,22 +18,31 @@ import { auth, startTestCollector } from './helpers.js';
 import { registryOf, testGateKey } from './signing.js';
 
 const MIN = 3;
-type LogLane = { in: number; out: number; denied: number; domestic: number; foreign: number; unknown: number };
+type LogLane = {
+  in: number;
+  out: number;
+  denied: number;
+  domestic: number;
+  foreign: number;
+  unknown: number;
+  byReason: Record<string, number>;
+};
 
 /** The gateway's own view from its event log, per lane: passages, denials, and nationality of passages. */
 function logTotals(dbPath: string): Record<string, LogLane> {
   const db = new Database(dbPath, { readonly: true });
   const rows = db
     .prepare(
-      "SELECT lane, type, direction, facts FROM events WHERE lane IS NOT NULL AND (type = 'passage' OR (type = 'decision' AND decision = 'deny'))",
+      "SELECT lane, type, direction, reason, facts FROM events WHERE lane IS NOT NULL AND (type = 'passage' OR (type = 'decision' AND decision = 'deny'))",
     )
-    .all() as { lane: string; type: string; direction: string; facts: string }[];
+    .all() as { lane: string; type: string; direction: string; reason: string; facts: string }[];
   db.close();
   const out: Record<string, LogLane> = {};
   for (const r of rows) {
-    const l = (out[r.lane] ??= { in: 0, out: 0, denied: 0, domestic: 0, foreign: 0, unknown: 0 });
+    const l = (out[r.lane] ??= { in: 0, out: 0, denied: 0, domestic: 0, foreign: 0, unknown: 0, byReason: {} });
     if (r.type !== 'passage') {
       l.denied += 1;
+      l.byReason[r.reason] = (l.byReason[r.reason] ?? 0) + 1;
       continue;
     }
     if (r.direction !== 'in' && r.direction !== 'out') continue;
@@ -140,5 +150,51 @@ if (!hasSocat()) {
       );
       for (const v of [n.domestic!, n.foreign!]) t.ok(v === 0 || v >= MIN, `${c.lane}: cell ${v} is 0 or >= ${MIN}`);
     }
+
+    // Denials by reason: exact per lane, as the gate logged them (a gate of this version sends every reason).
+    type D = { lane: string; denied: number; byReason: Record<string, number>; notReported: number };
+    const denials = (await ask('denials')).rows as D[];
+    const sorted = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).sort());
+    t.same(
+      denials.map((d) => [d.lane, d.denied, sorted(d.byReason), d.notReported]).sort(),
+      Object.entries(log)
+        .filter(([, l]) => l.denied > 0)
+        .map(([lane, l]) => [lane, l.denied, sorted(l.byReason), 0])
+        .sort(),
+      'denials by reason per lane from the API equal the event log',
+    );
+
+    // What the dashboard's analytics card asks (today, per site): the same passages and nationality split.
+    const today = `from=${Date.now() - 1}&to=${Date.now()}&grain=day&groupBy=site`;
+    const board = async (what: string) =>
+      (await (await fetch(`${collector.url}/v1/analytics/${what}?${today}`, { headers: auth })).json()) as {
+        rows: Record<string, unknown>[];
+      };
+    const sum = (f: (l: LogLane) => number) => Object.values(log).reduce((a, l) => a + f(l), 0);
+    const dayRows = (await board('passages')).rows.filter((r) => r.site === site);
+    const dayCats = (await board('categories')).rows.filter((r) => r.site === site) as C[];
+    // A run across local midnight splits into two days; the test's run is two minutes, so one row is the rule.
+    const total = (rows: Record<string, unknown>[], k: string) => rows.reduce((a, r) => a + (r[k] as number), 0);
+    t.same(
+      [total(dayRows, 'in'), total(dayRows, 'out'), total(dayRows, 'denied')],
+      [sum((l) => l.in), sum((l) => l.out), sum((l) => l.denied)],
+      'the dashboard: passages today per site equal the event log',
+    );
+    const nat = (k: string) => dayCats.reduce((a, c) => a + (c.nationality[k] ?? 0), 0);
+    t.equal(
+      nat('domestic') + nat('foreign') + nat('unknown') + nat('withheld'),
+      sum((l) => l.in + l.out),
+      'the dashboard: the domestic/foreign split accounts for every passage today',
+    );
+    t.equal(
+      nat('domestic'),
+      categories.reduce((a, c) => a + c.nationality.domestic!, 0),
+      'the dashboard: domestic today is the sum of the lanes (no small cell resurfaces in a site total)',
+    );
+    t.equal(
+      nat('foreign'),
+      categories.reduce((a, c) => a + c.nationality.foreign!, 0),
+      'the dashboard: foreign too',
+    );
   });
 }

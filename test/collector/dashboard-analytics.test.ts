@@ -1,6 +1,6 @@
 // The dashboard's analytics card in headless Chromium, read as an IOC analyst reads it: today's passages per
-// site with the domestic/foreign split (a small cell withheld), peak hours, occupancy over the day and alarm
-// kinds in Vietnamese first. The collector's store is seeded directly; the page talks to the real API.
+// site with the domestic/foreign split (a small cell withheld), peak hours, occupancy over the day, denials by
+// reason and alarm kinds in Vietnamese first. The collector's store is seeded directly; the page talks to the real API.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ if (!CHROMIUM_PATH) {
   t.plan(0, 'no chromium binary at /usr/lib/chromium/chromium or /usr/bin/chromium (apt-get install -y chromium)');
 } else {
   t.test(
-    'the analytics card shows today per site, the domestic/foreign split, peak hours and alarm kinds',
+    'the analytics card shows today per site, the domestic/foreign split, peak hours, denials by reason and alarm kinds',
     async (t) => {
       const { chromium } = await import('playwright-core');
       const broker = await startTestBroker();
@@ -41,6 +41,8 @@ if (!CHROMIUM_PATH) {
                 lane: 'L1',
                 in: 12,
                 out: 3,
+                denied: 4,
+                deniedByReason: { 'ticket.expired': 3, 'face.no-match': 1 },
                 byCategory: { domestic: 10, foreign: 5, unknown: 0, ageBand: { '18-39': 9, '40-59': 6 }, sex: {} },
               },
             ]),
@@ -50,6 +52,8 @@ if (!CHROMIUM_PATH) {
                 lane: 'L2',
                 in: 5,
                 out: 0,
+                // A gate from before reasons were sent: its denial shows as reason not sent.
+                denied: 1,
                 byCategory: { domestic: 4, foreign: 1, unknown: 0, ageBand: { '18-39': 5 }, sex: {} },
               },
             ]),
@@ -88,7 +92,7 @@ if (!CHROMIUM_PATH) {
 
       const cells = await page.locator('#compare tbody tr').first().locator('td').allInnerTexts();
       // Site, kind in words, in, out, denied, domestic, foreign, withheld.
-      t.same(cells, [site, 'Du lịch / Tourist', '17', '3', '0', '10', '5', '5']);
+      t.same(cells, [site, 'Du lịch / Tourist', '17', '3', '5', '10', '5', '5']);
       t.match(await page.innerText('#period-label'), /^Hôm nay \/ Today: /);
       const groups = Object.fromEntries(
         (
@@ -104,6 +108,17 @@ if (!CHROMIUM_PATH) {
         `Giờ cao điểm / Peak hours: ${String(localHour).padStart(2, '0')}:00`,
       );
       t.equal(await page.getAttribute('#peaks', 'data-total'), '17', 'the hour-of-day bars hold every entry');
+      t.same(
+        await page
+          .locator('#denials tbody tr')
+          .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent))),
+        [
+          ['Vé đã hết hạn · Ticket expired', '3'],
+          ['Khuôn mặt không khớp · Face does not match', '1'],
+          ['Không rõ lý do (cổng chưa gửi lý do) / Reason not sent by the gate', '1'],
+        ],
+        'denials by reason in Vietnamese first, busiest first',
+      );
       t.equal(
         await page.locator('#alarm-kinds tbody td.kind').first().innerText(),
         'Hai người qua một lượt · Tailgating',

@@ -17,6 +17,7 @@ type LaneSpec = {
   in: number;
   out: number;
   denied?: number;
+  deniedByReason?: GatePayload<'counts'>['lanes'][number]['deniedByReason'];
   byCategory?: NonNullable<GatePayload<'counts'>['lanes'][number]['byCategory']>;
 };
 
@@ -41,6 +42,7 @@ export function countsPayload(
       in: l.in,
       out: l.out,
       denied: l.denied ?? 0,
+      ...(l.deniedByReason ? { deniedByReason: l.deniedByReason } : {}),
       byCredential: byCredential(l.in + l.out),
       ...(l.byCategory ? { byCategory: l.byCategory } : {}),
     })),

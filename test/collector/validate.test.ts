@@ -135,6 +135,19 @@ t.test('more people than a lane can pass in the window is refused with reason im
   t.match(check(signed(zoneFlood)), { ok: false, reason: 'implausible' });
 });
 
+t.test('denials by reason are taken when they add up to at most denied, refused as implausible beyond', async (t) => {
+  const withReasons = (denied: number, deniedByReason: Record<string, number>) =>
+    countsPayload('site-a', 'g1', WS, [{ lane: 'L1', in: 0, out: 0, denied, deniedByReason }]);
+  const v = check(signed(withReasons(3, { 'ticket.expired': 2, 'face.no-match': 1 })));
+  t.match(v, { ok: true, record: { payload: { lanes: [{ deniedByReason: { 'ticket.expired': 2 } }] } } });
+  t.match(check(signed(withReasons(2, { 'ticket.expired': 2, 'face.no-match': 1 }))), {
+    ok: false,
+    reason: 'implausible',
+  });
+  t.match(check(signed(withReasons(1, { 'not.a-reason': 1 }))), { ok: false, reason: 'schema' });
+  t.ok(check(signed(countsPayload('site-a', 'g1', WS, [{ lane: 'L1', in: 0, out: 0, denied: 4 }]))).ok, 'old gate');
+});
+
 t.test('a window cut short by a stop or a restart keeps the few people of its moment', async (t) => {
   // count-windows.ts closes the open window at stop(); 0.4 s with two passages is a real gate's last window.
   const cut = (people: number) => ({ ...countsPayload('site-a', 'g1', WS, lane(people)), windowEnd: WS + 400 });

@@ -57,6 +57,13 @@ await store.write(
       ]),
       countsRecord('bai-dinh', 'g1', DAY1 + 9 * H + 60_000, [{ lane: 'L1', in: 7, out: 0 }]),
       countsRecord('kcn', 'g1', DAY1 + 2 * D + 8 * H, [{ lane: 'L1', in: 30, out: 0 }]),
+      // Day 3: gates that send their denials' reasons (Tam Chúc's gate on day 1 sends none).
+      countsRecord('kcn', 'g1', DAY1 + 2 * D + 9 * H, [
+        { lane: 'L1', in: 0, out: 0, denied: 3, deniedByReason: { 'ticket.expired': 2, 'face.no-match': 1 } },
+      ]),
+      countsRecord('bai-dinh', 'g1', DAY1 + 2 * D + 9 * H, [
+        { lane: 'L2', in: 0, out: 0, denied: 1, deniedByReason: { 'policy.anti-passback': 1 } },
+      ]),
       alarmRecord('tam-chuc', 'g1', 'a1', DAY1 + 9 * H),
       alarmRecord('tam-chuc', 'g1', 'a2', DAY1 + D + 9 * H),
     ],
@@ -123,6 +130,55 @@ t.test('a range too wide for its grain is refused with 400 and says why', async 
   t.match(r.json(), { error: 'bad-request', message: /range too wide for grain=minute/ });
 });
 
+t.test('a minute series per lane longer than a day is refused with 400 and says why', async (t) => {
+  const r = await get(`/v1/analytics/passages?from=${NOW - 2 * D}&to=${NOW}&grain=minute&groupBy=lane`);
+  t.equal(r.statusCode, 400);
+  t.match(r.json(), { error: 'bad-request', message: /groupBy=lane \(max 1 day/ });
+  const day = await get(`/v1/analytics/passages?from=${NOW - D + 60_000}&to=${NOW}&grain=minute&groupBy=lane`);
+  t.equal(day.statusCode, 200, 'a day is answered');
+});
+
+t.test('denials by reason per day and site; denials from a gate that sends no reasons are not reported', async (t) => {
+  const r = await get(`/v1/analytics/denials?from=${DAY1}&to=${DAY1 + 3 * D}&grain=day&groupBy=site`);
+  t.equal(r.statusCode, 200);
+  const body = r.json();
+  t.same(
+    body.rows.map((x: { start: number; site: string; denied: number; byReason: object; notReported: number }) => [
+      x.start - DAY1,
+      x.site,
+      x.denied,
+      x.byReason,
+      x.notReported,
+    ]),
+    [
+      [0, 'tam-chuc', 2, {}, 2],
+      [2 * D, 'bai-dinh', 1, { 'policy.anti-passback': 1 }, 0],
+      [2 * D, 'kcn', 3, { 'face.no-match': 1, 'ticket.expired': 2 }, 0],
+    ],
+  );
+  t.same(body.totals, {
+    denied: 6,
+    byReason: { 'policy.anti-passback': 1, 'face.no-match': 1, 'ticket.expired': 2 },
+    notReported: 2,
+  });
+});
+
+t.test('denials by reason by site kind sum the sites of each kind', async (t) => {
+  const r = (await get(`/v1/analytics/denials?from=${DAY1}&to=${DAY1 + 3 * D}&grain=month&groupBy=kind`)).json();
+  t.same(
+    r.rows.map((x: { kind: string; denied: number; byReason: object; notReported: number }) => [
+      x.kind,
+      x.denied,
+      x.byReason,
+      x.notReported,
+    ]),
+    [
+      ['industrial', 3, { 'face.no-match': 1, 'ticket.expired': 2 }, 0],
+      ['tourist', 3, { 'policy.anti-passback': 1 }, 2],
+    ],
+  );
+});
+
 t.test('peak hours rank local hours by entries', async (t) => {
   const r = (await get(`/v1/analytics/peak-hours?from=${DAY1}&to=${DAY1 + D}&site=tam-chuc`)).json();
   t.same(r.sites[0].peaks, [9, 10, 3]);
@@ -150,6 +206,6 @@ t.test('alarms by day and kind', async (t) => {
 
 t.test('the analytics routes are in the OpenAPI document', async (t) => {
   const doc = (await get('/docs/json')).json();
-  for (const p of ['passages', 'categories', 'peak-hours', 'occupancy', 'alarms'])
+  for (const p of ['passages', 'categories', 'denials', 'peak-hours', 'occupancy', 'alarms'])
     t.ok(doc.paths[`/v1/analytics/${p}`], `/v1/analytics/${p}`);
 });

@@ -46,7 +46,6 @@ if (why) {
 } else {
   const store = await openPostgresStore(url, schema);
   t.teardown(async () => {
-    await store.close();
     await client.end();
     await dropPostgresSchema(url, schema);
   });
@@ -76,6 +75,8 @@ if (why) {
       3,
     ),
   );
+  // The views read the rollups, which the store refreshes within rollupDelayMs of a write; closing refreshes now.
+  await store.close();
   // A read-only analyst as docs/ioc-bi.md sets one up: the views on the search path, nothing else.
   await client.query(`SET search_path = ${schema}`);
 

@@ -115,4 +115,56 @@ export function storeSpec(t: Test, open: () => Promise<CollectorStore>): void {
     t.same(await store.laneTotals('s-occ', T0), { in: 7, out: 2 });
     t.same(await store.zoneTotals('s-occ', T0), [{ zone: 'z', in: 7, out: 2 }]);
   });
+
+  t.test('denials by reason are stored with their window; a redelivered window replaces its reasons', async (t) => {
+    const H = 3_600_000;
+    const q = {
+      site: 's-deny',
+      from: T0,
+      to: T0 + 86_400_000,
+      groupBy: 'site',
+      utcOffsetMinutes: 420,
+    } as const;
+    const reasons = async (grain: 'hour' | 'day') =>
+      (await store.denialReasons({ ...q, grain })).map((c) => [c.bucketStart, c.reason, c.n]);
+    await store.write(
+      foldBatch([
+        countsRecord('s-deny', 'g1', T0 + 9 * H, [
+          { lane: 'L1', in: 5, out: 0, denied: 3, deniedByReason: { 'ticket.expired': 2, 'face.no-match': 1 } },
+        ]),
+        countsRecord('s-deny', 'g1', T0 + 9 * H + 60_000, [
+          { lane: 'L2', in: 1, out: 0, denied: 4, deniedByReason: { 'ticket.expired': 4 } },
+        ]),
+        // An old gate: denials, no reasons.
+        countsRecord('s-deny', 'g2', T0 + 10 * H, [{ lane: 'L1', in: 0, out: 0, denied: 2 }]),
+      ]),
+    );
+    t.same(await reasons('day'), [
+      [T0, 'face.no-match', 1],
+      [T0, 'ticket.expired', 6],
+    ]);
+    t.same(await reasons('hour'), [
+      [T0 + 9 * H, 'face.no-match', 1],
+      [T0 + 9 * H, 'ticket.expired', 6],
+    ]);
+    // The first window again, now with one reason: its old reasons go, nothing is added.
+    await store.write(
+      foldBatch([
+        countsRecord('s-deny', 'g1', T0 + 9 * H, [
+          { lane: 'L1', in: 5, out: 0, denied: 3, deniedByReason: { 'policy.anti-passback': 3 } },
+        ]),
+      ]),
+    );
+    t.same(await reasons('day'), [
+      [T0, 'policy.anti-passback', 3],
+      [T0, 'ticket.expired', 4],
+    ]);
+    t.same(
+      (await store.denialReasons({ ...q, grain: 'day', groupBy: 'lane' })).map((c) => [c.gate, c.lane, c.reason, c.n]),
+      [
+        ['g1', 'L1', 'policy.anti-passback', 3],
+        ['g1', 'L2', 'ticket.expired', 4],
+      ],
+    );
+  });
 }

@@ -202,3 +202,75 @@ t.test('windows align to wall-clock multiples of their length', async (t) => {
   t.equal(windowStartFor(Date.UTC(2026, 0, 1, 8, 0, 59, 999), 60_000), Date.UTC(2026, 0, 1, 8, 0, 0));
   t.equal(windowStartFor(Date.UTC(2026, 0, 1, 8, 1, 0, 0), 60_000), Date.UTC(2026, 0, 1, 8, 1, 0));
 });
+
+t.test(
+  'deny decisions are counted by reason; the reasons add up to denied, survive a merge, and validate',
+  async (_t) => {
+    const denial = fc.record({
+      lane: fc.constantFrom('L1', 'L2'),
+      reason: fc.constantFrom('ticket.expired', 'face.no-match', 'policy.anti-passback', 'store.unavailable'),
+    });
+    fc.assert(
+      fc.property(fc.array(denial, { maxLength: 60 }), fc.nat({ max: 60 }), (denials, cut) => {
+        const evs = denials.map(
+          (d, i): StoredEvent => ({
+            ...toStored(
+              {
+                type: 'decision',
+                lane: d.lane,
+                direction: null,
+                decision: 'deny',
+                via: undefined,
+                nationality: undefined,
+                ageBand: undefined,
+                sex: undefined,
+              },
+              i,
+            ),
+            reason: d.reason as StoredEvent['reason'],
+          }),
+        );
+        const canon = (r: Record<string, number> | undefined) => JSON.stringify(Object.entries(r ?? {}).sort());
+        const want = (lane: string) => {
+          const out: Record<string, number> = {};
+          for (const d of denials) if (d.lane === lane) out[d.reason] = (out[d.reason] ?? 0) + 1;
+          return out;
+        };
+        const whole = toCountsPayload(id, tallyAll(evs), SHOW_ALL);
+        // The same events published in two windows, then folded as a full outbox does.
+        const first = toCountsPayload(id, tallyAll(evs.slice(0, cut)), SHOW_ALL);
+        const second = toCountsPayload({ ...id, seq: 2 }, tallyAll(evs.slice(cut)), SHOW_ALL);
+        const merged = mergeCounts(first, second, SHOW_ALL);
+        for (const p of [whole, merged]) {
+          if (!CountsPayload.safeParse(p).success) return false;
+          for (const l of p.lanes) {
+            if (canon(l.deniedByReason) !== canon(want(l.lane))) return false;
+            if (Object.values(l.deniedByReason ?? {}).reduce((a, b) => a + b, 0) !== l.denied) return false;
+          }
+        }
+        return true;
+      }),
+    );
+  },
+);
+
+t.test(
+  'a window with no denial carries no deniedByReason (the payload of a gate from before it is the same)',
+  async (t) => {
+    const passage = toStored(
+      {
+        type: 'passage',
+        lane: 'L1',
+        direction: 'in',
+        decision: null,
+        via: 'ticket',
+        nationality: 'VNM',
+        ageBand: undefined,
+        sex: undefined,
+      },
+      1,
+    );
+    const p = toCountsPayload(id, tallyAll([passage]), SHOW_ALL);
+    t.equal(p.lanes[0]!.deniedByReason, undefined);
+  },
+);
