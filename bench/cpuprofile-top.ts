@@ -27,6 +27,30 @@ export function placeOf(url: string, functionName: string): string {
   return url.replace(/^.*\//, '');
 }
 
+/**
+ * Time with each function anywhere on the stack (each sample counted once per function): what a step costs
+ * with everything it calls, e.g. the body validation or the decision as a whole.
+ */
+export function inclusiveTimes(profile: CpuProfile): Map<string, number> {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const out = new Map<string, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] ?? 0;
+    const seen = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
+      const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+      if (!url) continue;
+      const key = `${functionName || '(anonymous)'} ${placeOf(url, functionName)}:${lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.set(key, (out.get(key) ?? 0) + dt);
+    }
+  }
+  return out;
+}
+
 export function selfTimes(profile: CpuProfile): {
   totalUs: number;
   byFunction: Map<string, number>;
@@ -69,4 +93,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const [k, us] of sorted(byPlace)) console.log(line(k, us));
   console.log('\nby function (self time)');
   for (const [k, us] of sorted(byFunction)) console.log(line(k, us));
+  console.log('\nby function, with what it calls (JavaScript frames)');
+  for (const [k, us] of sorted(inclusiveTimes(profile))) console.log(line(k, us));
 }

@@ -186,6 +186,17 @@ async function laneCounters(url: string): Promise<{ allows: number; passages: nu
   };
 }
 
+/** Distinct warning-or-worse lines of the daemon's log, the first few, for a run that was refused. */
+const daemonWarnings = (log: string): string[] =>
+  [
+    ...new Set(
+      log
+        .split('\n')
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .map((l) => l.replace(/"time":"[^"]*",?/, '').slice(0, 400)),
+    ),
+  ].slice(0, 5);
+
 export async function verifyRate(opts: VerifyRateOptions): Promise<Record<string, unknown>> {
   const { seconds, connections } = opts;
   const runs = new Set<RunName>(opts.runs ?? RUNS);
@@ -309,6 +320,10 @@ export async function verifyRate(opts: VerifyRateOptions): Promise<Record<string
       firstSeenRepeats: verifyFirstSeen ? Math.max(0, verifyFirstSeen.total - firstSeen.length) : undefined,
       targetRatio: 0.5,
       ...(opts.cpuProfDir ? { profiles } : {}),
+      // Why a run had refusals (a 503 is a decision the store could not commit): the daemon's first warnings.
+      ...([verify, verifyOnly, verifyFirstSeen, verifyWalkThrough].some((r) => r?.non2xx)
+        ? { daemonWarnings: daemonWarnings(daemon.output()) }
+        : {}),
     };
   } finally {
     bare.stop();
