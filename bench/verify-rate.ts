@@ -12,10 +12,10 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import type { Direction } from '../contracts/direction.js';
 import { startDaemon, writeConfig } from '../sim/daemon.js';
 import { DEVICE_TOKEN, demoConfig, ROOT, ticket } from '../sim/demo-site.js';
 import { SimRig } from '../sim/rig.js';
-import type { Direction } from '../contracts/direction.js';
 import { writeResult } from './stats.js';
 
 /**
