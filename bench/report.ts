@@ -88,6 +88,12 @@ export function writeReport(resultsDir: string, out: string): string {
       '',
       `Rate ratio: **${v.ratio ?? '—'}** (actuating)${v.ratioWalkThrough !== undefined ? `, **${v.ratioWalkThrough}** (walk-through)` : ''}${v.ratioVerifyOnly !== undefined ? `, **${v.ratioVerifyOnly}** (handheld)` : ''}${v.ratioFirstSeen !== undefined ? `, **${v.ratioFirstSeen}** (first presentations)` : ''}, against a target of ≥ ${v.targetRatio}: ${verdict(Math.min(v.ratio ?? 1, v.ratioVerifyOnly ?? v.ratio ?? 1) >= v.targetRatio)}. Measured ${v.machine?.date ?? ''}.`,
       '',
+      ...(Array.isArray(v.daemonWarnings) && v.daemonWarnings.length
+        ? [
+            `Refusals in this run (non-2xx; a 503 is a decision the store could not commit): the daemon's first warnings were ${(v.daemonWarnings as string[]).map((l) => `\`${(JSON.parse(l) as Json).msg}${(JSON.parse(l) as Json).detail ? `: ${(JSON.parse(l) as Json).detail}` : ''}\``).join('; ')}.`,
+            '',
+          ]
+        : []),
       "Every verify request commits its decision to SQLite before answering (group commit: decisions arriving together share one transaction; the hash chain, use counts and presence in the same transaction). The 2,000 tickets of the first runs are each shown many times, so after its first check each is recalled from the gateway's memory of verified tokens (`tickets.rememberVerified`) instead of paying the Ed25519 check again (about 0.17 ms of CPU on this box, more than a whole bare request); the clock and site are still checked every time. The first-seen run shows only never-seen tickets. With `actuate` on, every allow also unlocks a simulated lane. In the walk-through run a simulated person passes after each unlock (sensor held 150 ms, then clear for 150 ms: two of the turnstile's 50 ms input polls each), so the lane logs the passage and pulses for its next grant; a turnstile passes a few people a second, so at these request rates most grants still wait in the lane's queue of 8 and the oldest times out. In the other actuating run nobody passes and every grant times out, logging a second event. The bare route does none of this.",
       '',
       'CPU columns: the server process (all its threads, from /proc) and this benchmark process (autocannon, plus the simulator rig), divided by the requests served. Both share the same 2 cores, so CPU the load generator uses is CPU the server under test cannot have.',
