@@ -12,6 +12,21 @@ const read = (dir: string, name: string): Json | null => {
 const verdict = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'met' : '**not met**');
 const n = (x: unknown, digits = 1) => (typeof x === 'number' ? x.toFixed(digits) : '—');
 
+/**
+ * Hand-written from profiles of the daemon under the handheld run (`--cpu-prof-dir`, read with
+ * bench/cpuprofile-top.ts): what the verify request path spends besides SQLite, and what was cut.
+ */
+const REQUEST_PATH_NOTE = [
+  '### Where the microseconds went (request path)',
+  '',
+  "Profile: `node --import tsx bench/verify-rate.ts --seconds 8 --runs handheld,actuating --cpu-prof-dir DIR`, then `node --import tsx bench/cpuprofile-top.ts DIR/handheld.cpuprofile --requests N` (self time per place and per function, and time with callees). In the handheld profile, per request: the socket write of the answer (`writev`) and reading the request are the largest native items, about as in the bare route; SQLite statements and the group commit (`gateway/store`, better-sqlite3) are the largest JavaScript-side share and belong to the store; the rest of the path was a few µs each: fastify routing and hooks, the JSON body (fastify's prototype-poisoning scan and our depth scan), zod validation (about 1.6 µs beyond JSON.parse), the bearer token digest, prom-client label hashing, the event bus, the ULID.",
+  '',
+  "Cut on the request path (issue #14): the bearer digest is one-shot `crypto.hash` (2.0 µs against 5.4 µs for a `createHash` object per request); the browser security headers are computed once from helmet's own output and set in one synchronous hook that routes opt out of (@fastify/helmet ran two hooks per request, one async, even on the verify route that had opted out); the decision metrics reach their prom-client series through cached label children instead of hashing a labels object per inc/observe; and on the reader path a ticket is verified once (the holder check hands its verdict on to the decision). Still on the path and not cut: fastify's own request pipeline, the JSON parse with its poisoning checks, zod. Nothing is logged per request at the default level: the HTTP channel logs from warn up and request loggers are made on first use (gateway/http/lazy-logger.ts).",
+  '',
+  "Seen while profiling: slowed by the sampling profiler, the daemon's commits met `SQLITE_BUSY` (the checkpointer holding the lock) and answered 503 `store.unavailable` for a share of requests; those runs are only for where the time goes, never for the rates.",
+  '',
+];
+
 export function writeReport(resultsDir: string, out: string): string {
   const parts: string[] = [
     '# Benchmarks',
@@ -28,15 +43,34 @@ export function writeReport(resultsDir: string, out: string): string {
     const cpu = (r: Json) => (typeof r.serverCpuUsPerRequest === 'number' ? String(r.serverCpuUsPerRequest) : '—');
     const loadCpu = (r: Json) =>
       typeof r.loadGeneratorCpuUsPerRequest === 'number' ? String(r.loadGeneratorCpuUsPerRequest) : '—';
+    const bareCpu = (v.bare as Json[]).map((r) => r.serverCpuUsPerRequest).filter((x) => typeof x === 'number');
+    const bareCpuMean = bareCpu.length ? bareCpu.reduce((a: number, b: number) => a + b, 0) / bareCpu.length : null;
+    const timesBare = (r: Json) =>
+      typeof r.serverCpuUsPerRequest === 'number' && bareCpuMean
+        ? `${n(r.serverCpuUsPerRequest / bareCpuMean, 2)}×`
+        : '—';
     const row = (label: string, r: Json, rate = r.requestsPerSec) =>
-      `| ${label} | ${n(rate, 0)} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.non2xx} | ${cpu(r)} | ${loadCpu(r)} |`;
+      `| ${label} | ${n(rate, 0)} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.non2xx} | ${cpu(r)} | ${timesBare(r)} | ${loadCpu(r)} |`;
+    const w = v.verifyWalkThrough as Json | undefined;
+    const c = (v.cpuTimesBare ?? {}) as Json;
+    const t = (v.targetCpuTimesBare ?? { handheld: 2, actuating: 2.5 }) as Json;
+    const cpuVerdict = (x: unknown, target: number) =>
+      typeof x === 'number' ? `${n(x, 2)}× (target ≤ ${target}×: ${verdict(x <= target)})` : '—';
     parts.push(
       `Command: \`${v.command}\` — both servers in their own processes; the gateway is the real daemon with durable logging (SQLite WAL, hash chain, group commit) on simulated lanes; ${v.connections} connections; valid Ed25519 day tickets, 2,000 distinct.`,
       '',
-      '| server | requests/s | p50 ms | p99 ms | non-2xx | server CPU µs per request | load generator CPU µs per request |',
-      '|---|---|---|---|---|---|---|',
-      row('bare fastify route (first run; the ratio uses the mean of both)', v.bare[0]),
-      row('gate06 POST /v1/verify (an allow unlocks the lane, as a networked reader)', v.verify),
+      '| server | requests/s | p50 ms | p99 ms | non-2xx | server CPU µs per request | × bare CPU | load generator CPU µs per request |',
+      '|---|---|---|---|---|---|---|---|',
+      row('bare fastify route (first run; the ratios use the mean of both)', v.bare[0]),
+      ...(w
+        ? [
+            row(
+              `gate06 POST /v1/verify, actuating, people walk through after each unlock (${n(w.passagesLogged, 0)} passages logged for ${n(w.allows, 0)} allows)`,
+              w,
+            ),
+          ]
+        : []),
+      ...(v.verify ? [row('gate06 POST /v1/verify, actuating, nobody passes (every grant times out)', v.verify)] : []),
       ...(v.verifyOnly
         ? [row('gate06 POST /v1/verify with `actuate: false` (a handheld: verify and log only)', v.verifyOnly)]
         : []),
@@ -50,9 +84,17 @@ export function writeReport(resultsDir: string, out: string): string {
         : []),
       row('bare fastify route (second run)', v.bare[1]),
       '',
-      `Ratio: **${v.ratio}** (lane-actuating)${v.ratioVerifyOnly !== undefined ? `, **${v.ratioVerifyOnly}** (handheld)` : ''}${v.ratioFirstSeen !== undefined ? `, **${v.ratioFirstSeen}** (first presentations)` : ''}, against a target of ≥ ${v.targetRatio}: ${verdict(Math.min(v.ratio, v.ratioVerifyOnly ?? v.ratio) >= v.targetRatio)}. Measured ${v.machine?.date ?? ''}.`,
+      `Server CPU per request against the bare route's (issue #14): handheld ${cpuVerdict(c.handheld, t.handheld)}; actuating ${cpuVerdict(c.actuating, t.actuating)}, with people walking through ${cpuVerdict(c.walkThrough, t.actuating)}.`,
       '',
-      "Every verify request commits its decision to SQLite before answering (group commit: decisions arriving together share one transaction; the hash chain, use counts and presence in the same transaction). The 2,000 tickets of the first two runs are each shown many times, so after its first check each is recalled from the gateway's memory of verified tokens (`tickets.rememberVerified`) instead of paying the Ed25519 check again (about 0.17 ms of CPU on this box, more than a whole bare request); the clock and site are still checked every time. The last run shows only never-seen tickets. With `actuate` on, every allow also unlocks a simulated lane, and with nobody passing at this rate each unlock times out and logs a second event. The bare route does none of this.",
+      `Rate ratio: **${v.ratio ?? '—'}** (actuating)${v.ratioWalkThrough !== undefined ? `, **${v.ratioWalkThrough}** (walk-through)` : ''}${v.ratioVerifyOnly !== undefined ? `, **${v.ratioVerifyOnly}** (handheld)` : ''}${v.ratioFirstSeen !== undefined ? `, **${v.ratioFirstSeen}** (first presentations)` : ''}, against a target of ≥ ${v.targetRatio}: ${verdict(Math.min(v.ratio ?? 1, v.ratioVerifyOnly ?? v.ratio ?? 1) >= v.targetRatio)}. Measured ${v.machine?.date ?? ''}.`,
+      '',
+      ...(Array.isArray(v.daemonWarnings) && v.daemonWarnings.length
+        ? [
+            `Refusals in this run (non-2xx; a 503 is a decision the store could not commit): the daemon's first warnings were ${(v.daemonWarnings as string[]).map((l) => `\`${(JSON.parse(l) as Json).msg}${(JSON.parse(l) as Json).detail ? `: ${(JSON.parse(l) as Json).detail}` : ''}\``).join('; ')}.`,
+            '',
+          ]
+        : []),
+      "Every verify request commits its decision to SQLite before answering (group commit: decisions arriving together share one transaction; the hash chain, use counts and presence in the same transaction). The 2,000 tickets of the first runs are each shown many times, so after its first check each is recalled from the gateway's memory of verified tokens (`tickets.rememberVerified`) instead of paying the Ed25519 check again (about 0.17 ms of CPU on this box, more than a whole bare request); the clock and site are still checked every time. The first-seen run shows only never-seen tickets. With `actuate` on, every allow also unlocks a simulated lane. In the walk-through run a simulated person passes after each unlock (sensor held 150 ms, then clear for 150 ms: two of the turnstile's 50 ms input polls each), so the lane logs the passage and pulses for its next grant; a turnstile passes a few people a second, so at these request rates most grants still wait in the lane's queue of 8 and the oldest times out. In the other actuating run nobody passes and every grant times out, logging a second event. The bare route does none of this.",
       '',
       'CPU columns: the server process (all its threads, from /proc) and this benchmark process (autocannon, plus the simulator rig), divided by the requests served. Both share the same 2 cores, so CPU the load generator uses is CPU the server under test cannot have.',
       '',
@@ -97,6 +139,34 @@ export function writeReport(resultsDir: string, out: string): string {
       );
     }
   } else parts.push('Not run yet: `npm run bench -- --only verify`.', '');
+
+  const pv = read(resultsDir, 'verify-rate-pinned');
+  if (pv) {
+    const pBare = (pv.bare[0].requestsPerSec + pv.bare[1].requestsPerSec) / 2;
+    const prow = (label: string, r: Json | undefined, ratio: unknown) =>
+      r
+        ? [
+            `| ${label} | ${n(r.requestsPerSec, 0)} | ${ratio ?? '—'} | ${r.serverCpuUsPerRequest ?? '—'} | ${n(r.serverCpuShare, 2)} |`,
+          ]
+        : [];
+    parts.push(
+      '### Pinned: the servers on one core, the load generator on the other',
+      '',
+      `Command: \`${pv.command}\` — as above, with the daemon and the bare server (all their threads) on core ${pv.pinned?.server ?? 1} and this process (autocannon, the simulator rig and its socat) on core ${pv.pinned?.loadGenerator ?? 0} (taskset), so neither server waits for the load generator's core.`,
+      '',
+      '| server | requests/s | ratio to bare | server CPU µs per request | share of its core |',
+      '|---|---|---|---|---|',
+      `| bare fastify route (mean of the two runs) | ${n(pBare, 0)} | 1 | ${pv.bare[0].serverCpuUsPerRequest ?? '—'} | ${n(pv.bare[0].serverCpuShare, 2)} |`,
+      ...prow('verify, actuating, people walk through', pv.verifyWalkThrough, pv.ratioWalkThrough),
+      ...prow('verify, actuating, nobody passes', pv.verify, pv.ratio),
+      ...prow('verify, handheld', pv.verifyOnly, pv.ratioVerifyOnly),
+      ...prow('verify, handheld, first-seen tickets', pv.verifyFirstSeen, pv.ratioFirstSeen),
+      '',
+      `Handheld rate against the bare route's, pinned: **${pv.ratioVerifyOnly ?? '—'}** (target ≥ ${pv.targetRatio}: ${verdict(typeof pv.ratioVerifyOnly === 'number' ? pv.ratioVerifyOnly >= pv.targetRatio : undefined)}). Measured ${pv.machine?.date ?? ''}.`,
+      '',
+    );
+  }
+  if (v) parts.push(...REQUEST_PATH_NOTE);
 
   const l = read(resultsDir, 'lane-latency');
   parts.push('## Lane latency: QR frame in → unlock command out', '');

@@ -15,7 +15,8 @@ const RESULTS = join(ROOT, 'bench/results');
 const HELP = `usage: gate06 bench [--only NAME,...] [--quick] [--report-only]
 
 Runs the benchmarks and writes bench/results/*.json and BENCHMARKS.md:
-  verify     POST /v1/verify (tickets, durable log) vs a bare fastify route, same run
+  verify     POST /v1/verify (tickets, durable log) vs a bare fastify route, same run; again pinned
+             (servers on core 1, load generator on core 0, with taskset)
   lane       QR frame in on the scanner pty -> unlock command on the turnstile pty, through the daemon
   icao       chip parsing + passive authentication per card
   chip       CPU per chip session (PACE + CA + DG1/DG13/SOD + passive authentication), host vs simulated
@@ -24,7 +25,11 @@ Runs the benchmarks and writes bench/results/*.json and BENCHMARKS.md:
   collector  collector ingest from 1,000 simulated gates vs a bare subscriber, SQLite and PostgreSQL`;
 
 const BENCHES: Record<string, (quick: boolean) => string[][]> = {
-  verify: (q) => [['--import', 'tsx', 'bench/verify-rate.ts', '--seconds', q ? '3' : '10']],
+  verify: (q) => [
+    ['--import', 'tsx', 'bench/verify-rate.ts', '--seconds', q ? '3' : '10'],
+    // The same with the servers and the load generator on different cores (needs taskset and 2 cores).
+    ['--import', 'tsx', 'bench/verify-rate.ts', '--seconds', q ? '3' : '10', '--pin'],
+  ],
   lane: (q) => [['--import', 'tsx', 'bench/lane-latency.ts', '--presentations', q ? '200' : '1000']],
   icao: () => [['--import', 'tsx', 'bench/icao.ts']],
   chip: (q) => [['--import', 'tsx', 'bench/chip-session.ts', q ? '20' : '100']],

@@ -42,11 +42,30 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * The labelled series a decision feeds, looked up once per label set: prom-client hashes a labels object
+   * on every inc/observe, which the decision path paid per request. Label values come from fixed sets
+   * (decision, reason code, credential kind), so these maps stay small.
+   */
+  private readonly decisionSeries = new Map<string, Counter.Internal>();
+  private readonly latencySeries = new Map<string, Histogram.Internal<'credential'>>();
+
   constructor(bus: EventBus) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gate06_' });
     bus.on(this, 'decision.made', (d) => {
-      this.decisions.inc({ decision: d.decision, reason: d.reason, credential: d.credential });
-      this.latency.observe({ credential: d.credential }, d.latencyMs / 1000);
+      const key = `${d.decision} ${d.reason} ${d.credential}`;
+      let counted = this.decisionSeries.get(key);
+      if (!counted) {
+        counted = this.decisions.labels({ decision: d.decision, reason: d.reason, credential: d.credential });
+        this.decisionSeries.set(key, counted);
+      }
+      counted.inc();
+      let timed = this.latencySeries.get(d.credential);
+      if (!timed) {
+        timed = this.latency.labels({ credential: d.credential });
+        this.latencySeries.set(d.credential, timed);
+      }
+      timed.observe(d.latencyMs / 1000);
     });
     bus.on(this, 'passage.seen', (p) =>
       this.passages.inc({ lane: p.lane, direction: p.direction, via: String(p.facts.via ?? 'unknown') }),

@@ -8,12 +8,22 @@ import type { ReasonCode, Result } from '../reasons.js';
 import { cccdQrFacts } from './categories.js';
 import { type CccdQr, looksLikeCccdQr, parseCccdQr } from './cccd-qr.js';
 import type { Identity } from './identity.js';
-import { type TicketKeys, type VerifiedTicket, verifyTicket } from './ticket.js';
+import { type TicketKeys, ticketValidAt, type VerifiedTicket, verifyTicket } from './ticket.js';
+
+/** A ticket's signature and claims as checked under one key set (a JWKS reload makes a new one). */
+export interface TicketVerdict {
+  ticket: VerifiedTicket;
+  keys: TicketKeys;
+}
 
 type Facts = Record<string, string | number | boolean>;
 
 export type CredentialInput =
-  | { kind: 'ticket'; token: string }
+  /**
+   * `verified`: the ticket as already verified on the way (a reader checks whether it names its holder
+   * before pairing), so its signature is not checked a second time; honoured only under the same keys.
+   */
+  | { kind: 'ticket'; token: string; verified?: TicketVerdict }
   /**
    * `parsed`: the QR as already parsed where it was read (the PC/SC chip side needs its ID for the CAN), so
    * it is not parsed a second time here; absent, it is parsed on establishment.
@@ -52,7 +62,12 @@ export interface EstablishContext {
 export async function establishCredential(c: CredentialInput, ctx: EstablishContext): Promise<Establishment> {
   const { now } = ctx;
   if (c.kind === 'ticket') {
-    const r = await verifyTicket(c.token, ctx.ticketKeys, { site: ctx.site, now, clockSkewS: ctx.clockSkewS });
+    const check = { site: ctx.site, now, clockSkewS: ctx.clockSkewS };
+    // The clock and site are checked again either way: time has passed since the verdict.
+    const r =
+      c.verified && c.verified.keys === ctx.ticketKeys
+        ? ticketValidAt(c.verified.ticket, check)
+        : await verifyTicket(c.token, ctx.ticketKeys, check);
     if (!r.ok) return { ok: false, reason: r.reason };
     return {
       ok: true,

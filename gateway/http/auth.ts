@@ -2,7 +2,7 @@
 // leaked device token cannot read the log and a log-reading token cannot open a lane. Sessions for people
 // (console) plug in through `resolvers`. Every check runs as an onRequest hook, before fastify reads or parses
 // a body: an unauthenticated sender costs a header lookup, never a JSON.parse (issue #11, finding 6).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 
 export type Role = 'device' | 'integration' | 'operator' | 'security' | 'admin';
@@ -34,7 +34,8 @@ const INCLUDES: Record<Role, Role[]> = {
 };
 export const hasRole = (p: Principal | undefined, role: Role): boolean => Boolean(p && INCLUDES[p.role].includes(role));
 
-const digest = (s: string | Buffer): Buffer => createHash('sha256').update(s).digest();
+// One-shot: a Hash object per request (createHash) cost 5.4 µs against 2.0 µs for this (node 20, this box).
+const digest = (s: string | Buffer): Buffer => hash('sha256', s, 'buffer');
 
 export type PrincipalResolver = (req: FastifyRequest) => Principal | null | Promise<Principal | null>;
 

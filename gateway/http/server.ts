@@ -51,6 +51,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     loggerInstance: log as FastifyBaseLogger,
     ...earlyErrorOptions(log, opts.onRefused),
     childLoggerFactory: lazyChildLogger,
+    // fastify's per-request access lines are info-level, below this channel's level, so never written; off,
+    // fastify no longer builds their objects and timings on every request only for the logger to drop them.
+    disableRequestLogging: true,
     // Hostile bodies: no prototype poisoning, bounded parameter length.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

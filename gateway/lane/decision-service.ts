@@ -152,12 +152,17 @@ export class DecisionService {
 
   /**
    * Whether a scanned ticket names its holder (`hid`), so the lane waits for the holder's ID card. Verified
-   * here, not peeked at: the ticket keys remember the verdict, so the decision that follows recalls it
-   * rather than decoding the token again. A ticket that does not verify names nobody and is decided at once.
+   * here, not peeked at, and the credential handed back carries the verdict, so the decision that follows
+   * checks only the clock and site again. A ticket that does not verify names nobody and is decided at once.
    */
-  async ticketNamesHolder(token: string): Promise<boolean> {
-    const r = await this.establish({ kind: 'ticket', token });
-    return r.ok && r.value.ticket?.claims.hid !== undefined;
+  async ticketNamesHolder(token: string): Promise<{ namesHolder: boolean; credential: CredentialInput }> {
+    const keys = this.deps.ticketKeys();
+    const r = await this.establish({ kind: 'ticket', token }, keys);
+    const ticket = r.ok ? r.value.ticket : undefined;
+    return {
+      namesHolder: ticket?.claims.hid !== undefined,
+      credential: ticket ? { kind: 'ticket', token, verified: { ticket, keys } } : { kind: 'ticket', token },
+    };
   }
 
   /** A presentation that failed before there was a credential to verify (a chip read cut off, a garbled card): logged as a denial. */
@@ -181,10 +186,10 @@ export class DecisionService {
     return this.ledger.recordTimeout(grant);
   }
 
-  private establish(c: CredentialInput): Promise<Establishment> {
+  private establish(c: CredentialInput, ticketKeys = this.deps.ticketKeys()): Promise<Establishment> {
     const { config, now } = this.deps;
     return establishCredential(c, {
-      ticketKeys: this.deps.ticketKeys(),
+      ticketKeys,
       site: config.site.id,
       clockSkewS: config.tickets.clockSkewS,
       now: now(),
