@@ -90,9 +90,12 @@ export function step(s: LaneMachineState, input: LaneInput, now: number, timings
     case 'grant': {
       const q = s.grants[input.grant.direction];
       q.push(input.grant);
-      if (q.length > timings.maxGrants) fx.push({ t: 'timeout', grant: q.shift()! });
+      // A full lane times its oldest grant out; the grant behind it is the head now and gets its own pulse,
+      // as after a head's timeout on a tick (the old head's pulse may be long over).
+      const bumpedHead = q.length > timings.maxGrants;
+      if (bumpedHead) fx.push({ t: 'timeout', grant: q.shift()! });
       // Only the head grant unlocks; later ones wait for the passage that consumes it.
-      if (q.length === 1 && !isHeldOpen(s)) unlock(input.grant.direction);
+      if ((q.length === 1 || bumpedHead) && !isHeldOpen(s)) unlock(input.grant.direction);
       break;
     }
     case 'sensor': {
@@ -146,6 +149,9 @@ export function step(s: LaneMachineState, input: LaneInput, now: number, timings
       else s.operatorFree = input.on;
       const after = isHeldOpen(s);
       if (before !== after) fx.push({ t: 'hold-open', open: after });
+      // Held open, the lane let grants' holders walk through without a pulse; a grant still waiting when it
+      // locks again gets its own pulse rather than timing out in front of its holder.
+      if (before && !after) for (const d of ['in', 'out'] as const) if (s.grants[d].length) unlock(d);
       break;
     }
   }

@@ -3,6 +3,7 @@ import t from 'tap';
 import {
   type Grant,
   initialLaneState,
+  isHeldOpen,
   type LaneEffect,
   type LaneInput,
   step,
@@ -116,6 +117,50 @@ t.test('every grant ends exactly once: in a passage, a timeout, or still pending
       for (const id of granted) {
         const n = (ended.get(id) ?? 0) + (pending.has(id) ? 1 : 0);
         if (n !== 1) return false;
+      }
+      return true;
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+t.test('a full lane times its oldest grant out and pulses for the grant that is now at the head', async (t) => {
+  const s = initialLaneState();
+  const small = { ...T, maxGrants: 2 };
+  step(s, { t: 'grant', grant: grant('d1', 0) }, 0, small);
+  step(s, { t: 'grant', grant: grant('d2', 100) }, 100, small);
+  const fx = step(s, { t: 'grant', grant: grant('d3', 5000) }, 5000, small);
+  t.same(kinds(fx), ['timeout', 'unlock'], "d1's pulse ended at 3000; d2 would wait locked until its own deadline");
+  t.same(
+    s.grants.in.map((g) => g.decisionId),
+    ['d2', 'd3'],
+  );
+});
+
+t.test('grants still waiting when free passage ends get their pulse', async (t) => {
+  const s = initialLaneState();
+  step(s, { t: 'free-passage', on: true }, 0, T);
+  step(s, { t: 'grant', grant: grant('d1', 100, 'out') }, 100, T);
+  t.same(kinds(step(s, { t: 'free-passage', on: false }, 200, T)), ['hold-open', 'unlock']);
+  t.ok(s.unlockedUntil.out > 200, 'the exit is unlocked for its grant');
+});
+
+t.test('whenever a grant becomes the head of a locked lane, that step pulses its direction', async () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(inputArb, fc.integer({ min: 0, max: 3000 })), { maxLength: 80 }), (inputs) => {
+      const s = initialLaneState();
+      const small = { ...T, maxGrants: 3 };
+      let now = 0;
+      for (const [input, dt] of inputs) {
+        now += dt;
+        const headsBefore = { in: s.grants.in[0], out: s.grants.out[0] };
+        const heldBefore = isHeldOpen(s);
+        const fx = step(s, input, now, small);
+        for (const d of ['in', 'out'] as const) {
+          const head = s.grants[d][0];
+          const newlyWaiting = head !== undefined && (head !== headsBefore[d] || heldBefore);
+          if (newlyWaiting && !isHeldOpen(s) && !fx.some((f) => f.t === 'unlock' && f.direction === d)) return false;
+        }
       }
       return true;
     }),
