@@ -11,6 +11,12 @@ export const StatusPayload = z
   .object({
     state: z.enum(['online', 'offline']),
     bootId: z.string().max(64).optional(),
+    /**
+     * The gate's start counter, kept in its own event log file and one higher at every start. A gate whose clock
+     * came back behind after a reboot is still seen to be newer than its last boot, while a replayed status of
+     * an earlier boot is older by both counter and clock.
+     */
+    bootSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
     version: z.string().max(40).optional(),
     ts: Ms.optional(),
     /**

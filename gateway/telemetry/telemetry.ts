@@ -131,6 +131,8 @@ export class Telemetry implements Feature {
   private signer: PublicationSigner | null = null;
   /** The current MQTT connection of this boot: named in the online status and in the last will set for it. */
   private link = newLink();
+  /** This start's number (countThisStart); undefined when the log could not be written at start. */
+  private bootSeq: number | undefined;
 
   constructor(private readonly deps: TelemetryDeps) {
     this.now = deps.clock?.now ?? Date.now;
@@ -185,6 +187,7 @@ export class Telemetry implements Feature {
         zoneOfLane: (lane) => zoneOfLane.get(lane),
       });
     this.windows = makeWindows();
+    this.bootSeq = this.countThisStart();
     this.inbox = new CommandInbox({
       commandIds: store.repos.commandIds,
       site: config.site.id,
@@ -255,6 +258,7 @@ export class Telemetry implements Feature {
       this.publishRetained('status', {
         state: 'online',
         bootId: store.bootId,
+        bootSeq: this.bootSeq,
         version: this.deps.version,
         ts: this.now(),
         link: this.link,
@@ -499,8 +503,27 @@ export class Telemetry implements Feature {
   }
 
   /** The offline status for the current link: what the last will says, and what a graceful stop says. */
-  private offlineStatus(): { state: 'offline'; bootId: string; link: string; ts: number } {
-    return { state: 'offline', bootId: this.deps.store.bootId, link: this.link, ts: this.now() };
+  private offlineStatus(): GatePayload<'status'> {
+    return { state: 'offline', bootId: this.deps.store.bootId, bootSeq: this.bootSeq, link: this.link, ts: this.now() };
+  }
+
+  /**
+   * Counts this start in the event log file (tel_meta 'boot_seq'), for the status messages: the collector lets
+   * a later start online even when this box's clock came back behind the last one's (collector/status-ledger.ts).
+   * A log that cannot be written at start only costs that: the statuses go without it, judged by clock alone.
+   */
+  private countThisStart(): number | undefined {
+    const { store } = this.deps;
+    try {
+      return store.transaction(() => {
+        const seq = (store.repos.outbox.counter('boot_seq') ?? 0) + 1;
+        store.repos.outbox.setCounter('boot_seq', seq);
+        return seq;
+      });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'start not counted: statuses go without bootSeq');
+      return undefined;
+    }
   }
 
   private lastWill(): { topic: string; payload: Buffer; qos: 1; retain: true } {

@@ -109,6 +109,30 @@ t.test('an empty window is published as a zero heartbeat with no lanes', async (
   t.same(collector.counts()[0]!.payload.lanes, []);
 });
 
+t.test('each start of the gate is counted in its log file and named in its statuses (bootSeq)', async (t) => {
+  const broker = await startTestBroker();
+  t.teardown(() => broker.stop());
+  const clock = new FakeClock();
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const config = gateConfig({ url: broker.url });
+  const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
+  t.teardown(() => collector.close());
+  for (const expected of [1, 2]) {
+    const store = openStore(join(dir, 'gw.db'), clock);
+    const telemetry = newTelemetry({ config, store }, clock);
+    await telemetry.start();
+    await collector.until(() =>
+      collector.on('status').some((m) => m.text.includes('"online"') && m.text.includes(store.bootId)),
+    );
+    await telemetry.stop();
+    await collector.until(() => collector.on('status').filter((m) => m.text.includes(store.bootId)).length >= 2);
+    for (const m of collector.on('status').filter((m) => m.text.includes(store.bootId)))
+      t.match(JSON.parse(m.text), { bootSeq: expected }, `start ${expected}: ${JSON.parse(m.text).state}`);
+    store.close();
+  }
+});
+
 t.test('status is online and retained on connect, and offline and retained after stop', async (t) => {
   const broker = await startTestBroker();
   t.teardown(() => broker.stop());
