@@ -52,6 +52,8 @@ export interface PresenceMark {
 export const DEFAULT_PROJECTION_LIMITS: ProjectionLimits = { tickets: 250_000, presence: 250_000 };
 
 const THROUGH_KEY = 'admission_through';
+/** Events replayed per statement at load. */
+const REPLAY_PAGE = 4096;
 
 interface ProjectionMark {
   journal: number;
@@ -120,9 +122,12 @@ export class AdmissionRepository implements TransactionMemory, ProjectionBacking
     this.setThrough = db.statement(
       `INSERT INTO meta (key, value) VALUES ('${THROUGH_KEY}', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     );
-    this.effectsAfter = db.statement('SELECT seq, ts, effects FROM events WHERE seq > ? AND effects IS NOT NULL', {
-      raw: true,
-    });
+    this.effectsAfter = db.statement(
+      'SELECT seq, ts, effects FROM events WHERE seq > ? AND effects IS NOT NULL ORDER BY seq LIMIT ?',
+      {
+        raw: true,
+      },
+    );
     db.keepsInMemory(this);
   }
 
@@ -153,12 +158,17 @@ export class AdmissionRepository implements TransactionMemory, ProjectionBacking
         if (marks > this.limits.presence) p.markIncomplete('presence');
         for (const r of this.newestPresence().iterate(this.limits.presence) as IterableIterator<PresenceRow>)
           p.seedPresence(r.subject, r.zone, { inside: r.inside ? 1 : 0, ts: r.ts, seq: r.seq });
-        for (const [seq, ts, text] of this.effectsAfter().iterate(this.through) as IterableIterator<
-          [number, number, string]
-        >) {
-          const e = decodeEffects(text);
-          // An unreadable value can only be an edit of the file; `gate06 log verify` names the event.
-          if (e) p.apply(e, seq, ts);
+        // In pages, not one open iterator: replaying may write (an entry past the bound) or read (a miss),
+        // and a connection runs no other statement while an iterator is open.
+        for (let after = this.through; ; ) {
+          const page = this.effectsAfter().all(after, REPLAY_PAGE) as Array<[number, number, string]>;
+          for (const [seq, ts, text] of page) {
+            const e = decodeEffects(text);
+            // An unreadable value can only be an edit of the file; `gate06 log verify` names the event.
+            if (e) p.apply(e, seq, ts);
+          }
+          if (page.length < REPLAY_PAGE) break;
+          after = page[page.length - 1]![0];
         }
       });
     };
@@ -183,12 +193,18 @@ export class AdmissionRepository implements TransactionMemory, ProjectionBacking
     this.projection.apply(effects, seq, ts);
   }
 
+  /** At a clean close: a store that never built the projections (a CLI command) has nothing newer to write. */
+  checkpointIfBuilt(): void {
+    if (this.loaded) this.checkpoint();
+  }
+
   /**
    * Writes every entry changed since the last checkpoint and moves the checkpoint to the log's tail. Inside
    * retention's transaction before events are removed; at a clean close. Rolls back with its transaction.
    */
   checkpoint(): { written: number } {
-    if (!this.loaded) return { written: 0 };
+    // Not built yet (a store opened only for retention): the log it would remove must be folded in first.
+    this.load();
     const through = this.through;
     let written = 0;
     for (const [tid, e] of this.projection.usesAfter(through)) {

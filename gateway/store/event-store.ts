@@ -203,7 +203,7 @@ export class EventStore {
   close(): void {
     if (!this.database.outage()) {
       try {
-        this.database.transaction(() => this.repos.admission.checkpoint());
+        this.database.transaction(() => this.repos.admission.checkpointIfBuilt());
       } catch {
         // The log still holds every effect since the last checkpoint.
       }
