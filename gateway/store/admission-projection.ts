@@ -42,7 +42,7 @@ type Undo =
   | { k: 'presence'; subject: string; zone: string; prev: PresenceEntry | undefined };
 
 export class AdmissionProjection {
-  private readonly uses = new Map<string, UseEntry>();
+  private uses = new Map<string, UseEntry>();
   /** zone → subject → mark: a site has a few zones, so no per-lookup key string is built. */
   private readonly zones = new Map<string, Map<string, PresenceEntry>>();
   private presenceCount = 0;
@@ -118,6 +118,16 @@ export class AdmissionProjection {
 
   *presenceAfter(seq: number): IterableIterator<[string, string, PresenceEntry]> {
     for (const [zone, marks] of this.zones) for (const [subject, p] of marks) if (p.seq > seq) yield [subject, zone, p];
+  }
+
+  /**
+   * Copies the maps into new ones of the size they need: a replay moves each key to the end many times, and
+   * the holes that leaves keep a Map's table large (measured: 60.5 MB after replaying 1M events against 53 MB
+   * for the same entries loaded once, bench/projection-boot.ts).
+   */
+  compact(): void {
+    this.uses = new Map(this.uses);
+    for (const [zone, marks] of this.zones) this.zones.set(zone, new Map(marks));
   }
 
   /** Runs `fn` without journaling: a rebuild at open has nothing to roll back to. */

@@ -170,6 +170,7 @@ export class AdmissionRepository implements TransactionMemory, ProjectionBacking
           if (page.length < REPLAY_PAGE) break;
           after = page[page.length - 1]![0];
         }
+        p.compact();
       });
     };
     // The tables and the log as of one moment; it writes only when the log holds more entries than fit.
