@@ -45,11 +45,11 @@ export interface PresenceMark {
 }
 
 /**
- * Measured by bench/projection-boot.ts: about 200 bytes of heap per ticket with its presence mark. At these
- * defaults the projections stay under about 60 MB; a site with more live tickets reads the rest from the
- * checkpoint tables (one indexed SELECT on a miss).
+ * Measured by bench/projection-boot.ts: 133 bytes of heap per entry (a ticket's use count, or one presence
+ * mark), 53 MB for 200,000 tickets with their marks. At these bounds the projections stay under about 59 MB;
+ * a site with more live tickets reads the rest from the checkpoint tables (one indexed SELECT on a miss).
  */
-export const DEFAULT_PROJECTION_LIMITS: ProjectionLimits = { tickets: 250_000, presence: 250_000 };
+export const DEFAULT_PROJECTION_LIMITS: ProjectionLimits = { tickets: 220_000, presence: 220_000 };
 
 const THROUGH_KEY = 'admission_through';
 /** Events replayed per statement at load. */
