@@ -1,6 +1,6 @@
-// The store's share of a decision: read a ticket's uses and its holder's presence, append the decision to the
-// chained log and record the grant (one AdmissionRepository call), in group commits of 32 on a WAL file.
-// What issue #14 (uses and presence as in-memory projections) will be measured against.
+// The store's share of a decision: read a ticket's uses and its holder's presence (the admission projections,
+// in memory since issue #14), append the decision with its effects to the chained log (one INSERT), in group
+// commits of 32 on a WAL file.
 // Run: node --import tsx bench/store-hot-path.ts [--decisions 30000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,15 +22,13 @@ const decide = (i: number) =>
     const subject = `tid:${tid}`;
     admission.ticketUses(tid);
     admission.presence(subject, 'main');
-    return store.append(
-      {
-        ...factEvent('decision', 'L1', { via: 'ticket' }, { direction: 'in', credential: 'ticket' }),
-        decision: 'allow',
-        reason: 'ok',
-        latencyMs: 1.5,
-      },
-      (ev) => admission.recordGrant({ ts: ev.ts, tid, presence: { subject, zone: 'main', inside: true } }),
-    );
+    return store.append({
+      ...factEvent('decision', 'L1', { via: 'ticket' }, { direction: 'in', credential: 'ticket' }),
+      decision: 'allow',
+      reason: 'ok',
+      latencyMs: 1.5,
+      effects: { tid, uses: 1, presence: { subject, zone: 'main', inside: true } },
+    });
   });
 
 for (let i = 0; i < 2000; i++) await decide(i); // warm: statements prepared, pages cached

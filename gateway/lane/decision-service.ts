@@ -20,7 +20,14 @@ import type { EventStore } from '../store/event-store.js';
 import type { PersonalVault } from '../store/personal.js';
 import { errorText } from '../store/store-errors.js';
 import type { StoredEvent } from '../store/types.js';
-import { grantUndo, LaneLedger, type PassageRecord, type TimedOutGrant, type UnusedGrant } from './lane-ledger.js';
+import {
+  grantEffects,
+  grantUndo,
+  LaneLedger,
+  type PassageRecord,
+  type TimedOutGrant,
+  type UnusedGrant,
+} from './lane-ledger.js';
 import { allowedUses, applyPolicy } from './policy.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './ports.js';
 import { sideOf } from './reader-pairing.js';
@@ -93,6 +100,8 @@ export class DecisionService {
   constructor(private readonly deps: DecisionDeps) {
     this.lanes = new Map(deps.config.gate.lanes.map((l) => [l.id, l]));
     this.ledger = new LaneLedger(deps.store, deps.bus, deps.write);
+    // The use counts and presence are built from the log now, at boot, not on the first decision.
+    deps.store.repos.admission.load();
   }
 
   /** A lane named by id (POST /v1/verify without actuation); the lane controller passes its own config instead. */
@@ -246,6 +255,9 @@ export class DecisionService {
           // Security reads a hit in the event's detail even where site policy only alarms and lets the person pass.
           if (ctx.watchlistHit) facts.watchlistHit = true;
         }
+        if (decision === 'allow' && lane && step.ok && ctx)
+          undo = grantUndo(lane.zone, req.direction, step.value.ticket?.claims.tid, ctx.subject, presence);
+        const personal = identity && this.deps.personal && undo ? this.deps.personal : null;
         const event = ledger.appendDecision(
           {
             type: 'decision',
@@ -259,14 +271,11 @@ export class DecisionService {
             latencyMs: performance.now() - req.receivedAt,
             refId: null,
             facts,
+            ...(undo ? { effects: grantEffects(undo) } : {}),
           },
-          (ev) => {
-            if (decision !== 'allow' || !lane || !step.ok || !ctx) return;
-            undo = grantUndo(lane.zone, req.direction, step.value.ticket?.claims.tid, ctx.subject, presence);
-            ledger.recordGrant({ ...undo, ts: ev.ts });
-            if (identity && this.deps.personal)
-              this.deps.personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts);
-          },
+          personal && identity
+            ? (ev) => personal.put(ev.id, { name: identity.name, idNumber: identity.idNumber }, ev.ts)
+            : undefined,
         );
         return { event, decision, reason };
       });

@@ -1,14 +1,15 @@
 // The one writer of what happens at a lane: decisions (with their ticket use and presence mark, in the
 // committing transaction), passages, and grants nobody used (the timeout and the undo of that grant's use
 // and presence). The decision service owns it; the lane controller hands it what the lane machine decided.
-// Use counts and presence live in the store's admission repository; this module says when they change.
+// Use counts and presence are the store's projections of the log (gateway/store/admission-repo.ts): this module
+// says what an event changes (its effects, written in the event's own row) and reads the counts back.
 import type { LogWriter } from '../alarms.js';
 import type { CredentialKind, Direction } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { AdmissionRepository, PresenceMark } from '../store/admission-repo.js';
 import type { EventStore } from '../store/event-store.js';
 import { classifyStoreError } from '../store/store-errors.js';
-import { factEvent, type NewEvent, type StoredEvent } from '../store/types.js';
+import { type AdmissionEffects, factEvent, type NewEvent, type StoredEvent } from '../store/types.js';
 import type { Grant, LaneEffect } from './lane-machine.js';
 
 type Facts = Record<string, string | number | boolean>;
@@ -40,6 +41,28 @@ export function grantUndo(
     undo.previousInside = Boolean(presence?.inside);
   }
   return undo;
+}
+
+/** What an allow changes: an entry spends one use of the ticket; the subject is marked inside (entry) or out. */
+export function grantEffects(grant: UnusedGrant): AdmissionEffects {
+  const e: AdmissionEffects = {};
+  if (grant.tid) {
+    e.tid = grant.tid;
+    e.uses = 1;
+  }
+  if (grant.subject) e.presence = { subject: grant.subject, zone: grant.zone, inside: grant.direction === 'in' };
+  return e;
+}
+
+/** What a timeout changes: the grant's use refunded, the presence mark put back as it was before the grant. */
+export function undoEffects(grant: UnusedGrant): AdmissionEffects {
+  const e: AdmissionEffects = {};
+  if (grant.tid) {
+    e.tid = grant.tid;
+    e.uses = -1;
+  }
+  if (grant.subject) e.presence = { subject: grant.subject, zone: grant.zone, inside: Boolean(grant.previousInside) };
+  return e;
 }
 
 /** What an allow hands on, through the lane machine's grant, to its passage or its timeout. */
@@ -123,29 +146,12 @@ export class LaneLedger {
     return this.admission.presence(subject, zone);
   }
 
-  /** The decision event; `committed` runs inside the same transaction with the stored event (its id and ts). */
-  appendDecision(event: NewEvent, committed: (ev: StoredEvent) => void): StoredEvent {
+  /**
+   * The decision event, with what it changes (an allow's grantEffects) in its own row: the insert is the
+   * whole durable write of a decision. `committed` runs inside the same transaction with the stored event.
+   */
+  appendDecision(event: NewEvent, committed?: (ev: StoredEvent) => void): StoredEvent {
     return this.store.append(event, committed);
-  }
-
-  /** An allow's effects, in the decision's transaction: one entry used on the ticket, the subject's presence. */
-  recordGrant(g: { tid?: string; subject?: string; zone: string; direction: Direction; ts: number }): void {
-    this.admission.recordGrant({
-      ts: g.ts,
-      tid: g.tid,
-      presence: g.subject ? { subject: g.subject, zone: g.zone, inside: g.direction === 'in' } : undefined,
-    });
-  }
-
-  /** A person who walked away after an unlock did not use the ticket nor cross: runs inside the timeout's transaction. */
-  undoUnusedGrant(grant: UnusedGrant, ts: number): void {
-    this.admission.revertGrant({
-      ts,
-      tid: grant.tid,
-      presence: grant.subject
-        ? { subject: grant.subject, zone: grant.zone, inside: Boolean(grant.previousInside) }
-        : undefined,
-    });
   }
 
   // --- what the lane machine reports after the unlock ---
@@ -181,21 +187,21 @@ export class LaneLedger {
   }
 
   /**
-   * Logs a grant nobody used and undoes its ticket use and presence mark in the same transaction, batched
+   * Logs a grant nobody used with the undo of its ticket use and presence mark as the event's effects, batched
    * with other commits (a burst of overflowing grants must not mean one transaction each). While the store
    * is down both are owed and written once it is back: resolves `owed` then. Announced either way.
    */
   async recordTimeout(g: TimedOutGrant): Promise<'written' | 'owed'> {
     const logTimeout = (): void => {
-      this.store.append(
-        factEvent(
+      this.store.append({
+        ...factEvent(
           'timeout',
           g.lane,
           { walkedAway: true },
           { direction: g.direction, credential: g.credential, refId: g.decisionId, ts: g.ts },
         ),
-      );
-      if (g.undo) this.undoUnusedGrant(g.undo, g.ts);
+        ...(g.undo ? { effects: undoEffects(g.undo) } : {}),
+      });
     };
     let outcome: 'written' | 'owed' = 'written';
     try {

@@ -58,13 +58,15 @@ export type DatabaseProbe =
   | { ok: false; problem: StoreProblem; detail: string };
 
 /**
- * The event log keeps its chain tail for the length of one group commit; the database tells it when a batch
- * starts, when a savepoint inside it rolled back (the tail moved back with it) and when the batch is over.
+ * State an owner keeps in memory beside the file (the event log's chain tail, the admission projections) and
+ * changes inside transactions: the database takes a mark before each transaction or savepoint, rolls the
+ * owner back to it when that one rolls back, and says when the outermost one committed. Memory therefore
+ * never holds what the file does not.
  */
-export interface BatchObserver {
-  begin(): void;
-  rolledBack(): void;
-  end(): void;
+export interface TransactionMemory {
+  mark(): unknown;
+  rollbackTo(mark: unknown): void;
+  committed(): void;
 }
 
 /** A statement prepared on the connection open now: prepared again on first use after a re-open. */
@@ -97,8 +99,7 @@ export class StoreDatabase {
   onUnavailable: (outage: StoreOutage) => void = () => {};
   private pending: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
-  private inBatch = false;
-  private batchObserver: BatchObserver | null = null;
+  private readonly memories: TransactionMemory[] = [];
   private readonly reopenHooks: Array<{ owner: object; fn: () => void }> = [];
   private checkpointer: WalCheckpointer | null = null;
 
@@ -173,13 +174,14 @@ export class StoreDatabase {
    * A statement compiled once per connection: the returned function gives the one prepared on the connection
    * open now (one comparison per call), so a repository never holds a statement of a closed connection.
    */
-  statement(sql: string, opts: { pluck?: boolean } = {}): PreparedStatement {
+  statement(sql: string, opts: { pluck?: boolean; raw?: boolean } = {}): PreparedStatement {
     let prepared: Database.Statement | null = null;
     let preparedFor = -1;
     return () => {
       if (preparedFor !== this.generation || prepared === null) {
         prepared = this.conn.prepare(sql);
         if (opts.pluck) prepared.pluck();
+        if (opts.raw) prepared.raw();
         preparedFor = this.generation;
       }
       return prepared;
@@ -345,9 +347,21 @@ export class StoreDatabase {
       if (this.reopenHooks[i]!.owner === owner) this.reopenHooks.splice(i, 1);
   }
 
-  /** The event log's chain tail follows each group commit (see BatchObserver). */
-  observeBatches(observer: BatchObserver): void {
-    this.batchObserver = observer;
+  /** `memory` follows every transaction and savepoint on this database (see TransactionMemory). */
+  keepsInMemory(memory: TransactionMemory): void {
+    this.memories.push(memory);
+  }
+
+  private marks(): unknown[] {
+    return this.memories.map((m) => m.mark());
+  }
+
+  private rollBackMemory(marks: unknown[]): void {
+    for (let i = 0; i < marks.length; i++) this.memories[i]!.rollbackTo(marks[i]);
+  }
+
+  private memoryCommitted(): void {
+    for (const m of this.memories) m.committed();
   }
 
   /**
@@ -373,34 +387,34 @@ export class StoreDatabase {
     this.pending = [];
     if (batch.length === 0) return;
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    const observer = this.batchObserver;
+    const batchMarks = this.marks();
     try {
       this.assertAvailable();
-      this.transaction(() => {
-        this.inBatch = true;
-        observer?.begin();
-        for (const item of batch) {
-          try {
-            results.push({ ok: true, value: this.runInTransaction(item.run) });
-          } catch (error) {
-            // A full disk or an I/O error may have rolled the whole transaction back inside SQLite: carrying
-            // on would commit the later items alone. The whole batch fails instead.
-            if (classifyStoreError(error) !== null) throw error;
-            results.push({ ok: false, error });
-            observer?.rolledBack();
+      this.conn
+        .transaction(() => {
+          for (const item of batch) {
+            const itemMarks = this.marks();
+            try {
+              results.push({ ok: true, value: this.runInTransaction(item.run) });
+            } catch (error) {
+              this.rollBackMemory(itemMarks);
+              // A full disk or an I/O error may have rolled the whole transaction back inside SQLite: carrying
+              // on would commit the later items alone. The whole batch fails instead.
+              if (classifyStoreError(error) !== null) throw error;
+              results.push({ ok: false, error });
+            }
           }
-        }
-        this.assertFileInPlace();
-      });
+          this.assertFileInPlace();
+        })
+        .immediate();
     } catch (error) {
       // Nothing in the batch is durable (locked, disk full, I/O error, the file gone): every caller hears so.
+      this.rollBackMemory(batchMarks);
       const reason = this.noteFailure(error);
       for (const item of batch) item.reject(reason);
       return;
-    } finally {
-      this.inBatch = false;
-      observer?.end();
     }
+    this.memoryCommitted();
     this.afterCommit(batch.length);
     batch.forEach((item, i) => {
       const r = results[i]!;
@@ -412,13 +426,17 @@ export class StoreDatabase {
   transaction<T>(fn: () => T): T {
     const nested = this.conn.inTransaction;
     if (!nested) this.assertAvailable();
+    const marks = this.marks();
+    let out: T;
     try {
-      return this.conn.transaction(fn).immediate();
+      out = this.conn.transaction(fn).immediate();
     } catch (error) {
-      // Nested in a group commit, this was a savepoint that rolled back: the batch's tail moved back with it.
-      if (this.inBatch && classifyStoreError(error) === null) this.batchObserver?.rolledBack();
+      // The transaction, or nested in another one its savepoint, rolled back: so does what memory took from it.
+      this.rollBackMemory(marks);
       throw nested ? error : this.noteFailure(error);
     }
+    if (!nested) this.memoryCommitted();
+    return out;
   }
 
   /**
@@ -428,13 +446,16 @@ export class StoreDatabase {
   writeAlone<T>(fn: () => T): T {
     if (this.conn.inTransaction) return fn();
     this.assertAvailable();
+    const marks = this.marks();
     let out: T;
     try {
       this.assertFileInPlace();
       out = this.runInTransaction.immediate(fn) as T;
     } catch (error) {
+      this.rollBackMemory(marks);
       throw this.noteFailure(error);
     }
+    this.memoryCommitted();
     this.afterCommit();
     return out;
   }

@@ -3,9 +3,10 @@
 // fields (when a site keeps them) live outside the chain, so purging them by retention leaves it intact.
 import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
-import type { BatchObserver, PreparedStatement, StoreDatabase } from './database.js';
+import { encodeEffects } from './admission-effects.js';
+import type { PreparedStatement, StoreDatabase, TransactionMemory } from './database.js';
 import type { MigrationStep } from './migrations.js';
-import type { EventType, NewEvent, StoredEvent } from './types.js';
+import type { AdmissionEffects, EventType, NewEvent, StoredEvent } from './types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -45,6 +46,12 @@ export const EVENT_LOG_STEPS: readonly MigrationStep[] = [
   },
   // 2: was the audit log (now the audit repository's first step); kept so user_version counts as before
   () => {},
+  // 3: what a decision or a timeout changes in admission state (gateway/store/admission-repo.ts), in the event's
+  // own row: the log is the source of the use counts and presence the gateway keeps in memory (issue #14).
+  // Adding a nullable column rewrites no row, so a large file migrates at once.
+  (db) => {
+    db.exec('ALTER TABLE events ADD COLUMN effects TEXT');
+  },
 ];
 
 /** xorshift32 in [0, 1): plenty for the random part of a ULID that seq and the database already make unique. */
@@ -74,6 +81,7 @@ export interface EventRow {
   latency_ms: number | null;
   ref_id: string | null;
   facts: string;
+  effects: string | null;
   prev_hash: string;
   hash: string;
 }
@@ -97,28 +105,43 @@ type ChainedColumns = [
   facts: string,
 ];
 
-/** A fixed field order, so the chain does not depend on JSON key order. */
-const hashColumns = (prevHash: string, columns: ChainedColumns): string =>
-  hash('sha256', `${prevHash}\n${JSON.stringify(columns)}`, 'hex');
+/**
+ * A fixed field order, so the chain does not depend on JSON key order. An event's admission effects are
+ * chained too, appended only when there are any: every event written before they existed (and every
+ * event without effects) hashes exactly as it always did.
+ */
+function hashColumns(prevHash: string, columns: ChainedColumns, effects: string | null): string {
+  const chained = JSON.stringify(columns);
+  // The same text as JSON.stringify([...columns, effects]), without copying the array.
+  const text = effects === null ? chained : `${chained.slice(0, -1)},${JSON.stringify(effects)}]`;
+  return hash('sha256', `${prevHash}\n${text}`, 'hex');
+}
 
-export function chainHash(prevHash: string, r: Omit<EventRow, 'prev_hash' | 'hash'>): string {
-  return hashColumns(prevHash, [
-    r.seq,
-    r.id,
-    r.boot_id,
-    r.ts,
-    r.type,
-    r.lane,
-    r.direction,
-    r.credential,
-    r.decision,
-    r.reason,
-    r.id_hash,
-    r.id_masked,
-    r.latency_ms,
-    r.ref_id,
-    r.facts,
-  ]);
+export function chainHash(
+  prevHash: string,
+  r: Omit<EventRow, 'prev_hash' | 'hash' | 'effects'> & { effects?: string | null },
+): string {
+  return hashColumns(
+    prevHash,
+    [
+      r.seq,
+      r.id,
+      r.boot_id,
+      r.ts,
+      r.type,
+      r.lane,
+      r.direction,
+      r.credential,
+      r.decision,
+      r.reason,
+      r.id_hash,
+      r.id_masked,
+      r.latency_ms,
+      r.ref_id,
+      r.facts,
+    ],
+    r.effects ?? null,
+  );
 }
 
 export function rowToEvent(r: EventRow): StoredEvent {
@@ -170,17 +193,29 @@ export interface LaneTallyRow {
 
 type CommitHook = (ev: StoredEvent) => void;
 
-export class EventLog implements BatchObserver {
+/** Where an event's admission effects go as it is inserted: the admission projections (admission-repo.ts). */
+export interface EffectsSink {
+  apply(effects: AdmissionEffects, seq: number, ts: number): void;
+}
+
+interface ChainTail {
+  seq: number;
+  hash: string;
+}
+
+export class EventLog implements TransactionMemory {
   readonly bootId = randomUUID();
   // Event ids only need to be unique and time-ordered within this database: a seeded fast PRNG instead of
   // a crypto read per id (which showed in the verify profile); monotonic within a millisecond.
   private readonly ulid = monotonicFactory(fastRandom(randomBytes(4).readUInt32LE(0)));
   private readonly hooks: Array<{ owner: object; fn: CommitHook }> = [];
   /**
-   * The chain's tail while a group commit holds the write lock: read once per batch instead of per event.
-   * Null outside a batch, and dropped when a savepoint rolls back, so it never outlives what it describes.
+   * The chain's tail: read from the file by the first write (and the first after a re-open), then kept
+   * here, since this process is the file's only writer of events. Two reads per group commit before
+   * (issue #14). A transaction or savepoint that rolls back puts it back (TransactionMemory). Not read at
+   * open: a damaged file must still open, so that the store watch can report it.
    */
-  private batchTail: { seq: number; hash: string } | null = null;
+  private tail: ChainTail | null = null;
   // Positional parameters: binding 17 named ones from an object cost more than the insert's own B-tree work.
   private readonly insert: PreparedStatement;
   private readonly lastRow: PreparedStatement;
@@ -194,10 +229,11 @@ export class EventLog implements BatchObserver {
   constructor(
     private readonly db: StoreDatabase,
     private readonly now: () => number,
+    private readonly effects: EffectsSink,
   ) {
     this.insert = db.statement(`INSERT INTO events
-      (seq, id, boot_id, ts, type, lane, direction, credential, decision, reason, id_hash, id_masked, latency_ms, ref_id, facts, prev_hash, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (seq, id, boot_id, ts, type, lane, direction, credential, decision, reason, id_hash, id_masked, latency_ms, ref_id, facts, effects, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.lastRow = db.statement('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.sequenceRow = db.statement("SELECT seq FROM sqlite_sequence WHERE name = 'events'");
     this.anchorRow = db.statement("SELECT value FROM meta WHERE key = 'chain_anchor'");
@@ -213,19 +249,28 @@ export class EventLog implements BatchObserver {
        WHERE ts >= ? AND lane IS NOT NULL AND (type = 'passage' OR type = 'manual-open' OR (type = 'decision' AND decision = 'deny'))
        GROUP BY lane, type, direction, decision`,
     );
-    db.observeBatches(this);
+    db.keepsInMemory(this);
   }
 
-  begin(): void {
-    this.batchTail = this.readTail();
+  mark(): ChainTail | null {
+    return this.tail;
   }
 
-  rolledBack(): void {
-    if (this.batchTail) this.batchTail = this.readTail();
+  rollbackTo(mark: unknown): void {
+    this.tail = mark as ChainTail | null;
   }
 
-  end(): void {
-    this.batchTail = null;
+  committed(): void {}
+
+  /** The file at the path is another one now (StoreDatabase's re-open): its tail is the one to follow. */
+  reopened(): void {
+    this.tail = null;
+  }
+
+  /** The seq of the newest event written (or removed by retention): what an admission checkpoint covers. */
+  tailSeq(): number {
+    this.tail ??= this.readTail();
+    return this.tail.seq;
   }
 
   /** Where verification of the chain starts: the genesis, or the last event removed by retention. */
@@ -254,8 +299,8 @@ export class EventLog implements BatchObserver {
   }
 
   /** The hash the next event links to and the seq it takes (AUTOINCREMENT never reuses one, even after retention). */
-  private readTail(): { seq: number; hash: string } {
-    const last = this.lastRow().get() as { seq: number; hash: string } | undefined;
+  private readTail(): ChainTail {
+    const last = this.lastRow().get() as ChainTail | undefined;
     const sequence = this.sequenceRow().get() as { seq: number } | undefined;
     return {
       seq: Math.max(last?.seq ?? 0, sequence?.seq ?? 0),
@@ -264,9 +309,9 @@ export class EventLog implements BatchObserver {
   }
 
   private insertRow(ev: NewEvent, extra?: (stored: StoredEvent) => void): StoredEvent {
-    const tail = this.batchTail ?? this.readTail();
-    const prevHash = tail.hash;
-    const seq = tail.seq + 1;
+    this.tail ??= this.readTail();
+    const prevHash = this.tail.hash;
+    const seq = this.tail.seq + 1;
     // Built from what is written rather than read back: no second parse of the facts just serialised.
     const out: StoredEvent = {
       id: this.ulid(),
@@ -302,9 +347,11 @@ export class EventLog implements BatchObserver {
       out.refId,
       JSON.stringify(ev.facts ?? {}),
     ];
-    const hash = hashColumns(prevHash, columns);
-    this.insert().run(...columns, prevHash, hash);
-    if (this.batchTail) this.batchTail = { seq, hash };
+    const effects = ev.effects ? encodeEffects(ev.effects) : null;
+    const hash = hashColumns(prevHash, columns, effects);
+    this.insert().run(...columns, effects, prevHash, hash);
+    this.tail = { seq, hash };
+    if (ev.effects) this.effects.apply(ev.effects, seq, out.ts);
     extra?.(out);
     for (const h of this.hooks) h.fn(out);
     return out;

@@ -3,6 +3,8 @@
 // repositories (repositories.ts), put together over one file. The daemon and the CLI open it; features get
 // the event log's calls from here and their own repository from `repos`.
 import type Database from 'better-sqlite3';
+import type { ProjectionLimits } from './admission-projection.js';
+import { AdmissionRepository } from './admission-repo.js';
 import type { CheckpointStats } from './checkpointer.js';
 import { type DatabaseOptions, StoreDatabase, type StoreOutage } from './database.js';
 import { type ChainVerdict, EventLog, type EventQuery, type LaneTallyRow } from './event-log.js';
@@ -14,7 +16,10 @@ import { factEvent, type NewEvent, type StoredEvent } from './types.js';
 
 export type { StoreOutage } from './database.js';
 export { chainHash, type EventQuery, GENESIS_HASH, rowToEvent } from './event-log.js';
-export type EventStoreOptions = DatabaseOptions;
+export interface EventStoreOptions extends DatabaseOptions {
+  /** How many ticket and presence entries the admission projections keep in memory (admission-repo.ts). */
+  projectionLimits?: ProjectionLimits;
+}
 
 /** What probe() found: the store writable again (perhaps on a new file), or still not. */
 export type ProbeResult =
@@ -33,10 +38,16 @@ export class EventStore {
     const now = opts.now ?? Date.now;
     this.now = now;
     this.database = new StoreDatabase(opts, GATEWAY_SCHEMA);
-    this.log = new EventLog(this.database, now);
-    this.retention = new EventRetention(this.database, now);
-    this.repos = new Repositories(this.database);
+    const admission = new AdmissionRepository(this.database, () => this.log.tailSeq(), opts.projectionLimits);
+    this.log = new EventLog(this.database, now, admission);
+    this.retention = new EventRetention(this.database, now, () => admission.checkpoint());
+    this.repos = new Repositories(this.database, admission);
     this.bootId = this.log.bootId;
+    // Registered before anyone else's: the others' hooks may append, and must find the new file's tail.
+    this.database.onReopen(this, () => {
+      this.log.reopened();
+      admission.reopened();
+    });
   }
 
   /**
@@ -185,7 +196,18 @@ export class EventStore {
     return this.database.sizeBytes();
   }
 
+  /**
+   * Writes the admission projections' checkpoint first, so the next boot replays only what comes after it;
+   * a store that cannot be written closes anyway (the next boot replays more of the log, nothing is lost).
+   */
   close(): void {
+    if (!this.database.outage()) {
+      try {
+        this.database.transaction(() => this.repos.admission.checkpointIfBuilt());
+      } catch {
+        // The log still holds every effect since the last checkpoint.
+      }
+    }
     this.database.close();
   }
 

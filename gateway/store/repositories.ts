@@ -1,6 +1,6 @@
 // One repository per feature, each with its own statements on the one database; a feature is handed its
 // repository (store.repos.x), never the database.
-import { AdmissionRepository } from './admission-repo.js';
+import type { AdmissionRepository } from './admission-repo.js';
 import { AuditLog } from './audit-log.js';
 import { AuthRepository } from './auth-repo.js';
 import type { StoreDatabase } from './database.js';
@@ -16,8 +16,11 @@ export class Repositories {
   readonly countWindows: CountWindowRepository;
   readonly commandIds: CommandIdRepository;
 
-  constructor(private readonly db: StoreDatabase) {
-    this.admission = new AdmissionRepository(db);
+  constructor(
+    private readonly db: StoreDatabase,
+    admission: AdmissionRepository,
+  ) {
+    this.admission = admission;
     this.auth = new AuthRepository(db);
     this.enrollment = new EnrollmentRepository(db);
     this.outbox = new OutboxRepository(db);

@@ -18,6 +18,11 @@ export class EventRetention {
   constructor(
     private readonly db: StoreDatabase,
     private readonly now: () => number,
+    /**
+     * Runs in the purge's transaction before events go: the admission projections' checkpoint, so the use
+     * counts and presence marks of purged events stay in the tables the next boot starts from.
+     */
+    private readonly beforePurge: () => void = () => {},
   ) {
     this.lastThrough = db.statement('SELECT seq, hash FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1');
     this.deleteThrough = db.statement('DELETE FROM events WHERE seq <= ?');
@@ -38,6 +43,7 @@ export class EventRetention {
       db.transaction(() => {
         const last = this.lastThrough().get(seq) as { seq: number; hash: string } | undefined;
         if (!last) return 0;
+        this.beforePurge();
         const info = this.deleteThrough().run(last.seq);
         this.setAnchor().run(JSON.stringify(last));
         return info.changes;

@@ -33,7 +33,18 @@ export interface StoredEvent {
   facts: Record<string, string | number | boolean>;
 }
 
-export type NewEvent = Omit<StoredEvent, 'id' | 'seq' | 'bootId' | 'ts'> & { ts?: number };
+/**
+ * What an event changes in admission state, written in its own row (the `effects` column): an entry spends one
+ * use of a ticket (+1) and a timeout refunds it (-1, never below zero); a presence mark is set to `inside`
+ * at the event's ts. The store keeps the sums in memory (gateway/store/admission-repo.ts).
+ */
+export interface AdmissionEffects {
+  tid?: string;
+  uses?: 1 | -1;
+  presence?: { subject: string; zone: string; inside: boolean };
+}
+
+export type NewEvent = Omit<StoredEvent, 'id' | 'seq' | 'bootId' | 'ts'> & { ts?: number; effects?: AdmissionEffects };
 
 /** Personal fields a site chose to keep: encrypted at rest, purged by retention, outside the hash chain. */
 export interface PersonalFields {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { EventBus, type GatewayEvents } from '../../../gateway/events.js';
-import { grantUndo, LaneLedger } from '../../../gateway/lane/lane-ledger.js';
+import { grantEffects, grantUndo, LaneLedger } from '../../../gateway/lane/lane-ledger.js';
 import { EventStore } from '../../../gateway/store/event-store.js';
 import { factEvent } from '../../../gateway/store/types.js';
 
@@ -21,12 +21,18 @@ function setup(t: Test, write?: (what: string, run: () => void) => void) {
 
 t.test("an allow's grant spends a ticket use and marks presence; its timeout takes both back", async (t) => {
   const { store, ledger, timeouts } = setup(t);
-  // Inside before, as the decision read it; the entry marks the subject inside.
-  store.transaction(() => ledger.recordGrant({ subject: 'tid:T-1', zone: 'Z', direction: 'out', ts: 1 }));
+  // Out before (an earlier exit), as the decision read it; the entry marks the subject inside.
+  ledger.appendDecision({
+    ...factEvent('decision', 'L1', {}),
+    effects: grantEffects({ subject: 'tid:T-1', zone: 'Z', direction: 'out' }),
+    ts: 1,
+  });
   t.same(ledger.presence('tid:T-1', 'Z'), { inside: 0, ts: 1 });
-  const decision = store.append(factEvent('system', 'L1', { stand: 'in for the decision' }), () =>
-    ledger.recordGrant({ tid: 'T-1', subject: 'tid:T-1', zone: 'Z', direction: 'in', ts: 2 }),
-  );
+  const decision = ledger.appendDecision({
+    ...factEvent('decision', 'L1', { stand: 'in for the decision' }),
+    effects: grantEffects({ tid: 'T-1', subject: 'tid:T-1', zone: 'Z', direction: 'in' }),
+    ts: 2,
+  });
   t.equal(ledger.ticketUses('T-1'), 1);
   t.same(ledger.presence('tid:T-1', 'Z'), { inside: 1, ts: 2 });
 

@@ -162,16 +162,8 @@ t.test(
     ]);
     t.same([a.status, b.status], [503, 503]);
     t.match(a.body, { decision: 'deny', reason: 'store.unavailable' });
-    t.equal(
-      store.db.prepare("SELECT uses FROM ticket_uses WHERE tid = 'T-outage-single'").get(),
-      undefined,
-      'use not spent',
-    );
-    t.equal(
-      store.db.prepare("SELECT 1 FROM presence WHERE subject = 'tid:T-outage-day'").get(),
-      undefined,
-      'not inside',
-    );
+    t.equal(store.repos.admission.ticketUses('T-outage-single'), 0, 'use not spent');
+    t.equal(store.repos.admission.presence('tid:T-outage-day', h.config.gate.lanes[0]!.zone), undefined, 'not inside');
     t.equal(
       store.query({ limit: 5 }).filter((e) => e.type === 'decision' && e.facts.tid === 'T-outage-single').length,
       0,
@@ -193,10 +185,7 @@ t.test('a timed-out grant whose refund cannot be written is refunded once the st
   const opened = new Promise<void>((resolve) => L1.turnstile.once('unlock', () => resolve()));
   await L1.qr.in!.scan(token);
   await opened;
-  t.equal(
-    (store.db.prepare("SELECT uses FROM ticket_uses WHERE tid = 'T-outage-walkaway'").get() as { uses: number }).uses,
-    1,
-  );
+  t.equal(store.repos.admission.ticketUses('T-outage-walkaway'), 1);
   // Nobody passes; the grant times out while the store is locked.
   const locker = new Database(dbPath);
   locker.exec('BEGIN EXCLUSIVE');
@@ -209,13 +198,7 @@ t.test('a timed-out grant whose refund cannot be written is refunded once the st
   t.equal(h.gateway.core.storeWatch.status().owed > 0, true, 'owed writes counted');
   locker.exec('COMMIT');
   locker.close();
-  await until(
-    () =>
-      (store.db.prepare("SELECT uses FROM ticket_uses WHERE tid = 'T-outage-walkaway'").get() as { uses: number })
-        .uses === 0,
-    10_000,
-    'the use refunded',
-  );
+  await until(() => store.repos.admission.ticketUses('T-outage-walkaway') === 0, 10_000, 'the use refunded');
   t.equal(h.gateway.core.storeWatch.status().owed, 0);
   t.ok(store.query({ type: 'timeout', limit: 5 }).length > 0, 'the timeout is in the log');
 });
