@@ -17,7 +17,10 @@ async function setUp(t: Test, options: { linkSilenceMs?: number; heartbeatMs?: n
   const reader = new SerialChipReader({
     port: { path: pair.path, baudRate: 115200 },
     opener: pair.opener,
-    interByteTimeoutMs: 200,
+    // The simulated reader writes its chunks from this same process: on a loaded box (CI, load average 9 on 2
+    // cores) a chunk came 291 ms after the one before and a 200 ms timeout called a good frame truncated. A
+    // second leaves room for that and still keeps the truncation test short.
+    interByteTimeoutMs: 1000,
     linkSilenceMs: options.linkSilenceMs ?? 60_000,
     reconnect: { initialMs: 10, maxMs: 50 },
   });
