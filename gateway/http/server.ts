@@ -5,7 +5,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from '@fastify/type-provider-zod';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { earlyErrorOptions, installJsonErrors } from '../../contracts/json-errors.js';
 import type { HttpConfig } from '../config/schema.js';
@@ -53,7 +53,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     childLoggerFactory: lazyChildLogger,
     // fastify's per-request access lines are info-level, below this channel's level, so never written; off,
     // fastify no longer builds their objects and timings on every request only for the logger to drop them.
-    disableRequestLogging: true,
+    // (Its own error lines go too; contracts/json-errors.ts's error handler logs refusals and failures itself.)
+    logController: new LogController({ disableRequestLogging: true }),
     // Hostile bodies: no prototype poisoning, bounded parameter length.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
