@@ -89,9 +89,9 @@ export const DEFAULT_THRESHOLDS: LivenessThresholds = {
 
 // Calibrated in docs/liveness.md ("Landmark sources", 2026-12-06) with the dense face mesh (192x192 crop) and its
 // eyes from the Iris model (64x64 crop per eye), on the same scenes. Largest values on flat photos, 10-frame / 15-frame
-// bursts: non-rigid 0.038 / 0.038, blink 0.051 / 0.051 (moved by hand; 0.041 held, 0.037 on a stand), mouth 0.107 /
+// bursts: non-rigid 0.038 / 0.039, blink 0.051 / 0.052 (moved by hand; 0.043 held, 0.038 on a stand), mouth 0.107 /
 // 0.107. Each live threshold is about 1.5x the largest flat-photo value of any regime: the Iris eye contour reads a
-// shut synthetic eye as a 10-36 % dip where the flat photos stay below 5 %, so one blink threshold serves moving and
+// shut synthetic eye as a 12-33 % dip where the flat photos stay at or below 5.2 %, so one blink threshold serves moving and
 // steady bursts alike. Live scenes: blink 0.10-0.36, asked blinks 0.12-0.33.
 export const MESH_THRESHOLDS: LivenessThresholds = {
   minFrames: 3,

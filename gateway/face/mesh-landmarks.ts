@@ -1,7 +1,8 @@
 // Landmarks from the dense face mesh (MediaPipe FaceMesh v1, 468 points) for the liveness burst, given in the
 // 68-point iBUG layout that liveness-geometry.ts and the rest of the pipeline read. The crop is the
-// detector's box enlarged 1.5x, sampled from the full frame at 192x192: three times the 64x64 landmark
-// model's pixels, so an open eye is ~11 px high in the crop instead of ~4 (measured on test/fixtures/liveness).
+// detector's box enlarged 1.5x, sampled from the full frame at 192x192; each eye then gets its own 64x64 crop for
+// the Iris model, 2.3x its width. An eye 11 px high in the frame is ~5 px high in the mesh crop, ~7 px in the Iris
+// crop, and ~2.5 px in the 68-point model's 64x64 face crop (p1-img5 in test/fixtures/liveness).
 import type { FaceBox } from './detect.js';
 import { IRIS_INPUT_SIZE, IRIS_POINTS, MESH_INPUT_SIZE, MESH_POINTS } from './mesh-model.js';
 import { type Pyramid, rectToAffine, sampleAffine } from './sampling.js';

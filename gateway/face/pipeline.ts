@@ -78,8 +78,8 @@ export interface AnalyzeOptions {
 
 /**
  * Where the liveness burst's landmarks come from (`landmarksOnly`): the dense face mesh on a 192x192 crop, or
- * the 68-point model on 64x64. The mesh is the default: on the calibration scenes it reads a closed eye as a
- * far deeper dip (docs/liveness.md, "Landmark sources"). The match (`analyze`) always aligns with the 68-point
+ * the 68-point model on 64x64. The mesh is the default: with its Iris eyes it reads the simulated shut eye as a
+ * 1.5-2x deeper dip, with less noise on flat photos (docs/liveness.md, "Landmark sources"). The match (`analyze`) always aligns with the 68-point
  * model, because the similarity thresholds in models/thresholds.json were derived with that alignment.
  */
 export const DEFAULT_LANDMARK_SOURCE: LandmarkSource = 'faceMesh';
