@@ -13,6 +13,10 @@ import { MODELS_DIR, skipOrThrowWithoutModels } from '../../fixtures/faces/pipel
 import { fixture } from '../../fixtures/liveness/models.js';
 
 // Loaded before the first test is queued: tap ends a file whose queue runs dry while it still awaits.
+const listenersBefore = {
+  unhandledRejection: process.listeners('unhandledRejection'),
+  uncaughtException: process.listeners('uncaughtException'),
+};
 let loaded: { mesh: FacePipeline; ibug: FacePipeline } | { skip: string };
 try {
   loaded = {
@@ -35,6 +39,25 @@ const tempDir = (): string => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 };
+
+t.test(
+  'starting the wasm runtime leaves no process listener behind that would rethrow a rejection',
+  { skip },
+  async (t) => {
+    // Emscripten's Node glue adds both; the daemon logs an unhandled rejection as an alarm and stays up (cli/gateway.ts).
+    const added = (now: unknown[], before: unknown[]): unknown[] => now.filter((l) => !before.includes(l));
+    t.same(
+      added(process.listeners('unhandledRejection'), listenersBefore.unhandledRejection),
+      [],
+      'no unhandledRejection listener added',
+    );
+    t.same(
+      added(process.listeners('uncaughtException'), listenersBefore.uncaughtException),
+      [],
+      'no uncaughtException listener added',
+    );
+  },
+);
 
 t.test('the iBUG-68 stand-ins are 68 distinct mesh points', async (t) => {
   t.equal(IBUG68_FROM_MESH.length, 68);
