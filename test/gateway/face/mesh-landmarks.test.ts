@@ -4,13 +4,17 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { composeGateway } from '../../../gateway/compose.js';
+import { serialDevices } from '../../../gateway/devices.js';
 import { eyeAspectRatio, interOcularDistance } from '../../../gateway/face/liveness-geometry.js';
 import { IBUG68_FROM_MESH, ibug68FromMesh, meshCropRect, meshToImage } from '../../../gateway/face/mesh-landmarks.js';
 import { loadMeshModel, MESH_MODEL_FILES } from '../../../gateway/face/mesh-model.js';
 import { FaceModelsUnavailableError, FacePipeline } from '../../../gateway/face/pipeline.js';
+import { createLogger } from '../../../gateway/logger.js';
 import { featuresFromLandmarks, scenes } from '../../../sim/devices/virtual-camera.js';
 import { MODELS_DIR, skipOrThrowWithoutModels } from '../../fixtures/faces/pipeline.js';
 import { fixture } from '../../fixtures/liveness/models.js';
+import { demoConfig } from '../../helpers/harness.js';
 
 // Loaded before the first test is queued: tap ends a file whose queue runs dry while it still awaits.
 const listenersBefore = {
@@ -115,6 +119,29 @@ t.test(
     await old.release();
   },
 );
+
+t.test('a daemon configured for the mesh without its files refuses to start with one line naming them', async (t) => {
+  const dir = tempDir();
+  for (const f of ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx'])
+    copyFileSync(join(MODELS_DIR, f), join(dir, f));
+  const config = demoConfig((c) => {
+    c.gate.lanes[1]!.entry!.face = {
+      requireFor: ['chip'],
+      targetFmr: '1e-3',
+      liveness: 'required',
+      identifyEnrolled: false,
+    };
+    c.face.modelsDir = dir;
+    c.face.landmarks = 'faceMesh';
+  });
+  const err = await composeGateway({ config, logger: createLogger('silent'), devices: serialDevices() }).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
+  t.ok(err instanceof FaceModelsUnavailableError, 'the gateway is not built');
+  t.notMatch(err?.message, /\n/, 'one line');
+  t.match(err?.message, /face mesh model unavailable: .*facemesh\.json.*install them with `npm ci`/);
+});
 
 const centre = (l: Float32Array, from: number, to: number): [number, number] => {
   let x = 0;
