@@ -69,6 +69,7 @@ export interface LivenessThresholds {
   modelVeto: number;
 }
 
+// The `ibug68` source's thresholds (and assessLiveness's default; the capture picks its pipeline source's).
 // Calibrated in docs/liveness.md ("Calibration", 2026-12-06) with the faceplugin 68-point landmark model
 // (64x64 input) on the simulated camera's scenes, 5 photos x 6 bursts per scene. Largest values seen on flat
 // photos, 10-frame / 15-frame bursts: non-rigid 0.049 / 0.049 (a photo moved by hand); blink 0.029 (on a
