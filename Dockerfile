@@ -6,7 +6,7 @@ COPY package.json package-lock.json ./
 # npm ci's postinstall step installs the face models (models/fetch-models.ts: the pinned tarball from the npm
 # registry, each file's sha256 checked against the manifest); it needs only these files, copied first so the
 # layer is rebuilt only when the dependencies or the model pins change.
-COPY models/manifest.json models/fetch-models.ts ./models/
+COPY models/manifest.json models/mesh-manifest.json models/fetch-models.ts ./models/
 COPY gateway/face/model-files.ts ./gateway/face/
 # npm 10 (Node 20's) does not read package.json's allowScripts, so onnxruntime-node's install script would
 # fetch GPU binaries from NuGet; the gateway runs inference on the CPU build that ships in the package.

@@ -67,7 +67,10 @@ export async function buildFace(
     [l.entry, l.exit].some((side) => (side?.face.requireFor.length ?? 0) > 0),
   );
   if (!needsFace && !config.face.enrollmentKey) return undefined;
-  const pipeline = await FacePipeline.load({ modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR });
+  const pipeline = await FacePipeline.load({
+    modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR,
+    ...(config.face.landmarks ? { landmarks: config.face.landmarks } : {}),
+  });
   const thresholds = await loadThresholds(config.face.thresholdsFile);
   const cameras = new Map<string, Camera>();
   for (const lane of config.gate.lanes) {

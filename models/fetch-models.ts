@@ -17,13 +17,15 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { fail, ok, type Result } from '../contracts/result.js';
 import {
   DEFAULT_CACHE_DIR,
   loadManifest,
+  MANIFEST_FILE,
+  MESH_MANIFEST_FILE,
   type ModelManifest,
   modelsNotInPlace,
   sha256,
@@ -34,6 +36,7 @@ export {
   DEFAULT_CACHE_DIR,
   loadManifest,
   MANIFEST_FILE,
+  MESH_MANIFEST_FILE,
   MODELS_DIR,
   type ModelManifest,
   sha256,
@@ -142,18 +145,21 @@ async function main(argv: string[]): Promise<number> {
   }
   const dirFlag = argv.indexOf('--dir');
   const dir = dirFlag >= 0 && argv[dirFlag + 1] ? resolve(argv[dirFlag + 1]) : DEFAULT_CACHE_DIR;
-  const result = await ensureModels(dir);
-  if (!result.ok) {
-    process.stderr.write(
-      `models: ${result.detail} (an install for a site without face lanes may set ${SKIP_ENV}=skip)\n`,
+  // The face models (faceplugin, ONNX), then the dense face mesh the liveness burst uses (@vladmandic/human, TFJS).
+  for (const manifestFile of [MANIFEST_FILE, MESH_MANIFEST_FILE]) {
+    const result = await ensureModels(dir, { manifestFile });
+    if (!result.ok) {
+      process.stderr.write(
+        `models: ${result.detail} (an install for a site without face lanes may set ${SKIP_ENV}=skip)\n`,
+      );
+      return 1;
+    }
+    process.stdout.write(
+      result.value.fetched.length
+        ? `models: fetched ${result.value.fetched.join(', ')} into ${dir}\n`
+        : `models: all present and verified in ${dir} (${basename(manifestFile)})\n`,
     );
-    return 1;
   }
-  process.stdout.write(
-    result.value.fetched.length
-      ? `models: fetched ${result.value.fetched.join(', ')} into ${dir}\n`
-      : `models: all present and verified in ${dir}\n`,
-  );
   return 0;
 }
 

@@ -384,6 +384,11 @@ export const GatewayConfig = z
         modelsDir: z.string().optional(),
         /** Default: models/thresholds.json in the gate06 installation. */
         thresholdsFile: z.string().optional(),
+        /**
+         * The liveness burst's landmarks: `faceMesh` (dense mesh on a 192x192 crop, the default) or `ibug68` (the
+         * 68-point model on 64x64). Each has its own calibrated thresholds (docs/liveness.md, "Landmark sources").
+         */
+        landmarks: z.enum(['faceMesh', 'ibug68']).optional(),
         enrollmentKey: SecretRef.optional(),
       })
       .strict()

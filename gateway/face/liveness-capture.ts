@@ -5,7 +5,8 @@ import { fail } from '../../contracts/result.js';
 import type { Camera } from '../../drivers/camera/index.js';
 import {
   assessLiveness,
-  DEFAULT_THRESHOLDS,
+  type LandmarkSource,
+  LIVENESS_THRESHOLDS,
   type LivenessAssessment,
   type LivenessFrame,
   type LivenessMode,
@@ -18,6 +19,8 @@ import type { FaceResult, LandmarksResult } from './pipeline.js';
 export interface LandmarkPipeline {
   landmarksOnly(image: Buffer): Promise<LandmarksResult>;
   analyze(image: Buffer, opts?: { liveness?: boolean; skipQuality?: boolean }): Promise<FaceResult>;
+  /** Which landmarks landmarksOnly gives: the thresholds follow it (68-point model when absent). */
+  readonly landmarkSource?: LandmarkSource;
 }
 
 export interface CaptureOptions {
@@ -27,6 +30,7 @@ export interface CaptureOptions {
   intervalMs?: number;
   /** Also run the single-frame presentation-attack model on the best frame (a veto only). */
   useModel?: boolean;
+  /** Default: the ones calibrated for the pipeline's landmark source. */
   thresholds?: LivenessThresholds;
   /** The camera's frames must all be in by then, or the capture fails with BurstTimeout (analysis not counted). */
   burstDeadlineMs?: number;
@@ -67,7 +71,7 @@ export async function captureAndAssess(
   const liveness = assessLiveness(
     { frames: found.map((f) => f.frame), modelScores },
     opts.mode,
-    opts.thresholds ?? DEFAULT_THRESHOLDS,
+    opts.thresholds ?? LIVENESS_THRESHOLDS[pipeline.landmarkSource ?? 'ibug68'],
   );
   return { liveness, best, ...(pick ? { bestImage: pick.image } : {}), framesWithFace: found.length };
 }

@@ -16,6 +16,8 @@ import {
 } from './liveness-geometry.js';
 
 export type LivenessMode = 'off' | 'advisory' | 'required';
+/** Where the burst's 68-point landmarks come from: the dense face mesh (192x192) or the 68-point model (64x64). */
+export type LandmarkSource = 'faceMesh' | 'ibug68';
 export type LivenessVerdict = 'live' | 'spoof' | 'uncertain';
 /** What the lane does with the verdict: pass, pass but flag the event, or deny with face.liveness-failed. */
 export type LivenessAction = 'pass' | 'flag' | 'deny';
@@ -67,6 +69,7 @@ export interface LivenessThresholds {
   modelVeto: number;
 }
 
+// The `ibug68` source's thresholds (and assessLiveness's default; the capture picks its pipeline source's).
 // Calibrated in docs/liveness.md ("Calibration", 2026-12-06) with the faceplugin 68-point landmark model
 // (64x64 input) on the simulated camera's scenes, 5 photos x 6 bursts per scene. Largest values seen on flat
 // photos, 10-frame / 15-frame bursts: non-rigid 0.049 / 0.049 (a photo moved by hand); blink 0.029 (on a
@@ -83,6 +86,28 @@ export const DEFAULT_THRESHOLDS: LivenessThresholds = {
   mouthLive: 0.12,
   rigidSpoofMin: 0.17,
   modelVeto: 0.1,
+};
+
+// Calibrated in docs/liveness.md ("Landmark sources", 2026-12-06) with the dense face mesh (192x192 crop) and its
+// eyes from the Iris model (64x64 crop per eye), on the same scenes. Largest values on flat photos, 10-frame / 15-frame
+// bursts: non-rigid 0.038 / 0.039, blink 0.051 / 0.052 (moved by hand; 0.043 held, 0.038 on a stand), mouth 0.107 /
+// 0.107. Each live threshold is about 1.5x the largest flat-photo value of any regime: the Iris eye contour reads a
+// shut synthetic eye as a 12-33 % dip where the flat photos stay at or below 5.2 %, so one blink threshold serves moving and
+// steady bursts alike. Live scenes: blink 0.10-0.36, asked blinks 0.12-0.33.
+export const MESH_THRESHOLDS: LivenessThresholds = {
+  minFrames: 3,
+  nonRigidLive: 0.055,
+  blinkLive: 0.08,
+  blinkLiveSteady: 0.08,
+  mouthLive: 0.15,
+  rigidSpoofMin: 0.17,
+  modelVeto: 0.1,
+};
+
+/** The thresholds calibrated for each landmark source (FacePipeline.landmarkSource says which a pipeline gives). */
+export const LIVENESS_THRESHOLDS: Record<LandmarkSource, LivenessThresholds> = {
+  ibug68: DEFAULT_THRESHOLDS,
+  faceMesh: MESH_THRESHOLDS,
 };
 
 const ZERO_SIGNALS: LivenessSignals = { nonRigidMotion: 0, rigidMotion: 0, blink: 0, mouth: 0, model: null };

@@ -12,6 +12,8 @@ import { fail, ok, type Result } from '../../contracts/result.js';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 export const MANIFEST_FILE = join(MODELS_DIR, 'manifest.json');
+/** The dense face mesh (MediaPipe FaceMesh via @vladmandic/human) for liveness landmarks: a second source, same checks. */
+export const MESH_MANIFEST_FILE = join(MODELS_DIR, 'mesh-manifest.json');
 export const DEFAULT_CACHE_DIR = join(MODELS_DIR, 'cache');
 
 const ManifestSchema = z.object({
@@ -25,12 +27,15 @@ const ManifestSchema = z.object({
     licence: z.string().min(1),
     /** the SPDX id the tarball's package.json must declare: a relicensed re-publish is refused */
     licenceSpdx: z.string().min(1),
+    /** when the weights carry another licence than the package that ships them (recorded for the NOTICE) */
+    weightsLicenceSpdx: z.string().min(1).optional(),
   }),
   models: z
     .array(
       z.object({
-        file: z.string().regex(/^[a-z0-9_]+\.onnx$/),
-        pathInPackage: z.string().regex(/^package\/[A-Za-z0-9_./-]+\.onnx$/),
+        // ONNX models, or a TFJS graph model's topology (.json) and weights (.bin)
+        file: z.string().regex(/^[a-z0-9_]+\.(onnx|json|bin)$/),
+        pathInPackage: z.string().regex(/^package\/[A-Za-z0-9_./-]+\.(onnx|json|bin)$/),
         bytes: z.number().int().positive(),
         sha256: z.string().regex(/^[0-9a-f]{64}$/),
       }),

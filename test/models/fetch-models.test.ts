@@ -3,7 +3,13 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { DEFAULT_CACHE_DIR, ensureModels, loadManifest, MANIFEST_FILE } from '../../models/fetch-models.js';
+import {
+  DEFAULT_CACHE_DIR,
+  ensureModels,
+  loadManifest,
+  MANIFEST_FILE,
+  MESH_MANIFEST_FILE,
+} from '../../models/fetch-models.js';
 
 t.test('the manifest pins four models from the npm package, each with a sha256, licence and role', async (t) => {
   const manifest = await loadManifest();
@@ -16,6 +22,19 @@ t.test('the manifest pins four models from the npm package, each with a sha256, 
   for (const m of manifest.models) t.match(m.sha256, /^[0-9a-f]{64}$/);
   t.match(manifest.source.integrity, /^sha512-/, 'the tarball is pinned like a lockfile entry');
   t.equal(manifest.source.licenceSpdx, 'MIT');
+});
+
+t.test('the mesh manifest pins FaceMesh and Iris from @vladmandic/human, with both licences recorded', async (t) => {
+  const manifest = await loadManifest(MESH_MANIFEST_FILE);
+  t.equal(manifest.source.package, '@vladmandic/human');
+  t.equal(manifest.source.licenceSpdx, 'MIT', 'the package as published');
+  t.equal(manifest.source.weightsLicenceSpdx, 'Apache-2.0', 'the MediaPipe weights it carries');
+  t.same(
+    manifest.models.map((m) => m.file),
+    ['facemesh.json', 'facemesh.bin', 'iris.json', 'iris.bin'],
+  );
+  for (const m of manifest.models) t.match(m.sha256, /^[0-9a-f]{64}$/);
+  t.match(manifest.source.integrity, /^sha512-/);
 });
 
 t.test('npm ci installs the models: package.json runs this fetch as its postinstall step', async (t) => {
