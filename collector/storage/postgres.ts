@@ -247,6 +247,21 @@ export async function openPostgresStore(
   const pool = new pg.Pool({ connectionString: url, max: 4, types, options: '-c jit=off' });
   // A pool error on an idle client (server restart) must not crash the collector; the next query reconnects.
   pool.on('error', () => {});
+  /** Runs fn in one transaction on one pooled connection: committed, or rolled back and rethrown. */
+  const inTransaction = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  };
   await pool.query(schemaSql(s));
   const meta = await pool.query(`SELECT key, value FROM ${s}.rollup_meta`);
   const metaOf = (key: string): string | undefined => meta.rows.find((r) => r.key === key)?.value;
@@ -254,19 +269,11 @@ export async function openPostgresStore(
   const hourlyBuilt = metaOf('hourly_built') === '1';
   const siteHourlyBuilt = metaOf('site_hourly_built') === '1';
   if (!hourlyBuilt || !siteHourlyBuilt || metaOf('daily_offset_minutes') !== String(offMin)) {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(async (c) => {
       if (!hourlyBuilt) await c.query(rebuildHourlySql(s));
       if (!hourlyBuilt || !siteHourlyBuilt) await c.query(rebuildSiteHourlySql(s));
       await c.query(rebuildDailySql(s, offMs));
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   const col = <T, K extends keyof T>(rows: readonly T[], k: K): T[K][] => rows.map((r) => r[k]);
@@ -277,9 +284,7 @@ export async function openPostgresStore(
    * before the take (its windows are in this refresh) or marks the hour again after it (the next refresh).
    */
   const refreshPending = async (): Promise<void> => {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(async (c) => {
       const taken = await c.query(`DELETE FROM ${s}.rollup_pending RETURNING site, gate, lane, hour_start AS h`);
       if (taken.rowCount) {
         const T = taken.rows as { site: string; gate: string; lane: string; h: number }[];
@@ -289,13 +294,7 @@ export async function openPostgresStore(
         await c.query(refreshDaily(s, offMs), keys);
         await c.query(refreshDenialsDaily(s, offMs), keys);
       }
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   };
   // One refresh at a time in this process; a caller that arrives during one waits for it and then runs its own,
   // so it sees every hour written before it asked.
@@ -405,9 +404,7 @@ export async function openPostgresStore(
       return r.rows as AlarmKindCell[];
     },
     async write(b: StoreBatch) {
-      const c = await pool.connect();
-      try {
-        await c.query('BEGIN');
+      await inTransaction(async (c) => {
         if (b.lanes.length) {
           const L = b.lanes;
           await c.query(
@@ -522,14 +519,8 @@ export async function openPostgresStore(
             ],
           );
         }
-        await c.query('COMMIT');
-        if (b.lanes.length) scheduleRefresh();
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        c.release();
-      }
+      });
+      if (b.lanes.length) scheduleRefresh();
     },
     async countsCells(q: CountsQuery): Promise<CountsCell[]> {
       const r = await pool.query(

@@ -167,13 +167,7 @@ export function openSqliteStore(path: string): CollectorStore {
             AND (@gate IS NULL OR gate = @gate) AND (@lane IS NULL OR lane = @lane)
           GROUP BY bucketStart${g.keys} ORDER BY bucketStart${g.keys}`;
       });
-      return st.all({
-        from: q.from,
-        to: q.to,
-        site: q.site ?? null,
-        gate: q.gate ?? null,
-        lane: q.lane ?? null,
-      }) as AnalyticsCell[];
+      return st.all(rangeParams(q)) as AnalyticsCell[];
     },
     async denialReasons(q: AnalyticsQuery): Promise<DenialReasonCell[]> {
       const st = once(`d:${q.grain}:${q.groupBy}:${q.utcOffsetMinutes}`, () => {
@@ -185,13 +179,7 @@ export function openSqliteStore(path: string): CollectorStore {
             AND (@gate IS NULL OR gate = @gate) AND (@lane IS NULL OR lane = @lane)
           GROUP BY bucketStart${g.keys}, reason ORDER BY bucketStart${g.keys}, reason`;
       });
-      return st.all({
-        from: q.from,
-        to: q.to,
-        site: q.site ?? null,
-        gate: q.gate ?? null,
-        lane: q.lane ?? null,
-      }) as DenialReasonCell[];
+      return st.all(rangeParams(q)) as DenialReasonCell[];
     },
     async hourOfDay(q): Promise<HourOfDayCell[]> {
       const off = q.utcOffsetMinutes * 60_000;
@@ -254,3 +242,12 @@ export function openSqliteStore(path: string): CollectorStore {
     },
   };
 }
+
+/** The named parameters of a range query over lane windows; a filter not given is NULL (matches every row). */
+const rangeParams = (q: AnalyticsQuery) => ({
+  from: q.from,
+  to: q.to,
+  site: q.site ?? null,
+  gate: q.gate ?? null,
+  lane: q.lane ?? null,
+});
