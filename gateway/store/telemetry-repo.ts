@@ -1,7 +1,7 @@
 // Telemetry's rows (tables prefixed tel_): the outbox of closed count windows and alarms waiting for a PUBACK,
 // the open count window, the counters in tel_meta, and the ids of IOC commands already carried out. What goes
 // in them and when is gateway/telemetry's; these are the statements.
-import type { PreparedStatement, StoreDatabase } from './database.js';
+import type { PreparedStatement, StoreDatabase, TransactionMemory } from './database.js';
 import type { MigrationStep } from './migrations.js';
 
 export const TELEMETRY_STEPS: readonly MigrationStep[] = [
@@ -158,13 +158,25 @@ export interface OpenWindowRow {
   tally: string;
 }
 
-/** The one open count window, read and written inside the transaction of every committed event. */
-export class CountWindowRepository {
+/** What the count-window repository knows of its two rows; replaced whole on every change (marks keep old ones). */
+interface KnownWindowRows {
+  open: OpenWindowRow | undefined;
+  floor: number;
+}
+
+/**
+ * The one open count window, read and written inside the transaction of every committed event. Both rows are
+ * kept in memory as well (the database rolls them back with the transaction, and forgets them when the file is
+ * opened again), so an event that does not change the counts reads nothing from the file (issue #14).
+ */
+export class CountWindowRepository implements TransactionMemory {
   private readonly read: PreparedStatement;
   private readonly write: PreparedStatement;
   private readonly clear: PreparedStatement;
   private readonly getFloor: PreparedStatement;
   private readonly putFloor: PreparedStatement;
+  /** undefined: not read since the file was opened. */
+  private known: KnownWindowRows | undefined;
 
   constructor(db: StoreDatabase) {
     this.getFloor = db.statement("SELECT value FROM tel_meta WHERE key = 'window_floor'", { pluck: true });
@@ -177,27 +189,55 @@ export class CountWindowRepository {
        ON CONFLICT(id) DO UPDATE SET window_start = excluded.window_start, window_end = excluded.window_end, tally = excluded.tally`,
     );
     this.clear = db.statement('DELETE FROM tel_window WHERE id = 1');
+    db.keepsInMemory(this);
+    db.onReopen(this, () => {
+      this.known = undefined;
+    });
   }
 
+  mark(): KnownWindowRows | undefined {
+    return this.known;
+  }
+
+  rollbackTo(mark: unknown): void {
+    this.known = mark as KnownWindowRows | undefined;
+  }
+
+  committed(): void {}
+
   open(): OpenWindowRow | undefined {
-    return this.read().get() as OpenWindowRow | undefined;
+    return this.rows().open;
   }
 
   setOpen(start: number, end: number, tally: string): void {
+    const rows = this.rows();
     this.write().run(start, end, tally);
+    this.known = { ...rows, open: { window_start: start, window_end: end, tally } };
   }
 
   clearOpen(): void {
+    const rows = this.rows();
     this.clear().run();
+    this.known = { ...rows, open: undefined };
   }
 
   /** Where the last closed window ended: no new window starts before it (window keys never repeat). */
   floor(): number {
-    return (this.getFloor().get() as number | undefined) ?? 0;
+    return this.rows().floor;
   }
 
   setFloor(end: number): void {
+    const rows = this.rows();
     this.putFloor().run(end);
+    this.known = { ...rows, floor: end };
+  }
+
+  private rows(): KnownWindowRows {
+    this.known ??= {
+      open: this.read().get() as OpenWindowRow | undefined,
+      floor: (this.getFloor().get() as number | undefined) ?? 0,
+    };
+    return this.known;
   }
 }
 

@@ -38,8 +38,10 @@ export class CountWindows {
    * Returns whether it closed a window into the outbox (then, and only then, there is something to publish).
    */
   onCommittedEvent(ev: StoredEvent): { closed: boolean } {
+    // Most events (allows, timeouts) change no count: their window is known without parsing its tally.
+    const row = this.repo.open();
+    if (row && ev.ts < row.window_end && !countsEvent(ev)) return { closed: false };
     let open = this.readOpen();
-    if (open && ev.ts < open.end && !countsEvent(ev)) return { closed: false };
     let closed = false;
     if (open && ev.ts >= open.end) {
       this.close(open, open.end);

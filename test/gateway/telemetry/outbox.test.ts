@@ -135,3 +135,20 @@ t.test('a full outbox refuses a new alarm instead of dropping counts', async (t)
   closeMinute();
   t.equal(outbox.addAlarm({ id: 'a1', kind: 'door-held', lane: 'L1', ts: T0 }), 'full');
 });
+
+t.test(
+  'a count that rolls back with its transaction is gone from the open window too (memory follows the file)',
+  async (t) => {
+    const { store, closeMinute, rows } = setUp(t);
+    pass(store, 'L1', 'in');
+    t.throws(() =>
+      store.transaction(() => {
+        pass(store, 'L1', 'in');
+        throw new Error('the decision fails after its passage was counted');
+      }),
+    );
+    pass(store, 'L1', 'in');
+    closeMinute();
+    t.equal(sumIn(rows()), 2, 'the rolled-back passage is counted neither in memory nor in the file');
+  },
+);
