@@ -29,27 +29,43 @@ export class LogBacklog {
   }
 
   /**
-   * Writes what is owed, oldest first, each in its own transaction via `inTransaction`; stops at the first
-   * that fails because the store went away again (`isOutage`) and keeps it and the rest for the next replay.
-   * A write that fails for any other reason would fail forever: it is dropped and counted, not retried.
+   * Writes what is owed, oldest first, `batchSize` at a time in one transaction via `inTransaction`, each write
+   * nested in its own (a savepoint), so a long outage's backlog costs a few commits instead of one per write.
+   * Stops at the first write that fails because the store went away again (`isOutage`): its whole batch rolls
+   * back and stays owed with the rest, for the next replay. A write that fails for any other reason would fail
+   * forever: only its savepoint rolls back, and it is dropped and counted, not retried.
    */
   replay(
     inTransaction: (fn: () => void) => void,
     isOutage: (err: unknown) => boolean,
+    batchSize = 256,
   ): { written: number; left: number; failed?: unknown } {
     let written = 0;
     while (this.queue.length > 0) {
-      const next = this.queue[0]!;
+      const batch = this.queue.slice(0, batchSize);
+      let batchWritten = 0;
+      let batchDropped = 0;
       try {
-        inTransaction(next.run);
+        inTransaction(() => {
+          batchWritten = 0;
+          batchDropped = 0;
+          for (const write of batch) {
+            try {
+              inTransaction(write.run);
+              batchWritten += 1;
+            } catch (failed) {
+              if (isOutage(failed)) throw failed;
+              batchDropped += 1;
+            }
+          }
+        });
       } catch (failed) {
-        if (isOutage(failed)) return { written, left: this.queue.length, failed };
-        this.queue.shift();
-        this.dropped += 1;
-        continue;
+        // The outer transaction rolled back (an outage inside it, or at its commit): nothing of it was written.
+        return { written, left: this.queue.length, failed };
       }
-      this.queue.shift();
-      written += 1;
+      this.queue.splice(0, batch.length);
+      this.dropped += batchDropped;
+      written += batchWritten;
     }
     return { written, left: 0 };
   }
