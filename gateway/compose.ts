@@ -136,8 +136,13 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
     onlineTickets: opts.ports?.onlineTickets,
     personal,
     onAlarm: (kind, lane, detail) => alarms.raise(kind, lane, detail),
-    onUncommitted: (lane, detail) =>
-      logger.warn({ channel: 'store', lane, detail }, 'decision not committed: answered store.unavailable'),
+    onUncommitted: (lane, detail, cause) =>
+      cause === 'store'
+        ? logger.warn({ channel: 'store', lane, detail }, 'decision not committed: answered store.unavailable')
+        : logger.error(
+            { channel: 'decision', lane, detail },
+            'decision failed on an internal error, not the store: nothing committed, answered store.unavailable (a deny)',
+          ),
     write: owe,
   });
 

@@ -18,7 +18,7 @@ import type { EventBus } from '../events.js';
 import type { ReasonCode } from '../reasons.js';
 import type { EventStore } from '../store/event-store.js';
 import type { PersonalVault } from '../store/personal.js';
-import { errorText } from '../store/store-errors.js';
+import { classifyStoreError, errorText } from '../store/store-errors.js';
 import type { StoredEvent } from '../store/types.js';
 import {
   grantEffects,
@@ -87,8 +87,12 @@ export interface DecisionDeps {
     lane: string,
     detail: Record<string, string | number | boolean>,
   ) => void;
-  /** Where a decision that could not be committed is reported (never with personal data). */
-  onUncommitted?: (lane: string, detail: string) => void;
+  /**
+   * Where a decision that could not be committed is reported (never with personal data): `store` when the
+   * event log refused it (locked, full, gone), `bug` when something else threw on the way; either way nothing
+   * of it was written and the answer is a deny.
+   */
+  onUncommitted?: (lane: string, detail: string, cause: 'store' | 'bug') => void;
   /** Writes a passage or a timeout now, or owes it to the store watch's backlog while the log is down. */
   write?: LogWriter;
 }
@@ -283,7 +287,7 @@ export class DecisionService {
       // Not committed, so not decided: the ticket use, the presence mark and any alarm of this decision were
       // inside the transaction that rolled back (or never ran); only the answer remains, and it is a deny.
       const laneId = lane?.id ?? req.lane.slice(0, 32);
-      this.deps.onUncommitted?.(laneId, errorText(err));
+      this.deps.onUncommitted?.(laneId, errorText(err), classifyStoreError(err) === null ? 'bug' : 'store');
       return { event: null, decision: 'deny', reason: 'store.unavailable', passageFacts: {}, undo: null };
     }
     for (const kind of alarms) this.deps.onAlarm(kind, outcome.event.lane ?? req.lane, { eventId: outcome.event.id });

@@ -232,3 +232,31 @@ t.test('the database deleted under load: a new log, every allow answered after t
   );
   t.same(store.verifyChain().ok, true);
 });
+
+t.test(
+  'a decision that throws for another reason than the store is denied, committed nowhere, and told apart in the log',
+  async (t) => {
+    const day = await ticket({ kind: 'day', tid: 'T-bug-day' });
+    const decisions = h.gateway.core.decisions as unknown as {
+      commitDecision: (fn: () => unknown) => Promise<unknown>;
+      deps: { onUncommitted?: (lane: string, detail: string, cause: 'store' | 'bug') => void };
+    };
+    const real = { commit: decisions.commitDecision, report: decisions.deps.onUncommitted };
+    const reported: Array<{ detail: string; cause: string }> = [];
+    decisions.commitDecision = (fn) =>
+      store.commitSoon(() => {
+        fn();
+        throw new TypeError("Cannot read properties of undefined (reading 'zone')");
+      });
+    decisions.deps.onUncommitted = (_lane, detail, cause) => void reported.push({ detail, cause });
+    t.teardown(() => {
+      decisions.commitDecision = real.commit;
+      decisions.deps.onUncommitted = real.report;
+    });
+    const answer = await verify({ credential: { kind: 'ticket', token: day } });
+    t.equal(answer.status, 503);
+    t.match(answer.body, { decision: 'deny', reason: 'store.unavailable' }, 'fails safe: no allow on a bug');
+    t.match(reported, [{ cause: 'bug', detail: /reading 'zone'/ }]);
+    t.equal(store.repos.admission.presence('tid:T-bug-day', h.config.gate.lanes[0]!.zone), undefined, 'not inside');
+  },
+);
