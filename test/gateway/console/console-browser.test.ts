@@ -15,13 +15,16 @@ import { FaceEvidence } from '../../../gateway/face/face-evidence.js';
 import { registerFacePhotoRoutes } from '../../../gateway/http/face-photo-routes.js';
 import type { FaceCheck } from '../../../gateway/lane/ports.js';
 import { makeCard } from '../../../sim/cards/make-card.js';
-import { NGUYEN_VAN_A } from '../../../sim/cards/people.js';
+import { NGUYEN_VAN_A, syntheticVariant } from '../../../sim/cards/people.js';
 import { INTEGRATION_TOKEN } from '../../../sim/demo-site.js';
 import { simFace } from '../../../sim/face-lanes.js';
 import { cccdQrText, syntheticPerson } from '../../../sim/people/population.js';
 import { seededRandom } from '../../../sim/random.js';
 import { CHROMIUM_ARGS } from '../../helpers/chromium.js';
 import { demoConfig, type Harness, PASSWORDS, startHarness, until } from './harness.js';
+
+/** The SYNTHETIC holder of the tampered chip card at L2: Nguyễn Văn A's details under another ID. */
+const TAMPERED_CARD_HOLDER = syntheticVariant(NGUYEN_VAN_A, 54_321);
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../../artifacts/console');
@@ -245,7 +248,7 @@ if (!existsSync(CHROMIUM)) {
   t.test('chip cards at L2: a tampered one is denied, a genuine one with a matching face opens', async (t) => {
     const signingTime = new Date('2026-01-05T00:00:00Z');
     const tampered = await makeCard({
-      person: { ...NGUYEN_VAN_A, id: '001099054321' }, // SYNTHETIC ID
+      person: TAMPERED_CARD_HOLDER,
       faults: { untrustedSigner: true },
       signingTime,
     });
@@ -380,7 +383,7 @@ if (!existsSync(CHROMIUM)) {
     t.match(d['Lỗi chip'], /^Chip không do cơ quan cấp tin cậy ký/);
     t.match(d['Lỗi chip'], /chip\.untrusted-signer/, 'the code in small type for support');
     t.equal(d['Giấy tờ'], 'Chip CCCD');
-    t.equal(d['Số định danh (che)'], maskId('001099054321'));
+    t.equal(d['Số định danh (che)'], maskId(TAMPERED_CARD_HOLDER.id));
     await neverObject(t);
     await officer.locator('#detail').screenshot({ path: join(ARTIFACTS, '08-detail-chip-denied.png') });
   });

@@ -35,7 +35,7 @@ const fields = withOldId.split('|');
 const withField = (i: number, v: string) => fields.map((f, j) => (j === i ? v : f)).join('|');
 for (const [name, text, reason] of [
   ['an 11-digit ID', withField(0, '00109901234'), 'qr.bad-id'],
-  ['an unknown province code', withField(0, '999099012345'), 'qr.bad-id'],
+  ['an unknown province code', withField(0, '999099012345'), 'qr.bad-id'], // synthetic ID: province 999 does not exist
   ['an ID whose century/sex digit disagrees with the sex', withField(4, 'Nữ'), 'qr.bad-id'],
   ['an old CMND of 8 digits', withField(1, '16800000'), 'qr.bad-old-id'],
   ['an impossible date of birth (31 Feb)', withField(3, '31021999'), 'qr.bad-date'],
