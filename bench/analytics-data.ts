@@ -9,7 +9,7 @@
 // schema gate06_bench. --drop removes the schema (the data is ~5 GB: drop it when done).
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { CATEGORY_COLUMNS, CATEGORY_KEYS } from '../collector/analytics/disclosure.js';
+import { CATEGORY_COLUMN_LIST } from '../collector/analytics/disclosure.js';
 import { dropPostgresSchema, openPostgresStore, rebuildDailySql } from '../collector/storage/postgres.js';
 import { BENCH_SCHEMA, BENCH_T0, BENCH_URL, LANES_PER_SITE } from './analytics-db.js';
 
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     await c.query(sql);
     console.log(`${what}: ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
   };
-  const cols = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
+  const cols = CATEGORY_COLUMN_LIST;
   try {
     await c.query("SET maintenance_work_mem = '256MB'");
     await c.query(`ALTER TABLE ${s}.lane_counts DROP CONSTRAINT lane_counts_pkey`);

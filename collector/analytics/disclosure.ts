@@ -65,6 +65,9 @@ export const CATEGORY_COLUMNS: Record<keyof CategoryCells, string> = {
   withheldSex: 'withheld_sex',
 };
 
+/** The category columns in CATEGORY_KEYS order, as the stores' statements list them. */
+export const CATEGORY_COLUMN_LIST: readonly string[] = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
+
 /** The breakdowns a cell belongs to: a breakdown is shown whole or withheld whole, so no cell can be derived from the others. */
 export const BREAKDOWNS = {
   nationality: { cells: ['domestic', 'foreign'], withheld: 'withheldNationality' },

@@ -56,6 +56,12 @@ const Selection = z.object({
   kind: SiteKind.optional().describe('only sites of this kind (from the collector config; unlisted sites are tourist)'),
 });
 const Place = { site: z.string(), gate: z.string(), lane: z.string(), kind: z.string() };
+/** The query of a series: a range, what to select, the bucket size and what to split by. */
+const seriesQuery = (groupBy: z.infer<typeof GroupQ>) =>
+  Range.extend(Selection.shape).extend({ grain: GrainQ.default('day'), groupBy: GroupQ.default(groupBy) });
+/** The answer of a series: its echo of the query and its rows, plus what a route adds (totals). */
+const seriesReply = <Row extends z.ZodType, Extra extends z.ZodRawShape>(row: Row, extra: Extra) =>
+  z.object({ grain: z.string(), groupBy: z.string(), from: z.number(), to: z.number(), rows: z.array(row), ...extra });
 const PassageRowZ = z.object({
   start: z.number(),
   ...Place,
@@ -169,19 +175,9 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
           'Buckets start on the local clock (UTC+7): hours, days, weeks (Monday) and months. Windows are placed by their start. ' +
           'Minute series per lane cover one day at most. Denials by reason: /v1/analytics/denials.',
         security,
-        querystring: Range.extend(Selection.shape).extend({
-          grain: GrainQ.default('day'),
-          groupBy: GroupQ.default('site'),
-        }),
+        querystring: seriesQuery('site'),
         response: {
-          200: z.object({
-            grain: z.string(),
-            groupBy: z.string(),
-            from: z.number(),
-            to: z.number(),
-            rows: z.array(PassageRowZ),
-            totals: z.object({ in: z.number(), out: z.number(), denied: z.number() }),
-          }),
+          200: seriesReply(PassageRowZ, { totals: z.object({ in: z.number(), out: z.number(), denied: z.number() }) }),
           400: ErrorReply,
         },
       },
@@ -212,18 +208,9 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
           'is a sum of whole windows, so no answer, nor the difference of two answers, shows a cell below the minimum. ' +
           '`notReported`: passages from gates that sent no categories. Passages are in + out.',
         security,
-        querystring: Range.extend(Selection.shape).extend({
-          grain: GrainQ.default('day'),
-          groupBy: GroupQ.default('site'),
-        }),
+        querystring: seriesQuery('site'),
         response: {
-          200: z.object({
-            grain: z.string(),
-            groupBy: z.string(),
-            from: z.number(),
-            to: z.number(),
-            rows: z.array(CategoryRowZ),
-          }),
+          200: seriesReply(CategoryRowZ, {}),
           400: ErrorReply,
         },
       },
@@ -248,27 +235,12 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
           'Reasons are the deny codes of the gates (words in the dashboard). `notReported`: denials from gates that send ' +
           'no reasons (from before they counted them). Only buckets and groups with a denial are listed.',
         security,
-        querystring: Range.extend(Selection.shape).extend({
-          grain: GrainQ.default('day'),
-          groupBy: GroupQ.default('total'),
-        }),
+        querystring: seriesQuery('total'),
         response: {
-          200: z.object({
-            grain: z.string(),
-            groupBy: z.string(),
-            from: z.number(),
-            to: z.number(),
-            rows: z.array(
-              z.object({
-                start: z.number(),
-                ...Place,
-                denied: z.number(),
-                byReason: ByReason,
-                notReported: z.number(),
-              }),
-            ),
-            totals: z.object({ denied: z.number(), byReason: ByReason, notReported: z.number() }),
-          }),
+          200: seriesReply(
+            z.object({ start: z.number(), ...Place, denied: z.number(), byReason: ByReason, notReported: z.number() }),
+            { totals: z.object({ denied: z.number(), byReason: ByReason, notReported: z.number() }) },
+          ),
           400: ErrorReply,
         },
       },

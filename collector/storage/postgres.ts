@@ -1,7 +1,7 @@
 // PostgreSQL implementation of the collector store (pg). One schema holds the tables; each batch is one
 // transaction of set-based upserts (unnest over arrays), so a batch of 1,000 windows is four statements.
 import pg from 'pg';
-import { CATEGORY_COLUMNS, CATEGORY_KEYS } from '../analytics/disclosure.js';
+import { CATEGORY_COLUMN_LIST, CATEGORY_COLUMNS, CATEGORY_KEYS } from '../analytics/disclosure.js';
 import { VIETNAM_UTC_OFFSET_MINUTES } from '../config.js';
 import type { StoreBatch } from './batch.js';
 import { bucketMs } from './batch.js';
@@ -21,7 +21,7 @@ import type {
   InOut,
 } from './types.js';
 
-const CATEGORY_COLS = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
+const CATEGORY_COLS = CATEGORY_COLUMN_LIST;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 

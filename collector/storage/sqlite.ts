@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CATEGORY_COLUMNS, CATEGORY_KEYS } from '../analytics/disclosure.js';
+import { CATEGORY_COLUMN_LIST, CATEGORY_COLUMNS, CATEGORY_KEYS } from '../analytics/disclosure.js';
 import type { StoreBatch } from './batch.js';
 import { bucketMs } from './batch.js';
 import { bucketSql, groupSql } from './grain-sql.js';
@@ -21,7 +21,7 @@ import type {
   InOut,
 } from './types.js';
 
-const CATEGORY_COLS = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
+const CATEGORY_COLS = CATEGORY_COLUMN_LIST;
 
 /** Adds the category columns to a lane_counts table made before they existed (0: nothing was stored). */
 function migrateCategoryColumns(db: Database.Database): void {
