@@ -144,6 +144,7 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
             'decision failed on an internal error, not the store: nothing committed, answered store.unavailable (a deny)',
           ),
     write: owe,
+    logger,
   });
 
   const lanes = new Map<string, LaneController>();

@@ -3,6 +3,7 @@
 // Used by the lane controller (serial readers) and by POST /v1/verify alike, so both decide the same way.
 // It is also the one owner of what the lane writes after a decision (passages, timeouts and the undo of an
 // unused grant), through its ledger (lane-ledger.ts): the controller hands those over, it never writes them.
+import type { Logger } from 'pino';
 import type { LogWriter } from '../alarms.js';
 import type { Direction, GatewayConfig, LaneConfig, LaneSide } from '../config/schema.js';
 import { establishPresentation, type HolderBinding, holderBindingOf } from '../credentials/binding.js';
@@ -95,6 +96,8 @@ export interface DecisionDeps {
   onUncommitted?: (lane: string, detail: string, cause: 'store' | 'bug') => void;
   /** Writes a passage or a timeout now, or owes it to the store watch's backlog while the log is down. */
   write?: LogWriter;
+  /** Faults around a decision that are not its verdict (a face check that threw, a log unreadable at start). */
+  logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 export class DecisionService {
@@ -104,8 +107,17 @@ export class DecisionService {
   constructor(private readonly deps: DecisionDeps) {
     this.lanes = new Map(deps.config.gate.lanes.map((l) => [l.id, l]));
     this.ledger = new LaneLedger(deps.store, deps.bus, deps.write);
-    // The use counts and presence are built from the log now, at boot, not on the first decision.
-    deps.store.repos.admission.load();
+    // The use counts and presence are built from the log now, at boot, not on the first decision. A file that
+    // cannot be read must not stop the start: the store watch reports it, the lanes deny with store.unavailable,
+    // and the first decision tries the build again (admission reads load lazily).
+    try {
+      deps.store.repos.admission.load();
+    } catch (err) {
+      deps.logger?.warn(
+        { channel: 'store', detail: errorText(err) },
+        'use counts and presence not built at start: lanes deny until the log can be read',
+      );
+    }
   }
 
   /** A lane named by id (POST /v1/verify without actuation); the lane controller passes its own config instead. */
@@ -146,13 +158,26 @@ export class DecisionService {
           identity: est.identity,
           facts: est.facts,
         });
-      const face = await this.deps.face.check({
-        lane: lane.id,
-        direction: req.direction,
-        policy: side.face,
-        probe: req.face,
-        reference: { photo: est.photo, personRef: idHash ?? undefined },
-      });
+      let face: Awaited<ReturnType<FaceCheck['check']>>;
+      try {
+        face = await this.deps.face.check({
+          lane: lane.id,
+          direction: req.direction,
+          policy: side.face,
+          probe: req.face,
+          reference: { photo: est.photo, personRef: idHash ?? undefined },
+        });
+      } catch (err) {
+        // A fault in the camera or the models (not a verdict on the face): logged as a denial like any other, so
+        // the person gets an answer and the log a line, instead of a decision that never ends.
+        this.deps.logger?.error({ channel: 'face', lane: lane.id, err }, 'face check failed: denied face.unavailable');
+        return this.commit(req, lane, {
+          ok: false,
+          reason: 'face.unavailable',
+          identity: est.identity,
+          facts: est.facts,
+        });
+      }
       Object.assign(est.facts, face.facts);
       if (!face.ok)
         return this.commit(req, lane, { ok: false, reason: face.reason, identity: est.identity, facts: est.facts });

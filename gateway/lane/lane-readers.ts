@@ -63,7 +63,7 @@ export class LaneReaders {
       qr?.on('link', (state, reason) => this.deps.onLink('qr-scanner', d, state, reason));
       const chip = devices.chip[d];
       chip?.on('card', (read) =>
-        this.present(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
+        this.presentSafely(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
       );
       chip?.on('readError', (error, detail) => this.readFailed(d, error, detail));
       chip?.on('link', (state, reason) => this.deps.onLink('chip-reader', d, state, reason));
@@ -92,6 +92,13 @@ export class LaneReaders {
   }
 
   /** A credential at a reader on this lane. Bound tickets and ID cards pair up within a short window. */
+  /** present() from a device event, where nobody awaits it: a failure is logged, never left unhandled. */
+  private presentSafely(direction: Direction, credential: CredentialInput, receivedAt: number): void {
+    this.present(direction, credential, receivedAt).catch((err) =>
+      this.deps.logger.error({ err, direction }, 'decision failed'),
+    );
+  }
+
   async present(
     direction: Direction,
     credential: CredentialInput,
@@ -134,7 +141,7 @@ export class LaneReaders {
     const flow = this.chipFlows[direction];
     if (flow && scanStartsChipRead(credential, sideOf(this.deps.config, direction), true))
       flow.expectCard(text, performance.now());
-    else void this.present(direction, credential, performance.now());
+    else this.presentSafely(direction, credential, performance.now());
   }
 
   private readFailed(direction: Direction, error: string, detail: string): void {
