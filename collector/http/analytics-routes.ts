@@ -6,6 +6,7 @@ import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { DENIAL_REASONS } from '../../contracts/topics.js';
+import { periodRange } from '../analytics/report.js';
 import {
   byKind,
   type CategoryRow,
@@ -23,7 +24,8 @@ import type { AnalyticsCell, Grain, GroupBy } from '../storage/types.js';
 import type { ApiDeps } from './routes.js';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/);
-const Ms = z.coerce.number().int().nonnegative();
+// The largest instant a JavaScript Date holds: anything past it has no bucket, and would reach SQL as NaN.
+const Ms = z.coerce.number().int().nonnegative().max(8.64e15);
 const GrainQ = z.enum(['minute', 'hour', 'day', 'week', 'month']);
 const GroupQ = z.enum(['total', 'kind', 'site', 'gate', 'lane']);
 const ErrorReply = z.object({ error: z.string(), message: z.string() });
@@ -125,10 +127,6 @@ export function wholeBuckets(
   }
   return { from, to };
 }
-
-/** Local calendar date (YYYY-MM-DD) → the instant its day starts. */
-const dayStartOf = (date: string, utcOffsetMinutes: number): number =>
-  Date.parse(`${date}T00:00:00Z`) - utcOffsetMinutes * 60_000;
 
 export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -333,8 +331,10 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
     async (req, reply) => {
       const q = req.query;
       const date = q.date ?? new Date(now() + off * 60_000).toISOString().slice(0, 10);
-      const dayStart = dayStartOf(date, off);
-      if (!Number.isFinite(dayStart)) return reply.code(400).send({ error: 'bad-request', message: 'no such date' });
+      // The reports' reading of a local date, which refuses one that does not exist (2024-02-31).
+      const day = periodRange({ day: date }, off);
+      if (!day) return reply.code(400).send({ error: 'bad-request', message: 'no such date' });
+      const dayStart = day.from;
       const rule = resetRuleFor(q.site, deps.sites);
       const carriedIn = await deps.store.laneTotals(q.site, lastResetAt(dayStart, rule.resetAt, off), dayStart);
       const cells = await deps.store.analytics({

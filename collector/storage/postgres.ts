@@ -340,7 +340,9 @@ export async function openPostgresStore(
   /** The smallest table that answers exactly: daily for whole local days, hourly for whole hours, else the windows. */
   const rollupFor = (grain: string, from: number, to: number, offMinQ: number): [string, string] => {
     const wholeDays = (from + offMs) % DAY === 0 && (to + offMs) % DAY === 0;
-    if ((grain === 'day' || grain === 'week' || grain === 'month') && offMinQ === offMin && wholeDays)
+    // The daily rollup is summed from the hourly one: exact only where local days start on whole UTC hours.
+    const dailyExact = offMin % 60 === 0;
+    if ((grain === 'day' || grain === 'week' || grain === 'month') && offMinQ === offMin && dailyExact && wholeDays)
       return ['lane_daily', 'day_start'];
     return rollupServes(grain, from, to, offMinQ) ? ['lane_hourly', 'hour_start'] : ['lane_counts', 'window_start'];
   };

@@ -209,3 +209,11 @@ t.test('the analytics routes are in the OpenAPI document', async (t) => {
   for (const p of ['passages', 'categories', 'denials', 'peak-hours', 'occupancy', 'alarms'])
     t.ok(doc.paths[`/v1/analytics/${p}`], `/v1/analytics/${p}`);
 });
+
+t.test('a date that does not exist, or an instant past what a date can hold, is refused with 400', async (t) => {
+  const feb31 = await get('/v1/analytics/occupancy?site=tam-chuc&date=2024-02-31');
+  t.equal(feb31.statusCode, 400, '2024-02-31 is not read as 2 March');
+  t.match(feb31.json(), { error: 'bad-request', message: /no such date/ });
+  const far = await get('/v1/analytics/passages?grain=month&to=100000000000000000');
+  t.equal(far.statusCode, 400, 'not a 500 from NaN reaching the store');
+});

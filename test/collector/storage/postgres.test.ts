@@ -101,4 +101,20 @@ if (why) {
       t.match(await store.hourOfDay(q), [{ hour: 1, in: n }], `hour of day: ${n}`);
     }
   });
+
+  t.test(
+    'days on a clock whose offset is not whole hours (UTC+5:30) are counted from the windows, exactly',
+    async (t) => {
+      const s4 = `${schema}_half`;
+      t.teardown(() => dropPostgresSchema(url, s4));
+      const store = await openPostgresStore(url, s4, { utcOffsetMinutes: 330 });
+      t.teardown(() => store.close());
+      // Local midnight of a day at UTC+5:30 is 18:30 UTC the day before: half-way through a UTC hour.
+      const localMidnight = Date.UTC(2026, 0, 2) - 330 * 60_000;
+      await store.write(foldBatch([countsRecord('s-h', 'g1', localMidnight, [{ lane: 'L1', in: 5, out: 0 }])]));
+      const q = { site: 's-h', from: localMidnight, to: localMidnight + 86_400_000, utcOffsetMinutes: 330 } as const;
+      t.match(await store.analytics({ ...q, grain: 'minute', groupBy: 'site' }), [{ in: 5 }]);
+      t.match(await store.analytics({ ...q, grain: 'day', groupBy: 'site' }), [{ bucketStart: localMidnight, in: 5 }]);
+    },
+  );
 }
