@@ -156,7 +156,9 @@ export async function enrollParkWorkers(config: GatewayConfig, pipeline: FacePip
 /** The face models the demo's simulated people and enrollment use, or why they are not there. */
 export async function loadSimPipeline(config: GatewayConfig): Promise<FacePipeline | { unavailable: string }> {
   try {
-    return await FacePipeline.load({ modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR });
+    // The simulator only analyses photos (enrollment, the faces it draws); the mesh is the lanes' liveness tool,
+    // loaded by the gateway's own pipeline, so this one does without it.
+    return await FacePipeline.load({ modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR, landmarks: 'ibug68' });
   } catch (err) {
     return { unavailable: (err as Error).message };
   }
