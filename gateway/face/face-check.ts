@@ -142,12 +142,10 @@ export class PipelineFaceCheck implements FaceCheck {
         next = afterBurst(captured.liveness.verdict, mode, 2);
         Object.assign(facts, retryFacts(first, captured.liveness.verdict));
       } catch (err) {
-        // No second burst in time (or the camera failed on it): the person is denied as after an uncertain one.
-        Object.assign(
-          facts,
-          livenessFacts(first),
-          retryFacts(first, err instanceof BurstTimeout ? 'timeout' : 'camera-error'),
-        );
+        // A camera or model fault is not a verdict: it goes up like one on the first burst (the decision denies
+        // face.unavailable and logs it). Only a second burst that did not come in time is a liveness denial.
+        if (!(err instanceof BurstTimeout)) throw err;
+        Object.assign(facts, livenessFacts(first), retryFacts(first, 'timeout'));
         return { ok: false, reason: 'face.liveness-failed' };
       } finally {
         this.deps.prompt?.({ ...where, step: 'done' });

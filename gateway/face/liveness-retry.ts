@@ -18,12 +18,9 @@ export function afterBurst(verdict: LivenessVerdict, mode: LivenessMode, burstsT
 /**
  * The facts a decision carries about the prompt (none without one): that the person was asked, what the first
  * burst said, and how the retry ended (`live`, `uncertain`, `spoof`; `timeout` when the second burst's frames
- * did not arrive in time, `camera-error` when the camera failed on it).
+ * did not arrive in time).
  */
-export function retryFacts(
-  first: { verdict: LivenessVerdict; score: number },
-  outcome: LivenessVerdict | 'timeout' | 'camera-error',
-) {
+export function retryFacts(first: { verdict: LivenessVerdict; score: number }, outcome: LivenessVerdict | 'timeout') {
   return {
     livenessRetry: true,
     livenessPrompt: 'blink',
