@@ -8,22 +8,12 @@ import type { ReasonCode, Result } from '../reasons.js';
 import { cccdQrFacts } from './categories.js';
 import { type CccdQr, looksLikeCccdQr, parseCccdQr } from './cccd-qr.js';
 import type { Identity } from './identity.js';
-import { type TicketKeys, ticketValidAt, type VerifiedTicket, verifyTicket } from './ticket.js';
-
-/** A ticket's signature and claims as checked under one key set (a JWKS reload makes a new one). */
-export interface TicketVerdict {
-  ticket: VerifiedTicket;
-  keys: TicketKeys;
-}
+import { type TicketKeys, type VerifiedTicket, verifyTicket } from './ticket.js';
 
 type Facts = Record<string, string | number | boolean>;
 
 export type CredentialInput =
-  /**
-   * `verified`: the ticket as already verified on the way (a reader checks whether it names its holder
-   * before pairing), so its signature is not checked a second time; honoured only under the same keys.
-   */
-  | { kind: 'ticket'; token: string; verified?: TicketVerdict }
+  | { kind: 'ticket'; token: string }
   /**
    * `parsed`: the QR as already parsed where it was read (the PC/SC chip side needs its ID for the CAN), so
    * it is not parsed a second time here; absent, it is parsed on establishment.
@@ -63,11 +53,9 @@ export async function establishCredential(c: CredentialInput, ctx: EstablishCont
   const { now } = ctx;
   if (c.kind === 'ticket') {
     const check = { site: ctx.site, now, clockSkewS: ctx.clockSkewS };
-    // The clock and site are checked again either way: time has passed since the verdict.
-    const r =
-      c.verified && c.verified.keys === ctx.ticketKeys
-        ? ticketValidAt(c.verified.ticket, check)
-        : await verifyTicket(c.token, ctx.ticketKeys, check);
+    // A token this key set verified before (the reader's holder check, an earlier presentation) is recalled
+    // by TicketKeys without a second signature check; the clock and site are checked every time.
+    const r = await verifyTicket(c.token, ctx.ticketKeys, check);
     if (!r.ok) return { ok: false, reason: r.reason };
     return {
       ok: true,

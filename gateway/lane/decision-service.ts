@@ -190,17 +190,12 @@ export class DecisionService {
 
   /**
    * Whether a scanned ticket names its holder (`hid`), so the lane waits for the holder's ID card. Verified
-   * here, not peeked at, and the credential handed back carries the verdict, so the decision that follows
-   * checks only the clock and site again. A ticket that does not verify names nobody and is decided at once.
+   * here, not peeked at: the key set remembers the token, so the decision that follows recalls it instead of
+   * checking its signature again (tickets.rememberVerified). A ticket that does not verify names nobody.
    */
-  async ticketNamesHolder(token: string): Promise<{ namesHolder: boolean; credential: CredentialInput }> {
-    const keys = this.deps.ticketKeys();
-    const r = await this.establish({ kind: 'ticket', token }, keys);
-    const ticket = r.ok ? r.value.ticket : undefined;
-    return {
-      namesHolder: ticket?.claims.hid !== undefined,
-      credential: ticket ? { kind: 'ticket', token, verified: { ticket, keys } } : { kind: 'ticket', token },
-    };
+  async ticketNamesHolder(token: string): Promise<boolean> {
+    const r = await this.establish({ kind: 'ticket', token });
+    return r.ok && r.value.ticket?.claims.hid !== undefined;
   }
 
   /** A presentation that failed before there was a credential to verify (a chip read cut off, a garbled card): logged as a denial. */
@@ -224,10 +219,10 @@ export class DecisionService {
     return this.ledger.recordTimeout(grant);
   }
 
-  private establish(c: CredentialInput, ticketKeys = this.deps.ticketKeys()): Promise<Establishment> {
+  private establish(c: CredentialInput): Promise<Establishment> {
     const { config, now } = this.deps;
     return establishCredential(c, {
-      ticketKeys,
+      ticketKeys: this.deps.ticketKeys(),
       site: config.site.id,
       clockSkewS: config.tickets.clockSkewS,
       now: now(),

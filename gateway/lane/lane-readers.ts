@@ -104,13 +104,12 @@ export class LaneReaders {
     credential: CredentialInput,
     receivedAt: number,
   ): Promise<DecisionOutcome | null> {
-    // Before the held credential is read: nothing else runs between that read and the write below. A ticket
-    // comes back verified, and the decision takes it so (its signature is checked once).
-    const checked = credential.kind === 'ticket' ? await this.deps.decisions.ticketNamesHolder(credential.token) : null;
-    const ticketNamesHolder = checked?.namesHolder ?? false;
+    // Before the held credential is read: nothing else runs between that read and the write below.
+    const ticketNamesHolder =
+      credential.kind === 'ticket' ? await this.deps.decisions.ticketNamesHolder(credential.token) : false;
     const pairing = pairPresentation({
       held: this.held[direction],
-      presented: { credential: checked?.credential ?? credential, receivedAt },
+      presented: { credential, receivedAt },
       side: sideOf(this.deps.config, direction),
       ticketNamesHolder,
       now: this.deps.now(),
