@@ -41,7 +41,7 @@ let runtime: Promise<Tf> | undefined;
  * as an alarm and stays up (cli/gateway.ts), which a rethrow from inside a listener would turn into an exit.
  */
 function startRuntime(): Promise<Tf> {
-  runtime ??= (async () => {
+  const starting = (runtime ??= (async () => {
     const before = {
       unhandledRejection: new Set(process.listeners('unhandledRejection')),
       uncaughtException: new Set(process.listeners('uncaughtException')),
@@ -63,8 +63,12 @@ function startRuntime(): Promise<Tf> {
         if (!before.uncaughtException.has(l)) process.off('uncaughtException', l);
       }
     }
-  })();
-  return runtime;
+  })());
+  // A start that failed is forgotten, so the next load tries again instead of failing for the process's life.
+  starting.catch(() => {
+    if (runtime === starting) runtime = undefined;
+  });
+  return starting;
 }
 
 export type MeshModelResult = Result<MeshModel, 'models.unavailable'>;
@@ -73,6 +77,14 @@ export type MeshModelResult = Result<MeshModel, 'models.unavailable'>;
 export async function loadMeshModel(modelsDir: string, manifestFile = MESH_MANIFEST_FILE): Promise<MeshModelResult> {
   const checked = await checkModelFiles(modelsDir, MESH_MODEL_FILES, manifestFile);
   if (!checked.ok) return fail('models.unavailable', checked.detail);
+  try {
+    return ok(await openMeshModel(modelsDir));
+  } catch (error) {
+    return fail('models.unavailable', `the face mesh could not be loaded: ${(error as Error).message}`);
+  }
+}
+
+async function openMeshModel(modelsDir: string): Promise<MeshModel> {
   const tf = await startRuntime();
   const { loadGraphModel } = await import('@tensorflow/tfjs-converter');
   // TFJS cannot read file:// URLs without tfjs-node, so each graph and its weights are handed over from memory.
@@ -91,9 +103,15 @@ export async function loadMeshModel(modelsDir: string, manifestFile = MESH_MANIF
     );
   };
   const model = await load('facemesh');
-  const iris = await load('iris');
+  let iris: GraphModel;
+  try {
+    iris = await load('iris');
+  } catch (error) {
+    model.dispose(); // its weights live in the wasm heap until disposed
+    throw error;
+  }
   const outputs = ['Identity_2:0', 'Identity_1:0']; // output_mesh, output_faceflag (the graph's signature)
-  return ok({
+  return {
     run(input) {
       const x = tf.tensor4d(input, [1, MESH_INPUT_SIZE, MESH_INPUT_SIZE, 3]);
       try {
@@ -121,5 +139,5 @@ export async function loadMeshModel(modelsDir: string, manifestFile = MESH_MANIF
       model.dispose();
       iris.dispose();
     },
-  });
+  };
 }

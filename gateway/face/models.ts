@@ -37,10 +37,22 @@ export async function openSessions(modelsDir: string, names: readonly ModelName[
   );
   if (!checked.ok) return fail('models.unavailable', checked.detail);
   const sessions = new Map<ModelName, ort.InferenceSession>();
-  for (const name of names) {
-    sessions.set(name, await ort.InferenceSession.create(join(modelsDir, MODEL_FILES[name]), SESSION_OPTIONS));
+  try {
+    for (const name of names) {
+      sessions.set(name, await ort.InferenceSession.create(join(modelsDir, MODEL_FILES[name]), SESSION_OPTIONS));
+    }
+  } catch (error) {
+    // A session that fails to open (out of memory, a runtime fault) must not leave the ones before it holding
+    // their native memory: a daemon retrying the load would leak a model's worth at every try.
+    await releaseAll(sessions.values());
+    return fail('models.unavailable', `onnxruntime could not open a model: ${(error as Error).message}`);
   }
   return ok(sessions);
+}
+
+/** Releases every session, going on past one that fails (a release is best effort; the rest must still go). */
+export async function releaseAll(sessions: Iterable<ort.InferenceSession>): Promise<void> {
+  for (const s of sessions) await s.release().catch(() => {});
 }
 
 /** Runs a single-input model and returns its named float outputs. */

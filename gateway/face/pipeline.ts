@@ -21,7 +21,7 @@ import {
   setEyeFromIris,
 } from './mesh-landmarks.js';
 import { loadMeshModel, type MeshModel } from './mesh-model.js';
-import { infer, type ModelName, openSessions } from './models.js';
+import { infer, type ModelName, openSessions, releaseAll } from './models.js';
 import {
   checkFace,
   checkFraming,
@@ -113,7 +113,7 @@ export class FacePipeline {
     if ((opts.landmarks ?? DEFAULT_LANDMARK_SOURCE) === 'faceMesh') {
       const loaded = await loadMeshModel(opts.modelsDir);
       if (!loaded.ok) {
-        for (const s of opened.value.values()) await s.release();
+        await releaseAll(opened.value.values());
         throw new FaceModelsUnavailableError(`face mesh model unavailable: ${loaded.detail}`);
       }
       mesh = loaded.value;
@@ -232,17 +232,21 @@ export class FacePipeline {
 
   async liveScore(rgb: Pyramid | RgbImage, box: FaceBox): Promise<number> {
     // loaded lazily when load() was not asked for it: most lanes never need it
-    this.livenessSession ??= openSessions(this.modelsDir, ['liveness']).then((r) => {
+    const opening = (this.livenessSession ??= openSessions(this.modelsDir, ['liveness']).then((r) => {
       if (!r.ok) throw new FaceModelsUnavailableError(`liveness model unavailable: ${r.detail}`);
       return r.value.get('liveness') as ort.InferenceSession;
+    }));
+    // A failed open is not kept: the next burst tries again, so a model file put back is used without a restart.
+    const session = await opening.catch((error: unknown) => {
+      if (this.livenessSession === opening) this.livenessSession = undefined;
+      throw error;
     });
-    const session = await this.livenessSession;
     const out = await infer(session, liveInput(rgb, box), [1, 3, LIVE_SIZE, LIVE_SIZE]);
     return liveProbability(out[session.outputNames[0]]);
   }
 
   async release(): Promise<void> {
-    for (const s of this.sessions.values()) await s.release();
+    await releaseAll(this.sessions.values());
     this.mesh?.release();
     if (this.livenessSession && !this.sessions.has('liveness'))
       await (await this.livenessSession.catch(() => undefined))?.release();

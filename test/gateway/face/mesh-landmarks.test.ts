@@ -1,6 +1,7 @@
 // The dense face mesh as the liveness burst's landmark source: its 68 points land on the face, it reads a closed
 // eye as closed, and its model files are checked like the other face models (refused by name, nothing fetched).
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -9,10 +10,11 @@ import { serialDevices } from '../../../gateway/devices.js';
 import { eyeAspectRatio, interOcularDistance } from '../../../gateway/face/liveness-geometry.js';
 import { IBUG68_FROM_MESH, ibug68FromMesh, meshCropRect, meshToImage } from '../../../gateway/face/mesh-landmarks.js';
 import { loadMeshModel, MESH_MODEL_FILES } from '../../../gateway/face/mesh-model.js';
+import { MESH_MANIFEST_FILE } from '../../../gateway/face/model-files.js';
 import { FaceModelsUnavailableError, FacePipeline } from '../../../gateway/face/pipeline.js';
 import { createLogger } from '../../../gateway/logger.js';
 import { featuresFromLandmarks, scenes } from '../../../sim/devices/virtual-camera.js';
-import { MODELS_DIR, skipOrThrowWithoutModels } from '../../fixtures/faces/pipeline.js';
+import { faceFixture, MODELS_DIR, skipOrThrowWithoutModels } from '../../fixtures/faces/pipeline.js';
 import { fixture } from '../../fixtures/liveness/models.js';
 import { demoConfig } from '../../helpers/harness.js';
 
@@ -102,6 +104,37 @@ t.test('loadMeshModel refuses a mesh file whose bytes are not the pinned ones', 
 });
 
 t.test(
+  'a mesh whose pinned files do not load is refused, frees what it loaded, and a later load still works',
+  { skip },
+  async (t) => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const dir = tempDir();
+    for (const f of MESH_MODEL_FILES) copyFileSync(join(MODELS_DIR, f), join(dir, f));
+    // The iris graph is damaged in a way its pin allows (a manifest pinning the damaged bytes): the load itself
+    // fails after the face mesh is already in the wasm heap.
+    const damaged = Buffer.from('{"modelTopology":');
+    writeFileSync(join(dir, 'iris.json'), damaged);
+    const manifest = JSON.parse(readFileSync(MESH_MANIFEST_FILE, 'utf8')) as {
+      models: { file: string; bytes: number; sha256: string }[];
+    };
+    const iris = manifest.models.find((m) => m.file === 'iris.json');
+    if (!iris) throw new Error('iris.json is not in the mesh manifest');
+    iris.bytes = damaged.length;
+    iris.sha256 = createHash('sha256').update(damaged).digest('hex');
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+
+    const tensorsBefore = tf.memory().numTensors;
+    const r = await loadMeshModel(dir, join(dir, 'manifest.json'));
+    t.match(r, { ok: false, reason: 'models.unavailable', detail: /^the face mesh could not be loaded: / });
+    t.equal(tf.memory().numTensors, tensorsBefore, 'the face mesh loaded before the failure was disposed');
+
+    const again = await loadMeshModel(MODELS_DIR);
+    t.ok(again.ok, 'the runtime is not left broken: the pinned files load');
+    if (again.ok) again.value.release();
+  },
+);
+
+t.test(
   'a pipeline asked for the mesh refuses without it; one asked for the 68-point model does not need it',
   async (t) => {
     const dir = tempDir();
@@ -117,6 +150,25 @@ t.test(
     const old = await FacePipeline.load({ modelsDir: dir, landmarks: 'ibug68' });
     t.equal(old.landmarkSource, 'ibug68');
     await old.release();
+  },
+);
+
+t.test(
+  'a liveness model that was missing is opened on a later burst once it is back, without a restart',
+  { skip },
+  async (t) => {
+    const dir = tempDir();
+    for (const f of ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx'])
+      copyFileSync(join(MODELS_DIR, f), join(dir, f));
+    const pipeline = await FacePipeline.load({ modelsDir: dir, landmarks: 'ibug68' });
+    t.teardown(() => pipeline.release());
+    const photo = faceFixture('genuine-obama-2.jpg');
+    await t.rejects(pipeline.analyze(photo, { liveness: true, skipQuality: true }), {
+      message: /^liveness model unavailable: .*fr_liveness\.onnx/,
+    });
+    copyFileSync(join(MODELS_DIR, 'fr_liveness.onnx'), join(dir, 'fr_liveness.onnx'));
+    const r = await pipeline.analyze(photo, { liveness: true, skipQuality: true });
+    t.ok(r.ok && typeof r.value.liveness === 'number', 'the liveness score comes once the file is in place');
   },
 );
 
