@@ -30,6 +30,9 @@ export type WatchlistRejection =
   | 'watchlist.wrong-site'
   | 'watchlist.not-newer'
   | 'watchlist.unreadable';
+/** The protected header's `typ` of a watchlist; a list signed without it is refused. */
+export const WATCHLIST_JWS_TYPE = 'gate06-watchlist';
+
 export type WatchlistLoad = Result<{ version: number; entries: number }, WatchlistRejection>;
 
 const WATCHLIST_REJECTIONS: Record<JwsRejection, WatchlistRejection> = {
@@ -65,7 +68,9 @@ export class Watchlist implements WatchlistCheck {
   }
 
   load(jws: string): WatchlistLoad {
-    const verified = verifyCompactJws(jws.trim(), { keys: this.signerKeys() });
+    // The IOC's key also signs commands; the type in the signed header keeps a token made for one from being
+    // taken for the other, whatever its payload happens to parse as.
+    const verified = verifyCompactJws(jws.trim(), { keys: this.signerKeys(), header: { typ: WATCHLIST_JWS_TYPE } });
     if (!verified.ok) return fail(WATCHLIST_REJECTIONS[verified.reason], verified.detail);
     let doc: WatchlistDocument;
     try {
@@ -96,6 +101,6 @@ export class Watchlist implements WatchlistCheck {
 /** Signs a watchlist document (the IOC's side; used by `gate06 watchlist sign`, the demo and tests). */
 export function signWatchlist(privateJwkFile: string, doc: WatchlistDocument): string {
   const jwk = JSON.parse(readFileSync(privateJwkFile, 'utf8')) as JsonWebKey & { kid: string };
-  const signer = createJwsSigner(jwk.kid, createPrivateKey({ key: jwk, format: 'jwk' }), { typ: 'gate06-watchlist' });
+  const signer = createJwsSigner(jwk.kid, createPrivateKey({ key: jwk, format: 'jwk' }), { typ: WATCHLIST_JWS_TYPE });
   return signer.sign(JSON.stringify(WatchlistDocument.parse(doc)));
 }

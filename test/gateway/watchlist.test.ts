@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { ed25519KeysFromJwks } from '../../contracts/jws.js';
+import { createJwsSigner, ed25519KeysFromJwks } from '../../contracts/jws.js';
 import { keyedIdHash } from '../../gateway/credentials/identity.js';
 import { signWatchlist, Watchlist } from '../../gateway/watchlist.js';
 import { ROOT } from '../helpers/harness.js';
@@ -43,6 +44,17 @@ t.test('a tampered, foreign-site or garbled list is refused with a reason', asyn
   t.match(w.load(doc(1, [], 'hn-other')), { ok: false, reason: 'watchlist.wrong-site', detail: /hn-other/ });
   t.match(w.load('not a jws'), { ok: false, reason: 'watchlist.unsigned' });
   t.match(w.load(`${h}.${p}`), { ok: false, reason: 'watchlist.unsigned' });
+});
+
+t.test('a list signed by the IOC key without the watchlist type (say, made for a command) is refused', async (t) => {
+  const w = new Watchlist(IOC_KEYS, 'hn-tamchuc');
+  const jwk = JSON.parse(readFileSync(IOC_KEY, 'utf8')) as JsonWebKey & { kid: string };
+  const body = JSON.stringify({ version: 3, site: 'hn-tamchuc', issuedAt: 0, hashes: [] });
+  for (const header of [{}, { typ: 'gate06-command' }] as Record<string, string>[]) {
+    const token = createJwsSigner(jwk.kid, createPrivateKey({ key: jwk, format: 'jwk' }), header).sign(body);
+    t.match(w.load(token), { ok: false, reason: 'watchlist.bad-signature' }, JSON.stringify(header));
+  }
+  t.equal(w.currentVersion, -1, 'nothing was loaded');
 });
 
 t.test('gate06 watchlist sign turns ID numbers into a list the gateway accepts', async (t) => {
