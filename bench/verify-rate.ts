@@ -49,10 +49,35 @@ async function startBare(): Promise<{ url: string; pid: number | undefined; stop
   return { url, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
-async function load(url: string, pid: number | undefined, bodies: string[], seconds: number, connections: number) {
+/**
+ * What a server spends with no request at all, in µs of CPU per second of wall time. The daemon drives its
+ * simulated devices whatever the load (the turnstiles' Modbus input polls every 50 ms, each serial port's
+ * presence check, the WAL checkpointer's timer, telemetry): on a run of a few thousand requests a second that is
+ * tens of µs a request that no request caused, and the bare route has none of it. Measured after `settleMs`
+ * so the last run's tail (a checkpoint, timeouts of its grants) is not counted as idle.
+ */
+async function idleCpuUsPerSecond(pid: number | undefined, ms = 3000, settleMs = 1500): Promise<number | null> {
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const cpu0 = processCpuUs(pid);
+  const t0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const cpu1 = processCpuUs(pid);
+  if (cpu0 === null || cpu1 === null) return null;
+  return Math.round(((cpu1 - cpu0) * 1000) / (performance.now() - t0));
+}
+
+async function load(
+  url: string,
+  pid: number | undefined,
+  bodies: string[],
+  seconds: number,
+  connections: number,
+  idleUsPerSecond: number | null = null,
+) {
   let i = 0;
   const serverCpu0 = processCpuUs(pid);
   const loadCpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   const r = await autocannon({
     url: `${url}/v1/verify`,
     method: 'POST',
@@ -62,12 +87,19 @@ async function load(url: string, pid: number | undefined, bodies: string[], seco
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
   });
   const serverCpu1 = processCpuUs(pid);
+  const wallUs = (performance.now() - wall0) * 1000;
   const loadCpu = process.cpuUsage(loadCpu0);
   const perRequest = (us: number) => Math.round(us / Math.max(1, r.requests.total));
+  const serverCpuUs = serverCpu0 === null || serverCpu1 === null ? null : serverCpu1 - serverCpu0;
   return {
     requestsPerSec: r.requests.average,
     total: r.requests.total,
-    serverCpuUsPerRequest: serverCpu0 === null || serverCpu1 === null ? null : perRequest(serverCpu1 - serverCpu0),
+    serverCpuUsPerRequest: serverCpuUs === null ? null : perRequest(serverCpuUs),
+    // The same, less what the server spends idle over the run's wall time (idleCpuUsPerSecond).
+    serverCpuUsPerRequestNet:
+      serverCpuUs === null || idleUsPerSecond === null
+        ? null
+        : perRequest(Math.max(0, serverCpuUs - (idleUsPerSecond * wallUs) / 1e6)),
     serverCpuShare:
       serverCpu0 === null || serverCpu1 === null ? null : round3((serverCpu1 - serverCpu0) / (seconds * 1e6)),
     // This process: autocannon and the simulator rig (idle unless lanes actuate).
@@ -247,11 +279,12 @@ export async function verifyRate(opts: VerifyRateOptions): Promise<Record<string
   );
   const pid = daemon.child.pid;
   const profiles: Record<string, string> = {};
+  const idle: { daemon: number | null; bare: number | null } = { daemon: null, bare: null };
   /** A daemon run, profiled on its own when --cpu-prof-dir is given (bench/cpu-profile-preload.mjs). */
   const daemonRun = async (name: RunName, requests: string[]) => {
-    if (!opts.cpuProfDir) return load(daemon.url, pid, requests, seconds, connections);
+    if (!opts.cpuProfDir) return load(daemon.url, pid, requests, seconds, connections, idle.daemon);
     process.kill(pid!, 'SIGUSR2');
-    const r = await load(daemon.url, pid, requests, seconds, connections);
+    const r = await load(daemon.url, pid, requests, seconds, connections, idle.daemon);
     process.kill(pid!, 'SIGUSR2');
     const written = join(opts.cpuProfDir, `daemon-${pid}-${Object.keys(profiles).length + 1}.cpuprofile`);
     for (let waited = 0; !existsSync(written); waited += 100) {
@@ -266,7 +299,9 @@ export async function verifyRate(opts: VerifyRateOptions): Promise<Record<string
     // Warm-up (JIT, prepared statements) without a grant, so the lanes are idle when the walk-through starts.
     await load(daemon.url, pid, handheld, 2, connections);
     await load(bare.url, bare.pid, bodies, 2, connections);
-    const bare1 = await load(bare.url, bare.pid, bodies, seconds, connections);
+    idle.daemon = await idleCpuUsPerSecond(pid);
+    idle.bare = await idleCpuUsPerSecond(bare.pid, 3000, 0);
+    const bare1 = await load(bare.url, bare.pid, bodies, seconds, connections, idle.bare);
     // Before the actuating run: its grants fill every lane's queue, and a walker starts on a lane's next unlock.
     let verifyWalkThrough: Record<string, unknown> | undefined;
     if (runs.has('walk-through')) {
@@ -285,7 +320,7 @@ export async function verifyRate(opts: VerifyRateOptions): Promise<Record<string
     const verify = runs.has('actuating') ? await daemonRun('actuating', bodies) : undefined;
     const verifyOnly = runs.has('handheld') ? await daemonRun('handheld', handheld) : undefined;
     const verifyFirstSeen = runs.has('first-seen') ? await daemonRun('first-seen', firstSeenBodies) : undefined;
-    const bare2 = await load(bare.url, bare.pid, bodies, seconds, connections);
+    const bare2 = await load(bare.url, bare.pid, bodies, seconds, connections, idle.bare);
     const bareRate = (bare1.requestsPerSec + bare2.requestsPerSec) / 2;
     const bareCpu =
       bare1.serverCpuUsPerRequest !== null && bare2.serverCpuUsPerRequest !== null
@@ -294,6 +329,14 @@ export async function verifyRate(opts: VerifyRateOptions): Promise<Record<string
     const ratio = (r: { requestsPerSec: number } | undefined) => (r ? round3(r.requestsPerSec / bareRate) : undefined);
     const cpuTimesBare = (r: { serverCpuUsPerRequest: number | null } | undefined) =>
       r && r.serverCpuUsPerRequest !== null && bareCpu ? round3(r.serverCpuUsPerRequest / bareCpu) : undefined;
+    const bareCpuNet =
+      bare1.serverCpuUsPerRequestNet !== null && bare2.serverCpuUsPerRequestNet !== null
+        ? (bare1.serverCpuUsPerRequestNet + bare2.serverCpuUsPerRequestNet) / 2
+        : null;
+    const cpuTimesBareNet = (r: { serverCpuUsPerRequestNet: number | null } | undefined) =>
+      r && r.serverCpuUsPerRequestNet !== null && bareCpuNet
+        ? round3(r.serverCpuUsPerRequestNet / bareCpuNet)
+        : undefined;
     return {
       seconds,
       connections,
@@ -313,6 +356,14 @@ export async function verifyRate(opts: VerifyRateOptions): Promise<Record<string
         walkThrough: cpuTimesBare(verifyWalkThrough as { serverCpuUsPerRequest: number | null } | undefined),
         handheld: cpuTimesBare(verifyOnly),
         firstSeen: cpuTimesBare(verifyFirstSeen),
+      },
+      // The same, each server's idle CPU taken out first (idleCpuUsPerSecond): what the requests themselves cost.
+      idleCpuUsPerSecond: idle,
+      cpuTimesBareNet: {
+        actuating: cpuTimesBareNet(verify),
+        walkThrough: cpuTimesBareNet(verifyWalkThrough as { serverCpuUsPerRequestNet: number | null } | undefined),
+        handheld: cpuTimesBareNet(verifyOnly),
+        firstSeen: cpuTimesBareNet(verifyFirstSeen),
       },
       targetCpuTimesBare: { handheld: 2.0, actuating: 2.5 },
       firstSeenTickets: firstSeen.length,
