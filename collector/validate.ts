@@ -4,12 +4,14 @@
 // Nothing from the broker is trusted as such (issue #11, finding 5): a message must carry the signature of
 // the gate its topic names (publication-signature.ts), and every value must fit what a lane can physically
 // do and a sane clock, so neither a stranger on the broker nor a broken gate can move an IOC total.
+
+import type { z } from 'zod';
 import {
   type GateKeyRegistry,
   type SignatureRejection,
   verifyPublication,
 } from '../contracts/publication-signature.js';
-import { type GatePayload, GateTopics, parseTopic } from '../contracts/topics.js';
+import { type AcceptedPayload, AcceptedTopics, isAcceptedTopic, parseTopic } from '../contracts/topics.js';
 import { scrubAlarmDetail } from './alarm-detail.js';
 
 /** The closed set of reasons a message is refused; shared by the log, the metric label and the tests. */
@@ -35,10 +37,10 @@ interface Base {
   receivedAt: number;
 }
 export type IngestRecord =
-  | (Base & { kind: 'counts'; payload: GatePayload<'counts'> })
-  | (Base & { kind: 'alarms'; payload: GatePayload<'alarms'> })
-  | (Base & { kind: 'status'; payload: GatePayload<'status'> })
-  | (Base & { kind: 'health'; payload: GatePayload<'health'> });
+  | (Base & { kind: 'counts'; payload: AcceptedPayload<'counts'> })
+  | (Base & { kind: 'alarms'; payload: AcceptedPayload<'alarms'> })
+  | (Base & { kind: 'status'; payload: AcceptedPayload<'status'> })
+  | (Base & { kind: 'health'; payload: AcceptedPayload<'health'> });
 export type IngestKind = IngestRecord['kind'];
 
 export type Validated =
@@ -55,11 +57,9 @@ export interface IngestPolicy {
   maxWindowAgeMs: number;
 }
 
-const INGEST_KINDS = new Set<string>(['counts', 'alarms', 'status', 'health']);
-
 export function validateMessage(topic: string, payload: Buffer, receivedAt: number, policy: IngestPolicy): Validated {
   const t = parseTopic(topic);
-  if (!t || !INGEST_KINDS.has(t.suffix))
+  if (!t || !isAcceptedTopic(t.suffix))
     return { ok: false, reason: 'topic', detail: 'not a gate telemetry topic', topic };
   if (payload.length > policy.maxPayloadBytes) {
     return { ok: false, reason: 'oversize', detail: `${payload.length} bytes > ${policy.maxPayloadBytes}`, topic };
@@ -72,12 +72,8 @@ export function validateMessage(topic: string, payload: Buffer, receivedAt: numb
   } catch {
     return { ok: false, reason: 'json', detail: 'payload is not JSON', topic };
   }
-  const parsed = GateTopics[t.suffix].safeParse(json);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first?.path.length ? first.path.join('.') : '(root)';
-    return { ok: false, reason: 'schema', detail: `${where}: ${first?.message ?? 'invalid'}`, topic };
-  }
+  const parsed = AcceptedTopics[t.suffix].safeParse(json);
+  if (!parsed.success) return { ok: false, reason: 'schema', detail: describeIssue(parsed.error.issues[0]), topic };
   const record = { site: t.site, gate: t.gate, receivedAt, kind: t.suffix, payload: parsed.data } as IngestRecord;
   // A gate may only speak for itself: a payload naming another site or gate is refused, not re-filed.
   if (record.kind === 'counts' && (record.payload.site !== t.site || record.payload.gate !== t.gate)) {
@@ -97,6 +93,26 @@ export function validateMessage(topic: string, payload: Buffer, receivedAt: numb
     return { ok: true, record: { ...record, payload: detail ? { ...rest, detail } : rest }, detailDropped: dropped };
   }
   return { ok: true, record, detailDropped: 0 };
+}
+
+/** Longest part of an offending key quoted in a rejection: enough to recognise it, never a flood of log text. */
+const QUOTED_KEY_MAX = 40;
+
+/**
+ * Where and why a payload is refused, for the log and the metric's detail. A refused record key is the gate's
+ * own text (markup, a megabyte of it): it is quoted JSON-escaped and cut, and the key's own fault is named
+ * instead of zod's "Invalid key in record".
+ */
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return '(root): invalid';
+  const segment = (p: PropertyKey): string => {
+    const text = String(p);
+    const cut = text.length > QUOTED_KEY_MAX ? `${text.slice(0, QUOTED_KEY_MAX)}…(${text.length} chars)` : text;
+    return /^[A-Za-z0-9_-]*$/.test(text) ? cut : JSON.stringify(cut);
+  };
+  const where = issue.path.length ? issue.path.map(segment).join('.') : '(root)';
+  const why = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return `${where}: ${why}`;
 }
 
 type BoundsRejection = { reason: 'clock' | 'implausible'; detail: string };
@@ -178,7 +194,9 @@ function firstOver(values: readonly (number | undefined)[], check: (n: number) =
   return null;
 }
 
-function categoryNumbers(c: NonNullable<GatePayload<'counts'>['lanes'][number]['byCategory']>): (number | undefined)[] {
+function categoryNumbers(
+  c: NonNullable<AcceptedPayload<'counts'>['lanes'][number]['byCategory']>,
+): (number | undefined)[] {
   return [
     c.domestic,
     c.foreign,

@@ -102,44 +102,92 @@ export const DENIAL_REASONS = [
 export const DenialReason = z.enum(DENIAL_REASONS);
 export type DenialReason = z.infer<typeof DenialReason>;
 
-export const LaneCounts = z
-  .object({
-    lane: Id,
-    in: z.number().int().nonnegative(),
-    out: z.number().int().nonnegative(),
-    denied: z.number().int().nonnegative(),
-    /** credential kind → passages it authorised in this window */
-    byCredential: z.partialRecord(
-      z.enum(['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced']),
-      z.number().int().nonnegative(),
-    ),
-    byCategory: CategoryCounts.optional(),
-    /**
-     * Deny code → denials with that reason in this window; adds up to `denied`. Optional: gates from before it
-     * send none, and their denials show as reason not reported. Exact counts, like `denied`.
-     */
-    deniedByReason: z.partialRecord(DenialReason, z.number().int().nonnegative()).optional(),
-  })
-  .strict();
+/**
+ * The form every deny code has, today's and those a later gate release may add: lower-case dotted words
+ * (`policy.watchlist`, `face.no-match`). A collector takes any code of this form, so a gate upgraded before it
+ * does not cost the IOC the window that names a new code; anything else (markup, a stray key) is refused.
+ */
+export const DENY_CODE_MAX_LENGTH = 64;
+export const DenyCode = z
+  .string()
+  .max(DENY_CODE_MAX_LENGTH, `deny code longer than ${DENY_CODE_MAX_LENGTH} characters`)
+  .regex(
+    /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\.[a-z][a-z0-9]*(?:-[a-z0-9]+)*)+$/,
+    'not a deny code (lower-case dotted words)',
+  );
+/**
+ * Deny codes one lane window may name. A window lists only the codes that occurred; today's set holds 41, so
+ * twice as many leaves room for releases to come while a flood of invented keys is refused.
+ */
+export const DENY_CODES_PER_LANE_MAX = 128;
 
-export const CountsPayload = z
-  .object({
-    schema: z.literal(1),
-    site: Id,
-    gate: Id,
-    bootId: z.string().max(64),
-    /** Per-gate, monotonic across restarts (persisted), so the collector can spot gaps. */
-    seq: z.number().int().nonnegative(),
-    windowStart: Ms,
-    windowEnd: Ms,
-    /** Zone occupancy delta this window: in − out per zone. */
-    zones: z
-      .array(z.object({ zone: Id, in: z.number().int().nonnegative(), out: z.number().int().nonnegative() }).strict())
-      .default([]),
-    lanes: z.array(LaneCounts).max(64),
+const Count = z.number().int().nonnegative();
+
+/** What a gate of this release sends: its own deny codes only (gateway/telemetry/counts.ts checks they match). */
+const SentDenials = z.partialRecord(DenialReason, Count);
+/** What a collector accepts: any well-formed code, a bounded number of them. */
+const AcceptedDenials = z
+  .partialRecord(DenyCode, Count)
+  .refine((byCode) => Object.keys(byCode).length <= DENY_CODES_PER_LANE_MAX, {
+    message: `more than ${DENY_CODES_PER_LANE_MAX} deny codes`,
   })
-  .strict()
-  .refine((p) => p.windowEnd > p.windowStart, { message: 'windowEnd must be after windowStart', path: ['windowEnd'] });
+  .meta({
+    maxProperties: DENY_CODES_PER_LANE_MAX,
+    description:
+      `Deny code → denials with that reason. Codes a gate of this release sends: ${DENIAL_REASONS.join(', ')}. ` +
+      'A later gate release may send other codes of the same form: keep them as they are.',
+  });
+
+/**
+ * The lane and window shapes are written once, over the deny-code record that tells what a gate sends from
+ * what a collector accepts.
+ */
+function laneCountsWith<Denials extends z.ZodType<Partial<Record<string, number>>>>(denials: Denials) {
+  return z
+    .object({
+      lane: Id,
+      in: Count,
+      out: Count,
+      denied: Count,
+      /** credential kind → passages it authorised in this window */
+      byCredential: z.partialRecord(z.enum(['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced']), Count),
+      byCategory: CategoryCounts.optional(),
+      /**
+       * Deny code → denials with that reason in this window; adds up to `denied`. Optional: gates from before it
+       * send none, and their denials show as reason not reported. Exact counts, like `denied`.
+       */
+      deniedByReason: denials.optional(),
+    })
+    .strict();
+}
+
+function countsPayloadWith<Denials extends z.ZodType<Partial<Record<string, number>>>>(denials: Denials) {
+  return z
+    .object({
+      schema: z.literal(1),
+      site: Id,
+      gate: Id,
+      bootId: z.string().max(64),
+      /** Per-gate, monotonic across restarts (persisted), so the collector can spot gaps. */
+      seq: Count,
+      windowStart: Ms,
+      windowEnd: Ms,
+      /** Zone occupancy delta this window: in − out per zone. */
+      zones: z.array(z.object({ zone: Id, in: Count, out: Count }).strict()).default([]),
+      lanes: z.array(laneCountsWith(denials)).max(64),
+    })
+    .strict()
+    .refine((p) => p.windowEnd > p.windowStart, {
+      message: 'windowEnd must be after windowStart',
+      path: ['windowEnd'],
+    });
+}
+
+export const LaneCounts = laneCountsWith(SentDenials);
+/** A counts window as a gate of this release publishes it. */
+export const CountsPayload = countsPayloadWith(SentDenials);
+/** A counts window as a collector takes it: from this release's gates and from any later one's. */
+export const AcceptedCountsPayload = countsPayloadWith(AcceptedDenials);
 
 export const AlarmPayload = z
   .object({
@@ -222,6 +270,21 @@ export const GateTopics = {
 export type GateTopic = keyof typeof GateTopics;
 export type GatePayload<T extends GateTopic> = z.infer<(typeof GateTopics)[T]>;
 export type CommandTopic = Extract<GateTopic, `cmd/${string}`>;
+
+/**
+ * What a collector (or any IOC consumer) accepts on each telemetry topic. Gates are upgraded one at a time over
+ * weeks, so a collector must take what a later gate sends; where that is wider than what a gate of this
+ * release sends, the accepted schema is the wider one (counts: any well-formed deny code).
+ */
+export const AcceptedTopics = {
+  status: StatusPayload,
+  counts: AcceptedCountsPayload,
+  alarms: AlarmPayload,
+  health: HealthPayload,
+} as const;
+export type AcceptedTopic = keyof typeof AcceptedTopics;
+export type AcceptedPayload<T extends AcceptedTopic> = z.infer<(typeof AcceptedTopics)[T]>;
+export const isAcceptedTopic = (suffix: string): suffix is AcceptedTopic => Object.hasOwn(AcceptedTopics, suffix);
 
 export const topicFor = (site: string, gate: string, suffix: GateTopic): string =>
   `${TOPIC_ROOT}/${site}/${gate}/${suffix}`;

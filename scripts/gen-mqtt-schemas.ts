@@ -1,19 +1,22 @@
-// Writes one JSON Schema per gate topic into docs/mqtt/, from the topic map (contracts/topics.ts),
-// so IOC integrators validate against exactly what the gateway and the collector use.
+// Writes one JSON Schema per gate topic into docs/mqtt/, from the topic maps (contracts/topics.ts), so IOC
+// integrators validate against exactly what the gateway and the collector use. A telemetry topic is published
+// as the collector accepts it (AcceptedTopics): an integrator, like the collector, must take what a gate of a
+// later release sends.
 //   node --import tsx scripts/gen-mqtt-schemas.ts           write the files
 //   node --import tsx scripts/gen-mqtt-schemas.ts --check   exit 1 if a file is missing or stale (CI)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type GateTopic, GateTopics, TOPIC_ROOT } from '../contracts/topics.js';
+import { AcceptedTopics, type GateTopic, GateTopics, isAcceptedTopic, TOPIC_ROOT } from '../contracts/topics.js';
 
 const outDir = fileURLToPath(new URL('../docs/mqtt/', import.meta.url));
 
 export const schemaFileFor = (topic: GateTopic): string => `${topic.replace('/', '.')}.schema.json`;
 
 export function schemaFor(topic: GateTopic): string {
-  const schema = z.toJSONSchema(GateTopics[topic], { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' });
+  const published = isAcceptedTopic(topic) ? AcceptedTopics[topic] : GateTopics[topic];
+  const schema = z.toJSONSchema(published, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' });
   const doc = {
     $id: `https://gate06.example/mqtt/${schemaFileFor(topic)}`,
     title: `${TOPIC_ROOT}/{site}/{gate}/${topic}`,

@@ -12,7 +12,7 @@ const SVG = 'http://www.w3.org/2000/svg';
  * @typedef {{ site: string, hours: Array<{ hour: number, in: number }>, peaks: number[] }} PeakSite
  * @typedef {{ start: number, occupancy: number }} OccPoint
  * @typedef {(path: string) => Promise<any>} Api
- * @typedef {(cells: Array<string | number | null | undefined | { text: string, cls?: string, code?: string }>) => HTMLTableRowElement} Row
+ * @typedef {(cells: Array<string | number | null | undefined | { text: string, note?: string, cls?: string, code?: string }>) => HTMLTableRowElement} Row
  */
 
 const PERIOD_WORDS = { day: 'Hôm nay / Today', week: 'Tuần này / This week', month: 'Tháng này / This month' };
@@ -112,7 +112,10 @@ export async function refreshAnalytics({ api, row, $, site, period }) {
     [
       ...Object.entries(denials.totals.byReason)
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-        .map(([code, n]) => row([{ text: denialInWords(code), cls: 'reason', code }, n])),
+        .map(([code, n]) => {
+          const words = denialInWords(code);
+          return row([{ ...words, cls: words.note ? 'reason no-words' : 'reason', code }, n]);
+        }),
       ...(denials.totals.notReported > 0
         ? [row(['Không rõ lý do (cổng chưa gửi lý do) / Reason not sent by the gate', denials.totals.notReported])]
         : []),

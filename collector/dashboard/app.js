@@ -18,8 +18,9 @@ import { alarmInWords } from './words.js';
  */
 
 /**
- * A table cell: plain text (a missing value shows as a dash) or text with a class and the code behind it.
- * @typedef {string | number | null | undefined | { text: string, cls?: string, code?: string }} Cell
+ * A table cell: plain text (a missing value shows as a dash) or text with a class, the code behind it and a note
+ * shown after it in small print.
+ * @typedef {string | number | null | undefined | { text: string, note?: string, cls?: string, code?: string }} Cell
  */
 
 /** An API refusal of the token, told apart from other failures without reading the message. */
@@ -68,6 +69,11 @@ class Unauthorized extends Error {}
       const td = document.createElement('td');
       if (c && typeof c === 'object') {
         td.textContent = c.text;
+        if (c.note) {
+          const note = document.createElement('small');
+          note.textContent = ` (${c.note})`;
+          td.append(note);
+        }
         if (c.cls) td.className = c.cls;
         // The code behind words, for support: a tooltip and data-code.
         if (c.code) {

@@ -104,12 +104,17 @@ export const DENIAL_WORDS = {
   },
 };
 
+/** Said beside a deny code this table has no words for (a newer gate's code), so it is not read as a fault. */
+export const NO_WORDS_NOTE = 'mã mới, chưa có mô tả · a newer code, no words for it yet';
+
 /**
- * "Vé đã hết hạn · Ticket expired"; an unknown code stays as it is.
+ * "Vé đã hết hạn · Ticket expired". A code from a gate newer than this dashboard is shown as the code itself,
+ * with a note saying it has no words, rather than hidden: its denials are real and count in the totals.
  * @param {string} code
+ * @returns {{ text: string, note?: string }}
  */
 export function denialInWords(code) {
   const table = /** @type {Readonly<Record<string, { vi: string, en: string }>>} */ (DENIAL_WORDS);
   const w = Object.hasOwn(table, code) ? table[code] : undefined;
-  return w ? `${w.vi} · ${w.en}` : code;
+  return w ? { text: `${w.vi} · ${w.en}` } : { text: code, note: NO_WORDS_NOTE };
 }

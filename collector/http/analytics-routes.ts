@@ -5,7 +5,7 @@
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DENIAL_REASONS } from '../../contracts/topics.js';
+import { DenyCode } from '../../contracts/topics.js';
 import { periodRange } from '../analytics/report.js';
 import {
   byKind,
@@ -222,7 +222,8 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
     },
   );
 
-  const ByReason = z.record(z.enum(DENIAL_REASONS), z.number());
+  // Any code a gate sent, this release's and a later one's alike: the collector stores codes as they came.
+  const ByReason = z.record(DenyCode, z.number());
   r.get(
     '/analytics/denials',
     {
@@ -230,7 +231,8 @@ export async function registerAnalyticsRoutes(app: FastifyInstance, deps: ApiDep
       schema: {
         summary: 'Denials by reason per bucket, in total or by site kind, site, gate or lane',
         description:
-          'Reasons are the deny codes of the gates (words in the dashboard). `notReported`: denials from gates that send ' +
+          'Reasons are the deny codes of the gates (words in the dashboard), including codes of gate releases newer ' +
+          'than this collector, as the gates sent them. `notReported`: denials from gates that send ' +
           'no reasons (from before they counted them). Only buckets and groups with a denial are listed.',
         security,
         querystring: seriesQuery('total'),

@@ -1,7 +1,7 @@
-// Builders for valid telemetry payloads, so each test states only what it is about.
+// Builders for valid telemetry payloads as the collector accepts them, so each test states only what it is about.
 
 import type { IngestRecord } from '../../collector/validate.js';
-import type { GatePayload } from '../../contracts/topics.js';
+import type { AcceptedPayload } from '../../contracts/topics.js';
 
 export const byCredential = (ticket = 0) => ({
   ticket,
@@ -17,8 +17,8 @@ type LaneSpec = {
   in: number;
   out: number;
   denied?: number;
-  deniedByReason?: GatePayload<'counts'>['lanes'][number]['deniedByReason'];
-  byCategory?: NonNullable<GatePayload<'counts'>['lanes'][number]['byCategory']>;
+  deniedByReason?: AcceptedPayload<'counts'>['lanes'][number]['deniedByReason'];
+  byCategory?: NonNullable<AcceptedPayload<'counts'>['lanes'][number]['byCategory']>;
 };
 
 export function countsPayload(
@@ -26,8 +26,8 @@ export function countsPayload(
   gate: string,
   windowStart: number,
   lanes: LaneSpec[],
-  extra: Partial<GatePayload<'counts'>> = {},
-): GatePayload<'counts'> {
+  extra: Partial<AcceptedPayload<'counts'>> = {},
+): AcceptedPayload<'counts'> {
   return {
     schema: 1,
     site,
@@ -56,7 +56,7 @@ export const countsRecord = (
   windowStart: number,
   lanes: LaneSpec[],
   receivedAt = windowStart + 61_000,
-  extra: Partial<GatePayload<'counts'>> = {},
+  extra: Partial<AcceptedPayload<'counts'>> = {},
 ): IngestRecord => ({
   kind: 'counts',
   site,

@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { pino } from 'pino';
 import t from 'tap';
 import { topicFor } from '../../contracts/topics.js';
 import { fleetKeysJwks, runFleet } from '../../sim/fleet.js';
@@ -143,6 +144,78 @@ t.test('a bad message is rejected and counted by reason, and the good one after 
     [2],
   );
 });
+
+t.test(
+  'a gate a release ahead, naming a deny code this collector does not know, loses nothing of its window',
+  async (t) => {
+    const site = uniqueId('ahead');
+    const g1 = testGateKey(site, 'g1');
+    const lines: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const c = await startTestCollector({
+      mqttUrl: broker.url,
+      sites: [site],
+      clientId: uniqueId('col'),
+      gateKeys: registryOf(g1),
+      log,
+    });
+    t.teardown(() => c.dispose());
+    const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueId('pub') });
+    t.teardown(() => pub.endAsync());
+    const ws = Math.floor(Date.now() / 60_000) * 60_000 - 180_000;
+    const windowAt = (start: number, deniedByReason: Record<string, number>) => ({
+      schema: 1,
+      site,
+      gate: 'g1',
+      bootId: 'b',
+      seq: 1,
+      windowStart: start,
+      windowEnd: start + 60_000,
+      lanes: [
+        {
+          lane: 'L1',
+          in: 6,
+          out: 1,
+          denied: 3,
+          deniedByReason,
+          byCredential: { ticket: 7, 'cccd-qr': 0, chip: 0, 'free-passage': 0, manual: 0, forced: 0 },
+        },
+      ],
+    });
+    const topic = topicFor(site, 'g1', 'counts');
+    await pub.publishAsync(topic, g1.sign(topic, windowAt(ws, { 'ticket.revoked': 2, 'face.no-match': 1 })), {
+      qos: 1,
+    });
+    await pub.publishAsync(topic, g1.sign(topic, windowAt(ws + 60_000, { '<b>ticket.revoked</b>': 3 })), { qos: 1 });
+    await eventually(
+      async () => c.ingest.status.stored + c.ingest.status.rejected,
+      (n) => n >= 2,
+    );
+    const q = { site, from: ws, to: ws + 120_000, utcOffsetMinutes: 0 } as const;
+    t.same(
+      (await c.store.countsCells({ ...q, bucket: 'minute' })).map((x) => [x.bucketStart - ws, x.in, x.out, x.denied]),
+      [[0, 6, 1, 3]],
+      'the window with the new code is stored whole; the one with markup for a code is not',
+    );
+    t.same(
+      (await c.store.denialReasons({ ...q, grain: 'minute', groupBy: 'site' })).map((x) => [x.reason, x.n]),
+      [
+        ['face.no-match', 1],
+        ['ticket.revoked', 2],
+      ],
+    );
+    t.match(await c.metrics.registry.metrics(), /gate06_collector_rejected_total\{reason="schema"\} 1/);
+    t.match(
+      lines.filter((l) => l.msg === 'message rejected'),
+      [
+        {
+          reason: 'schema',
+          detail: 'lanes.0.deniedByReason."<b>ticket.revoked</b>": not a deny code (lower-case dotted words)',
+        },
+      ],
+    );
+  },
+);
 
 t.test('gate status follows the retained status and turns offline on the last will', async (t) => {
   const prefix = uniqueId('will');

@@ -3,6 +3,7 @@ import t from 'tap';
 import { ALARM_DETAIL_ALLOWED, isPersonalKey } from '../../collector/alarm-detail.js';
 import { type IngestPolicy, SHORT_WINDOW_ALLOWANCE, validateMessage } from '../../collector/validate.js';
 import { gateKeyRegistryFromJwks } from '../../contracts/publication-signature.js';
+import { DENIAL_REASONS, DENY_CODE_MAX_LENGTH, DENY_CODES_PER_LANE_MAX, DenyCode } from '../../contracts/topics.js';
 import { fullName, NGUYEN_VAN_A } from '../../sim/cards/people.js';
 import { countsPayload } from './fixtures.js';
 import { registryOf, testGateKey } from './signing.js';
@@ -144,9 +145,151 @@ t.test('denials by reason are taken when they add up to at most denied, refused 
     ok: false,
     reason: 'implausible',
   });
-  t.match(check(signed(withReasons(1, { 'not.a-reason': 1 }))), { ok: false, reason: 'schema' });
   t.ok(check(signed(countsPayload('site-a', 'g1', WS, [{ lane: 'L1', in: 0, out: 0, denied: 4 }]))).ok, 'old gate');
 });
+
+// A gate upgraded before its collector may name deny codes this collector has never heard of (docs/mqtt/README.md).
+const withCodes = (deniedByReason: Record<string, number>, denied = 5) =>
+  countsPayload('site-a', 'g1', WS, [{ lane: 'L1', in: 7, out: 2, denied, deniedByReason }]);
+
+t.test('a window naming a deny code newer than this collector is taken whole, the code kept as sent', async (t) => {
+  t.notOk((DENIAL_REASONS as readonly string[]).includes('ticket.revoked'), 'a code this release does not have');
+  const v = check(signed(withCodes({ 'ticket.expired': 2, 'ticket.revoked': 3 })));
+  t.match(v, {
+    ok: true,
+    record: {
+      payload: { lanes: [{ in: 7, out: 2, denied: 5, deniedByReason: { 'ticket.expired': 2, 'ticket.revoked': 3 } }] },
+    },
+  });
+  t.match(check(signed(withCodes({ 'ticket.revoked': 6 }))), { ok: false, reason: 'implausible' }, 'still ≤ denied');
+});
+
+t.test(
+  'a deny code that is not lower-case dotted words is refused with reason schema, its key quoted and cut',
+  async (t) => {
+    const markup = '<img src=x onerror=alert(1)>';
+    for (const code of [
+      markup,
+      'TICKET.EXPIRED',
+      'ticket',
+      'ticket..expired',
+      'ticket.expired.',
+      '.ticket',
+      'ticket.-x',
+      'ticket.ex pired',
+    ]) {
+      t.match(
+        check(signed(withCodes({ [code]: 1 }))),
+        {
+          ok: false,
+          reason: 'schema',
+          detail: /^lanes\.0\.deniedByReason\..*: not a deny code \(lower-case dotted words\)$/,
+        },
+        code,
+      );
+    }
+    t.match(check(signed(withCodes({ [markup]: 1 }))), {
+      detail: `lanes.0.deniedByReason.${JSON.stringify(markup)}: not a deny code (lower-case dotted words)`,
+    });
+    const huge = `ticket.${'x'.repeat(20_000)}`;
+    const v = check(signed(withCodes({ [huge]: 1 })));
+    t.match(v, {
+      ok: false,
+      reason: 'schema',
+      detail: /deniedByReason\."ticket\.x+…\(20007 chars\)": deny code longer than 64 characters$/,
+    });
+    t.ok(!v.ok && v.detail.length < 200, 'the log line does not carry the key');
+    t.ok(check(signed(withCodes({ [`ticket.${'x'.repeat(64 - 7)}`]: 1 }))).ok, '64 characters is a code');
+  },
+);
+
+t.test(`a lane naming more than ${DENY_CODES_PER_LANE_MAX} deny codes is refused with reason schema`, async (t) => {
+  const codes = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`future.code-${i}`, 0]));
+  t.ok(check(signed(withCodes(codes(DENY_CODES_PER_LANE_MAX)))).ok, `${DENY_CODES_PER_LANE_MAX} is taken`);
+  t.match(check(signed(withCodes(codes(DENY_CODES_PER_LANE_MAX + 1)))), {
+    ok: false,
+    reason: 'schema',
+    detail: `lanes.0.deniedByReason: more than ${DENY_CODES_PER_LANE_MAX} deny codes`,
+  });
+  const thousands = signed(withCodes(codes(5000)));
+  t.match(check(thousands), { ok: false, reason: 'oversize' }, 'thousands of keys: over the size limit already');
+  t.match(check(thousands, topic, { ...policy, maxPayloadBytes: 1024 * 1024 }), {
+    ok: false,
+    reason: 'schema',
+    detail: `lanes.0.deniedByReason: more than ${DENY_CODES_PER_LANE_MAX} deny codes`,
+  });
+});
+
+t.test('every deny code of this release has the form a collector accepts from any release', async (t) => {
+  for (const code of DENIAL_REASONS) t.ok(DenyCode.safeParse(code).success, code);
+});
+
+const wordArb = fc
+  .tuple(fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/), fc.array(fc.stringMatching(/^[a-z0-9]{1,5}$/), { maxLength: 2 }))
+  .map(([head, rest]) => [head, ...rest].join('-'));
+const wellFormedCodeArb = fc
+  .array(wordArb, { minLength: 2, maxLength: 4 })
+  .map((words) => words.join('.'))
+  .filter((code) => code.length <= DENY_CODE_MAX_LENGTH);
+
+t.test('fast-check: any well-formed deny code, known or not, keeps its window and is kept as sent', async (t) => {
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(fc.uniqueArray(wellFormedCodeArb, { minLength: 1, maxLength: 8 }), fc.nat(3), (codes, n) => {
+        const byCode = Object.fromEntries(codes.map((c) => [c, n]));
+        const v = check(signed(withCodes(byCode, Math.min(codes.length * n, 20))));
+        const fits = codes.length * n <= 20;
+        if (!fits) return !v.ok && v.reason === 'implausible';
+        return (
+          v.ok &&
+          v.record.kind === 'counts' &&
+          JSON.stringify(v.record.payload.lanes[0]?.deniedByReason) === JSON.stringify(byCode)
+        );
+      }),
+      { numRuns: 500 },
+    ),
+  );
+});
+
+t.test(
+  'fast-check: an arbitrary key is either a code of safe characters kept as sent, or refused with a short reason',
+  async (t) => {
+    const keyArb = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.constantFrom(
+        '<b>x</b>',
+        'a.b<script>',
+        '__proto__',
+        'constructor.prototype',
+        'toString',
+        'ok',
+        'a.b\n',
+        'a.b\u0000',
+      ),
+      wellFormedCodeArb,
+    );
+    t.doesNotThrow(() =>
+      fc.assert(
+        fc.property(keyArb, (key) => {
+          const v = check(signed(withCodes({ [key]: 1 })));
+          if (!v.ok) return v.reason === 'schema' && v.detail.length < 200;
+          const kept = v.record.kind === 'counts' ? v.record.payload.lanes[0]?.deniedByReason : undefined;
+          // zod never copies a __proto__ key: the window is taken without it, and no prototype comes from a payload.
+          if (key === '__proto__')
+            return JSON.stringify(kept) === '{}' && Object.getPrototypeOf(kept) === Object.prototype;
+          return (
+            JSON.stringify(kept) === JSON.stringify({ [key]: 1 }) &&
+            key.length <= DENY_CODE_MAX_LENGTH &&
+            /^[a-z0-9.-]+$/.test(key) &&
+            key.includes('.')
+          );
+        }),
+        { numRuns: 2000 },
+      ),
+    );
+  },
+);
 
 t.test('a window cut short by a stop or a restart keeps the few people of its moment', async (t) => {
   // count-windows.ts closes the open window at stop(); 0.4 s with two passages is a real gate's last window.

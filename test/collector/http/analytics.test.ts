@@ -179,6 +179,26 @@ t.test('denials by reason by site kind sum the sites of each kind', async (t) =>
   );
 });
 
+t.test('a deny code newer than this collector is served as the gate sent it, in the rows and the totals', async (t) => {
+  // Two days before the other figures, so no other test's range holds it.
+  const day = DAY1 - 2 * D;
+  await store.write(
+    foldBatch([
+      countsRecord('kcn', 'g1', day + 9 * H, [
+        { lane: 'L1', in: 0, out: 0, denied: 3, deniedByReason: { 'ticket.revoked': 2, 'ticket.expired': 1 } },
+      ]),
+    ]),
+  );
+  const r = await get(`/v1/analytics/denials?from=${day}&to=${day + D}&grain=day&groupBy=site&site=kcn`);
+  t.equal(r.statusCode, 200);
+  const body = r.json();
+  t.same(
+    body.rows.map((x: { site: string; denied: number; byReason: object }) => [x.site, x.denied, x.byReason]),
+    [['kcn', 3, { 'ticket.expired': 1, 'ticket.revoked': 2 }]],
+  );
+  t.same(body.totals, { denied: 3, byReason: { 'ticket.expired': 1, 'ticket.revoked': 2 }, notReported: 0 });
+});
+
 t.test('peak hours rank local hours by entries', async (t) => {
   const r = (await get(`/v1/analytics/peak-hours?from=${DAY1}&to=${DAY1 + D}&site=tam-chuc`)).json();
   t.same(r.sites[0].peaks, [9, 10, 3]);

@@ -167,4 +167,28 @@ export function storeSpec(t: Test, open: () => Promise<CollectorStore>): void {
       ],
     );
   });
+  t.test(
+    'a deny code newer than this collector is stored and read back as the gate sent it, by window and by day',
+    async (t) => {
+      const q = { site: 's-newcode', from: T0, to: T0 + 86_400_000, groupBy: 'lane', utcOffsetMinutes: 420 } as const;
+      const newCode = `chip.${'x'.repeat(59)}`; // as long as a code may be (contracts/topics.ts DENY_CODE_MAX_LENGTH)
+      await store.write(
+        foldBatch([
+          countsRecord('s-newcode', 'g1', T0 + 3_600_000, [
+            { lane: 'L1', in: 2, out: 0, denied: 4, deniedByReason: { 'ticket.revoked': 3, [newCode]: 1 } },
+          ]),
+        ]),
+      );
+      for (const grain of ['minute', 'hour', 'day'] as const) {
+        t.same(
+          (await store.denialReasons({ ...q, grain })).map((c) => [c.lane, c.reason, c.n]),
+          [
+            ['L1', newCode, 1],
+            ['L1', 'ticket.revoked', 3],
+          ],
+          grain,
+        );
+      }
+    },
+  );
 }
