@@ -5,6 +5,7 @@
 //   store watch → HTTP routes → caller's features → telemetry → face cameras → lanes → HTTP listen → retention
 //
 // Shared by `gate06 gateway`, `gate06 demo` and the tests, so the demo runs exactly what a gate box runs.
+
 import type { Logger } from 'pino';
 import { AlarmService } from './alarms.js';
 import { resolveSecret } from './config/load.js';
@@ -25,6 +26,7 @@ import { DecisionService } from './lane/decision-service.js';
 import { LaneController } from './lane/lane-controller.js';
 import type { ChipCheck, FaceCheck, OnlineTicketValidator, WatchlistCheck } from './lane/ports.js';
 import { laneReaders } from './lane/reader-pairing.js';
+import { LogThrottle } from './log-throttle.js';
 import { GatewayMetrics } from './metrics.js';
 import { buildFace, chipCheck, loadWatchlist } from './optional-ports.js';
 import { RetentionSchedule } from './retention-schedule.js';
@@ -33,6 +35,9 @@ import { StoreWatch } from './store/store-watch.js';
 import { factEvent } from './store/types.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import type { Watchlist } from './watchlist.js';
+
+/** A lane's refused decisions are logged once in this period, with the count held back since. */
+const UNCOMMITTED_LOG_EVERY_MS = 10_000;
 
 export type { HttpPlugin } from './http-front.js';
 
@@ -118,6 +123,7 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
   const face = opts.ports?.face
     ? undefined
     : await buildFace(config, logger, store, (p) => bus.emit('face.prompt', { ...p, ts: now() }));
+  const uncommittedLines = new LogThrottle({ everyMs: UNCOMMITTED_LOG_EVERY_MS, now });
   const decisions = new DecisionService({
     config,
     store,
@@ -136,13 +142,22 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
     onlineTickets: opts.ports?.onlineTickets,
     personal,
     onAlarm: (kind, lane, detail) => alarms.raise(kind, lane, detail),
-    onUncommitted: (lane, detail, cause) =>
-      cause === 'store'
-        ? logger.warn({ channel: 'store', lane, detail }, 'decision not committed: answered store.unavailable')
-        : logger.error(
-            { channel: 'decision', lane, detail },
-            'decision failed on an internal error, not the store: nothing committed, answered store.unavailable (a deny)',
-          ),
+    onUncommitted: ({ lane, source, detail, cause }) => {
+      // The outage itself is logged once by the store watch; this says which lanes and devices it is denying,
+      // once a period each, with the count held back since (at rush hour it would be a line per presentation).
+      const heldBack = uncommittedLines.pass(`${cause}:${lane}:${source}`);
+      if (heldBack === null) return;
+      if (cause === 'store')
+        logger.warn(
+          { channel: 'store', lane, source, detail, deniedSinceLastLine: heldBack },
+          'decision not committed: answered store.unavailable',
+        );
+      else
+        logger.error(
+          { channel: 'decision', lane, source, detail, deniedSinceLastLine: heldBack },
+          'decision failed on an internal error, not the store: nothing committed, answered store.unavailable (a deny)',
+        );
+    },
     write: owe,
     logger,
   });

@@ -1,9 +1,11 @@
 // Connection slots per source address. The global cap (http.maxConnections) alone lets one host on the LAN
 // take every slot with half-sent requests and lock the readers and the console out of HTTP; counting open
 // connections per remote address at accept time bounds what any one source can hold.
+
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { LogThrottle } from '../log-throttle.js';
 
 export interface SourceCapOptions {
   /** Open connections at once from one remote address; more are destroyed on accept. */
@@ -34,27 +36,18 @@ export const REFUSED_PER_SOURCE = 'too-many-connections-from-source';
  */
 export function capConnectionsPerSource(server: Server, opts: SourceCapOptions): ReadonlyMap<string, number> {
   const open = new Map<string, number>();
-  const refusals = new Map<string, { since: number; count: number }>();
+  const refusalLines = new LogThrottle({ everyMs: REFUSAL_LOG_EVERY_MS, maxKeys: REFUSAL_LOG_SOURCES });
   const reserved = Math.floor(opts.maxConnections / 8);
   let total = 0;
 
   const refuse = (socket: Socket, source: string, why: 'per-source' | 'reserved', held: number): void => {
     socket.destroy();
     opts.onRefused?.(REFUSED_PER_SOURCE);
-    const now = Date.now();
-    const last = refusals.get(source);
-    if (last && now - last.since < REFUSAL_LOG_EVERY_MS) {
-      last.count++;
-      return;
-    }
-    if (refusals.size >= REFUSAL_LOG_SOURCES) {
-      for (const [ip, r] of refusals) if (now - r.since >= REFUSAL_LOG_EVERY_MS) refusals.delete(ip);
-      if (refusals.size >= REFUSAL_LOG_SOURCES) refusals.delete(refusals.keys().next().value as string);
-    }
-    refusals.set(source, { since: now, count: 0 });
+    const heldBack = refusalLines.pass(source);
+    if (heldBack === null) return;
     // The address of a LAN host is not personal data here: it is a reader, a console PC or an attacker.
     opts.log.warn(
-      { ip: source, held, perSource: opts.perSource, reason: why, refusedSinceLastLine: last?.count ?? 0 },
+      { ip: source, held, perSource: opts.perSource, reason: why, refusedSinceLastLine: heldBack },
       'connection refused: too many open from this source',
     );
   };

@@ -71,6 +71,13 @@ interface Checked {
   idHash: string | null;
 }
 
+/** A decision that was denied because it could not be committed: where it came from and why. */
+export interface UncommittedDecision {
+  lane: string;
+  source: DecisionRequest['source'];
+  detail: string;
+  cause: 'store' | 'bug';
+}
 export interface DecisionDeps {
   config: GatewayConfig;
   store: EventStore;
@@ -93,7 +100,7 @@ export interface DecisionDeps {
    * event log refused it (locked, full, gone), `bug` when something else threw on the way; either way nothing
    * of it was written and the answer is a deny.
    */
-  onUncommitted?: (lane: string, detail: string, cause: 'store' | 'bug') => void;
+  onUncommitted?: (refused: UncommittedDecision) => void;
   /** Writes a passage or a timeout now, or owes it to the store watch's backlog while the log is down. */
   write?: LogWriter;
   /** Faults around a decision that are not its verdict (a face check that threw, a log unreadable at start). */
@@ -307,7 +314,12 @@ export class DecisionService {
       // Not committed, so not decided: the ticket use, the presence mark and any alarm of this decision were
       // inside the transaction that rolled back (or never ran); only the answer remains, and it is a deny.
       const laneId = lane?.id ?? req.lane.slice(0, 32);
-      this.deps.onUncommitted?.(laneId, errorText(err), classifyStoreError(err) === null ? 'bug' : 'store');
+      this.deps.onUncommitted?.({
+        lane: laneId,
+        source: req.source,
+        detail: errorText(err),
+        cause: classifyStoreError(err) === null ? 'bug' : 'store',
+      });
       return { event: null, decision: 'deny', reason: 'store.unavailable', passageFacts: {}, undo: null };
     }
     for (const kind of alarms) this.deps.onAlarm(kind, outcome.event.lane ?? req.lane, { eventId: outcome.event.id });

@@ -6,6 +6,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import type { Alarm } from '../../../gateway/events.js';
+import type { UncommittedDecision } from '../../../gateway/lane/decision-service.js';
 import { DEVICE_TOKEN, demoConfig, type Harness, sleep, startHarness, ticket, until } from '../../helpers/harness.js';
 import { failOnUnhandledRejection } from '../../helpers/unhandled.js';
 
@@ -66,6 +67,7 @@ t.test(
     const traffic = load();
     await until(() => traffic.answers.length >= 5, 10_000, 'traffic before the lock');
     const locker = new Database(dbPath);
+    const logsAtLock = h.logs.lines.length;
     locker.exec('BEGIN EXCLUSIVE');
     const lockedAt = Date.now();
     const released = new Promise<void>((resolve) =>
@@ -112,6 +114,14 @@ t.test(
 
     const refused = traffic.answers.filter((a) => a.status === 503);
     t.ok(refused.length > 0);
+    const refusalLines = h.logs.lines
+      .slice(logsAtLock)
+      .filter((l) => l.includes('decision not committed') && l.includes('"source":"http"'));
+    t.ok(refused.length > 10, `${refused.length} refused over the lock`);
+    t.ok(
+      refusalLines.length >= 1 && refusalLines.length <= 2,
+      `${refusalLines.length} log lines for ${refused.length} refused decisions of one lane and source (one per 10 s)`,
+    );
     t.ok(
       refused.every(
         (a) =>
@@ -239,7 +249,7 @@ t.test(
     const day = await ticket({ kind: 'day', tid: 'T-bug-day' });
     const decisions = h.gateway.core.decisions as unknown as {
       commitDecision: (fn: () => unknown) => Promise<unknown>;
-      deps: { onUncommitted?: (lane: string, detail: string, cause: 'store' | 'bug') => void };
+      deps: { onUncommitted?: (refused: UncommittedDecision) => void };
     };
     const real = { commit: decisions.commitDecision, report: decisions.deps.onUncommitted };
     const reported: Array<{ detail: string; cause: string }> = [];
@@ -248,7 +258,7 @@ t.test(
         fn();
         throw new TypeError("Cannot read properties of undefined (reading 'zone')");
       });
-    decisions.deps.onUncommitted = (_lane, detail, cause) => void reported.push({ detail, cause });
+    decisions.deps.onUncommitted = ({ detail, cause }) => void reported.push({ detail, cause });
     t.teardown(() => {
       decisions.commitDecision = real.commit;
       decisions.deps.onUncommitted = real.report;
