@@ -78,6 +78,7 @@ t.test('a reader on an old snapshot makes the RESTART give way, and commits go o
   }
   t.same(failures, [], `${commits} commits, none failed`);
   t.same(outages, [], 'no store outage');
+  t.equal(store.lockRetries(), 0, 'no commit found the write lock held');
   t.equal(store.checkpoints()!.restarts, 0, 'no RESTART while the reader holds its snapshot');
   reader.exec('COMMIT');
   await until(() => store.checkpoints()!.restarts >= 1, 'a RESTART once the reader is gone');
