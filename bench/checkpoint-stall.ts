@@ -3,7 +3,9 @@
 // Counts the writer's SQLITE_BUSY failures and the outages they caused, and the longest a commit (and the
 // event loop) waited. An outage is probed back the way the store watch does (every 250 ms).
 // Run: node --import tsx bench/checkpoint-stall.ts [--seconds 20] [--rate 4000] [--stressors 3] [--io-stressors 1]
-//        [--wal-max-mb 16] [--label before]
+//        [--reader-every-ms 0] [--hold-lock-ms 0] [--wal-max-mb 16] [--label before]
+// --hold-lock-ms: a third of the way in, another process holds the write lock this long (a real outage: it
+// must still be declared, and end by itself once the lock is gone).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     stressors: { type: 'string', default: '3' },
     'io-stressors': { type: 'string', default: '1' },
     'reader-every-ms': { type: 'string', default: '0' },
+    'hold-lock-ms': { type: 'string', default: '0' },
     'wal-max-mb': { type: 'string', default: '16' },
     label: { type: 'string', default: 'run' },
   },
@@ -64,10 +67,12 @@ setInterval(() => { db.exec('BEGIN'); read.get(); const until = Date.now() + 500
 
 let outages = 0;
 let outageMs = 0;
+const outageStarts: number[] = [];
 let probeTimer: NodeJS.Timeout | undefined;
 store.onUnavailable = () => {
   outages++;
   const since = performance.now();
+  outageStarts.push(Date.now());
   probeTimer = setInterval(() => {
     if (store.probe().ok) {
       outageMs += performance.now() - since;
@@ -135,6 +140,35 @@ const walSampler = setInterval(() => {
 }, 50);
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
+// Each stall of the loop over 50 ms on its own (a busy wait shows as one; the histogram gives only the max).
+let loopStallsOver50Ms = 0;
+let lastBeat = performance.now();
+const heartbeat = setInterval(() => {
+  const now = performance.now();
+  if (now - lastBeat > 55) loopStallsOver50Ms++;
+  lastBeat = now;
+}, 5);
+
+const holdLockMs = Number(values['hold-lock-ms']);
+let lockTakenAt: number | undefined;
+if (holdLockMs > 0) {
+  const holder = `const Database = require(process.argv[2]); const db = new Database(process.argv[1]);
+db.exec('BEGIN IMMEDIATE'); process.stdout.write(String(Date.now()));
+setTimeout(() => { db.exec('COMMIT'); db.close(); }, ${holdLockMs});`;
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  setTimeout(
+    () => {
+      const child = spawn(process.execPath, ['-e', holder, join(dir, 'gw.db'), driver], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      // The holder's own clock: this loop may be waiting on that very lock when the message comes.
+      child.stdout.once('data', (at: Buffer) => {
+        lockTakenAt = Number(at.toString());
+      });
+    },
+    (seconds * 1000) / 3,
+  );
+}
 const inFlight = new Set<Promise<void>>();
 // Every 2 ms the decisions due since the last tick (small group commits, as many lanes and requests give): a starved loop catches up in larger group commits.
 const t0 = performance.now();
@@ -158,10 +192,12 @@ await new Promise<void>((resolve) => {
 });
 await Promise.all(inFlight);
 loopDelay.disable();
+clearInterval(heartbeat);
 clearInterval(walSampler);
 clearInterval(probeTimer);
 for (const s of stressors) s.kill();
 const checkpoints = store.checkpoints();
+const lockRetries = store.lockRetries?.();
 store.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -178,11 +214,19 @@ const result = {
   rejected,
   outages,
   outageMs: Math.round(outageMs),
+  lockRetries,
+  holdLockMs,
+  outageDeclaredAfterLockMs:
+    lockTakenAt === undefined
+      ? undefined
+      : Math.round((outageStarts.find((at) => at >= lockTakenAt!) ?? Number.NaN) - lockTakenAt),
+  stillInOutageAtEnd: store.outage() !== null,
   commitMs: summarize(commitMs),
   writerTruncates: writerTruncateMs.length,
   longestWriterTruncateMs: Math.round(Math.max(0, ...writerTruncateMs)),
   largestWalMb: Math.round((largestWalBytes / 1048576) * 10) / 10,
   longestLoopStallMs: Math.round(loopDelay.max / 1e6),
+  loopStallsOver50Ms,
   checkpoints,
 };
 console.log(JSON.stringify(result));
