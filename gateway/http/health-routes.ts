@@ -36,7 +36,12 @@ export const healthRoutes: FastifyPluginAsync<{ core: GatewayCore; version: stri
         site: core.config.site.id,
         gate: core.config.gate.id,
         lanes,
-        store: { ...store, ...storeSize(core), checkpoints: core.store.checkpoints() },
+        store: {
+          ...store,
+          ...storeSize(core),
+          checkpoints: core.store.checkpoints(),
+          lockRetries: core.store.lockRetries(),
+        },
       };
     },
   );

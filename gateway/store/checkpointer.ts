@@ -13,6 +13,10 @@ export interface CheckpointStats {
   runs: number;
   /** RESTART checkpoints: the WAL had grown past the threshold and was started over. */
   restarts: number;
+  /** RESTARTs that gave way to the writer or to a reader within the worker's short busy timeout. */
+  restartsGivenWay: number;
+  /** WAL frames the RESTARTs copied beyond what their PASSIVE had (under the write lock, unless they gave way). */
+  framesCopiedUnderLock: number;
   failures: number;
   /** Outright failures since the last checkpoint that worked: the store watch alarms past a bound. */
   failuresInARow: number;
@@ -29,8 +33,11 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const connect = () => {
   const conn = new Database(workerData.path, { fileMustExist: true });
-  // RESTART waits for the writer's current transaction; never long, and never the event loop's time.
-  conn.pragma('busy_timeout = 100');
+  // A RESTART holds the write lock while it waits (on this connection's busy handler) for readers of an
+  // older snapshot; with 100 ms here it held the daemon's writer (busy_timeout 100) until that one failed
+  // with SQLITE_BUSY: a false store outage (bench/checkpoint-stall.ts). So it waits only briefly, for the
+  // write lock and for readers, and gives way: a RESTART that did not happen is tried again next run.
+  conn.pragma('busy_timeout = ' + workerData.restartBusyTimeoutMs);
   // Reading the mode opens the WAL for this connection; until then a checkpoint reports -1 and does nothing.
   conn.pragma('journal_mode');
   return conn;
@@ -44,19 +51,40 @@ const reconnect = () => {
   try { db = connect(); } catch {}
 };
 const walBytes = () => { try { return statSync(workerData.path + '-wal').size; } catch { return 0; } };
-const timer = setInterval(() => {
+// Runs every everyMs; sooner again after a RESTART gave way, so one finds a moment without readers while
+// each try holds the writer for at most the short busy timeout.
+let timer;
+const checkpoint = () => {
+  let nextInMs = workerData.everyMs;
   try {
     // PASSIVE keeps the WAL copied without ever holding up the writer. Under steady writes the WAL is never
     // complete at the moment a commit starts, so SQLite never rewinds it; past the threshold a RESTART
-    // copies the last frames and makes the next commit start the file over.
-    const mode = walBytes() > workerData.restartAboveBytes ? 'RESTART' : 'PASSIVE';
-    const [r] = db.pragma('wal_checkpoint(' + mode + ')');
-    parentPort.postMessage({ ok: true, mode, busy: r.busy, walFrames: r.log, checkpointed: r.checkpointed });
+    // makes the next commit start the file over. The RESTART holds the write lock while it copies and
+    // syncs, so a PASSIVE goes first and copies nearly everything without it: the RESTART is left with the
+    // frames of the commits in between, and none (no copy, no fsync) when there were none.
+    const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (walBytes() <= workerData.restartAboveBytes) {
+      parentPort.postMessage({ ok: true, mode: 'PASSIVE', busy: passive.busy, walFrames: passive.log, checkpointed: passive.checkpointed });
+    } else if (passive.checkpointed < passive.log) {
+      // Frames the PASSIVE could not copy belong to a reader's older snapshot: a RESTART would wait for that
+      // reader holding the write lock, and the RESTART could not finish before it ends anyway.
+      nextInMs = workerData.retryRestartMs;
+      parentPort.postMessage({ ok: true, mode: 'RESTART', busy: 1, walFrames: passive.log, checkpointed: passive.checkpointed, copiedUnderLock: 0 });
+    } else {
+      const [r] = db.pragma('wal_checkpoint(RESTART)');
+      if (r.busy) nextInMs = workerData.retryRestartMs;
+      // Frames the RESTART copied itself: those committed since the PASSIVE (same WAL: it only grows until
+      // a restart, and a restart by this call counts every frame it saw).
+      const copiedUnderLock = Math.max(0, r.checkpointed - passive.checkpointed);
+      parentPort.postMessage({ ok: true, mode: 'RESTART', busy: r.busy, walFrames: r.log, checkpointed: r.checkpointed, copiedUnderLock });
+    }
   } catch (err) {
     parentPort.postMessage({ ok: false, code: err && err.code, error: String(err && err.message || err) });
     reconnect();
   }
-}, workerData.everyMs);
+  timer = setTimeout(checkpoint, nextInMs);
+};
+timer = setTimeout(checkpoint, workerData.everyMs);
 // quick_check reads every page but skips the index cross-checks: measured 0.55-0.7 s on a 100 MB log on the
 // 2-core box (integrity_check: 1.0 s). Here it costs the worker's time only; the writer goes on meanwhile.
 const quickTimer = workerData.quickCheckEveryMs > 0 ? setInterval(() => {
@@ -73,12 +101,22 @@ const quickTimer = workerData.quickCheckEveryMs > 0 ? setInterval(() => {
 }, workerData.quickCheckEveryMs) : undefined;
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
-  clearInterval(timer);
+  clearTimeout(timer);
   clearInterval(quickTimer);
   try { db.close(); } catch {}
   parentPort.close();
 });
 `;
+
+/**
+ * How long the worker's RESTART waits for the write lock and, holding it, for readers: the daemon's writer
+ * waits busyTimeoutMs (100 by default) for it, so this must stay well below that. SQLite's busy handler
+ * retries after 1, 2 and 5 ms, so 10 ms is four tries.
+ */
+export const RESTART_BUSY_TIMEOUT_MS = 10;
+
+/** How soon a RESTART that gave way is tried again (a PASSIVE first, which costs the writer nothing). */
+export const RESTART_RETRY_MS = 20;
 
 /** What the worker found wrong with the database pages (quick_check's first complaint, or its error). */
 export type CorruptionReport = { code: string; detail: string };
@@ -93,6 +131,8 @@ export class WalCheckpointer {
     checkpointed: 0,
     runs: 0,
     restarts: 0,
+    restartsGivenWay: 0,
+    framesCopiedUnderLock: 0,
     failures: 0,
     failuresInARow: 0,
     quickChecks: 0,
@@ -106,7 +146,7 @@ export class WalCheckpointer {
    */
   constructor(
     path: string,
-    opts: { everyMs: number; restartAboveBytes: number; quickCheckEveryMs?: number },
+    opts: { everyMs: number; restartAboveBytes: number; quickCheckEveryMs?: number; restartBusyTimeoutMs?: number },
     onLost: (why: string) => void,
     onCorrupt: (report: CorruptionReport) => void = () => {},
   ) {
@@ -116,6 +156,8 @@ export class WalCheckpointer {
         path,
         ...opts,
         quickCheckEveryMs: opts.quickCheckEveryMs ?? 0,
+        restartBusyTimeoutMs: opts.restartBusyTimeoutMs ?? RESTART_BUSY_TIMEOUT_MS,
+        retryRestartMs: Math.min(opts.everyMs, RESTART_RETRY_MS),
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       },
     });
@@ -130,6 +172,7 @@ export class WalCheckpointer {
       busy?: number;
       walFrames?: number;
       checkpointed?: number;
+      copiedUnderLock?: number;
       error?: string;
     };
     this.worker.on('message', (m: Report) => {
@@ -146,7 +189,11 @@ export class WalCheckpointer {
         return;
       }
       this.stats.runs++;
-      if (m.ok && m.mode === 'RESTART' && !m.busy) this.stats.restarts++;
+      if (m.ok && m.mode === 'RESTART') {
+        if (m.busy) this.stats.restartsGivenWay++;
+        else this.stats.restarts++;
+        this.stats.framesCopiedUnderLock += m.copiedUnderLock ?? 0;
+      }
       if (m.ok) {
         this.stats.walFrames = m.walFrames ?? 0;
         this.stats.checkpointed = m.checkpointed ?? 0;

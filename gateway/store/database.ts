@@ -72,6 +72,21 @@ export interface TransactionMemory {
 /** A statement prepared on the connection open now: prepared again on first use after a re-open. */
 export type PreparedStatement = () => Database.Statement;
 
+/** A group commit's item; `retried` once its batch found the write lock held and waited for another try. */
+interface PendingCommit {
+  run: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  retried?: boolean;
+}
+
+/**
+ * The pause before a group commit that found the write lock held tries once more. The event loop runs
+ * meanwhile (a timer, not a second synchronous wait), so the pause costs the batch's decisions this much
+ * latency and nothing else.
+ */
+export const LOCK_RETRY_PAUSE_MS = 50;
+
 /** The open file's identity: a file deleted or replaced under an open connection shows as a different inode. */
 const fileIdentity = (st: Stats): string => `${st.dev}:${st.ino}`;
 
@@ -97,11 +112,13 @@ export class StoreDatabase {
   private outageNow: StoreOutage | null = null;
   /** Told once when the store becomes unavailable (the store watch raises the alarm and starts probing). */
   onUnavailable: (outage: StoreOutage) => void = () => {};
-  private pending: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private pending: PendingCommit[] = [];
   private flushScheduled = false;
   private readonly memories: TransactionMemory[] = [];
   private readonly reopenHooks: Array<{ owner: object; fn: () => void }> = [];
   private checkpointer: WalCheckpointer | null = null;
+  /** Group commits that found the write lock held and were tried again (/healthz): each one was not an outage. */
+  lockRetries = 0;
 
   constructor(
     private readonly opts: DatabaseOptions,
@@ -388,10 +405,12 @@ export class StoreDatabase {
     if (batch.length === 0) return;
     const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     const batchMarks = this.marks();
+    let began = false;
     try {
       this.assertAvailable();
       this.conn
         .transaction(() => {
+          began = true;
           for (const item of batch) {
             const itemMarks = this.marks();
             try {
@@ -410,6 +429,7 @@ export class StoreDatabase {
     } catch (error) {
       // Nothing in the batch is durable (locked, disk full, I/O error, the file gone): every caller hears so.
       this.rollBackMemory(batchMarks);
+      if (!began && this.retryAfterLock(batch, error)) return;
       const reason = this.noteFailure(error);
       for (const item of batch) item.reject(reason);
       return;
@@ -421,6 +441,23 @@ export class StoreDatabase {
       if (r.ok) item.resolve(r.value);
       else item.reject(r.error);
     });
+  }
+
+  /**
+   * BEGIN IMMEDIATE waited busyTimeoutMs for the write lock and did not get it, so nothing of the batch ran.
+   * A lock held that long is a checkpoint or another connection's transaction that ran long (a fsync on a
+   * busy disk, a starved thread) as often as a lock that stays: the batch goes back to the head of the queue
+   * and tries once more after a pause; a second failure is the outage. Returns whether it was requeued.
+   */
+  private retryAfterLock(batch: PendingCommit[], error: unknown): boolean {
+    if (isStoreUnavailable(error) || classifyStoreError(error) !== 'locked') return false;
+    if (batch.some((item) => item.retried)) return false;
+    for (const item of batch) item.retried = true;
+    this.lockRetries++;
+    this.pending = [...batch, ...this.pending];
+    this.flushScheduled = true;
+    setTimeout(() => this.flush(), LOCK_RETRY_PAUSE_MS);
+    return true;
   }
 
   transaction<T>(fn: () => T): T {

@@ -188,6 +188,11 @@ export class EventStore {
     return this.database.checkpoints();
   }
 
+  /** Group commits that waited out a held write lock with one more try instead of an outage. */
+  lockRetries(): number {
+    return this.database.lockRetries;
+  }
+
   walBytes(): number {
     return this.database.walBytes();
   }

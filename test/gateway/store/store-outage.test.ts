@@ -57,6 +57,7 @@ t.test(
     t.equal(r.ok, false, 'not committed');
     t.ok(!r.ok && isStoreUnavailable(r.error), 'rejected with StoreUnavailableError');
     t.same(outages, ['locked'], 'told once');
+    t.equal(store.lockRetries(), 1, 'the commit tried once more before the store was called unavailable');
     t.equal(store.outage()?.problem, 'locked');
     const again = await settle(store.commitSoon(() => store.append(decision())));
     t.ok(!again.ok && isStoreUnavailable(again.error), 'fails fast while unavailable');
@@ -74,6 +75,32 @@ t.test(
     t.equal(ok.seq, 2, 'the failed commits took no seq');
     t.same(store.verifyChain(), { ok: true, events: 2 });
     store.close();
+  },
+);
+
+t.test(
+  'a commit that finds the write lock held tries once more after a pause: a lock gone by then is no outage',
+  async (t) => {
+    const path = join(t.testdir(), 'g.db');
+    const store = new EventStore({ path, busyTimeoutMs: 20 });
+    t.teardown(() => store.close());
+    const outages: string[] = [];
+    store.onUnavailable = (o) => outages.push(o.problem);
+    store.append(decision());
+    // Another connection's write transaction, as a checkpoint that ran long holds the lock.
+    const other = new Database(path);
+    t.teardown(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    const committed = settle(store.commitSoon(() => store.append(decision())));
+    // The group commit ran in this turn's check phase, before this: it found the lock held and is waiting.
+    await new Promise((r) => setImmediate(r));
+    t.equal(store.lockRetries(), 1, 'the commit found the lock held');
+    t.equal(store.outage(), null, 'not an outage yet');
+    other.exec('COMMIT');
+    const r = await committed;
+    t.match(r, { ok: true, value: { seq: 2 } }, 'committed on its second try');
+    t.same(outages, [], 'no outage');
+    t.same(store.verifyChain(), { ok: true, events: 2 });
   },
 );
 
