@@ -55,7 +55,25 @@ export class RtuMaster {
    */
   request(request: RtuRequest, priority: RtuPriority, retries = 0): Promise<RtuOutcome> {
     return new Promise((resolve) => {
-      (priority === 'command' ? this.commands : this.polls).push({ request, retriesLeft: retries, settle: resolve });
+      const queue = priority === 'command' ? this.commands : this.polls;
+      // The same write already waiting (not yet on the wire) is the same board state: it is sent once and
+      // answers both. Without this a burst of grants (each bumping the oldest of a full lane and pulsing the
+      // next) queued a pulse per grant ahead of every poll, hundreds a second on a 9600-baud line: the input
+      // polls starved, so passages and forced entries went unseen, and the queue grew without bound.
+      // Only the latest queued write to the same register or coil counts: after an `off`, a new `on` is queued,
+      // not merged into an earlier `on`, so the board ends in the state asked last.
+      const latest = latestTo(queue, request);
+      const same = latest?.request.bytes.equals(request.bytes) ? latest : undefined;
+      if (same) {
+        const earlier = same.settle;
+        same.settle = (outcome) => {
+          earlier(outcome);
+          resolve(outcome);
+        };
+        same.retriesLeft = Math.max(same.retriesLeft, retries);
+        return;
+      }
+      queue.push({ request, retriesLeft: retries, settle: resolve });
       this.pump();
     });
   }
@@ -139,6 +157,17 @@ export class RtuMaster {
     }
     this.pump();
   }
+}
+
+/** Address, function code and first register or coil: the part of a request that says what it reads or writes. */
+const TARGET_BYTES = 4;
+
+function latestTo(queue: readonly Transaction[], request: RtuRequest): Transaction | undefined {
+  const target = request.bytes.subarray(0, TARGET_BYTES);
+  for (let i = queue.length - 1; i >= 0; i--) {
+    if (queue[i]!.request.bytes.subarray(0, TARGET_BYTES).equals(target)) return queue[i];
+  }
+  return undefined;
 }
 
 export const isRetryable = (reason: RtuFailureReason): boolean =>

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readBitsRequest, withCrc, writeRegisterRequest } from '../../../drivers/turnstile/rtu.js';
+import { readBitsRequest, withCrc, writeCoilRequest, writeRegisterRequest } from '../../../drivers/turnstile/rtu.js';
 import { RtuMaster } from '../../../drivers/turnstile/rtu-master.js';
 
 function master(replyTimeoutMs = 1000) {
@@ -141,3 +141,49 @@ t.test('an exception reply is not retried', async (t) => {
   t.equal(outcome.ok ? 'ok' : outcome.reason, 'rtu.exception');
   t.equal(written.length, 1);
 });
+
+t.test('a write already waiting is not queued again: it goes out once and answers every caller', async (t) => {
+  const { m, written } = master();
+  const inFlight = m.request(poll, 'poll');
+  const pulses = Array.from({ length: 500 }, () => m.request(pulse, 'command'));
+  const nextPoll = m.request(poll, 'poll');
+  m.feed(okPollReply);
+  await inFlight;
+  await Promise.resolve();
+  t.same(written[1], pulse.bytes);
+  m.feed(pulse.bytes);
+  t.ok(
+    (await Promise.all(pulses)).every((r) => r.ok),
+    'all 500 callers hear the one reply',
+  );
+  await Promise.resolve();
+  t.same(written[2], poll.bytes, 'the poll is next: 499 repeats did not queue ahead of it');
+  m.feed(okPollReply);
+  t.equal((await nextPoll).ok, true);
+  t.equal(written.length, 3);
+});
+
+t.test(
+  'a write is merged only into the latest queued write to the same coil, so the last one asked wins',
+  async (t) => {
+    const { m, written } = master();
+    const on = writeCoilRequest(1, 0x10, true);
+    const off = writeCoilRequest(1, 0x10, false);
+    const otherCoil = writeCoilRequest(1, 0x11, true);
+    const inFlight = m.request(poll, 'poll');
+    const asked = [on, off, otherCoil, on, on].map((r) => m.request(r, 'command'));
+    m.feed(okPollReply);
+    await inFlight;
+    for (let i = 0; i < 4; i++) {
+      await Promise.resolve();
+      m.feed(written.at(-1)!); // a write's reply echoes its request
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(asked);
+    t.same(
+      written.slice(1).map((b) => b.toString('hex')),
+      [on, off, otherCoil, on].map((r) => r.bytes.toString('hex')),
+      'on, off, the other coil, on: the repeated `on` at the end is sent once, after the `off`',
+    );
+  },
+);
