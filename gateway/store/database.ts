@@ -107,6 +107,15 @@ export class StoreDatabase {
   private runInTransaction!: Database.Transaction<(run: () => unknown) => unknown>;
   /** dev:ino of the file this connection opened; null for ':memory:'. */
   private openedFile: string | null = null;
+  /**
+   * A read-only handle on the file the connection writes, for the header check. Kept for the connection's
+   * life and closed only after it: POSIX drops every lock a process holds on a file when ANY of its handles on
+   * that file is closed, so opening and closing the file for each check dropped SQLite's own locks. Another
+   * process (the sqlite3 shell, a backup script) then found no other user, deleted the WAL and -shm on close,
+   * and the daemon went on committing into the deleted WAL: events answered as allowed were gone after a
+   * restart, and the tickets they used could be used again.
+   */
+  private headerFd: number | null = null;
   /** The open connection's page size, which the file's header must keep showing. */
   private pageSize = 0;
   private outageNow: StoreOutage | null = null;
@@ -168,6 +177,7 @@ export class StoreDatabase {
     // Only now: a re-open that failed half-way must leave the old identity, so the next probe tries again.
     this.openedFile = identity;
     this.conn = db;
+    this.headerFd = identity === null ? null : openSync(opts.path, 'r');
     this.generation += 1;
     if (opts.backgroundCheckpointMs && opts.path !== ':memory:') {
       db.pragma('wal_autocheckpoint = 0');
@@ -260,18 +270,14 @@ export class StoreDatabase {
    * not notice: it writes through its cache and the WAL). Null for ':memory:'.
    */
   headerDefect(): string | null {
-    if (this.openedFile === null) return null;
+    if (this.openedFile === null || this.headerFd === null) return null;
     const bytes = Buffer.alloc(SQLITE_HEADER_BYTES);
     let read = 0;
     try {
-      const fd = openSync(this.opts.path, 'r');
-      try {
-        read = readSync(fd, bytes, 0, SQLITE_HEADER_BYTES, 0);
-      } finally {
-        closeSync(fd);
-      }
+      // The connection's own file (a file put in its place is the identity check's business, fileInPlace).
+      read = readSync(this.headerFd, bytes, 0, SQLITE_HEADER_BYTES, 0);
     } catch {
-      // Gone or unreadable: the identity check and the next write say which; the header is not the tell.
+      // Unreadable: the next write says why; the header is not the tell.
       return null;
     }
     const r = checkSqliteHeader(bytes.subarray(0, read), this.pageSize);
@@ -345,6 +351,7 @@ export class StoreDatabase {
     } catch {
       // The old connection's file is gone; closing it can only fail, which changes nothing.
     }
+    this.closeHeaderFd();
     if (!existed) {
       // A stale WAL or shm beside a missing database belongs to the deleted log; SQLite would replay it.
       for (const suffix of ['-wal', '-shm']) rmQuietly(`${this.opts.path}${suffix}`);
@@ -553,6 +560,18 @@ export class StoreDatabase {
   closeWithoutCheckpoint(): void {
     this.checkpointer?.stop().catch(() => {});
     this.conn.close();
+    this.closeHeaderFd();
+  }
+
+  /** Only after the connection is closed (see headerFd). */
+  private closeHeaderFd(): void {
+    if (this.headerFd === null) return;
+    try {
+      closeSync(this.headerFd);
+    } catch {
+      // Already invalid: nothing held.
+    }
+    this.headerFd = null;
   }
 
   close(): void {
@@ -564,6 +583,7 @@ export class StoreDatabase {
       // The WAL stays; SQLite folds it in at the next open.
     } finally {
       this.conn.close();
+      this.closeHeaderFd();
     }
   }
 }

@@ -1,6 +1,7 @@
 // The database header check: the header SQLite writes passes, anything else (garbage, a short or zeroed
 // file, another page size, a damaged fixed field) fails with a reason, and no bytes at all make it throw.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
@@ -66,3 +67,38 @@ t.test('fast-check: any bytes give a verdict without throwing; random bytes neve
   );
   t.pass('no counterexample');
 });
+
+t.test(
+  "the header check keeps the daemon's locks: another process that reads the log cannot delete the live WAL",
+  async (t) => {
+    const path = join(t.testdir(), 'live.db');
+    const store = new EventStore({ path });
+    t.teardown(() => store.close());
+    const commit = (n: number) => {
+      for (let i = 0; i < n; i++) store.append(factEvent('system', null, { action: `e${i}` }));
+    };
+    // Another process's view of the log: a backup or report script, the sqlite3 shell. Python's sqlite3 (the
+    // system's libsqlite3) is such a reader; it deletes the WAL on close when no other process holds a lock on the
+    // database file, which better-sqlite3's newer SQLite does not do while the -shm is held.
+    const countFromAnotherProcess = (): number => {
+      const r = spawnSync(
+        'python3',
+        [
+          '-c',
+          'import sqlite3,sys\nc=sqlite3.connect(sys.argv[1])\nprint(c.execute("SELECT count(*) FROM events").fetchone()[0])\nc.close()',
+          path,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0) throw new Error(r.stderr);
+      return Number(r.stdout);
+    };
+    commit(20);
+    const before = countFromAnotherProcess();
+    t.equal(store.headerDefect(), null, 'the store watch checks the header, as it does every period');
+    t.equal(countFromAnotherProcess(), before, 'another process reads the log and closes it');
+    t.ok(existsSync(`${path}-wal`), 'the WAL the daemon writes is still there');
+    commit(20);
+    t.equal(countFromAnotherProcess(), before + 20, 'what the daemon committed after it is in the log others read');
+  },
+);
