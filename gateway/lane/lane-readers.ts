@@ -10,7 +10,9 @@ import type { QrScanner } from '../../drivers/qr-scanner/index.js';
 import type { Direction, LaneConfig, PolicyConfig } from '../config/schema.js';
 import { type CredentialInput, scannedCredential } from '../credentials/establish.js';
 import type { DeviceKind, EventBus, LinkState } from '../events.js';
+import { LogThrottle } from '../log-throttle.js';
 import { ok } from '../reasons.js';
+import { TokenBucket } from '../token-bucket.js';
 import type { DecisionOutcome, DecisionRequest, DecisionService } from './decision-service.js';
 import { PcscChipFlow } from './pcsc-chip-flow.js';
 import { type HeldPresentation, holdExpired, pairPresentation, scanStartsChipRead, sideOf } from './reader-pairing.js';
@@ -32,13 +34,27 @@ export interface LaneReadersDeps {
   bus: EventBus;
   logger: Logger;
   now: () => number;
+  /** Monotonic ms for the presentation budget (default performance.now). */
+  mono?: () => number;
   cloneNotExcluded?: PolicyConfig['chipCloneNotExcluded'];
   readChip?: typeof readChip;
   pairingWindowMs?: number;
 }
 
+/**
+ * Presentations one reader side may make: 10 at once, then 5 a second. A person shows a code every second or
+ * two; more is a device or a code misbehaving. A printed QR holding 1,476 terminators made 1,476 scans in one
+ * presentation, each a decision and an event: past the budget they are dropped before any decision (counted,
+ * logged once a period), so a hostile code cannot flood the event log nor push real events out of
+ * size-bounded retention, nor make a count window look implausible to the IOC.
+ */
+export const PRESENTATION_BURST = 10;
+export const PRESENTATION_REFILL_MS = 2000;
+
 export class LaneReaders {
   private readonly id: string;
+  private readonly presentationBudget: Record<Direction, TokenBucket>;
+  private readonly warnings = new LogThrottle({ everyMs: 10_000 });
   /** A credential waiting for its partner (a bound ticket for the holder's CCCD, or the reverse), per side. */
   private readonly held: Partial<Record<Direction, HeldPresentation>> = {};
   private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
@@ -46,6 +62,24 @@ export class LaneReaders {
 
   constructor(private readonly deps: LaneReadersDeps) {
     this.id = deps.config.id;
+    const mono = deps.mono ?? (() => performance.now());
+    this.presentationBudget = {
+      in: new TokenBucket(PRESENTATION_BURST, PRESENTATION_REFILL_MS, mono),
+      out: new TokenBucket(PRESENTATION_BURST, PRESENTATION_REFILL_MS, mono),
+    };
+  }
+
+  /** Whether this side's reader may present now; a presentation past the budget is dropped here, counted and logged. */
+  private withinBudget(direction: Direction, source: 'qr-scanner' | 'chip-reader'): boolean {
+    if (this.presentationBudget[direction].take()) return true;
+    this.deps.bus.emit('input.rejected', { source, reason: 'rate-limited' });
+    const heldBack = this.warnings.pass(`rate-limited:${direction}`);
+    if (heldBack !== null)
+      this.deps.logger.warn(
+        { direction, source, droppedSinceLastLine: heldBack },
+        'reader presenting faster than a person can: presentation dropped before any decision',
+      );
+    return false;
   }
 
   /** Listens to every reader of the lane and starts them. */
@@ -55,16 +89,22 @@ export class LaneReaders {
       const pcsc = devices.pcsc?.[d];
       if (pcsc) this.startChipFlow(d, pcsc);
       const qr = devices.qr[d];
-      qr?.on('scan', (text) => this.scanned(d, text));
+      qr?.on('scan', (text) => {
+        if (this.withinBudget(d, 'qr-scanner')) this.scanned(d, text);
+      });
       qr?.on('rejected', (reason, bytes) => {
-        logger.warn({ direction: d, reason, bytes }, 'qr frame rejected');
+        // Line noise arrives at the line's rate: one line per direction and reason a period, with the count.
+        const heldBack = this.warnings.pass(`frame:${d}:${reason}`);
+        if (heldBack !== null)
+          logger.warn({ direction: d, reason, bytes, rejectedSinceLastLine: heldBack }, 'qr frame rejected');
         bus.emit('input.rejected', { source: 'qr-scanner', reason });
       });
       qr?.on('link', (state, reason) => this.deps.onLink('qr-scanner', d, state, reason));
       const chip = devices.chip[d];
-      chip?.on('card', (read) =>
-        this.presentSafely(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now()),
-      );
+      chip?.on('card', (read) => {
+        if (this.withinBudget(d, 'chip-reader'))
+          this.presentSafely(d, { kind: 'chip', sod: read.sod, dataGroups: read.dataGroups }, performance.now());
+      });
       chip?.on('readError', (error, detail) => this.readFailed(d, error, detail));
       chip?.on('link', (state, reason) => this.deps.onLink('chip-reader', d, state, reason));
     }

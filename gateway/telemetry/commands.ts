@@ -27,7 +27,7 @@ import { fail, ok, type Result } from '../../contracts/result.js';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from '../../contracts/topics.js';
 import { classifyStoreError } from '../store/store-errors.js';
 import type { CommandIdRepository } from '../store/telemetry-repo.js';
-import { CommandBudget } from './command-budget.js';
+import { TokenBucket } from '../token-bucket.js';
 import { RefusalLogSampler } from './refusal-log-sampler.js';
 import { SeenCommandIds } from './seen-command-ids.js';
 
@@ -128,7 +128,7 @@ export class CommandInbox {
     'cmd.handler-failed': 0,
   };
   private readonly now: () => number;
-  private readonly budgets: Record<CommandVerb, CommandBudget>;
+  private readonly budgets: Record<CommandVerb, TokenBucket>;
   private readonly seen = new SeenCommandIds();
   private readonly refusalLog: RefusalLogSampler<CommandRejection>;
   private readonly inTransaction: <T>(fn: () => T) => T;
@@ -139,9 +139,12 @@ export class CommandInbox {
     this.refusalLog = new RefusalLogSampler(mono);
     this.inTransaction = opts.transaction ?? ((fn) => fn());
     this.budgets = {
-      'free-passage': new CommandBudget(opts.rateLimits['free-passage'], mono),
-      resend: new CommandBudget(opts.rateLimits.resend, mono),
-      watchlist: new CommandBudget(opts.rateLimits.watchlist, mono),
+      // A handful of commands a day is normal; a flood of validly signed ones means a leaked key or a runaway
+      // script, and each free-passage command writes an event and flips a lane. A minute's worth at once lets an
+      // evacuation switch every lane together.
+      'free-passage': new TokenBucket(opts.rateLimits['free-passage'], 60_000, mono),
+      resend: new TokenBucket(opts.rateLimits.resend, 60_000, mono),
+      watchlist: new TokenBucket(opts.rateLimits.watchlist, 60_000, mono),
     };
   }
 

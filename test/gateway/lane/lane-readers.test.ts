@@ -9,7 +9,12 @@ import type { QrScannerEvents } from '../../../drivers/qr-scanner/index.js';
 import type { LaneConfig } from '../../../gateway/config/schema.js';
 import { EventBus, type GatewayEvents } from '../../../gateway/events.js';
 import type { DecisionOutcome, DecisionRequest } from '../../../gateway/lane/decision-service.js';
-import { LaneReaders, type LaneReadersDeps } from '../../../gateway/lane/lane-readers.js';
+import {
+  LaneReaders,
+  type LaneReadersDeps,
+  PRESENTATION_BURST,
+  PRESENTATION_REFILL_MS,
+} from '../../../gateway/lane/lane-readers.js';
 import { createLogger } from '../../../gateway/logger.js';
 import { NGUYEN_VAN_A } from '../../../sim/cards/people.js';
 import { cccdQrText } from '../../../sim/people/population.js';
@@ -163,3 +168,30 @@ t.test('failed chip reads are denials, one per side every 2 s', async (t) => {
   await settle();
   t.equal(h.failures.length, 2);
 });
+
+t.test(
+  'a burst of scans past the budget is dropped before any decision, counted, and logged once with its count',
+  async (t) => {
+    const mono = { now: 0 };
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('silent');
+    logger.warn = ((o: Record<string, unknown>, msg: string) => void lines.push({ ...o, msg })) as never;
+    const rejected: Array<GatewayEvents['input.rejected']> = [];
+    const h = await harness(t, L1, { mono: () => mono.now, logger });
+    const bus = (h.readers as unknown as { deps: { bus: EventBus } }).deps.bus;
+    bus.on(t, 'input.rejected', (r) => rejected.push(r));
+    // One printed code holding 1,476 terminators: 1,476 scans at once.
+    for (let i = 0; i < 1476; i++) h.qr.emit('scan', `x${i}`, 0);
+    await settle();
+    t.equal(h.decided.length, PRESENTATION_BURST, 'only the burst allowance reaches the decision service');
+    t.equal(rejected.length, 1476 - PRESENTATION_BURST, 'each dropped one is counted');
+    t.ok(rejected.every((r) => r.source === 'qr-scanner' && r.reason === 'rate-limited'));
+    const dropped = lines.filter((l) => /faster than a person/.test(String(l.msg)));
+    t.equal(dropped.length, 1, 'one log line for the whole burst');
+    // A person presenting again a moment later is served: the budget refills with (monotonic) time.
+    mono.now += PRESENTATION_REFILL_MS / PRESENTATION_BURST;
+    h.qr.emit('scan', 'plain.p.s', 0);
+    await settle();
+    t.match(h.decided.at(-1), { credential: { kind: 'ticket', token: 'plain.p.s' } });
+  },
+);
