@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
+import { withholdSmallCells } from '../../../contracts/small-cells.js';
 import { CountsPayload } from '../../../contracts/topics.js';
 import type { StoredEvent } from '../../../gateway/store/types.js';
 import {
@@ -172,6 +173,23 @@ t.test('merged windows (a full outbox) withhold what either part withheld, and k
     ),
   );
 });
+
+t.test(
+  'a window publishes exactly what the shared small-cell rule (contracts/small-cells.ts) makes of its counts',
+  async (t) => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 120 }), fc.integer({ min: 1, max: 10 }), (gens, min) => {
+        const tally = tallyAll(gens.map(toStored));
+        const exact = toCountsPayload(id, tally, SHOW_ALL).lanes;
+        const published = toCountsPayload(id, tally, { categoryMinCount: min }).lanes;
+        return published.every(
+          (l, i) => JSON.stringify(l.byCategory) === JSON.stringify(withholdSmallCells(exact[i]!.byCategory!, min)),
+        );
+      }),
+    );
+    t.pass('held for every generated case');
+  },
+);
 
 t.test('one woman over 60 from Viet Nam in a window: her lane shows a passage, not who passed', async (t) => {
   const ev = toStored(
