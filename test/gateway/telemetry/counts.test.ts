@@ -178,13 +178,21 @@ t.test(
   'a window publishes exactly what the shared small-cell rule (contracts/small-cells.ts) makes of its counts',
   async (t) => {
     fc.assert(
-      fc.property(fc.array(event, { maxLength: 120 }), fc.integer({ min: 1, max: 10 }), (gens, min) => {
+      // Few events, so small cells are common. The exact counts come from the tally, not from a payload, so
+      // the baseline does not go through the code under test.
+      fc.property(fc.array(event, { maxLength: 40 }), fc.integer({ min: 1, max: 10 }), (gens, min) => {
         const tally = tallyAll(gens.map(toStored));
-        const exact = toCountsPayload(id, tally, SHOW_ALL).lanes;
-        const published = toCountsPayload(id, tally, { categoryMinCount: min }).lanes;
-        return published.every(
-          (l, i) => JSON.stringify(l.byCategory) === JSON.stringify(withholdSmallCells(exact[i]!.byCategory!, min)),
-        );
+        return toCountsPayload(id, tally, { categoryMinCount: min }).lanes.every((l) => {
+          const c = tally.lanes[l.lane]!.byCategory;
+          const exact = {
+            domestic: c.domestic,
+            foreign: c.foreign,
+            unknown: c.unknown,
+            ageBand: { '0-17': 0, '18-39': 0, '40-59': 0, '60+': 0, ...c.ageBand },
+            sex: { M: 0, F: 0, ...c.sex },
+          };
+          return JSON.stringify(l.byCategory) === JSON.stringify(withholdSmallCells(exact, min));
+        });
       }),
     );
     t.pass('held for every generated case');
