@@ -6,7 +6,7 @@ import { configFailure, type LoadResult, parseConfig, readYaml } from '../contra
 import { MqttConnection, resolveMqttPaths } from '../contracts/mqtt-connection.js';
 import { ok } from '../contracts/result.js';
 import { SecretRef } from '../contracts/secrets.js';
-import { DEFAULT_CATEGORY_MIN_COUNT } from './analytics/disclosure.js';
+import { CategoryMinCount } from '../contracts/small-cells.js';
 
 const SiteId = z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ and - only (1-40)');
 const ResetAt = z.union([z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (24 h)'), z.literal('never')]);
@@ -117,9 +117,10 @@ export const CollectorConfig = z
       .object({
         /**
          * The small-cell minimum the collector applies to every lane window before storing it, whatever the gate
-         * applied (collector/analytics/disclosure.ts). Raising it applies to windows stored from then on.
+         * applied (the rule and why 3 by default: contracts/small-cells.ts). Raising it applies to windows stored
+         * from then on.
          */
-        categoryMinCount: z.number().int().min(1).max(100).default(DEFAULT_CATEGORY_MIN_COUNT),
+        categoryMinCount: CategoryMinCount,
       })
       .strict()
       .prefault({}),

@@ -34,7 +34,7 @@ export interface IngestOptions {
   batchMax: number;
   /** the gates' keys and the bounds every message is held to (validate.ts) */
   policy: IngestPolicy;
-  /** the small-cell minimum applied to each window's categories before it is stored (analytics/disclosure.ts) */
+  /** the small-cell minimum applied to each window's categories before it is stored (contracts/small-cells.ts) */
   categoryMinCount?: number;
   now?: () => number;
 }

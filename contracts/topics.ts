@@ -27,6 +27,10 @@ export const StatusPayload = z
   })
   .strict();
 
+/** The age bands a credential's birth date is counted in, and the sexes: the keys of CategoryCounts. */
+export const AGE_BANDS = ['0-17', '18-39', '40-59', '60+'] as const;
+export const SEXES = ['M', 'F'] as const;
+
 /** Counts by category, where the credential tells it (never the ID itself). */
 export const CategoryCounts = z
   .object({
@@ -34,12 +38,13 @@ export const CategoryCounts = z
     foreign: z.number().int().nonnegative().default(0),
     unknown: z.number().int().nonnegative().default(0),
     /** age band ('0-17', '18-39', '40-59', '60+') → count */
-    ageBand: z.partialRecord(z.enum(['0-17', '18-39', '40-59', '60+']), z.number().int().nonnegative()).default({}),
-    sex: z.partialRecord(z.enum(['M', 'F']), z.number().int().nonnegative()).default({}),
+    ageBand: z.partialRecord(z.enum(AGE_BANDS), z.number().int().nonnegative()).default({}),
+    sex: z.partialRecord(z.enum(SEXES), z.number().int().nonnegative()).default({}),
     /**
      * Passages whose nationality, age band or sex is not shown because a cell of that breakdown, in this lane
      * and window, held fewer people than mqtt.categoryMinCount: a cell of one beside a lane and a minute
      * would single a person out. The breakdown's other cells are withheld with it, so none can be derived.
+     * The rule: contracts/small-cells.ts.
      */
     withheld: z
       .object({

@@ -1,21 +1,15 @@
-// The small-cell rule on the collector's side: what of a window's categories may be stored and shown.
-//
-// A gate already withholds each breakdown (nationality, age band, sex) of a lane and window that has a
-// non-empty cell below its mqtt.categoryMinCount. The collector applies the same rule again, per lane and
-// window, with its own minimum (analytics.categoryMinCount), before anything is stored: a gate set to 1, an
-// old gate, or a forged-but-signed payload cannot put a cell of one person into the IOC's database.
+// What of a window's categories the collector stores: the category columns, and the gate's breakdowns as
+// they may be stored. The small-cell rule itself is contracts/small-cells.ts, the one the gate applies too; the
+// collector applies it again, per lane and window, with its own minimum (analytics.categoryMinCount), before
+// anything is stored: a gate set to 1, an old gate, or a forged-but-signed payload cannot put a cell of one
+// person into the IOC's database.
 //
 // Why per window and not on each answer: every stored cell is then 0 or >= min, and every answer is a sum of
 // whole stored cells (ranges, buckets and groupings never split a window). A sum of such cells is again 0 or
 // >= min, and so is any difference between two answers (the difference is itself a sum of stored cells): no
 // combination of answers can show a cell below the minimum. Withholding on the answer instead would let two
 // overlapping ranges, one shown and one withheld, reveal the cell between them. Pure.
-import type { GatePayload } from '../../contracts/topics.js';
-
-/** The gates' default too (mqtt.categoryMinCount): a cell of one or two people beside a lane and a minute is not shown. */
-export const DEFAULT_CATEGORY_MIN_COUNT = 3;
-
-type LaneCategories = NonNullable<GatePayload<'counts'>['lanes'][number]['byCategory']>;
+import { type CategoryCounts, withholdSmallCells } from '../../contracts/small-cells.js';
 
 /** The category columns of one stored lane window (also the columns of every rollup and answer). */
 export interface CategoryCells {
@@ -68,26 +62,18 @@ export const CATEGORY_COLUMNS: Record<keyof CategoryCells, string> = {
 /** The category columns in CATEGORY_KEYS order, as the stores' statements list them. */
 export const CATEGORY_COLUMN_LIST: readonly string[] = CATEGORY_KEYS.map((k) => CATEGORY_COLUMNS[k]);
 
-/** The breakdowns a cell belongs to: a breakdown is shown whole or withheld whole, so no cell can be derived from the others. */
-export const BREAKDOWNS = {
-  nationality: { cells: ['domestic', 'foreign'], withheld: 'withheldNationality' },
-  ageBand: { cells: ['age0to17', 'age18to39', 'age40to59', 'age60plus'], withheld: 'withheldAgeBand' },
-  sex: { cells: ['male', 'female'], withheld: 'withheldSex' },
-} as const satisfies Record<string, { cells: readonly (keyof CategoryCells)[]; withheld: keyof CategoryCells }>;
-
 export const NO_CATEGORIES: Readonly<CategoryCells> = Object.freeze(
   Object.fromEntries(CATEGORY_KEYS.map((k) => [k, 0])) as unknown as CategoryCells,
 );
 
-const small = (n: number, min: number): boolean => n > 0 && n < min;
-
 /**
- * The cells of one lane window as they may be stored: each breakdown with a non-empty cell below `min` moves
- * whole into its withheld count. A window without categories (an older gate) stores zeros: nothing to show.
+ * The cells of one lane window as they may be stored: the gate's breakdowns after the small-cell rule with the
+ * collector's minimum. A window without categories (an older gate) stores zeros: nothing to show.
  */
-export function discloseCategories(c: LaneCategories | undefined, min: number): CategoryCells {
-  if (!c) return { ...NO_CATEGORIES };
-  const out: CategoryCells = {
+export function discloseCategories(gateCells: CategoryCounts | undefined, min: number): CategoryCells {
+  if (!gateCells) return { ...NO_CATEGORIES };
+  const c = withholdSmallCells(gateCells, min);
+  return {
     domestic: c.domestic,
     foreign: c.foreign,
     unknown: c.unknown,
@@ -101,20 +87,6 @@ export function discloseCategories(c: LaneCategories | undefined, min: number): 
     withheldAgeBand: c.withheld?.ageBand ?? 0,
     withheldSex: c.withheld?.sex ?? 0,
   };
-  return withholdSmall(out, min);
-}
-
-/** Moves each breakdown that has a cell in (0, min) into its withheld count. Idempotent. */
-export function withholdSmall(c: CategoryCells, min: number): CategoryCells {
-  const out = { ...c };
-  for (const b of Object.values(BREAKDOWNS)) {
-    if (!b.cells.some((k) => small(out[k], min))) continue;
-    for (const k of b.cells) {
-      out[b.withheld] += out[k];
-      out[k] = 0;
-    }
-  }
-  return out;
 }
 
 export function addCategories(a: CategoryCells, b: CategoryCells): CategoryCells {

@@ -1,5 +1,5 @@
 // Daily and monthly reports per site for a department: one row per hour (a day) or per day (a month), with
-// passages, the category breakdowns (small cells withheld, as everywhere: disclosure.ts), peak hours and alarms
+// passages, the category breakdowns (small cells withheld, as everywhere: contracts/small-cells.ts), peak hours and alarms
 // by kind. Gathered from the store, then written as CSV (spreadsheets) or a printable HTML page (A4).
 import type { CollectorSite } from '../config.js';
 import { resetRuleFor } from '../occupancy.js';

@@ -29,7 +29,8 @@ type Cell = AnalyticsCell & { kind: string };
 
 /**
  * Tags each cell with its site's kind, keeps only the kind asked for, and for groupBy=kind sums the sites of a
- * kind into one row per bucket. Sums of stored cells only, so the small-cell rule still holds (disclosure.ts).
+ * kind into one row per bucket. Sums of stored cells only, so the small-cell rule still holds
+ * (contracts/small-cells.ts).
  */
 export function byKind(
   cells: readonly AnalyticsCell[],

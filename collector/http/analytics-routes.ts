@@ -1,7 +1,8 @@
 // The IOC analytics API under /v1/analytics: passages, category breakdowns, peak hours, occupancy curves and
 // alarms, over any range, by minute/hour/day/week/month of local time (Asia/Ho_Chi_Minh: UTC+7, no DST).
 // Every category figure is a sum of stored lane windows, each already held to the small-cell rule
-// (collector/analytics/disclosure.ts), so no answer nor any difference of answers shows a small cell.
+// (contracts/small-cells.ts, applied per window: collector/analytics/disclosure.ts), so no answer nor any
+// difference of answers shows a small cell.
 import type { ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';

@@ -1,7 +1,8 @@
 // Folds a run of validated messages into the rows one transaction writes. Pure.
 // Folding first matters for PostgreSQL (one ON CONFLICT statement may not touch a row twice) and makes a
 // batch cheap: ten health messages from one gate become one row update.
-import { type CategoryCells, DEFAULT_CATEGORY_MIN_COUNT, discloseCategories } from '../analytics/disclosure.js';
+import { CATEGORY_MIN_COUNT } from '../../contracts/small-cells.js';
+import { type CategoryCells, discloseCategories } from '../analytics/disclosure.js';
 import type { IngestRecord } from '../validate.js';
 
 /** A lane window with its category cells as they may be stored (analytics/disclosure.ts). */
@@ -63,10 +64,7 @@ export interface StoreBatch {
   alarms: AlarmInsert[];
 }
 
-export function foldBatch(
-  records: readonly IngestRecord[],
-  categoryMinCount: number = DEFAULT_CATEGORY_MIN_COUNT,
-): StoreBatch {
+export function foldBatch(records: readonly IngestRecord[], categoryMinCount: number = CATEGORY_MIN_COUNT): StoreBatch {
   const lanes = new Map<string, LaneCountRow>();
   const zones = new Map<string, ZoneCountRow>();
   const gates = new Map<string, GateUpdate>();

@@ -33,7 +33,8 @@ const ident = (s: string): string => {
 /**
  * Read-only views for the IOC's own tools (Grafana, BI, spreadsheets; docs/ioc-bi.md). Times are timestamptz and
  * local dates and hours are Asia/Ho_Chi_Minh. They read the hourly rollup and the alarms, never a window on its
- * own: every category figure is a sum of stored cells, each already held to the small-cell rule (disclosure.ts).
+ * own: every category figure is a sum of stored cells, each already held to the small-cell rule
+ * (contracts/small-cells.ts).
  */
 const BI_VIEWS = (s: string): string => `
 CREATE OR REPLACE VIEW ${s}.bi_passages_hourly AS

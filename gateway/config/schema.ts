@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MqttConnection } from '../../contracts/mqtt-connection.js';
 import { SecretRef } from '../../contracts/secrets.js';
+import { CategoryMinCount } from '../../contracts/small-cells.js';
 import { SerialPortConfig } from '../../drivers/serial/config.js';
 import { TurnstileConfig } from '../../drivers/turnstile/config.js';
 
@@ -339,8 +340,9 @@ export const GatewayConfig = z
       /**
        * Counts by nationality, age band and sex are published for a lane and window only when each non-empty
        * cell has at least this many people; otherwise that breakdown is sent as `withheld` (1: everything shown).
+       * The rule and why 3 by default: contracts/small-cells.ts.
        */
-      categoryMinCount: z.number().int().min(1).max(100).default(3),
+      categoryMinCount: CategoryMinCount,
       /**
        * 5 (with a broker that speaks it, such as Mosquitto 2): the gateway tells the broker the largest packet
        * it takes, so an oversized command is dropped by the broker instead of read into the box's memory.

@@ -2,16 +2,15 @@
 // window's tallies, and how a closed window becomes the `counts` payload. No I/O here: the SQLite side is
 // count-windows.ts, so these rules can be tested exhaustively and reasoned about on their own.
 
-import { DENIAL_REASONS, type DenialReason, type GatePayload } from '../../contracts/topics.js';
+import { type CategoryCounts, withholdSmallCells } from '../../contracts/small-cells.js';
+import { AGE_BANDS, DENIAL_REASONS, type DenialReason, type GatePayload, SEXES } from '../../contracts/topics.js';
 import type { ReasonCode } from '../reasons.js';
 import type { StoredEvent } from '../store/types.js';
 
 export type CountsPayload = GatePayload<'counts'>;
 export type Via = 'ticket' | 'cccd-qr' | 'chip' | 'free-passage' | 'manual' | 'forced';
-export type AgeBand = '0-17' | '18-39' | '40-59' | '60+';
+export type AgeBand = (typeof AGE_BANDS)[number];
 const VIA_LIST: readonly Via[] = ['ticket', 'cccd-qr', 'chip', 'free-passage', 'manual', 'forced'];
-const AGE_BAND_LIST: readonly AgeBand[] = ['0-17', '18-39', '40-59', '60+'];
-const SEX_LIST = ['M', 'F'] as const;
 const VIAS: ReadonlySet<string> = new Set<string>(VIA_LIST);
 const DENIALS: ReadonlySet<string> = new Set<string>(DENIAL_REASONS);
 
@@ -24,7 +23,7 @@ type DenyCode = Exclude<ReasonCode, 'ok' | `ok.${string}`>;
 const sameDenialCodes: [DenyCode] extends [DenialReason] ? ([DenialReason] extends [DenyCode] ? true : false) : false =
   true;
 void sameDenialCodes;
-const AGE_BANDS: ReadonlySet<string> = new Set<string>(AGE_BAND_LIST);
+const KNOWN_AGE_BANDS: ReadonlySet<string> = new Set<string>(AGE_BANDS);
 
 export interface CategoryTally {
   domestic: number;
@@ -119,7 +118,7 @@ export function tallyEvent(
   else if (nationality === 'VNM') lane.byCategory.domestic += 1;
   else lane.byCategory.foreign += 1;
   const ageBand = ev.facts.ageBand;
-  if (typeof ageBand === 'string' && AGE_BANDS.has(ageBand)) bump(lane.byCategory.ageBand, ageBand as AgeBand);
+  if (typeof ageBand === 'string' && KNOWN_AGE_BANDS.has(ageBand)) bump(lane.byCategory.ageBand, ageBand as AgeBand);
   const sex = ev.facts.sex;
   if (sex === 'M' || sex === 'F') bump(lane.byCategory.sex, sex);
   (next.zones[zone] ??= { in: 0, out: 0 })[dir] += 1;
@@ -137,7 +136,6 @@ const byKey = <T>(rec: Record<string, T>): Array<[string, T]> =>
 const fullRecord = <K extends string>(keys: readonly K[], rec: Partial<Record<K, number>>): Record<K, number> =>
   Object.fromEntries(keys.map((k) => [k, rec[k] ?? 0])) as Record<K, number>;
 
-export type CategoryCounts = NonNullable<CountsPayload['lanes'][number]['byCategory']>;
 type Withheld = NonNullable<CategoryCounts['withheld']>;
 const NOTHING_WITHHELD: Withheld = { nationality: 0, ageBand: 0, sex: 0 };
 
@@ -145,40 +143,6 @@ const NOTHING_WITHHELD: Withheld = { nationality: 0, ageBand: 0, sex: 0 };
 export interface CountsDisclosure {
   /** A breakdown (nationality, age band, sex) is shown for a lane and window only if each non-empty cell has at least this many people. */
   categoryMinCount: number;
-}
-
-const small = (n: number, min: number): boolean => n > 0 && n < min;
-
-/**
- * Withholds each breakdown of a lane's categories that has a cell below the minimum: its cells move into
- * `withheld`, so every total still adds up. Idempotent, and a merge of two windows can run it again.
- */
-export function withholdSmallCells(c: CategoryCounts, { categoryMinCount: min }: CountsDisclosure): CategoryCounts {
-  const out: CategoryCounts = {
-    ...c,
-    ageBand: { ...c.ageBand },
-    sex: { ...c.sex },
-    withheld: { ...(c.withheld ?? NOTHING_WITHHELD) },
-  };
-  const w = out.withheld!;
-  if (small(out.domestic, min) || small(out.foreign, min)) {
-    w.nationality += out.domestic + out.foreign;
-    out.domestic = 0;
-    out.foreign = 0;
-  }
-  if (AGE_BAND_LIST.some((b) => small(out.ageBand[b] ?? 0, min))) {
-    for (const b of AGE_BAND_LIST) {
-      w.ageBand += out.ageBand[b] ?? 0;
-      out.ageBand[b] = 0;
-    }
-  }
-  if (SEX_LIST.some((s) => small(out.sex[s] ?? 0, min))) {
-    for (const s of SEX_LIST) {
-      w.sex += out.sex[s] ?? 0;
-      out.sex[s] = 0;
-    }
-  }
-  return out;
 }
 
 export interface WindowIdentity {
@@ -192,7 +156,7 @@ export interface WindowIdentity {
 
 /**
  * A closed window as published. Lanes and zones that saw nothing are left out: absent means zero. Category
- * cells below the disclosure minimum are withheld (see withholdSmallCells); in, out, denied and credentials
+ * cells below the disclosure minimum are withheld (contracts/small-cells.ts); in, out, denied and credentials
  * are exact.
  */
 export function toCountsPayload(id: WindowIdentity, tally: WindowTally, disclosure: CountsDisclosure): CountsPayload {
@@ -217,11 +181,11 @@ export function toCountsPayload(id: WindowIdentity, tally: WindowTally, disclosu
           domestic: l.byCategory.domestic,
           foreign: l.byCategory.foreign,
           unknown: l.byCategory.unknown,
-          ageBand: fullRecord(AGE_BAND_LIST, l.byCategory.ageBand),
-          sex: fullRecord(SEX_LIST, l.byCategory.sex),
+          ageBand: fullRecord(AGE_BANDS, l.byCategory.ageBand),
+          sex: fullRecord(SEXES, l.byCategory.sex),
           withheld: l.byCategory.withheld ?? NOTHING_WITHHELD,
         },
-        disclosure,
+        disclosure.categoryMinCount,
       ),
     })),
   };

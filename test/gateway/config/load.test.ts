@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { CATEGORY_MIN_COUNT } from '../../../contracts/small-cells.js';
 import { loadConfig } from '../../../gateway/config/load.js';
 import { ROOT } from '../../helpers/harness.js';
 
@@ -11,6 +12,13 @@ t.test('the example and demo configs are valid', async (t) => {
     const r = loadConfig(join(ROOT, f));
     t.ok(r.ok, `${f}: ${r.ok ? '' : r.problems.join('; ')}`);
   }
+});
+
+t.test('a gate that does not set mqtt.categoryMinCount uses the shared small-cell default', async (t) => {
+  // The demo config has an mqtt section without categoryMinCount.
+  const r = loadConfig(join(ROOT, 'seeds/demo/gateway.yaml'));
+  t.ok(r.ok);
+  if (r.ok) t.equal(r.value.mqtt?.categoryMinCount, CATEGORY_MIN_COUNT);
 });
 
 t.test('each problem is one line naming its key', async (t) => {

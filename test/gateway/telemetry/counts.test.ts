@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
+import { withholdSmallCells } from '../../../contracts/small-cells.js';
 import { CountsPayload } from '../../../contracts/topics.js';
 import type { StoredEvent } from '../../../gateway/store/types.js';
 import {
@@ -172,6 +173,31 @@ t.test('merged windows (a full outbox) withhold what either part withheld, and k
     ),
   );
 });
+
+t.test(
+  'a window publishes exactly what the shared small-cell rule (contracts/small-cells.ts) makes of its counts',
+  async (t) => {
+    fc.assert(
+      // Few events, so small cells are common. The exact counts come from the tally, not from a payload, so
+      // the baseline does not go through the code under test.
+      fc.property(fc.array(event, { maxLength: 40 }), fc.integer({ min: 1, max: 10 }), (gens, min) => {
+        const tally = tallyAll(gens.map(toStored));
+        return toCountsPayload(id, tally, { categoryMinCount: min }).lanes.every((l) => {
+          const c = tally.lanes[l.lane]!.byCategory;
+          const exact = {
+            domestic: c.domestic,
+            foreign: c.foreign,
+            unknown: c.unknown,
+            ageBand: { '0-17': 0, '18-39': 0, '40-59': 0, '60+': 0, ...c.ageBand },
+            sex: { M: 0, F: 0, ...c.sex },
+          };
+          return JSON.stringify(l.byCategory) === JSON.stringify(withholdSmallCells(exact, min));
+        });
+      }),
+    );
+    t.pass('held for every generated case');
+  },
+);
 
 t.test('one woman over 60 from Viet Nam in a window: her lane shows a passage, not who passed', async (t) => {
   const ev = toStored(
