@@ -83,6 +83,7 @@ export class LaneController {
       bus: deps.bus,
       logger: deps.logger,
       now: this.now,
+      monotonicNow: this.monotonicNow,
       cloneNotExcluded: deps.cloneNotExcluded,
       readChip: deps.readChip,
       pairingWindowMs: deps.pairingWindowMs,

@@ -31,7 +31,10 @@ export interface LaneReadersDeps {
   onLink: (device: DeviceKind, side: Direction, state: LinkState, reason?: string) => void;
   bus: EventBus;
   logger: Logger;
+  /** Wall-clock ms: prompt timestamps, and the chip flow's QR dates. */
   now: () => number;
+  /** Monotonic ms: the pairing window and the read-failure throttle, durations a wall-clock step must not bend. */
+  monotonicNow: () => number;
   cloneNotExcluded?: PolicyConfig['chipCloneNotExcluded'];
   readChip?: typeof readChip;
   pairingWindowMs?: number;
@@ -82,7 +85,7 @@ export class LaneReaders {
   tick(): void {
     for (const d of ['in', 'out'] as const) {
       const h = this.held[d];
-      if (holdExpired(h, this.deps.now())) {
+      if (holdExpired(h, this.deps.monotonicNow())) {
         delete this.held[d];
         void this.deps
           .decide({ direction: d, credential: h.credential, source: 'reader', receivedAt: h.receivedAt })
@@ -112,7 +115,7 @@ export class LaneReaders {
       presented: { credential, receivedAt },
       side: sideOf(this.deps.config, direction),
       ticketNamesHolder,
-      now: this.deps.now(),
+      now: this.deps.monotonicNow(),
       windowMs: this.deps.pairingWindowMs ?? 20000,
     });
     this.held[direction] = pairing.held;
@@ -148,8 +151,8 @@ export class LaneReaders {
     this.deps.bus.emit('input.rejected', { source: 'chip-reader', reason: error });
     // The person is standing at the lane with a card that did not read: log it as a denial so the operator
     // sees why. A noisy line can produce bursts of bad frames; one denial per side every 2 s is enough.
-    const now = this.deps.now();
-    if (now - (this.lastReadFailure[direction] ?? 0) < 2000) return;
+    const now = this.deps.monotonicNow();
+    if (now - (this.lastReadFailure[direction] ?? Number.NEGATIVE_INFINITY) < 2000) return;
     this.lastReadFailure[direction] = now;
     void this.deps.decisions
       .recordFailure(

@@ -39,7 +39,8 @@ interface Harness {
   failures: Array<{ reason: string; facts: Record<string, unknown> }>;
   namesHolderAsked: string[];
   prompts: Array<GatewayEvents['chip.prompt']>;
-  clock: { now: number };
+  /** `wall` stamps prompts; `mono` times the pairing window and the read-failure throttle. */
+  clock: { wall: number; mono: number };
 }
 
 async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps> = {}): Promise<Harness> {
@@ -52,7 +53,7 @@ async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps>
   const decided: Harness['decided'] = [];
   const failures: Harness['failures'] = [];
   const namesHolderAsked: string[] = [];
-  const clock = { now: Date.now() };
+  const clock = { wall: Date.now(), mono: 5_000_000 };
   const usesPcsc = lane.entry?.chipReader && 'pcsc' in lane.entry.chipReader;
   const readers = new LaneReaders({
     config: lane,
@@ -76,7 +77,8 @@ async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps>
     onLink: () => {},
     bus,
     logger: createLogger('silent'),
-    now: () => clock.now,
+    now: () => clock.wall,
+    monotonicNow: () => clock.mono,
     ...over,
   });
   await readers.start();
@@ -117,7 +119,7 @@ t.test('a held ticket whose card never comes is decided alone once the window ha
   await settle();
   h.readers.tick();
   t.same(h.decided, []);
-  h.clock.now += 5000;
+  h.clock.mono += 5000;
   h.readers.tick();
   await settle();
   t.match(h.decided, [{ credential: { kind: 'ticket', token: 'bound.p.s' } }]);
@@ -158,8 +160,46 @@ t.test('failed chip reads are denials, one per side every 2 s', async (t) => {
   h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
   await settle();
   t.same(h.failures, [{ reason: 'chip.read-failed', facts: { readError: 'frame.corrupt' } }]);
-  h.clock.now += 2000;
+  h.clock.mono += 2000;
   h.chip.emit('readError', 'card-removed', 'gone');
   await settle();
   t.equal(h.failures.length, 2);
 });
+
+for (const step of [10 * 60_000, -10 * 60_000]) {
+  t.test(
+    `a wall clock stepped ${step > 0 ? '+' : '-'}10 min neither ends nor stretches the pairing window`,
+    async (t) => {
+      const h = await harness(t, L2, { pairingWindowMs: 5000 });
+      h.qr.emit('scan', 'bound.p.s', 0);
+      await settle();
+      h.clock.wall += step;
+      h.clock.mono += 4999;
+      h.readers.tick();
+      await settle();
+      t.same(h.decided, [], "still waiting for the holder's card");
+      h.clock.mono += 1;
+      h.readers.tick();
+      await settle();
+      t.match(
+        h.decided,
+        [{ credential: { kind: 'ticket', token: 'bound.p.s' } }],
+        'decided alone once 5 s have passed',
+      );
+    },
+  );
+
+  t.test(`a wall clock stepped ${step > 0 ? '+' : '-'}10 min does not bend the read-failure throttle`, async (t) => {
+    const h = await harness(t, L2);
+    h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
+    h.clock.wall += step;
+    h.clock.mono += 1999;
+    h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
+    await settle();
+    t.equal(h.failures.length, 1, 'one denial per 2 s');
+    h.clock.mono += 1;
+    h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
+    await settle();
+    t.equal(h.failures.length, 2, 'the next one 2 s later');
+  });
+}
