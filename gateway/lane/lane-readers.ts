@@ -187,6 +187,7 @@ export class LaneReaders {
       prompt: (step) => this.deps.bus.emit('chip.prompt', { lane: this.id, direction, step, ts: this.deps.now() }),
       logger: this.deps.logger,
       now: this.deps.now,
+      monotonicNow: this.deps.monotonicNow,
     });
     reader.on('link', (state, reason) => this.deps.onLink('chip-reader', direction, state, reason));
     flow.start();
