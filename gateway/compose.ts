@@ -125,7 +125,7 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
   const face = opts.ports?.face
     ? undefined
     : await buildFace(config, logger, store, (p) => bus.emit('face.prompt', { ...p, ts: now() }));
-  const uncommittedLines = new LogThrottle({ everyMs: UNCOMMITTED_LOG_EVERY_MS, now });
+  const uncommittedLines = new LogThrottle({ everyMs: UNCOMMITTED_LOG_EVERY_MS, monotonicNow: opts.monotonicNow });
   const decisions = new DecisionService({
     config,
     store,
