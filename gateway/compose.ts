@@ -55,6 +55,8 @@ export interface ComposeOptions {
   logger: Logger;
   devices: DeviceFactory;
   now?: () => number;
+  /** The lanes' clock for durations (grant deadlines, pulses); performance.now() unless a test steps it. */
+  monotonicNow?: () => number;
   /** The operator console (ships with every gateway); false leaves it out. */
   console?: ConsoleOptions | false;
   /** Ports given instead of the ones the config asks for (a test's chip or face check). */
@@ -123,7 +125,7 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
   const face = opts.ports?.face
     ? undefined
     : await buildFace(config, logger, store, (p) => bus.emit('face.prompt', { ...p, ts: now() }));
-  const uncommittedLines = new LogThrottle({ everyMs: UNCOMMITTED_LOG_EVERY_MS, now });
+  const uncommittedLines = new LogThrottle({ everyMs: UNCOMMITTED_LOG_EVERY_MS, monotonicNow: opts.monotonicNow });
   const decisions = new DecisionService({
     config,
     store,
@@ -186,6 +188,7 @@ async function composeOnStore(opts: ComposeOptions, store: EventStore, now: () =
         cloneNotExcluded: config.policy.chipCloneNotExcluded,
         logger: logger.child({ channel: 'lane', lane: lane.id }),
         now,
+        monotonicNow: opts.monotonicNow,
         write: owe,
       }),
     );

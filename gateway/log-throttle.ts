@@ -7,22 +7,26 @@ export interface LogThrottleOptions {
   everyMs: number;
   /** Keys remembered; past this, keys whose period is over are forgotten first, then the oldest. */
   maxKeys?: number;
-  now?: () => number;
+  /**
+   * Monotonic ms (performance.now() by default): the period is a duration. On the wall clock a step back of
+   * 10 min would silence a store outage's lines for 10 min.
+   */
+  monotonicNow?: () => number;
 }
 
 export class LogThrottle {
   private readonly last = new Map<string, { since: number; held: number }>();
   private readonly maxKeys: number;
-  private readonly now: () => number;
+  private readonly monotonicNow: () => number;
 
   constructor(private readonly opts: LogThrottleOptions) {
     this.maxKeys = opts.maxKeys ?? 1024;
-    this.now = opts.now ?? Date.now;
+    this.monotonicNow = opts.monotonicNow ?? (() => performance.now());
   }
 
   /** Null when this key's line is held back; otherwise how many of its lines were held back before this one. */
   pass(key: string): number | null {
-    const now = this.now();
+    const now = this.monotonicNow();
     const last = this.last.get(key);
     if (last && now - last.since < this.opts.everyMs) {
       last.held++;

@@ -16,26 +16,30 @@ export interface FaceEvidenceOptions {
   keepMs?: number;
   /** At most this many decisions' pictures; the oldest go first. 2 × ~100 KB each: a few MB at most. */
   maxDecisions?: number;
-  now?: () => number;
+  /**
+   * Monotonic ms (performance.now() by default): keepMs is a duration. On the wall clock a step back would keep
+   * the pictures of people longer than keepMs, a step forward would drop them before the officer looks.
+   */
+  monotonicNow?: () => number;
 }
 
 export class FaceEvidence {
   private readonly kept = new Map<string, FacePictures & { at: number }>();
   private readonly keepMs: number;
   private readonly maxDecisions: number;
-  private readonly now: () => number;
+  private readonly monotonicNow: () => number;
 
   constructor(opts: FaceEvidenceOptions = {}) {
     this.keepMs = opts.keepMs ?? 15 * 60_000;
     this.maxDecisions = opts.maxDecisions ?? 50;
-    this.now = opts.now ?? Date.now;
+    this.monotonicNow = opts.monotonicNow ?? (() => performance.now());
   }
 
   /** Keeps the pictures and returns the key the decision's facts carry. */
   keep(pictures: FacePictures): string {
     this.forgetExpired();
     const key = randomBytes(12).toString('hex');
-    this.kept.set(key, { ...pictures, at: this.now() });
+    this.kept.set(key, { ...pictures, at: this.monotonicNow() });
     while (this.kept.size > this.maxDecisions) this.kept.delete(this.kept.keys().next().value!);
     return key;
   }
@@ -52,7 +56,7 @@ export class FaceEvidence {
   }
 
   private forgetExpired(): void {
-    const oldest = this.now() - this.keepMs;
+    const oldest = this.monotonicNow() - this.keepMs;
     // Insertion order is time order: stop at the first one still young enough.
     for (const [key, e] of this.kept) {
       if (e.at > oldest) break;

@@ -36,7 +36,14 @@ export interface LaneControllerDeps {
   devices: LaneDevices;
   /** Bound to this lane (`lane` and `channel`) by the composition root, so its lines do not repeat them. */
   logger: Logger;
+  /** Wall-clock ms: the timestamps of what the lane logs and announces, which people read. */
   now?: () => number;
+  /**
+   * Monotonic ms (performance.now() unless a test steps it): every duration the lane measures. Grant deadlines,
+   * pulse windows and the door-held time on the wall clock would follow an NTP or operator step, timing a grant
+   * out while its holder walks through (the ticket's use given back) or keeping a locked arm "unlocked".
+   */
+  monotonicNow?: () => number;
   /** policy.chipCloneNotExcluded, for PC/SC chip sides (pcsc-chip-flow.ts). */
   cloneNotExcluded?: PolicyConfig['chipCloneNotExcluded'];
   /** The ICAO chip session; tests may wrap it. */
@@ -55,6 +62,7 @@ export class LaneController {
   readonly id: string;
   private readonly state: LaneMachineState = initialLaneState();
   private readonly now: () => number;
+  private readonly monotonicNow: () => number;
   private readonly links = new Map<string, LinkState>();
   private readonly readers: LaneReaders;
   private tick?: NodeJS.Timeout;
@@ -64,6 +72,7 @@ export class LaneController {
   constructor(private readonly deps: LaneControllerDeps) {
     this.id = deps.config.id;
     this.now = deps.now ?? Date.now;
+    this.monotonicNow = deps.monotonicNow ?? (() => performance.now());
     this.write = deps.write ?? ((_what, run) => run());
     this.readers = new LaneReaders({
       config: deps.config,
@@ -74,6 +83,7 @@ export class LaneController {
       bus: deps.bus,
       logger: deps.logger,
       now: this.now,
+      monotonicNow: this.monotonicNow,
       cloneNotExcluded: deps.cloneNotExcluded,
       readChip: deps.readChip,
       pairingWindowMs: deps.pairingWindowMs,
@@ -119,7 +129,7 @@ export class LaneController {
   } {
     return {
       lane: this.id,
-      phase: phaseOf(this.state, this.now()),
+      phase: phaseOf(this.state, this.monotonicNow()),
       freePassage: this.freePassage,
       fire: this.state.fire,
       degraded: this.degraded,
@@ -166,7 +176,13 @@ export class LaneController {
   grant(direction: Direction, decisionId: string, credential: Grant['credential'], payload: GrantPayload): void {
     this.apply({
       t: 'grant',
-      grant: { decisionId, direction, credential, deadline: this.now() + this.deps.config.passageTimeoutMs, payload },
+      grant: {
+        decisionId,
+        direction,
+        credential,
+        deadline: this.monotonicNow() + this.deps.config.passageTimeoutMs,
+        payload,
+      },
     });
   }
 
@@ -184,7 +200,7 @@ export class LaneController {
   }
 
   private apply(input: LaneInput): void {
-    const effects = step(this.state, input, this.now(), {
+    const effects = step(this.state, input, this.monotonicNow(), {
       unlockMs: this.deps.config.turnstile.unlockPulseMs,
       doorHeldMs: this.deps.config.doorHeldMs,
       tailgateWindowMs: 2000,

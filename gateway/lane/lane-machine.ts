@@ -4,12 +4,17 @@
 // A grant is one authorised passage. The turnstile is pulsed for the head grant of a direction; each
 // passage consumes one grant and re-pulses for the next. A passage with no grant while the arm is still
 // unlocked is tailgating; with the arm locked it is a forced passage. A grant nobody uses times out.
+//
+// Every time here (`now`, deadlines, unlockedUntil, sensorSince) is on a monotonic clock: the machine only
+// measures durations, and a wall-clock step must neither end a grant early nor stretch a pulse that the board
+// has already ended. Wall-clock timestamps for the log are the controller's business.
 import type { CredentialKind, Direction } from '../config/schema.js';
 
 export interface Grant {
   decisionId: string;
   direction: Direction;
   credential: CredentialKind | 'manual';
+  /** On the machine's monotonic clock, never the wall clock. */
   deadline: number;
   /** Opaque to the machine: carried to the passage/timeout effect. */
   payload?: unknown;

@@ -33,9 +33,13 @@ export interface LaneReadersDeps {
   onLink: (device: DeviceKind, side: Direction, state: LinkState, reason?: string) => void;
   bus: EventBus;
   logger: Logger;
+  /** Wall-clock ms: prompt timestamps, and the chip flow's QR dates. */
   now: () => number;
-  /** Monotonic ms for the presentation budget (default performance.now). */
-  mono?: () => number;
+  /**
+   * Monotonic ms: the pairing window, the read-failure throttle and the presentation budget, durations a
+   * wall-clock step must not bend.
+   */
+  monotonicNow: () => number;
   cloneNotExcluded?: PolicyConfig['chipCloneNotExcluded'];
   readChip?: typeof readChip;
   pairingWindowMs?: number;
@@ -54,7 +58,7 @@ export const PRESENTATION_REFILL_MS = 2000;
 export class LaneReaders {
   private readonly id: string;
   private readonly presentationBudget: Record<Direction, TokenBucket>;
-  private readonly warnings = new LogThrottle({ everyMs: 10_000 });
+  private readonly warnings: LogThrottle;
   /** A credential waiting for its partner (a bound ticket for the holder's CCCD, or the reverse), per side. */
   private readonly held: Partial<Record<Direction, HeldPresentation>> = {};
   private readonly lastReadFailure: Partial<Record<Direction, number>> = {};
@@ -62,7 +66,8 @@ export class LaneReaders {
 
   constructor(private readonly deps: LaneReadersDeps) {
     this.id = deps.config.id;
-    const mono = deps.mono ?? (() => performance.now());
+    const mono = deps.monotonicNow;
+    this.warnings = new LogThrottle({ everyMs: 10_000, monotonicNow: mono });
     this.presentationBudget = {
       in: new TokenBucket(PRESENTATION_BURST, PRESENTATION_REFILL_MS, mono),
       out: new TokenBucket(PRESENTATION_BURST, PRESENTATION_REFILL_MS, mono),
@@ -122,7 +127,7 @@ export class LaneReaders {
   tick(): void {
     for (const d of ['in', 'out'] as const) {
       const h = this.held[d];
-      if (holdExpired(h, this.deps.now())) {
+      if (holdExpired(h, this.deps.monotonicNow())) {
         delete this.held[d];
         void this.deps
           .decide({ direction: d, credential: h.credential, source: 'reader', receivedAt: h.receivedAt })
@@ -152,7 +157,7 @@ export class LaneReaders {
       presented: { credential, receivedAt },
       side: sideOf(this.deps.config, direction),
       ticketNamesHolder,
-      now: this.deps.now(),
+      now: this.deps.monotonicNow(),
       windowMs: this.deps.pairingWindowMs ?? 20000,
     });
     this.held[direction] = pairing.held;
@@ -188,8 +193,8 @@ export class LaneReaders {
     this.deps.bus.emit('input.rejected', { source: 'chip-reader', reason: error });
     // The person is standing at the lane with a card that did not read: log it as a denial so the operator
     // sees why. A noisy line can produce bursts of bad frames; one denial per side every 2 s is enough.
-    const now = this.deps.now();
-    if (now - (this.lastReadFailure[direction] ?? 0) < 2000) return;
+    const now = this.deps.monotonicNow();
+    if (now - (this.lastReadFailure[direction] ?? Number.NEGATIVE_INFINITY) < 2000) return;
     this.lastReadFailure[direction] = now;
     void this.deps.decisions
       .recordFailure(
@@ -224,6 +229,7 @@ export class LaneReaders {
       prompt: (step) => this.deps.bus.emit('chip.prompt', { lane: this.id, direction, step, ts: this.deps.now() }),
       logger: this.deps.logger,
       now: this.deps.now,
+      monotonicNow: this.deps.monotonicNow,
     });
     reader.on('link', (state, reason) => this.deps.onLink('chip-reader', direction, state, reason));
     flow.start();

@@ -48,7 +48,10 @@ export interface PcscChipFlowDeps {
   deny: (reason: ReasonCode, facts: Facts, receivedAt: number) => Promise<unknown>;
   prompt: (step: ChipPromptStep) => void;
   logger: Logger;
+  /** Wall-clock ms: the QR's dates are checked against it. */
   now?: () => number;
+  /** Monotonic ms for the wait's deadline: a wall-clock step during a read must not end or stretch the wait. */
+  monotonicNow?: () => number;
 }
 
 interface Waiting {
@@ -56,7 +59,7 @@ interface Waiting {
   qr: CccdQr;
   can: string;
   receivedAt: number;
-  /** When the wait for a card ends (this.now() clock). */
+  /** When the wait for a card ends (this.monotonicNow() clock). */
   deadline: number;
   timer: NodeJS.Timeout;
 }
@@ -67,10 +70,12 @@ export class PcscChipFlow {
   /** A card announced while an earlier one, already gone, was still being tried (see read()). */
   private arrivedDuringRead: PresentedCard | undefined;
   private readonly now: () => number;
+  private readonly monotonicNow: () => number;
   private readonly onCard = (card: PresentedCard): void => this.cardPresented(card, true);
 
   constructor(private readonly deps: PcscChipFlowDeps) {
     this.now = deps.now ?? Date.now;
+    this.monotonicNow = deps.monotonicNow ?? (() => performance.now());
   }
 
   start(): void {
@@ -94,7 +99,7 @@ export class PcscChipFlow {
       void this.settle(this.deps.deny(expected.reason, { step: 'qr' }, receivedAt));
       return;
     }
-    this.wait({ qrText, ...expected.value, receivedAt }, this.now() + this.deps.timeoutMs);
+    this.wait({ qrText, ...expected.value, receivedAt }, this.monotonicNow() + this.deps.timeoutMs);
     this.deps.prompt('hold-card');
     // A card already lying on the reader is read now: pcscd will not announce it again.
     const card = this.deps.reader.card;
@@ -104,7 +109,7 @@ export class PcscChipFlow {
   private wait(w: Omit<Waiting, 'timer' | 'deadline'>, deadline: number): void {
     if (this.waiting) clearTimeout(this.waiting.timer);
     // Not unref'd: a pending wait owes the log a chip.timeout; stop() clears it.
-    const timer = setTimeout(() => this.timedOut(), Math.max(0, deadline - this.now()));
+    const timer = setTimeout(() => this.timedOut(), Math.max(0, deadline - this.monotonicNow()));
     this.waiting = { ...w, deadline, timer };
   }
 

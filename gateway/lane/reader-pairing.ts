@@ -65,7 +65,7 @@ export interface Presentation {
   receivedAt: number;
 }
 
-/** A credential waiting for its partner until `expiresAt` (the lane's clock). */
+/** A credential waiting for its partner until `expiresAt` (the lane's monotonic clock). */
 export interface HeldPresentation extends Presentation {
   expiresAt: number;
 }

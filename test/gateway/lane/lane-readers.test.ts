@@ -44,7 +44,8 @@ interface Harness {
   failures: Array<{ reason: string; facts: Record<string, unknown> }>;
   namesHolderAsked: string[];
   prompts: Array<GatewayEvents['chip.prompt']>;
-  clock: { now: number };
+  /** `wall` stamps prompts; `mono` times the pairing window and the read-failure throttle. */
+  clock: { wall: number; mono: number };
 }
 
 async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps> = {}): Promise<Harness> {
@@ -57,7 +58,7 @@ async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps>
   const decided: Harness['decided'] = [];
   const failures: Harness['failures'] = [];
   const namesHolderAsked: string[] = [];
-  const clock = { now: Date.now() };
+  const clock = { wall: Date.now(), mono: 5_000_000 };
   const usesPcsc = lane.entry?.chipReader && 'pcsc' in lane.entry.chipReader;
   const readers = new LaneReaders({
     config: lane,
@@ -81,7 +82,8 @@ async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps>
     onLink: () => {},
     bus,
     logger: createLogger('silent'),
-    now: () => clock.now,
+    now: () => clock.wall,
+    monotonicNow: () => clock.mono,
     ...over,
   });
   await readers.start();
@@ -122,7 +124,7 @@ t.test('a held ticket whose card never comes is decided alone once the window ha
   await settle();
   h.readers.tick();
   t.same(h.decided, []);
-  h.clock.now += 5000;
+  h.clock.mono += 5000;
   h.readers.tick();
   await settle();
   t.match(h.decided, [{ credential: { kind: 'ticket', token: 'bound.p.s' } }]);
@@ -163,7 +165,7 @@ t.test('failed chip reads are denials, one per side every 2 s', async (t) => {
   h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
   await settle();
   t.same(h.failures, [{ reason: 'chip.read-failed', facts: { readError: 'frame.corrupt' } }]);
-  h.clock.now += 2000;
+  h.clock.mono += 2000;
   h.chip.emit('readError', 'card-removed', 'gone');
   await settle();
   t.equal(h.failures.length, 2);
@@ -172,12 +174,11 @@ t.test('failed chip reads are denials, one per side every 2 s', async (t) => {
 t.test(
   'a burst of scans past the budget is dropped before any decision, counted, and logged once with its count',
   async (t) => {
-    const mono = { now: 0 };
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger('silent');
     logger.warn = ((o: Record<string, unknown>, msg: string) => void lines.push({ ...o, msg })) as never;
     const rejected: Array<GatewayEvents['input.rejected']> = [];
-    const h = await harness(t, L1, { mono: () => mono.now, logger });
+    const h = await harness(t, L1, { logger });
     const bus = (h.readers as unknown as { deps: { bus: EventBus } }).deps.bus;
     bus.on(t, 'input.rejected', (r) => rejected.push(r));
     // One printed code holding 1,476 terminators: 1,476 scans at once.
@@ -189,9 +190,47 @@ t.test(
     const dropped = lines.filter((l) => /faster than a person/.test(String(l.msg)));
     t.equal(dropped.length, 1, 'one log line for the whole burst');
     // A person presenting again a moment later is served: the budget refills with (monotonic) time.
-    mono.now += PRESENTATION_REFILL_MS / PRESENTATION_BURST;
+    h.clock.mono += PRESENTATION_REFILL_MS / PRESENTATION_BURST;
     h.qr.emit('scan', 'plain.p.s', 0);
     await settle();
     t.match(h.decided.at(-1), { credential: { kind: 'ticket', token: 'plain.p.s' } });
   },
 );
+
+for (const step of [10 * 60_000, -10 * 60_000]) {
+  t.test(
+    `a wall clock stepped ${step > 0 ? '+' : '-'}10 min neither ends nor stretches the pairing window`,
+    async (t) => {
+      const h = await harness(t, L2, { pairingWindowMs: 5000 });
+      h.qr.emit('scan', 'bound.p.s', 0);
+      await settle();
+      h.clock.wall += step;
+      h.clock.mono += 4999;
+      h.readers.tick();
+      await settle();
+      t.same(h.decided, [], "still waiting for the holder's card");
+      h.clock.mono += 1;
+      h.readers.tick();
+      await settle();
+      t.match(
+        h.decided,
+        [{ credential: { kind: 'ticket', token: 'bound.p.s' } }],
+        'decided alone once 5 s have passed',
+      );
+    },
+  );
+
+  t.test(`a wall clock stepped ${step > 0 ? '+' : '-'}10 min does not bend the read-failure throttle`, async (t) => {
+    const h = await harness(t, L2);
+    h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
+    h.clock.wall += step;
+    h.clock.mono += 1999;
+    h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
+    await settle();
+    t.equal(h.failures.length, 1, 'one denial per 2 s');
+    h.clock.mono += 1;
+    h.chip.emit('readError', 'frame.corrupt', 'bad CRC');
+    await settle();
+    t.equal(h.failures.length, 2, 'the next one 2 s later');
+  });
+}

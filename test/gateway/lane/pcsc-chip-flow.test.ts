@@ -182,3 +182,26 @@ t.test('a QR that does not parse is denied at once with its own reason: no wait 
   t.match(await h.denied, { reason: 'qr.bad-sex' });
   t.same(h.prompts, []);
 });
+
+t.test('a wall clock stepped +10 min during the read of a card already gone does not end the wait', async (t) => {
+  let wallStep = 0;
+  const outcomes: ChipSessionOutcome[] = [{ ok: false, reason: 'chip.removed', detail: 'gone', metrics }, genuine];
+  let denied = false;
+  const h = harness(t, genuine, {
+    now: () => Date.now() + wallStep,
+    monotonicNow: () => 1_000_000,
+    readChip: async () => {
+      wallStep = 10 * 60_000;
+      return outcomes.shift()!;
+    },
+    deny: async () => {
+      denied = true;
+    },
+  });
+  h.reader.card = card;
+  h.flow.expectCard(QR, 1);
+  await new Promise((r) => setTimeout(r, 50));
+  t.notOk(denied, "no chip.timeout: the 60 s wait for this person's card goes on");
+  h.reader.put(card);
+  await h.decided;
+});
