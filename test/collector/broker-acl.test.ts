@@ -55,8 +55,14 @@ if (!existsSync(MOSQUITTO) || !hasPasswd) {
   await listening(port).catch((err: Error) => {
     throw new Error(`${err.message}; mosquitto said: ${brokerLog.slice(-500)}`);
   });
-  const connect = async (username: string, password: string): Promise<MqttClient> => {
-    const c = await mqtt.connectAsync(url, { username, password, reconnectPeriod: 0, protocolVersion: 4 });
+  const connect = async (username: string, password: string, clientId?: string): Promise<MqttClient> => {
+    const c = await mqtt.connectAsync(url, {
+      username,
+      password,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      ...(clientId ? { clientId } : {}),
+    });
     clients.push(c);
     return c;
   };
@@ -75,7 +81,8 @@ if (!existsSync(MOSQUITTO) || !hasPasswd) {
     };
   };
 
-  const gateA = await connect('sa/ga', pwA);
+  // The client id each gateway asks for (gateway/telemetry/telemetry.ts).
+  const gateA = await connect('sa/ga', pwA, 'gate06-sa-ga');
   const gateB = await connect('sa/gb', pwB);
   const collector = await connect('collector', 'collector-pw');
   const ioc = await connect('ioc', 'ioc-pw');
@@ -121,6 +128,18 @@ if (!existsSync(MOSQUITTO) || !hasPasswd) {
     await ioc.publishAsync('gate06/v1/sa/ga/cmd/resend', 'sentinel', { qos: 1 });
     await a.until('gate06/v1/sa/ga/cmd/resend sentinel');
     t.same(a.got, ['gate06/v1/sa/ga/cmd/resend sentinel']);
+  });
+
+  t.test("gate B connecting with gate A's client id does not take gate A off the broker", async (t) => {
+    const dropped = new Promise<'dropped'>((resolve) => gateA.once('close', () => resolve('dropped')));
+    // The id gate A's gateway asks for, and the account name the broker gives gate A's connection.
+    for (const id of ['gate06-sa-ga', 'sa/ga', 'gate06-sa-ga']) await connect('sa/gb', pwB, id);
+    const seen = inbox(collector);
+    const delivered = gateA
+      .publishAsync('gate06/v1/sa/ga/health', 'still-here', { qos: 1 })
+      .then(() => seen.until('gate06/v1/sa/ga/health still-here'))
+      .then(() => 'delivered' as const);
+    t.equal(await Promise.race([dropped, delivered]), 'delivered', "gate A's connection was not dropped");
   });
 
   t.test('the IOC cannot publish gate telemetry', async (t) => {
