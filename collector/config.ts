@@ -103,6 +103,11 @@ export const CollectorConfig = z
         keysFile: z.string().optional(),
         /** The physical bound on a lane: people (in, out or denied) per second of a window; a turnstile does ~1. */
         maxPersonsPerSecond: z.number().positive().max(100).default(2),
+        /**
+         * Denied presentations per second of a window on a lane: re-scans, several readers and handhelds. A gate
+         * drops a reader's presentations past 5 a second a side before deciding them (gateway lane-readers.ts).
+         */
+        maxDenialsPerSecond: z.number().positive().max(1000).default(20),
         /** How far ahead of the collector's clock a gate's timestamps may be (gate clocks drift and jump). */
         maxClockSkewS: z.number().int().min(0).max(86_400).default(300),
         /**

@@ -45,6 +45,7 @@ export async function startCollector(cfg: CollectorConfig, opts: StartOptions = 
       maxPayloadBytes: cfg.mqtt.maxPayloadBytes,
       keys: keys.value,
       maxPersonsPerSecond: cfg.gates.maxPersonsPerSecond,
+      maxDenialsPerSecond: cfg.gates.maxDenialsPerSecond,
       maxClockSkewMs: cfg.gates.maxClockSkewS * 1000,
       maxWindowAgeMs: cfg.gates.maxWindowAgeDays * 86_400_000,
     },

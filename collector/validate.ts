@@ -53,6 +53,7 @@ export interface IngestPolicy {
   maxPayloadBytes: number;
   keys: GateKeyRegistry;
   maxPersonsPerSecond: number;
+  maxDenialsPerSecond: number;
   maxClockSkewMs: number;
   maxWindowAgeMs: number;
 }
@@ -139,14 +140,18 @@ export function checkBounds(r: IngestRecord, policy: IngestPolicy): BoundsReject
       // A folded window (outbox.ts) spans several minutes and may carry their people: the bound scales with it.
       // A window cut short by a stop, and the one after a restart (count-windows.ts), can last under a second
       // and still hold the people of its moment: a few are allowed on top of the rate, whatever the length.
-      const perLane =
-        Math.floor((policy.maxPersonsPerSecond * (p.windowEnd - p.windowStart)) / 1000) + SHORT_WINDOW_ALLOWANCE;
-      const over = (n: number, what: string): BoundsRejection | null =>
-        n > perLane ? { reason: 'implausible', detail: `${what} ${n} > ${perLane} for this window length` } : null;
+      const lengthMs = p.windowEnd - p.windowStart;
+      const perLane = Math.floor((policy.maxPersonsPerSecond * lengthMs) / 1000) + SHORT_WINDOW_ALLOWANCE;
+      // Denials are presentations, not people through the turnstile: someone scanning again, several readers
+      // and handhelds on one lane. Held to the people's rate they made a window with a busy reader implausible,
+      // and the whole window (every lane's passages) was refused.
+      const deniedPerLane = Math.floor((policy.maxDenialsPerSecond * lengthMs) / 1000) + SHORT_WINDOW_ALLOWANCE;
+      const over = (n: number, what: string, cap = perLane): BoundsRejection | null =>
+        n > cap ? { reason: 'implausible', detail: `${what} ${n} > ${cap} for this window length` } : null;
       for (const l of p.lanes) {
         const bad =
           over(l.in + l.out, `lane ${l.lane} in+out`) ??
-          over(l.denied, `lane ${l.lane} denied`) ??
+          over(l.denied, `lane ${l.lane} denied`, deniedPerLane) ??
           firstOver(Object.values(l.byCredential), (n) => over(n, `lane ${l.lane} byCredential`)) ??
           reasonsOver(l.deniedByReason, l.denied, l.lane) ??
           (l.byCategory ? firstOver(categoryNumbers(l.byCategory), (n) => over(n, `lane ${l.lane} byCategory`)) : null);

@@ -20,6 +20,7 @@ const policy: IngestPolicy = {
   maxPayloadBytes: 65536,
   keys: keys.value,
   maxPersonsPerSecond: 2,
+  maxDenialsPerSecond: 20,
   maxClockSkewMs: 300_000,
   maxWindowAgeMs: 31 * 86_400_000,
 };
@@ -135,6 +136,22 @@ t.test('more people than a lane can pass in the window is refused with reason im
   const zoneFlood = { ...countsPayload('site-a', 'g1', WS, lane(1)), zones: [{ zone: 'z', in: 1e6, out: 0 }] };
   t.match(check(signed(zoneFlood)), { ok: false, reason: 'implausible' });
 });
+
+t.test(
+  'denials are held to the presentations bound, not the people bound: a busy reader keeps the window',
+  async (t) => {
+    const window = (denied: number) => countsPayload('site-a', 'g1', WS, [{ lane: 'L1', in: 3, out: 2, denied }]);
+    const people = 120 + SHORT_WINDOW_ALLOWANCE;
+    const presentations = 20 * 60 + SHORT_WINDOW_ALLOWANCE;
+    t.ok(check(signed(window(people + 1))).ok, 'more denials than people could pass in 60 s: still a real window');
+    t.ok(check(signed(window(presentations))).ok, '20 denied presentations a second for 60 s (and a few)');
+    t.match(check(signed(window(presentations + 1))), {
+      ok: false,
+      reason: 'implausible',
+      detail: /lane L1 denied 1207 > 1206/,
+    });
+  },
+);
 
 t.test('denials by reason are taken when they add up to at most denied, refused as implausible beyond', async (t) => {
   const withReasons = (denied: number, deniedByReason: Record<string, number>) =>
@@ -359,10 +376,11 @@ t.test('fast-check: any counts window that is accepted fits the physical and clo
           if (!v.ok || v.record.kind !== 'counts') return true;
           // The rate over the window's length, plus the few people a short window may hold (validate.ts).
           const cap = Math.floor((policy.maxPersonsPerSecond * length) / 1000) + SHORT_WINDOW_ALLOWANCE;
+          const deniedCap = Math.floor((policy.maxDenialsPerSecond * length) / 1000) + SHORT_WINDOW_ALLOWANCE;
           return (
             p.windowEnd <= NOW + policy.maxClockSkewMs &&
             p.windowStart >= NOW - policy.maxWindowAgeMs &&
-            p.lanes.every((l) => l.in + l.out <= cap && l.denied <= cap)
+            p.lanes.every((l) => l.in + l.out <= cap && l.denied <= deniedCap)
           );
         },
       ),

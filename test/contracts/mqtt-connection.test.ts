@@ -42,7 +42,14 @@ t.test('the collector connects through the same builder: a missing CA file fails
     metrics: {} as never,
     log: pino({ level: 'silent' }),
     batchMax: 10,
-    policy: { maxPayloadBytes: 1024, keys: new Map(), maxPersonsPerSecond: 2, maxClockSkewMs: 0, maxWindowAgeMs: 1 },
+    policy: {
+      maxPayloadBytes: 1024,
+      keys: new Map(),
+      maxPersonsPerSecond: 2,
+      maxDenialsPerSecond: 20,
+      maxClockSkewMs: 0,
+      maxWindowAgeMs: 1,
+    },
   });
   await t.rejects(ingest.start(), /mqtt\.tls\.ca: cannot read/);
 });
