@@ -1,5 +1,7 @@
 // A Modbus RTU master with one transaction on the wire at a time and two queues: commands (unlock,
-// free passage) go before polls, so an unlock waits at most for the one poll already on the wire.
+// free passage) go before polls, so an unlock waits at most for the one poll already on the wire, and for one
+// more when a poll has waited behind a command: commands arriving back to back (a flood of grants) must not
+// starve the input polls, or passages and forced entries go unseen while the lane is busiest.
 //
 // Why not modbus-serial's client: in RTU mode it keeps a single transaction slot (id 1), so two
 // overlapping calls overwrite each other, it has no notion of priority, and it opens the port by path
@@ -28,6 +30,7 @@ export interface RtuMasterOptions {
 
 interface Transaction {
   request: RtuRequest;
+  priority: RtuPriority;
   retriesLeft: number;
   settle(outcome: RtuOutcome): void;
 }
@@ -41,6 +44,8 @@ export class RtuMaster {
   private rxLength = 0;
   /** The last transaction timed out, so its late reply may still arrive. */
   private staleBytesPossible = false;
+  /** The transaction last put on the wire was a command: a waiting poll goes next. */
+  private lastWasCommand = false;
 
   constructor(private readonly options: RtuMasterOptions) {}
 
@@ -73,7 +78,7 @@ export class RtuMaster {
         same.retriesLeft = Math.max(same.retriesLeft, retries);
         return;
       }
-      queue.push({ request, retriesLeft: retries, settle: resolve });
+      queue.push({ request, priority, retriesLeft: retries, settle: resolve });
       this.pump();
     });
   }
@@ -125,8 +130,10 @@ export class RtuMaster {
 
   private pump(): void {
     if (this.current) return;
-    const tx = this.commands.shift() ?? this.polls.shift();
+    const pollsTurn = this.lastWasCommand && this.polls.length > 0;
+    const tx = pollsTurn ? this.polls.shift() : (this.commands.shift() ?? this.polls.shift());
     if (!tx) return;
+    this.lastWasCommand = !pollsTurn && tx.priority === 'command';
     this.current = tx;
     // Whatever is left from an earlier, failed exchange cannot belong to this request.
     this.rxLength = 0;
@@ -152,6 +159,8 @@ export class RtuMaster {
     if (!outcome.ok && tx.retriesLeft > 0 && isRetryable(outcome.reason)) {
       tx.retriesLeft--;
       this.commands.unshift(tx);
+      // The same command again, not a new one: it goes straight back on the wire, ahead of a waiting poll.
+      this.lastWasCommand = false;
     } else {
       tx.settle(outcome);
     }

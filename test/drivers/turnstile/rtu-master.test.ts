@@ -187,3 +187,25 @@ t.test(
     );
   },
 );
+
+t.test('commands arriving back to back do not starve a waiting poll: it goes after one command', async (t) => {
+  const { m, written } = master();
+  const pulseIn = writeRegisterRequest(1, 0x0200, 30);
+  const pulseOut = writeRegisterRequest(1, 0x0201, 30);
+  const first = m.request(pulseIn, 'command');
+  const polled = m.request(poll, 'poll');
+  // A flood: a new command is always waiting when the wire frees up.
+  const answer = async (): Promise<void> => {
+    await Promise.resolve();
+    m.feed(written.at(-1)!.equals(poll.bytes) ? okPollReply : written.at(-1)!);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  void m.request(pulseOut, 'command');
+  await answer(); // pulseIn done; the poll has waited behind a command, so it is next
+  t.same(written[1], poll.bytes, 'the poll goes before the next command');
+  void m.request(pulseIn, 'command');
+  await answer(); // the poll
+  t.equal((await polled).ok, true);
+  t.equal((await first).ok, true);
+  t.same(written[2], pulseOut.bytes, 'then the commands again');
+});
