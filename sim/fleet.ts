@@ -88,7 +88,12 @@ interface SimGate {
 
 const DEFAULT_KEY_SEED = 'gate06-fleet-DEMO';
 // PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): the fixed DER prefix, then the seed.
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ED25519_PKCS8_PREFIX = Buffer.from([
+  ...[0x30, 0x2e], // SEQUENCE, 46 bytes
+  ...[0x02, 0x01, 0x00], // INTEGER 0 (version)
+  ...[0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70], // SEQUENCE { OID 1.3.101.112 (Ed25519) }
+  ...[0x04, 0x22, 0x04, 0x20], // OCTET STRING { OCTET STRING, 32 bytes: the seed follows }
+]);
 
 /** A simulated gate's DEMO signing key: Ed25519 from sha256(seed, site, gate), the same in every process. */
 export function fleetSigningKey(site: string, gate: string, keySeed = DEFAULT_KEY_SEED): KeyObject {

@@ -8,8 +8,10 @@ import type { ChipPromptStep } from '../../../gateway/events.js';
 import { PcscChipFlow, type PcscChipFlowDeps } from '../../../gateway/lane/pcsc-chip-flow.js';
 import { createLogger } from '../../../gateway/logger.js';
 import type { ReasonCode } from '../../../gateway/reasons.js';
+import { NGUYEN_VAN_A } from '../../../sim/cards/people.js';
+import { cccdQrText } from '../../../sim/people/population.js';
 
-const QR = '001099012345|168000001|Nguyễn Văn A|01011999|Nam|Phủ Lý, Hà Nam|01072021';
+const QR = cccdQrText(NGUYEN_VAN_A); // SYNTHETIC person of the shared vectors
 const metrics = { apdus: 12, bytesSent: 0, bytesReceived: 0, stepMs: {} };
 const channel: CardChannel = { extendedLength: true, transmit: async () => Uint8Array.of(0x90, 0x00) };
 const card: PresentedCard = { readerName: 'Virtual PCD 00 00', atr: Uint8Array.of(0x3b), channel };
@@ -91,10 +93,10 @@ t.test('a QR scan asks for the card; the card is read with the CAN from the QR a
   t.same(h.prompts, ['hold-card']);
   h.reader.put(card);
   const read = await h.decided;
-  t.same(h.reads, [{ can: '012345' }]);
+  t.same(h.reads, [{ can: NGUYEN_VAN_A.id.slice(-6) }], 'the CAN is the last 6 digits of the ID number');
   t.equal(read.qrText, QR);
   // Parsed once, for the CAN: the decision gets that parse and does not parse the text again.
-  t.match(read.qr, { identity: { idNumber: '001099012345', verified: false } });
+  t.match(read.qr, { identity: { idNumber: NGUYEN_VAN_A.id, verified: false } });
   t.same(read.sod, Buffer.of(0x77));
   t.match(read.facts, { chipAccess: 'pace', chipAuthentication: 'passed', cloneExcluded: true });
   t.same(h.prompts, ['hold-card', 'reading', 'done']);
