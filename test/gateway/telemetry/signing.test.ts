@@ -9,7 +9,16 @@ import { StatusLedger } from '../../../collector/status-ledger.js';
 import { gateKeyRegistryFromJwks, gatePublicJwk, verifyPublication } from '../../../contracts/publication-signature.js';
 import { type GatePayload, topicFor } from '../../../contracts/topics.js';
 import { startTestBroker } from '../../helpers/broker.js';
-import { Collector, FakeClock, gateConfig, newTelemetry, openStore, pass, tempDir } from './fixtures/gate.js';
+import {
+  Collector,
+  FakeClock,
+  gateConfig,
+  gateOnTestBroker,
+  newTelemetry,
+  openStore,
+  pass,
+  tempDir,
+} from './fixtures/gate.js';
 
 t.test(
   'everything a gate publishes verifies with its key, and its last will names the link it was set for',
@@ -89,12 +98,7 @@ t.test(
 );
 
 t.test('a signing key that is not an Ed25519 private key fails the start, naming the key', async (t) => {
-  const broker = await startTestBroker();
-  t.teardown(() => broker.stop());
-  const clock = new FakeClock();
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
-  const config = gateConfig({ url: broker.url });
+  const { clock, dir, config } = await gateOnTestBroker(t);
   config.mqtt!.signingKey = { demo: 'not-a-key-at-all-0123456789' };
   const store = openStore(join(dir, 'gw.db'), clock);
   t.teardown(() => store.close());

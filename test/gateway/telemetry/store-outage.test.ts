@@ -10,19 +10,22 @@ import { gateKeyRegistryFromJwks, gatePublicJwk, verifyPublication } from '../..
 import { GateTopics, topicFor } from '../../../contracts/topics.js';
 import { EventBus } from '../../../gateway/events.js';
 import { EventStore } from '../../../gateway/store/event-store.js';
-import { startOutageBroker, startTestBroker, uniqueId } from '../../helpers/broker.js';
+import { startOutageBroker, uniqueId } from '../../helpers/broker.js';
 import { failOnUnhandledRejection } from '../../helpers/unhandled.js';
-import { Collector, eventually, FakeClock, gateConfig, newTelemetry, tempDir } from './fixtures/gate.js';
+import {
+  Collector,
+  eventually,
+  FakeClock,
+  gateConfig,
+  gateOnTestBroker,
+  newTelemetry,
+  tempDir,
+} from './fixtures/gate.js';
 
 failOnUnhandledRejection(t);
 
 t.test('with the store locked, an alarm goes straight to the broker and the tick does not throw', async (t) => {
-  const broker = await startTestBroker();
-  t.teardown(() => broker.stop());
-  const clock = new FakeClock();
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
-  const config = gateConfig({ url: broker.url });
+  const { broker, clock, dir, config } = await gateOnTestBroker(t);
   const path = join(dir, 'gw.db');
   // A short busy timeout: the locked tick below waits for it synchronously.
   const store = new EventStore({ path, now: clock.now, busyTimeoutMs: 10 });

@@ -10,6 +10,7 @@ import {
   eventually,
   FakeClock,
   gateConfig,
+  gateOnTestBroker,
   newTelemetry,
   openStore,
   pass,
@@ -111,12 +112,7 @@ t.test('an empty window is published as a zero heartbeat with no lanes', async (
 });
 
 t.test('each start of the gate is counted in its log file and named in its statuses (bootSeq)', async (t) => {
-  const broker = await startTestBroker();
-  t.teardown(() => broker.stop());
-  const clock = new FakeClock();
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
-  const config = gateConfig({ url: broker.url });
+  const { broker, clock, dir, config } = await gateOnTestBroker(t);
   const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
   t.teardown(() => collector.close());
   for (const expected of [1, 2]) {
@@ -135,12 +131,7 @@ t.test('each start of the gate is counted in its log file and named in its statu
 });
 
 t.test('status is online and retained on connect, and offline and retained after stop', async (t) => {
-  const broker = await startTestBroker();
-  t.teardown(() => broker.stop());
-  const clock = new FakeClock();
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
-  const config = gateConfig({ url: broker.url });
+  const { broker, clock, dir, config } = await gateOnTestBroker(t);
   const store = openStore(join(dir, 'gw.db'), clock);
   const telemetry = newTelemetry({ config, store }, clock);
   await telemetry.start();
@@ -165,12 +156,7 @@ t.test('status is online and retained on connect, and offline and retained after
 });
 
 t.test('stop() publishes the open window before going offline', async (t) => {
-  const broker = await startTestBroker();
-  t.teardown(() => broker.stop());
-  const clock = new FakeClock();
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
-  const config = gateConfig({ url: broker.url });
+  const { broker, clock, dir, config } = await gateOnTestBroker(t);
   const store = openStore(join(dir, 'gw.db'), clock);
   const collector = await Collector.connect(broker.url, config.site.id, config.gate.id);
   const telemetry = newTelemetry({ config, store }, clock);
@@ -205,12 +191,7 @@ t.test('a window sent again on cmd/resend is byte-identical to the first deliver
 });
 
 t.test('an alarm from the bus is published with no personal data in its detail', async (t) => {
-  const broker = await startTestBroker();
-  t.teardown(() => broker.stop());
-  const clock = new FakeClock();
-  const { dir, cleanup } = tempDir();
-  t.teardown(cleanup);
-  const config = gateConfig({ url: broker.url });
+  const { broker, clock, dir, config } = await gateOnTestBroker(t);
   const store = openStore(join(dir, 'gw.db'), clock);
   const { EventBus } = await import('../../../gateway/events.js');
   const bus = new EventBus();
