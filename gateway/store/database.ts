@@ -128,6 +128,8 @@ export class StoreDatabase {
   private checkpointer: WalCheckpointer | null = null;
   /** Group commits that found the write lock held and were tried again (/healthz): each one was not an outage. */
   lockRetries = 0;
+  /** The pause before a locked group commit's second try; a close during it ends the wait (settlePendingOnClose). */
+  private lockRetryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: DatabaseOptions,
@@ -463,7 +465,10 @@ export class StoreDatabase {
     this.lockRetries++;
     this.pending = [...batch, ...this.pending];
     this.flushScheduled = true;
-    setTimeout(() => this.flush(), LOCK_RETRY_PAUSE_MS);
+    this.lockRetryTimer = setTimeout(() => {
+      this.lockRetryTimer = undefined;
+      this.flush();
+    }, LOCK_RETRY_PAUSE_MS);
     return true;
   }
 
@@ -557,7 +562,20 @@ export class StoreDatabase {
     return pages * size + this.walBytes();
   }
 
+  /** A batch waiting for its second try when the store closes is not committed: its callers hear so. */
+  private settlePendingOnClose(): void {
+    if (this.lockRetryTimer === undefined) return;
+    clearTimeout(this.lockRetryTimer);
+    this.lockRetryTimer = undefined;
+    const waiting = this.pending;
+    this.pending = [];
+    this.flushScheduled = false;
+    for (const item of waiting)
+      item.reject(new StoreUnavailableError('locked', 'the store closed before a locked commit could be tried again'));
+  }
+
   closeWithoutCheckpoint(): void {
+    this.settlePendingOnClose();
     this.checkpointer?.stop().catch(() => {});
     this.conn.close();
     this.closeHeaderFd();
@@ -575,6 +593,7 @@ export class StoreDatabase {
   }
 
   close(): void {
+    this.settlePendingOnClose();
     this.checkpointer?.stop().catch(() => {});
     try {
       // A store that is unavailable (locked, full, gone) cannot checkpoint; closing must still work.

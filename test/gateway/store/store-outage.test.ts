@@ -223,3 +223,23 @@ t.test('a failing item that is not a store problem fails alone; the others in th
   t.equal(store.outage(), null, 'the store stays available');
   store.close();
 });
+
+t.test(
+  'a store closed while a locked commit waits for its second try rejects it at once, not on a closed file',
+  async (t) => {
+    const path = join(t.testdir(), 'g.db');
+    const store = new EventStore({ path, busyTimeoutMs: 20 });
+    store.append(decision());
+    const other = new Database(path);
+    t.teardown(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    const committed = settle(store.commitSoon(() => store.append(decision())));
+    await new Promise((r) => setImmediate(r));
+    t.equal(store.lockRetries(), 1, 'waiting for its second try');
+    store.close();
+    const r = await committed;
+    t.ok(!r.ok && isStoreUnavailable(r.error), 'the caller hears it was not committed');
+    t.match(!r.ok && (r.error as Error).message, /closed before a locked commit could be tried again/);
+    other.exec('ROLLBACK');
+  },
+);
