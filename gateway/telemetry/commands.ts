@@ -25,10 +25,10 @@ import type { Logger } from 'pino';
 import { verifyCompactJws } from '../../contracts/jws.js';
 import { fail, ok, type Result } from '../../contracts/result.js';
 import { type CommandTopic, type GatePayload, GateTopics, parseTopic } from '../../contracts/topics.js';
+import { LogThrottle } from '../log-throttle.js';
 import { classifyStoreError } from '../store/store-errors.js';
 import type { CommandIdRepository } from '../store/telemetry-repo.js';
 import { TokenBucket } from '../token-bucket.js';
-import { RefusalLogSampler } from './refusal-log-sampler.js';
 import { SeenCommandIds } from './seen-command-ids.js';
 
 export type CommandVerb = CommandTopic extends `cmd/${infer V}` ? V : never;
@@ -130,13 +130,18 @@ export class CommandInbox {
   private readonly now: () => number;
   private readonly budgets: Record<CommandVerb, TokenBucket>;
   private readonly seen = new SeenCommandIds();
-  private readonly refusalLog: RefusalLogSampler<CommandRejection>;
+  /**
+   * One refusal line per reason a minute, with the count not logged since: a forged-command flood wrote a warn
+   * line per message (2,000 in 1.5 s), enough to fill a box's log partition and bury everything else. The
+   * counters stay exact; only the log is sampled.
+   */
+  private readonly refusalLog: LogThrottle;
   private readonly inTransaction: <T>(fn: () => T) => T;
 
   constructor(private readonly opts: CommandInboxOptions) {
     this.now = opts.now ?? Date.now;
     const mono = opts.mono ?? (() => performance.now());
-    this.refusalLog = new RefusalLogSampler(mono);
+    this.refusalLog = new LogThrottle({ everyMs: 60_000, monotonicNow: mono });
     this.inTransaction = opts.transaction ?? ((fn) => fn());
     this.budgets = {
       // A handful of commands a day is normal; a flood of validly signed ones means a leaked key or a runaway
@@ -187,12 +192,9 @@ export class CommandInbox {
     };
     if (outcome.ok) this.opts.logger.info(log, 'command accepted');
     else {
-      const sampled = this.refusalLog.next(outcome.reason);
-      if (sampled.log)
-        this.opts.logger.warn(
-          sampled.notLogged > 0 ? { ...log, notLoggedSinceLast: sampled.notLogged } : log,
-          'command ignored',
-        );
+      const notLogged = this.refusalLog.pass(outcome.reason);
+      if (notLogged !== null)
+        this.opts.logger.warn(notLogged > 0 ? { ...log, notLoggedSinceLast: notLogged } : log, 'command ignored');
       // A handler that failed is our fault, not the sender's: not counted as refused input.
       if (outcome.reason !== 'cmd.handler-failed') this.opts.onRefused?.(outcome.reason);
     }

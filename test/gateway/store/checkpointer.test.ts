@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { EventStore } from '../../../gateway/store/event-store.js';
 import { factEvent, type NewEvent } from '../../../gateway/store/types.js';
+import { until } from '../../helpers/harness.js';
 import { failOnUnhandledRejection } from '../../helpers/unhandled.js';
 
 failOnUnhandledRejection(t);
@@ -16,14 +17,6 @@ const decision = (pad: string): NewEvent => ({
   latencyMs: 1,
 });
 
-/** Resolves once `ready()` holds, checking every 10 ms; fails the test after 10 s (a worker that never ran). */
-const until = async (ready: () => boolean, what: string): Promise<void> => {
-  for (let waited = 0; !ready(); waited += 10) {
-    if (waited > 10_000) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 t.test('past the threshold a PASSIVE copies the WAL first, so the RESTART copies nothing under the lock', async (t) => {
   // walMaxMb 1: the worker restarts the WAL past 512 KB.
   const store = new EventStore({ path: join(t.testdir(), 'g.db'), walMaxMb: 1, backgroundCheckpointMs: 20 });
@@ -34,7 +27,7 @@ t.test('past the threshold a PASSIVE copies the WAL first, so the RESTART copies
     for (let i = 0; i < 400; i++) store.append(decision(pad));
   });
   t.ok(store.walBytes() > 512 * 1024, `the WAL is past the threshold (${store.walBytes()} bytes)`);
-  await until(() => (store.checkpoints()?.restarts ?? 0) >= 1, 'a RESTART');
+  await until(() => (store.checkpoints()?.restarts ?? 0) >= 1, 10_000, 'a RESTART');
   const stats = store.checkpoints()!;
   t.equal(stats.framesCopiedUnderLock, 0, `the RESTART found every frame copied (${JSON.stringify(stats)})`);
   // The restart took effect: the next commit starts the WAL over and it is trimmed to the threshold.
@@ -81,7 +74,7 @@ t.test('a reader on an old snapshot makes the RESTART give way, and commits go o
   t.equal(store.lockRetries(), 0, 'no commit found the write lock held');
   t.equal(store.checkpoints()!.restarts, 0, 'no RESTART while the reader holds its snapshot');
   reader.exec('COMMIT');
-  await until(() => store.checkpoints()!.restarts >= 1, 'a RESTART once the reader is gone');
+  await until(() => store.checkpoints()!.restarts >= 1, 10_000, 'a RESTART once the reader is gone');
   await store.commitSoon(() => store.append(decision('x')));
   t.ok(store.walBytes() <= 1024 * 1024, `the WAL is back within its bound: ${store.walBytes()} bytes`);
 });
