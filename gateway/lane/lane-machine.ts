@@ -96,11 +96,15 @@ export function step(s: LaneMachineState, input: LaneInput, now: number, timings
       const q = s.grants[input.grant.direction];
       q.push(input.grant);
       // A full lane times its oldest grant out; the grant behind it is the head now and gets its own pulse,
-      // as after a head's timeout on a tick (the old head's pulse may be long over).
+      // as after a head's timeout on a tick (the old head's pulse may be long over). While more than half of
+      // the current pulse is left, the arm is open for the new head already: a burst of grants bumping one
+      // another then makes one pulse, not one per grant on the board's line.
+      const d = input.grant.direction;
       const bumpedHead = q.length > timings.maxGrants;
       if (bumpedHead) fx.push({ t: 'timeout', grant: q.shift()! });
+      const pulseMostlyLeft = s.unlockedUntil[d] - now > timings.unlockMs / 2;
       // Only the head grant unlocks; later ones wait for the passage that consumes it.
-      if ((q.length === 1 || bumpedHead) && !isHeldOpen(s)) unlock(input.grant.direction);
+      if ((q.length === 1 || (bumpedHead && !pulseMostlyLeft)) && !isHeldOpen(s)) unlock(d);
       break;
     }
     case 'sensor': {
