@@ -67,9 +67,15 @@ export async function buildFace(
     [l.entry, l.exit].some((side) => (side?.face.requireFor.length ?? 0) > 0),
   );
   if (!needsFace && !config.face.enrollmentKey) return undefined;
+  // The liveness burst is the only user of the chosen landmark source; without a liveness lane the dense mesh
+  // (a wasm runtime and two graphs) is not loaded at start, nor needed on disk.
+  const needsLiveness = config.gate.lanes.some((l) =>
+    [l.entry, l.exit].some((side) => (side?.face.requireFor.length ?? 0) > 0 && side?.face.liveness !== 'off'),
+  );
+  const landmarks = needsLiveness ? config.face.landmarks : 'ibug68';
   const pipeline = await FacePipeline.load({
     modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR,
-    ...(config.face.landmarks ? { landmarks: config.face.landmarks } : {}),
+    ...(landmarks ? { landmarks } : {}),
   });
   const thresholds = await loadThresholds(config.face.thresholdsFile);
   const cameras = new Map<string, Camera>();

@@ -195,6 +195,25 @@ t.test('a daemon configured for the mesh without its files refuses to start with
   t.match(err?.message, /face mesh model unavailable: .*facemesh\.json.*install them with `npm ci`/);
 });
 
+t.test('a daemon whose face lanes take no liveness neither loads the mesh nor needs its files', async (t) => {
+  const dir = tempDir();
+  for (const f of ['fr_detect.onnx', 'fr_landmark.onnx', 'fr_feature.onnx'])
+    copyFileSync(join(MODELS_DIR, f), join(dir, f));
+  const config = demoConfig((c) => {
+    c.gate.lanes[1]!.entry!.face = {
+      requireFor: ['chip'],
+      targetFmr: '1e-3',
+      liveness: 'off',
+      identifyEnrolled: false,
+    };
+    c.face.modelsDir = dir;
+    c.face.landmarks = 'faceMesh';
+  });
+  const gateway = await composeGateway({ config, logger: createLogger('silent'), devices: serialDevices() });
+  t.teardown(() => gateway.stop());
+  t.pass('built without facemesh.json, facemesh.bin, iris.json or iris.bin');
+});
+
 const centre = (l: Float32Array, from: number, to: number): [number, number] => {
   let x = 0;
   let y = 0;
