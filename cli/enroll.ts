@@ -133,7 +133,11 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     const { FacePipeline } = await import('../gateway/face/pipeline.js');
-    const pipeline = await FacePipeline.load({ modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR });
+    // Enrolment takes one embedding: no liveness burst, so not the dense mesh either.
+    const pipeline = await FacePipeline.load({
+      modelsDir: config.face.modelsDir ?? DEFAULT_CACHE_DIR,
+      landmarks: 'ibug68',
+    });
     try {
       const r = await store.enroll(
         {

@@ -96,7 +96,8 @@ async function evalCommand(argv: string[]): Promise<number> {
   }
   let pipeline: FacePipeline;
   try {
-    pipeline = await FacePipeline.load({ modelsDir: resolve(values.models ?? DEFAULT_CACHE_DIR) });
+    // Evaluation and the bench match photos: no liveness burst, so not the dense mesh either.
+    pipeline = await FacePipeline.load({ modelsDir: resolve(values.models ?? DEFAULT_CACHE_DIR), landmarks: 'ibug68' });
   } catch (err) {
     process.stderr.write(`face eval: ${(err as Error).message}\n`);
     return 1;
