@@ -116,7 +116,7 @@ export async function verifyTicket(
 }
 
 /** The checks that depend on the clock and the site, run on every presentation of a verified ticket. */
-export function ticketValidAt(ticket: VerifiedTicket, check: TicketCheck): Result<VerifiedTicket> {
+function ticketValidAt(ticket: VerifiedTicket, check: TicketCheck): Result<VerifiedTicket> {
   const c = ticket.claims;
   const nowS = check.now / 1000;
   if (c.site !== check.site) return fail('ticket.wrong-site');

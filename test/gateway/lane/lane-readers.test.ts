@@ -46,6 +46,7 @@ interface Harness {
   prompts: Array<GatewayEvents['chip.prompt']>;
   /** `wall` stamps prompts; `mono` times the pairing window and the read-failure throttle. */
   clock: { wall: number; mono: number };
+  bus: EventBus;
 }
 
 async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps> = {}): Promise<Harness> {
@@ -88,7 +89,7 @@ async function harness(t: Test, lane: LaneConfig, over: Partial<LaneReadersDeps>
   });
   await readers.start();
   t.teardown(() => readers.stop());
-  return { readers, qr, chip, decided, failures, namesHolderAsked, prompts, clock };
+  return { readers, qr, chip, decided, failures, namesHolderAsked, prompts, clock, bus };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -179,8 +180,7 @@ t.test(
     logger.warn = ((o: Record<string, unknown>, msg: string) => void lines.push({ ...o, msg })) as never;
     const rejected: Array<GatewayEvents['input.rejected']> = [];
     const h = await harness(t, L1, { logger });
-    const bus = (h.readers as unknown as { deps: { bus: EventBus } }).deps.bus;
-    bus.on(t, 'input.rejected', (r) => rejected.push(r));
+    h.bus.on(t, 'input.rejected', (r) => rejected.push(r));
     // One printed code holding 1,476 terminators: 1,476 scans at once.
     for (let i = 0; i < 1476; i++) h.qr.emit('scan', `x${i}`, 0);
     await settle();
