@@ -54,6 +54,14 @@ const walBytes = () => { try { return statSync(workerData.path + '-wal').size; }
 // Runs every everyMs; sooner again after a RESTART gave way, so one finds a moment without readers while
 // each try holds the writer for at most the short busy timeout.
 let timer;
+// A RESTART that cannot run yet is tried again soon, then less and less often (up to the normal period) while
+// a long reader (an export, \`gate06 log verify\`) holds its snapshot.
+let retryMs = workerData.retryRestartMs;
+const retryLater = () => {
+  const wait = retryMs;
+  retryMs = Math.min(retryMs * 2, workerData.everyMs);
+  return wait;
+};
 const checkpoint = () => {
   let nextInMs = workerData.everyMs;
   try {
@@ -64,15 +72,17 @@ const checkpoint = () => {
     // frames of the commits in between, and none (no copy, no fsync) when there were none.
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
     if (walBytes() <= workerData.restartAboveBytes) {
+      retryMs = workerData.retryRestartMs;
       parentPort.postMessage({ ok: true, mode: 'PASSIVE', busy: passive.busy, walFrames: passive.log, checkpointed: passive.checkpointed });
     } else if (passive.checkpointed < passive.log) {
       // Frames the PASSIVE could not copy belong to a reader's older snapshot: a RESTART would wait for that
       // reader holding the write lock, and the RESTART could not finish before it ends anyway.
-      nextInMs = workerData.retryRestartMs;
+      nextInMs = retryLater();
       parentPort.postMessage({ ok: true, mode: 'RESTART', busy: 1, walFrames: passive.log, checkpointed: passive.checkpointed, copiedUnderLock: 0 });
     } else {
       const [r] = db.pragma('wal_checkpoint(RESTART)');
-      if (r.busy) nextInMs = workerData.retryRestartMs;
+      if (r.busy) nextInMs = retryLater();
+      else retryMs = workerData.retryRestartMs;
       // Frames the RESTART copied itself: those committed since the PASSIVE (same WAL: it only grows until
       // a restart, and a restart by this call counts every frame it saw).
       const copiedUnderLock = Math.max(0, r.checkpointed - passive.checkpointed);

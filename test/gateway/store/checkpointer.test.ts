@@ -78,3 +78,24 @@ t.test('a reader on an old snapshot makes the RESTART give way, and commits go o
   await store.commitSoon(() => store.append(decision('x')));
   t.ok(store.walBytes() <= 1024 * 1024, `the WAL is back within its bound: ${store.walBytes()} bytes`);
 });
+
+t.test('a RESTART held off by a long reader is tried less and less often, not every 20 ms', async (t) => {
+  const path = join(t.testdir(), 'g.db');
+  const store = new EventStore({ path, walMaxMb: 1, backgroundCheckpointMs: 1000 });
+  t.teardown(() => store.close());
+  const pad = 'b'.repeat(2000);
+  store.transaction(() => {
+    for (let i = 0; i < 50; i++) store.append(decision(pad));
+  });
+  const reader = new Database(path, { readonly: true });
+  t.teardown(() => reader.close());
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) FROM events').get();
+  store.append(decision(pad)); // a frame the reader's snapshot does not have: the PASSIVE cannot copy all
+  await until(() => (store.checkpoints()?.restartsGivenWay ?? 0) >= 1, 10_000, 'a RESTART given way');
+  await new Promise((r) => setTimeout(r, 2500));
+  const tries = store.checkpoints()!.restartsGivenWay;
+  // 20, 40, 80, 160, 320, 640 ms, then once a second: about 8 in 2.5 s (every 20 ms would be 125).
+  t.ok(tries <= 10, `${tries} tries in 2.5 s while the reader held its snapshot`);
+  reader.exec('COMMIT');
+});
